@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from crewchief.cli.main import main
+
+main()

@@ -1,0 +1,50 @@
+"""The two kinds of failure a user meets, and the exit codes the CLI promises for them.
+
+Expected problems (bad config, unknown ref, missing tool) are `UserError`: one line a person can act
+on, exit 2. Anything else is a bug: the CLI logs its traceback to a file and exits 3.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented exit codes of every crewchief command."""
+
+    OK = 0
+    BLOCKED = 1
+    USAGE = 2
+    INTERNAL = 3
+
+
+class CrewchiefError(Exception):
+    """Base of every error crewchief raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class UserError(CrewchiefError):
+    """A problem with the user's input or environment; the message says what to do."""
+
+    exit_code = ExitCode.USAGE
+
+
+class PolicyError(UserError):
+    """A malformed policy or task file: the message names the file, the key and the problem."""
+
+
+class GitError(UserError):
+    """git refused: not a repository, unknown ref, shallow history."""
+
+
+class ProcessError(CrewchiefError):
+    """A subprocess that had to succeed did not; carries what is needed to see why."""
+
+    def __init__(self, argv: tuple[str, ...], returncode: int | None, output: str) -> None:
+        self.argv = argv
+        self.returncode = returncode
+        self.output = output
+        shown = " ".join(argv)
+        tail = output.strip().splitlines()[-5:]
+        super().__init__(f"command failed (exit {returncode}): {shown}\n" + "\n".join(tail))

@@ -1,0 +1,62 @@
+"""A persistent memo for check results, keyed by blob ids and the policy digest.
+
+Static checks are pure functions of blob contents, so a second gate run on the same change (or a
+batch of runs sharing a base) reuses their results. One SQLite file under the repo's git dir; all
+writes go through one connection guarded by a lock, and a corrupt file is replaced, not fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
+
+class NullCache:
+    """Computes every time; what tests and `--no-cache` use."""
+
+    def memo(self, key: Sequence[str], compute: Callable[[], Any]) -> Any:
+        return compute()
+
+    def close(self) -> None:
+        return None
+
+
+class Cache(NullCache):
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError:
+            path.unlink(missing_ok=True)
+            self._db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(_SCHEMA)
+        return db
+
+    def memo(self, key: Sequence[str], compute: Callable[[], Any]) -> Any:
+        flat = "\x1f".join(key)
+        with self._lock:
+            row = self._db.execute("SELECT value FROM memo WHERE key = ?", (flat,)).fetchone()
+        if row is not None:
+            return json.loads(row[0])
+        value = compute()
+        encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO memo (key, value) VALUES (?, ?)", (flat, encoded))
+        return json.loads(encoded)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,64 @@
+"""The interface every check implements, built-in or plugin.
+
+A static check is a pure function of (change, policy, task) to findings; that is what makes it cheap
+to test and safe to cache by blob id. A dynamic check additionally gets a workspace it may run commands
+in (see the `tests` check); the runner passes one only to checks whose `kind` is "dynamic".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from crewchief.gate.cache import Cache, NullCache
+from crewchief.gate.change import Change
+from crewchief.gate.findings import Finding
+from crewchief.spec.policy import Policy
+from crewchief.spec.task import Task
+
+KNOWN_CHECKS: tuple[str, ...] = (
+    "scope",
+    "test-integrity",
+    "tests",
+    "acceptance",
+    "security",
+    "secrets",
+    "dependencies",
+    "quality",
+    "coverage",
+    "performance",
+)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A checkout of the head a dynamic check may run commands in, and where to leave evidence."""
+
+    repo: Path
+    path: Path
+    evidence_dir: Path
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    change: Change
+    policy: Policy
+    task: Task | None = None
+    cache: Cache = field(default_factory=NullCache)
+    workspace: Workspace | None = None
+
+    def memo(self, key: Sequence[str], compute: Callable[[], Any]) -> Any:
+        """`compute()` once per key (JSON-serialisable result), shared across gate runs."""
+        return self.cache.memo(key, compute)
+
+
+@runtime_checkable
+class Check(Protocol):
+    name: ClassVar[str]
+    version: ClassVar[str]
+    """Bump when the check's logic changes, so cached results are not reused."""
+    kind: ClassVar[Literal["static", "dynamic"]]
+
+    def run(self, ctx: CheckContext) -> Sequence[Finding]: ...

@@ -1,0 +1,20 @@
+"""Helpers several checks share: which files are Python, and how to point a finding at a line."""
+
+from __future__ import annotations
+
+from crewchief.gate.change import FileChange, Side
+
+
+def is_python(side: Side | None) -> bool:
+    return side is not None and side.path.endswith((".py", ".pyi")) and side.text is not None
+
+
+def python_changes(files: tuple[FileChange, ...]) -> list[FileChange]:
+    """Changed Python files whose head version can be read as text (deletions excluded)."""
+    return [f for f in files if is_python(f.new) and not (f.new and f.new.is_symlink)]
+
+
+def line_text(side: Side | None, line: int | None) -> str:
+    if side is None or line is None or line < 1 or line > len(side.lines):
+        return ""
+    return side.lines[line - 1]

@@ -1,0 +1,179 @@
+"""What a check says (a `Finding`) and what the gate says (a `Report`)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    REVIEW = "review"
+    BLOCK = "block"
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def fingerprint(*parts: str) -> str:
+    """A short hash of code text with white space folded, so moving a line does not change it."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for part in parts:
+        digest.update(_SPACE.sub(" ", part).strip().encode("utf-8", "surrogateescape"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem a check found in the change."""
+
+    check: str
+    rule: str
+    severity: Severity
+    message: str
+    path: str | None = None
+    line: int | None = None
+    blocking: bool = False
+    cwe: str | None = None
+    fingerprint: str = ""
+    """Identity of the finding across base and head: rule plus a hash of the code, not a line number."""
+    snippet: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "check": self.check,
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+            "blocking": self.blocking,
+        }
+        if self.cwe:
+            data["cwe"] = self.cwe
+        if self.fingerprint:
+            data["fingerprint"] = self.fingerprint
+        if self.snippet is not None:
+            data["snippet"] = self.snippet
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            check=data["check"],
+            rule=data["rule"],
+            severity=Severity(data["severity"]),
+            message=data["message"],
+            path=data.get("path"),
+            line=data.get("line"),
+            blocking=bool(data.get("blocking", False)),
+            cwe=data.get("cwe"),
+            fingerprint=data.get("fingerprint", ""),
+            snippet=data.get("snippet"),
+        )
+
+    def at(self, **changes: Any) -> Finding:
+        return replace(self, **changes)
+
+
+class CheckStatus(StrEnum):
+    PASSED = "passed"
+    """Ran and found nothing that needs a human."""
+    WARNED = "warned"
+    """Ran and found something to review, nothing blocking."""
+    FAILED = "failed"
+    """Ran and found something blocking."""
+    ERROR = "error"
+    """Could not run (a crash, a missing tool); never a silent pass."""
+    SKIPPED = "skipped"
+    """Not asked for (--skip, --only, policy) or nothing for it in this change."""
+    NOT_BUILT = "not-built"
+    """A check name this version of crewchief knows but does not provide yet."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: CheckStatus
+    duration_s: float
+    findings: tuple[Finding, ...] = ()
+    detail: str = ""
+    evidence: tuple[str, ...] = ()
+    """Paths of files with the check's raw evidence (logs, samples)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "duration_s": round(self.duration_s, 4),
+            "findings": [f.to_json() for f in self.findings],
+            "detail": self.detail,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class Stats:
+    files_changed: int
+    lines_added: int
+    lines_removed: int
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "files_changed": self.files_changed,
+            "lines_added": self.lines_added,
+            "lines_removed": self.lines_removed,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    base: str
+    head: str
+    verdict: Verdict
+    risk: int
+    checks: tuple[CheckResult, ...]
+    stats: Stats
+    task: str | None = None
+    policy_source: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    duration_s: float = 0.0
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for c in self.checks for f in c.findings)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "crewchief.gate/v1",
+            "base": self.base,
+            "head": self.head,
+            "task": self.task,
+            "policy": self.policy_source,
+            "verdict": self.verdict.value,
+            "risk": self.risk,
+            "duration_s": round(self.duration_s, 4),
+            "stats": self.stats.to_json(),
+            "checks": [c.to_json() for c in self.checks],
+            "findings": [f.to_json() for f in self.findings],
+            "notes": list(self.notes),
+        }

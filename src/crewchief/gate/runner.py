@@ -1,0 +1,209 @@
+"""Runs the gate: resolve refs, read policy and task from the base, read the change once, run the
+checks concurrently, decide."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from crewchief import git
+from crewchief.errors import GitError, UserError
+from crewchief.gate import registry
+from crewchief.gate.cache import Cache, NullCache
+from crewchief.gate.change import Change
+from crewchief.gate.check import Check, CheckContext, Workspace
+from crewchief.gate.findings import CheckResult, CheckStatus, Finding, Report, Severity, Stats
+from crewchief.gate.reader import read_change, read_files_at
+from crewchief.gate.verdict import decide, risk_score, status_of
+from crewchief.spec.policy import POLICY_FILE, PYPROJECT, Policy, load_policy
+from crewchief.spec.task import TASK_DIR, Task, parse_task
+
+DEFAULT_BASES = ("@{upstream}", "origin/HEAD", "main", "master")
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    repo: Path
+    base: str | None = None
+    head: str | None = None
+    worktree: bool = False
+    task: str | None = None
+    only: Sequence[str] = ()
+    skip: Sequence[str] = ()
+    use_cache: bool = True
+
+
+@dataclass(frozen=True)
+class Resolved:
+    repo: Path
+    base: str
+    head: str
+    """A commit id, or a tree id when gating the work tree."""
+    head_label: str
+    notes: tuple[str, ...]
+
+
+def resolve(request: GateRequest) -> Resolved:
+    repo = git.toplevel(request.repo)
+    notes: list[str] = []
+    if request.worktree and request.head:
+        raise UserError("--head and --worktree are exclusive: gate a commit or the work tree, not both")
+    head_ref = request.head or "HEAD"
+    head_commit = git.resolve_commit(repo, head_ref)
+    if request.base:
+        base_commit = git.resolve_commit(repo, request.base)
+    else:
+        for candidate in DEFAULT_BASES:
+            try:
+                base_commit = git.resolve_commit(repo, candidate)
+                notes.append(f"no --base given: using {candidate}")
+                break
+            except GitError:
+                continue
+        else:
+            raise UserError("no base to compare with: pass --base REF (for example --base origin/main)")
+    fork = git.merge_base(repo, base_commit, head_commit)
+    if fork is None:
+        if git.is_shallow(repo):
+            raise GitError(
+                "shallow clone: base and head share no fetched history; fetch more "
+                "('git fetch --deepen=100' or fetch-depth: 0 in CI)"
+            )
+        raise GitError(f"'{request.base}' and '{head_ref}' share no history; pick a base on the same line")
+    if fork != base_commit:
+        notes.append(f"base moved since the change forked: comparing with the fork point {fork[:12]}")
+    head = git.head_tree_of_worktree(repo) if request.worktree else head_commit
+    label = "work tree" if request.worktree else head_ref
+    return Resolved(repo, fork, head, label, tuple(notes))
+
+
+def load_base_policy(repo: Path, base: str) -> tuple[Policy, str | None]:
+    """The policy as it is at the base commit: a change cannot loosen the rules that judge it."""
+    return load_policy(read_files_at(repo, base, [POLICY_FILE, PYPROJECT]))
+
+
+def load_base_task(repo: Path, base: str, task_id: str) -> Task:
+    path = f"{TASK_DIR}/{task_id}.md"
+    data = read_files_at(repo, base, [path])[path]
+    if data is None:
+        raise UserError(f"task '{task_id}' not found at base {base[:12]}: commit {path} first")
+    task = parse_task(data, path)
+    if task.id != task_id:
+        raise UserError(f"{path}: id is '{task.id}' but the file is named '{task_id}'; make them agree")
+    return task
+
+
+def cache_path(repo: Path) -> Path:
+    git_dir = git.run(repo, "rev-parse", "--git-common-dir").text().strip()
+    return (repo / git_dir).resolve() / "crewchief" / "gate-cache.sqlite"
+
+
+def run_gate(request: GateRequest, workspace: Workspace | None = None) -> Report:
+    started = time.monotonic()
+    resolved = resolve(request)
+    policy, policy_source = load_base_policy(resolved.repo, resolved.base)
+    task = load_base_task(resolved.repo, resolved.base, request.task) if request.task else None
+    change = read_change(resolved.repo, resolved.base, resolved.head)
+    cache: NullCache = Cache(cache_path(resolved.repo)) if request.use_cache else NullCache()
+    try:
+        report = gate_change(
+            change,
+            policy,
+            task,
+            only=request.only,
+            skip=[*request.skip, *policy.gate.skip],
+            cache=cache,
+            workspace=workspace,
+            policy_source=policy_source,
+            notes=resolved.notes,
+        )
+    finally:
+        cache.close()
+    return Report(
+        base=report.base,
+        head=report.head,
+        verdict=report.verdict,
+        risk=report.risk,
+        checks=report.checks,
+        stats=report.stats,
+        task=report.task,
+        policy_source=report.policy_source,
+        notes=report.notes,
+        duration_s=time.monotonic() - started,
+    )
+
+
+def _run_one(check: Check, ctx: CheckContext) -> CheckResult:
+    start = time.monotonic()
+    try:
+        findings = tuple(check.run(ctx))
+    except UserError as exc:
+        return _errored(check.name, start, str(exc))
+    except Exception as exc:  # a crashing check must never read as a pass
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        return _errored(check.name, start, f"{detail}\n{traceback.format_exc()}")
+    status = status_of(findings)
+    return CheckResult(check.name, status, time.monotonic() - start, findings)
+
+
+def _errored(name: str, start: float, detail: str) -> CheckResult:
+    first = detail.strip().splitlines()[0] if detail.strip() else "unknown error"
+    finding = Finding(name, "check-error", Severity.MEDIUM, f"the {name} check could not run: {first}")
+    return CheckResult(name, CheckStatus.ERROR, time.monotonic() - start, (finding,), detail)
+
+
+def gate_change(
+    change: Change,
+    policy: Policy,
+    task: Task | None = None,
+    *,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    cache: NullCache | None = None,
+    workspace: Workspace | None = None,
+    policy_source: str | None = None,
+    notes: Sequence[str] = (),
+    checks: dict[str, Check] | None = None,
+) -> Report:
+    """The pure part of the gate: a change, a policy and a task in, a report out."""
+    started = time.monotonic()
+    available = checks if checks is not None else registry.available_checks()
+    wanted = [n for n in (only or registry.all_names()) if n not in set(skip)]
+    ctx = CheckContext(change, policy, task, cache or NullCache(), workspace)
+    results: dict[str, CheckResult] = {}
+    runnable: list[Check] = []
+    for name in wanted:
+        check = available.get(name)
+        if check is None:
+            results[name] = CheckResult(name, CheckStatus.NOT_BUILT, 0.0,
+                                        detail="not provided by this version of crewchief")
+        elif check.kind == "dynamic" and workspace is None:
+            results[name] = CheckResult(name, CheckStatus.SKIPPED, 0.0,
+                                        detail="needs a workspace (run with --run-dynamic or in a run)")
+        else:
+            runnable.append(check)
+    if runnable:
+        with ThreadPoolExecutor(max_workers=len(runnable), thread_name_prefix="check") as pool:
+            for result in pool.map(lambda c: _run_one(c, ctx), runnable):
+                results[result.name] = result
+    ordered = tuple(results[n] for n in wanted if n in results)
+    findings = [f for c in ordered for f in c.findings]
+    stats = Stats(len(change.files), change.lines_added, change.lines_removed)
+    risk = risk_score(findings, stats)
+    verdict = decide(ordered, risk, policy.gate.review_at_risk)
+    return Report(
+        base=change.base,
+        head=change.head,
+        verdict=verdict,
+        risk=risk,
+        checks=ordered,
+        stats=stats,
+        task=task.id if task else None,
+        policy_source=policy_source,
+        notes=tuple(notes),
+        duration_s=time.monotonic() - started,
+    )

@@ -1,0 +1,191 @@
+"""The repo-wide policy: `crewchief.toml`, or `[tool.crewchief]` in `pyproject.toml`.
+
+Every table forbids unknown keys, so a typo is an error instead of a rule silently not applied. The
+gate reads the policy from the base commit; this module only turns bytes into a validated `Policy`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from crewchief.spec._validation import one_line
+from crewchief.spec.errors import SpecError
+
+PROTECTED_PATHS: tuple[str, ...] = (
+    "crewchief.toml",
+    ".crewchief/**",
+    ".github/**",
+    ".gitlab-ci.yml",
+    ".ci/**",
+    ".pre-commit-config.yaml",
+    "CODEOWNERS",
+    "AGENTS.md",
+    "CLAUDE.md",
+    ".claude/**",
+    ".cursor/**",
+)
+
+DEFAULT_TEST_PATHS: tuple[str, ...] = (
+    "tests/**",
+    "test/**",
+    "testing/**",
+    "**/tests/**",
+    "**/test/**",
+    "**/test_*.py",
+    "**/*_test.py",
+    "**/conftest.py",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScopePolicy(_Model):
+    allow: list[str] = Field(default_factory=list)
+    """Globs a change may touch; empty means everything."""
+    deny: list[str] = Field(default_factory=list)
+    """Globs a change may never touch, added to the built-in protected paths."""
+    unprotect: list[str] = Field(default_factory=list)
+    """Built-in protected globs this repo lets changes touch (for example ".github/**")."""
+    max_files: int | None = Field(default=None, ge=1)
+    max_lines: int | None = Field(default=None, ge=1)
+    """Added plus removed lines."""
+    max_file_kb: int = Field(default=1024, ge=1)
+    """A file larger than this (added or grown) is flagged."""
+    binary: Literal["allow", "review", "block"] = "review"
+    """What an added or changed binary file means."""
+
+
+class TestsPolicy(_Model):
+    command: str | None = None
+    setup: list[str] = Field(default_factory=list)
+    timeout_s: float = Field(default=1800, gt=0)
+    paths: list[str] = Field(default_factory=lambda: list(DEFAULT_TEST_PATHS))
+    """Globs of test code that the test-integrity check guards."""
+
+
+class BenchmarkPolicy(_Model):
+    command: str | None = None
+    threshold_pct: float = Field(default=10.0, gt=0)
+    rounds: int = Field(default=5, ge=2)
+    timeout_s: float = Field(default=900, gt=0)
+
+
+class DependenciesPolicy(_Model):
+    allow: list[str] = Field(default_factory=list)
+    """Known-good package names beyond what the repo already depends on."""
+    typosquat_distance: int = Field(default=2, ge=0, le=3)
+    online_check: bool = False
+    """Ask the registry whether new packages exist (off by default; the gate works offline)."""
+
+
+class SecurityPolicy(_Model):
+    ignore: list[str] = Field(default_factory=list)
+    """Rule ids (bandit test ids like B101, or crewchief taint rules) that never count."""
+    bandit_min_severity: Literal["low", "medium", "high"] = "low"
+
+
+class SecretsPolicy(_Model):
+    ignore_paths: list[str] = Field(default_factory=list)
+    """Globs whose added lines are not scanned (fixtures of fake keys, say)."""
+
+
+class QualityPolicy(_Model):
+    ruff: bool = True
+    ruff_select: list[str] = Field(default_factory=list)
+    """Rule codes for ruff when the repo has no ruff config of its own; empty uses ruff's defaults."""
+    max_complexity_increase: int = Field(default=5, ge=0)
+    """A changed function whose cyclomatic complexity grows by more than this is flagged."""
+    max_complexity: int = Field(default=15, ge=1)
+    """A new function above this complexity is flagged."""
+
+
+class CoveragePolicy(_Model):
+    min_diff_coverage: float = Field(default=80.0, ge=0, le=100)
+
+
+class GatePolicy(_Model):
+    skip: list[str] = Field(default_factory=list)
+    """Checks never run in this repo."""
+    review_at_risk: int = Field(default=30, ge=0, le=100)
+    """A change with no blocking finding but at least this risk needs review instead of pass."""
+
+
+class AgentPolicy(_Model):
+    type: str = "command"
+    """A preset adapter ("claude-code", "codex", "aider", "gemini", "opencode", "mini-swe-agent") or "command"."""
+    binary: str | None = None
+    command: list[str] | None = None
+    args: list[str] = Field(default_factory=list)
+    model: str | None = None
+    pass_env: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class Policy(_Model):
+    scope: ScopePolicy = Field(default_factory=ScopePolicy)
+    tests: TestsPolicy = Field(default_factory=TestsPolicy)
+    benchmark: BenchmarkPolicy = Field(default_factory=BenchmarkPolicy)
+    dependencies: DependenciesPolicy = Field(default_factory=DependenciesPolicy)
+    security: SecurityPolicy = Field(default_factory=SecurityPolicy)
+    secrets: SecretsPolicy = Field(default_factory=SecretsPolicy)
+    quality: QualityPolicy = Field(default_factory=QualityPolicy)
+    coverage: CoveragePolicy = Field(default_factory=CoveragePolicy)
+    gate: GatePolicy = Field(default_factory=GatePolicy)
+    agents: dict[str, Annotated[AgentPolicy, Field()]] = Field(default_factory=dict)
+
+    def digest(self) -> str:
+        """A stable hash of the effective policy, part of every cache key."""
+        import hashlib
+
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+POLICY_FILE = "crewchief.toml"
+PYPROJECT = "pyproject.toml"
+
+
+def parse_policy(data: bytes, source: str) -> Policy:
+    """Validate the TOML bytes of `source` (crewchief.toml, or pyproject.toml's [tool.crewchief])."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{source}: not UTF-8 (byte {exc.start}); save it as UTF-8") from exc
+    try:
+        doc: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{source}: invalid TOML: {exc}") from exc
+    prefix = ""
+    if source.endswith(PYPROJECT):
+        doc = doc.get("tool", {}).get("crewchief", {})
+        prefix = "tool.crewchief."
+        if not isinstance(doc, dict):
+            raise SpecError(f"{source}: tool.crewchief: must be a table")
+    try:
+        return Policy.model_validate(doc)
+    except ValidationError as exc:
+        raise SpecError(one_line(source, exc, prefix)) from exc
+
+
+def load_policy(files: dict[str, bytes | None]) -> tuple[Policy, str | None]:
+    """Pick the policy from the repo's files: crewchief.toml first, then pyproject.toml.
+
+    `files` maps a root file name to its bytes (None when absent). Returns the policy and the name of
+    the file it came from (None when the repo has none and defaults apply).
+    """
+    own = files.get(POLICY_FILE)
+    if own is not None:
+        return parse_policy(own, POLICY_FILE), POLICY_FILE
+    pyproject = files.get(PYPROJECT)
+    if pyproject is not None:
+        try:
+            has_table = "crewchief" in tomllib.loads(pyproject.decode("utf-8", "replace")).get("tool", {})
+        except tomllib.TOMLDecodeError:
+            has_table = False  # a broken pyproject is not our policy's problem unless it holds ours
+        if has_table:
+            return parse_policy(pyproject, PYPROJECT), PYPROJECT
+    return Policy(), None

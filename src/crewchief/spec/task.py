@@ -1,0 +1,86 @@
+"""A task: Markdown with YAML front matter under `.crewchief/tasks/<id>.md`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from crewchief.spec._validation import one_line
+from crewchief.spec.errors import SpecError
+
+TASK_DIR = ".crewchief/tasks"
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+
+
+class Budget(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    minutes: float | None = Field(default=None, gt=0)
+    usd: float | None = Field(default=None, ge=0)
+    tokens: int | None = Field(default=None, gt=0)
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    """Lower-case letters, digits, '.', '_' and '-'; also the file name and branch component."""
+    title: str
+    agent: str | None = None
+    scope: list[str] = Field(default_factory=list)
+    """Globs this task's change may touch, on top of the policy's scope."""
+    acceptance: list[str] = Field(default_factory=list)
+    """Pytest node ids or commands that must fail at base and pass at head."""
+    budget: Budget = Field(default_factory=Budget)
+    priority: int = Field(default=3, ge=0, le=9)
+    """0 is most urgent."""
+    depends_on: list[str] = Field(default_factory=list)
+    base: str | None = None
+    """The ref the run starts from (default: the current HEAD when queued)."""
+    objective: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("use lower-case letters, digits, '.', '_' and '-' (at most 80)")
+        return value
+
+
+def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
+    if not text.startswith("---"):
+        raise SpecError(f"{source}: missing YAML front matter (the file must start with a '---' line)")
+    lines = text.splitlines(keepends=True)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() == "---":
+            head = "".join(lines[1:index])
+            body = "".join(lines[index + 1 :])
+            break
+    else:
+        raise SpecError(f"{source}: front matter is not closed (add a '---' line after it)")
+    try:
+        meta = yaml.safe_load(head) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(f"{source}: invalid YAML front matter{where}: {problem}") from exc
+    if not isinstance(meta, dict):
+        raise SpecError(f"{source}: front matter must be a mapping of keys to values")
+    return meta, body
+
+
+def parse_task(data: bytes, source: str) -> Task:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{source}: not UTF-8 (byte {exc.start}); save it as UTF-8") from exc
+    meta, body = split_front_matter(text, source)
+    if "objective" in meta:
+        raise SpecError(f"{source}: objective: write the objective as the Markdown body, not a key")
+    try:
+        return Task.model_validate({**meta, "objective": body.strip()})
+    except ValidationError as exc:
+        raise SpecError(one_line(source, exc)) from exc
