@@ -7,6 +7,7 @@ tree, escalating SIGINT, SIGTERM, SIGKILL, and output is capped so a flood canno
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -100,10 +101,8 @@ def _kill_group(proc: subprocess.Popen[bytes], grace: float = 2.0) -> None:
         except subprocess.TimeoutExpired:
             continue
         # The leader is gone; make sure stragglers in its group are too.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         return
 
 
@@ -121,7 +120,9 @@ def run(request: Request) -> Outcome:
             start_new_session=True,
         )
     except FileNotFoundError as exc:
-        raise UserError(f"'{request.argv[0]}' was not found on PATH; install it or fix the command") from exc
+        raise UserError(
+            f"'{request.argv[0]}' was not found on PATH; install it or fix the command"
+        ) from exc
     except PermissionError as exc:
         raise UserError(f"'{request.argv[0]}' is not executable: {exc.strerror}") from exc
     out = _CappedReader(proc.stdout, request.output_cap)

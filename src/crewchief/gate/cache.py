@@ -23,6 +23,14 @@ class NullCache:
     def memo(self, key: Sequence[str], compute: Callable[[], Any]) -> Any:
         return compute()
 
+    def get(self, key: Sequence[str]) -> Any | None:
+        """The stored value, or None (a check that batches work looks before it computes)."""
+        return None
+
+    def put(self, key: Sequence[str], value: Any) -> Any:
+        """Store and return `value` as it will read back (JSON round trip)."""
+        return json.loads(json.dumps(value))
+
     def close(self) -> None:
         return None
 
@@ -46,15 +54,25 @@ class Cache(NullCache):
         return db
 
     def memo(self, key: Sequence[str], compute: Callable[[], Any]) -> Any:
-        flat = "\x1f".join(key)
+        found = self.get(key)
+        if found is not None:
+            return found
+        return self.put(key, compute())
+
+    def get(self, key: Sequence[str]) -> Any | None:
         with self._lock:
-            row = self._db.execute("SELECT value FROM memo WHERE key = ?", (flat,)).fetchone()
-        if row is not None:
-            return json.loads(row[0])
-        value = compute()
+            row = self._db.execute(
+                "SELECT value FROM memo WHERE key = ?", ("\x1f".join(key),)
+            ).fetchone()
+        return json.loads(row[0]) if row is not None else None
+
+    def put(self, key: Sequence[str], value: Any) -> Any:
         encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO memo (key, value) VALUES (?, ?)", (flat, encoded))
+            self._db.execute(
+                "INSERT OR REPLACE INTO memo (key, value) VALUES (?, ?)",
+                ("\x1f".join(key), encoded),
+            )
         return json.loads(encoded)
 
     def close(self) -> None:

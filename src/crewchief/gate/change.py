@@ -87,7 +87,12 @@ class Side:
 
     @property
     def undecodable(self) -> bool:
-        return self.data is not None and not self.is_binary and not self.is_submodule and self.text is None
+        return (
+            self.data is not None
+            and not self.is_binary
+            and not self.is_submodule
+            and self.text is None
+        )
 
     @cached_property
     def lines(self) -> tuple[str, ...]:
@@ -144,7 +149,9 @@ class FileChange:
         return frozenset(n for n, _ in self.added_lines)
 
     def cache_key(self) -> str:
-        return f"{self.old.blob if self.old else '-'}:{self.new.blob if self.new else '-'}:{self.path}"
+        return (
+            f"{self.old.blob if self.old else '-'}:{self.new.blob if self.new else '-'}:{self.path}"
+        )
 
 
 @dataclass(frozen=True)

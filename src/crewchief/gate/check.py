@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from crewchief.gate.cache import Cache, NullCache
+from crewchief.gate.cache import NullCache
 from crewchief.gate.change import Change
 from crewchief.gate.findings import Finding
 from crewchief.spec.policy import Policy
@@ -46,7 +46,7 @@ class CheckContext:
     change: Change
     policy: Policy
     task: Task | None = None
-    cache: Cache = field(default_factory=NullCache)
+    cache: NullCache = field(default_factory=NullCache)
     workspace: Workspace | None = None
 
     def memo(self, key: Sequence[str], compute: Callable[[], Any]) -> Any:

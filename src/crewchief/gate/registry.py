@@ -33,19 +33,35 @@ def _load(spec: str) -> Check:
 
 
 @cache
-def available_checks() -> dict[str, Check]:
-    """Every installed check by name, in the documented order, plugins after built-ins."""
+def _discover() -> tuple[dict[str, Check], dict[str, str]]:
     found: dict[str, str] = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
     if not found:
         found = dict(_BUILTIN_FALLBACK)
-    checks = {name: _load(spec) for name, spec in found.items()}
+    checks: dict[str, Check] = {}
+    broken: dict[str, str] = {}
+    for name, spec in found.items():
+        try:
+            checks[name] = _load(spec)
+        except Exception as exc:  # one broken plugin must not take the whole gate down
+            broken[name] = f"cannot load {spec}: {type(exc).__name__}: {exc}"
     order = {name: i for i, name in enumerate(KNOWN_CHECKS)}
-    return dict(sorted(checks.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+    ordered = dict(sorted(checks.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+    return ordered, broken
+
+
+def available_checks() -> dict[str, Check]:
+    """Every installed check by name, in the documented order, plugins after built-ins."""
+    return _discover()[0]
+
+
+def load_errors() -> dict[str, str]:
+    """Checks that are registered but failed to load, with the reason; the gate reports them."""
+    return _discover()[1]
 
 
 def all_names() -> list[str]:
     names = list(KNOWN_CHECKS)
-    names.extend(n for n in available_checks() if n not in names)
+    names.extend(n for n in [*available_checks(), *load_errors()] if n not in names)
     return names
 
 

@@ -51,7 +51,9 @@ def resolve(request: GateRequest) -> Resolved:
     repo = git.toplevel(request.repo)
     notes: list[str] = []
     if request.worktree and request.head:
-        raise UserError("--head and --worktree are exclusive: gate a commit or the work tree, not both")
+        raise UserError(
+            "--head and --worktree are exclusive: gate a commit or the work tree, not both"
+        )
     head_ref = request.head or "HEAD"
     head_commit = git.resolve_commit(repo, head_ref)
     if request.base:
@@ -65,7 +67,9 @@ def resolve(request: GateRequest) -> Resolved:
             except GitError:
                 continue
         else:
-            raise UserError("no base to compare with: pass --base REF (for example --base origin/main)")
+            raise UserError(
+                "no base to compare with: pass --base REF (for example --base origin/main)"
+            )
     fork = git.merge_base(repo, base_commit, head_commit)
     if fork is None:
         if git.is_shallow(repo):
@@ -73,9 +77,13 @@ def resolve(request: GateRequest) -> Resolved:
                 "shallow clone: base and head share no fetched history; fetch more "
                 "('git fetch --deepen=100' or fetch-depth: 0 in CI)"
             )
-        raise GitError(f"'{request.base}' and '{head_ref}' share no history; pick a base on the same line")
+        raise GitError(
+            f"'{request.base}' and '{head_ref}' share no history; pick a base on the same line"
+        )
     if fork != base_commit:
-        notes.append(f"base moved since the change forked: comparing with the fork point {fork[:12]}")
+        notes.append(
+            f"base moved since the change forked: comparing with the fork point {fork[:12]}"
+        )
     head = git.head_tree_of_worktree(repo) if request.worktree else head_commit
     label = "work tree" if request.worktree else head_ref
     return Resolved(repo, fork, head, label, tuple(notes))
@@ -93,7 +101,9 @@ def load_base_task(repo: Path, base: str, task_id: str) -> Task:
         raise UserError(f"task '{task_id}' not found at base {base[:12]}: commit {path} first")
     task = parse_task(data, path)
     if task.id != task_id:
-        raise UserError(f"{path}: id is '{task.id}' but the file is named '{task_id}'; make them agree")
+        raise UserError(
+            f"{path}: id is '{task.id}' but the file is named '{task_id}'; make them agree"
+        )
     return task
 
 
@@ -152,7 +162,9 @@ def _run_one(check: Check, ctx: CheckContext) -> CheckResult:
 
 def _errored(name: str, start: float, detail: str) -> CheckResult:
     first = detail.strip().splitlines()[0] if detail.strip() else "unknown error"
-    finding = Finding(name, "check-error", Severity.MEDIUM, f"the {name} check could not run: {first}")
+    finding = Finding(
+        name, "check-error", Severity.MEDIUM, f"the {name} check could not run: {first}"
+    )
     return CheckResult(name, CheckStatus.ERROR, time.monotonic() - start, (finding,), detail)
 
 
@@ -176,14 +188,22 @@ def gate_change(
     ctx = CheckContext(change, policy, task, cache or NullCache(), workspace)
     results: dict[str, CheckResult] = {}
     runnable: list[Check] = []
+    broken = registry.load_errors() if checks is None else {}
     for name in wanted:
         check = available.get(name)
-        if check is None:
-            results[name] = CheckResult(name, CheckStatus.NOT_BUILT, 0.0,
-                                        detail="not provided by this version of crewchief")
+        if name in broken:
+            results[name] = _errored(name, time.monotonic(), broken[name])
+        elif check is None:
+            results[name] = CheckResult(
+                name, CheckStatus.NOT_BUILT, 0.0, detail="not provided by this version of crewchief"
+            )
         elif check.kind == "dynamic" and workspace is None:
-            results[name] = CheckResult(name, CheckStatus.SKIPPED, 0.0,
-                                        detail="needs a workspace (run with --run-dynamic or in a run)")
+            results[name] = CheckResult(
+                name,
+                CheckStatus.SKIPPED,
+                0.0,
+                detail="needs a workspace (run with --run-dynamic or in a run)",
+            )
         else:
             runnable.append(check)
     if runnable:

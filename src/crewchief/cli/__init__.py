@@ -1,0 +1,1 @@
+"""The `crewchief` command line: one module per subcommand, parsed by typer."""

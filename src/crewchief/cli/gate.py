@@ -1,0 +1,70 @@
+"""`crewchief gate`: validate a change against policy and task; exit 1 when it blocks."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from crewchief.errors import ExitCode, UserError
+from crewchief.gate import registry
+from crewchief.gate.findings import Verdict
+from crewchief.gate.report import render_json, render_sarif, render_text
+from crewchief.gate.runner import GateRequest, run_gate
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+def gate_command(
+    base: str | None = typer.Option(None, "--base", help="Ref the change is compared with "
+                                    "(default: upstream, origin/HEAD, main or master)."),
+    head: str | None = typer.Option(None, "--head", help="Ref of the change (default HEAD)."),
+    worktree: bool = typer.Option(False, "--worktree", help="Gate the work tree, uncommitted "
+                                  "changes included, instead of a commit."),
+    task: str | None = typer.Option(None, "--task", help="Task id; its scope and checks apply "
+                                    "(read from .crewchief/tasks/ at the base)."),
+    only: str | None = typer.Option(None, "--only", help="Comma-separated checks to run."),
+    skip: str | None = typer.Option(None, "--skip", help="Comma-separated checks not to run."),
+    fmt: Format = typer.Option(Format.text, "--format", help="Report format."),
+    output: Path | None = typer.Option(None, "--output", help="Write the report to this file."),
+    repo: Path = typer.Option(Path("."), "--repo", help="Repository to gate (default: here)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Recompute every check result."),
+) -> None:
+    """Validate a change (base..head) against the policy and task.
+
+    Exit codes: 0 pass or review, 1 block, 2 usage or input error, 3 internal error.
+    """
+    request = GateRequest(
+        repo=repo,
+        base=base,
+        head=head,
+        worktree=worktree,
+        task=task,
+        only=registry.parse_names(only, "--only"),
+        skip=registry.parse_names(skip, "--skip"),
+        use_cache=not no_cache,
+    )
+    report = run_gate(request)
+    if fmt == Format.json:
+        rendered = render_json(report)
+    elif fmt == Format.sarif:
+        rendered = render_sarif(report)
+    else:
+        rendered = render_text(report, color=output is None and sys.stdout.isatty())
+    if output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(rendered, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"--output {output}: cannot write: {exc.strerror}") from exc
+        typer.echo(f"{report.verdict.value} (risk {report.risk}): {len(report.findings)} findings; "
+                   f"report written to {output}", err=True)
+    else:
+        sys.stdout.write(rendered)
+    raise typer.Exit(int(ExitCode.BLOCKED if report.verdict == Verdict.BLOCK else ExitCode.OK))

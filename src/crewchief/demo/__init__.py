@@ -1,0 +1,1 @@
+"""The bundled sample repository and the agent-style changes the demo gates."""

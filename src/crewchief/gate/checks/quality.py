@@ -1,0 +1,283 @@
+"""New lint violations (ruff) and functions whose cyclomatic complexity grew past policy.
+
+ruff runs once per gate on every base and head blob not already cached, laid out in a scratch tree
+with the repo's own ruff configuration from the base, so the rules are the repo's and the base's
+violations (old debt) cancel out. Complexity comes from radon, compared per qualified function name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from crewchief import proc
+from crewchief.gate.change import Change, FileChange, Side
+from crewchief.gate.check import CheckContext
+from crewchief.gate.checks._common import line_text, python_changes
+from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.introduced import introduced
+
+NAME = "quality"
+VERSION = "1"
+_HIGH = {
+    "F821",
+    "F822",
+    "F823",
+    "F632",
+    "F811",
+    "F402",
+    "F406",
+    "F501",
+    "F502",
+    "F601",
+    "F631",
+    "F702",
+    "F704",
+    "F706",
+    "F707",
+    "B006",
+    "B008",
+    "B015",
+    "B018",
+    "PLE",
+}
+
+
+def _ruff_config(change: Change) -> tuple[dict[str, bytes], list[str]]:
+    """The repo's ruff config files from the base, and extra CLI args when it has none."""
+    files: dict[str, bytes] = {}
+    for name in ("ruff.toml", ".ruff.toml"):
+        if name in change.context:
+            files[name] = change.context[name]
+    pyproject = change.context.get("pyproject.toml")
+    if pyproject is not None:
+        try:
+            if "ruff" in tomllib.loads(pyproject.decode("utf-8", "replace")).get("tool", {}):
+                files["pyproject.toml"] = pyproject
+        except tomllib.TOMLDecodeError:
+            pass
+    return files, []
+
+
+def _ruff_binary() -> str:
+    candidate = Path(sys.executable).with_name("ruff")
+    return str(candidate) if candidate.exists() else "ruff"
+
+
+def _run_ruff(
+    sides: list[Side], config: dict[str, bytes], select: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Lint many blobs in one ruff process; returns violations per blob key."""
+    results: dict[str, list[dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory(prefix="crewchief-ruff-") as tmp:
+        root = Path(tmp)
+        by_file: dict[str, str] = {}
+        for index, side in enumerate(sides):
+            base = root / str(index)
+            base.mkdir()
+            for name, data in config.items():
+                (base / name).write_bytes(data)
+            rel = side.path.lstrip("/")
+            target = base / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            assert side.data is not None
+            target.write_bytes(side.data)
+            by_file[os.path.realpath(target)] = _side_key(side)
+            results[_side_key(side)] = []
+        argv = [
+            _ruff_binary(),
+            "check",
+            "--no-cache",
+            "--output-format",
+            "json",
+            "--exit-zero",
+            "--force-exclude",
+        ]
+        if not config:
+            argv.append("--isolated")
+            if select:
+                argv += ["--select", ",".join(select)]
+        outcome = proc.run(proc.Request((*argv, "."), cwd=root, timeout=120))
+        if outcome.returncode not in (0, 1):
+            outcome.check()
+        for item in json.loads(outcome.stdout or b"[]"):
+            key = by_file.get(os.path.realpath(item["filename"]))
+            if key is None:
+                continue
+            results[key].append(
+                {
+                    "code": item.get("code") or "syntax-error",
+                    "message": item.get("message", ""),
+                    "line": (item.get("location") or {}).get("row"),
+                }
+            )
+    return results
+
+
+def _side_key(side: Side) -> str:
+    return f"{side.blob}:{side.path}"
+
+
+def _lint(ctx: CheckContext, files: list[FileChange]) -> list[Finding]:
+    config, _ = _ruff_config(ctx.change)
+    select = list(ctx.policy.quality.ruff_select)
+    digest = hashlib.sha256(
+        json.dumps([sorted((k, v.hex()) for k, v in config.items()), select]).encode()
+    ).hexdigest()[:16]
+    sides = [s for f in files for s in (f.old, f.new) if s is not None and s.text is not None]
+    sides = list({_side_key(s): s for s in sides}.values())
+    cached: dict[str, list[dict[str, Any]]] = {}
+    fresh_needed: list[Side] = []
+    for side in sides:
+        got = ctx.cache.get((NAME, VERSION, "ruff", digest, _side_key(side)))
+        if got is None:
+            fresh_needed.append(side)
+        else:
+            cached[_side_key(side)] = got
+    if fresh_needed:
+        fresh = _run_ruff(fresh_needed, config, select)
+        for side in fresh_needed:
+            key = (NAME, VERSION, "ruff", digest, _side_key(side))
+            cached[_side_key(side)] = ctx.cache.put(key, fresh[_side_key(side)])
+    findings: list[Finding] = []
+    for file in files:
+        assert file.new is not None
+
+        def as_findings(side: Side | None) -> list[Finding]:
+            if side is None or side.text is None:
+                return []
+            out = []
+            for v in cached.get(_side_key(side), []):
+                text = line_text(side, v["line"])
+                code = v["code"]
+                out.append(_ruff_finding(code, v["message"], side.path, v["line"], text))
+            return out
+
+        base_findings = as_findings(file.old)
+        head_findings = as_findings(file.new)
+        findings.extend(
+            introduced(base_findings, head_findings, key=lambda f: (f.rule, f.fingerprint))
+        )
+    return findings
+
+
+def _ruff_finding(code: str, message: str, path: str, line: int | None, text: str) -> Finding:
+    if code in ("syntax-error", "E999") or code.startswith("E9"):
+        severity, blocking = Severity.HIGH, True
+        message = f"does not parse: {message}"
+    elif code in _HIGH or code.startswith("PLE"):
+        severity, blocking = Severity.HIGH, False
+    elif code.startswith(("F", "B", "S")):
+        severity, blocking = Severity.MEDIUM, False
+    else:
+        severity, blocking = Severity.LOW, False
+    return Finding(
+        NAME,
+        f"ruff-{code}",
+        severity,
+        f"{code}: {message}",
+        path=path,
+        line=line,
+        blocking=blocking,
+        fingerprint=fingerprint(code, text),
+        snippet=text.strip()[:200],
+    )
+
+
+def _complexities(side: Side | None) -> dict[str, tuple[int, int]]:
+    """Qualified function name to (complexity, line)."""
+    if side is None or side.text is None:
+        return {}
+    from radon.complexity import cc_visit
+
+    try:
+        blocks = cc_visit(side.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    result: dict[str, tuple[int, int]] = {}
+
+    def visit(block: Any, prefix: str) -> None:
+        name = f"{prefix}{block.name}"
+        if getattr(block, "letter", "") in ("F", "M"):
+            result[name] = (int(block.complexity), int(block.lineno))
+        for inner in getattr(block, "closures", []) or []:
+            visit(inner, f"{name}.")
+        for method in getattr(block, "methods", []) or []:
+            visit(method, f"{name}.")
+
+    for block in blocks:
+        if getattr(block, "letter", "") == "M":
+            continue  # methods are reached through their class
+        visit(block, "")
+    return result
+
+
+def _complexity(ctx: CheckContext, files: list[FileChange]) -> list[Finding]:
+    quality = ctx.policy.quality
+    findings: list[Finding] = []
+    for file in files:
+
+        def cached_cc(side: Side | None) -> dict[str, tuple[int, int]]:
+            if side is None:
+                return {}
+            raw = ctx.memo(
+                (NAME, VERSION, "cc", _side_key(side)),
+                lambda: {k: list(v) for k, v in _complexities(side).items()},
+            )
+            return {k: (v[0], v[1]) for k, v in raw.items()}
+
+        before = cached_cc(file.old)
+        after = cached_cc(file.new)
+        for name, (value, line) in after.items():
+            if name in before:
+                growth = value - before[name][0]
+                if growth > quality.max_complexity_increase:
+                    findings.append(
+                        Finding(
+                            NAME,
+                            "complexity-growth",
+                            Severity.MEDIUM,
+                            f"{name}: cyclomatic complexity grew from {before[name][0]} to {value} "
+                            f"(policy allows +{quality.max_complexity_increase})",
+                            path=file.path,
+                            line=line,
+                            fingerprint=fingerprint("complexity-growth", name),
+                        )
+                    )
+            elif value > quality.max_complexity:
+                findings.append(
+                    Finding(
+                        NAME,
+                        "complex-function",
+                        Severity.MEDIUM,
+                        f"{name}: new function with cyclomatic complexity {value} "
+                        f"(policy limit {quality.max_complexity})",
+                        path=file.path,
+                        line=line,
+                        fingerprint=fingerprint("complex-function", name),
+                    )
+                )
+    return findings
+
+
+class QualityCheck:
+    name: ClassVar[str] = NAME
+    version: ClassVar[str] = VERSION
+    kind: ClassVar[Literal["static", "dynamic"]] = "static"
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        files = python_changes(ctx.change.files)
+        if not files:
+            return []
+        findings = _lint(ctx, files) if ctx.policy.quality.ruff else []
+        findings.extend(_complexity(ctx, files))
+        return findings
+
+
+CHECK = QualityCheck()
