@@ -21,7 +21,9 @@ GIT_IDENTITY = {
 
 
 @pytest.fixture(autouse=True)
-def _git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _git_identity(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Tests never read the developer's git config, and commits have a fixed author."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -71,7 +73,9 @@ class Repo:
             with open(target, "wb") as fh:
                 fh.write(data)
 
-    def commit(self, files: Mapping[str | bytes, FileContent] | None = None, message: str = "change") -> str:
+    def commit(
+        self, files: Mapping[str | bytes, FileContent] | None = None, message: str = "change"
+    ) -> str:
         if files:
             self.write(files)
         self.git("add", "-A")
@@ -90,7 +94,9 @@ def make_repo(tmp_path: Path) -> Iterator[object]:
     """Factory: `make_repo({"a.py": "x = 1\\n"})` gives a `Repo` with one commit on main."""
     counter = iter(range(1000))
 
-    def factory(files: Mapping[str | bytes, FileContent] | None = None, name: str | None = None) -> Repo:
+    def factory(
+        files: Mapping[str | bytes, FileContent] | None = None, name: str | None = None
+    ) -> Repo:
         path = tmp_path / (name or f"repo{next(counter)}")
         path.mkdir()
         git(path, "init", "-q", "-b", "main")

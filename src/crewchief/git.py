@@ -74,8 +74,15 @@ def resolve_commit(repo: Path, ref: str) -> str:
     """Full commit id of `ref`, or a `GitError` naming the ref."""
     if ref.startswith("-"):
         raise GitError(f"unknown ref '{ref}': refs cannot start with '-'")
-    outcome = run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
-                  check=False)
+    outcome = run(
+        repo,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        f"{ref}^{{commit}}",
+        check=False,
+    )
     if not outcome.ok:
         hint = ""
         if is_shallow(repo):
@@ -130,7 +137,15 @@ NULL_ID = "0" * 40
 
 
 def diff_raw(repo: Path, base: str, head: str, *, renames: bool = True) -> list[RawEntry]:
-    args = ["diff", "--raw", "-z", "--no-abbrev", "--no-ext-diff", "--no-textconv", "--ignore-submodules=none"]
+    args = [
+        "diff",
+        "--raw",
+        "-z",
+        "--no-abbrev",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--ignore-submodules=none",
+    ]
     args.append("-M" if renames else "--no-renames")
     outcome = run(repo, *args, base, head, "--")
     return parse_raw(outcome.stdout)
@@ -150,7 +165,9 @@ def parse_raw(data: bytes) -> list[RawEntry]:
         else:
             old_path = new_path = decode_path(parts[i + 1])
             i += 2
-        entries.append(RawEntry(old_mode, new_mode, old_blob, new_blob, letter, score, old_path, new_path))
+        entries.append(
+            RawEntry(old_mode, new_mode, old_blob, new_blob, letter, score, old_path, new_path)
+        )
     return entries
 
 

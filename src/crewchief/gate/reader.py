@@ -15,8 +15,11 @@ def read_change(
     repo: Path, base: str, head: str, *, max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
 ) -> Change:
     entries = git.diff_raw(repo, base, head)
-    context_entries = [(oid, path) for mode, oid, path in git.ls_tree(repo, base)
-                       if mode != MODE_SUBMODULE and is_context_file(path)]
+    context_entries = [
+        (oid, path)
+        for mode, oid, path in git.ls_tree(repo, base)
+        if mode != MODE_SUBMODULE and is_context_file(path)
+    ]
     ids: list[str] = []
     for entry in entries:
         for mode, oid in ((entry.old_mode, entry.old_blob), (entry.new_mode, entry.new_blob)):

@@ -21,5 +21,9 @@ def one_line(source: str, error: ValidationError, prefix: str = "") -> str:
         if len(shown) > 60:
             shown = shown[:57] + "..."
         message = f"{first['msg']} (got {shown})"
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    more = (
+        f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        if len(errors) > 1
+        else ""
+    )
     return f"{source}: {key}: {message}{more}"

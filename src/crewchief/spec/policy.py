@@ -183,7 +183,9 @@ def load_policy(files: dict[str, bytes | None]) -> tuple[Policy, str | None]:
     pyproject = files.get(PYPROJECT)
     if pyproject is not None:
         try:
-            has_table = "crewchief" in tomllib.loads(pyproject.decode("utf-8", "replace")).get("tool", {})
+            has_table = "crewchief" in tomllib.loads(pyproject.decode("utf-8", "replace")).get(
+                "tool", {}
+            )
         except tomllib.TOMLDecodeError:
             has_table = False  # a broken pyproject is not our policy's problem unless it holds ours
         if has_table:

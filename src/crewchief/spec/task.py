@@ -51,7 +51,9 @@ class Task(BaseModel):
 
 def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
     if not text.startswith("---"):
-        raise SpecError(f"{source}: missing YAML front matter (the file must start with a '---' line)")
+        raise SpecError(
+            f"{source}: missing YAML front matter (the file must start with a '---' line)"
+        )
     lines = text.splitlines(keepends=True)
     for index in range(1, len(lines)):
         if lines[index].rstrip() == "---":
