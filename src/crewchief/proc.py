@@ -148,6 +148,9 @@ def run(request: Request) -> Outcome:
     out.join()
     if err:
         err.join()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
     return Outcome(
         request=request,
         returncode=proc.returncode,

@@ -19,8 +19,9 @@ from crewchief.gate.runner import GateRequest, run_gate
 
 
 def demo_command(
-    directory: Path | None = typer.Option(None, "--dir", help="Where to build the sample repo "
-                                          "(default: a new temporary folder)."),
+    directory: Path | None = typer.Option(
+        None, "--dir", help="Where to build the sample repo (default: a new temporary folder)."
+    ),
     no_serve: bool = typer.Option(False, "--no-serve", help="Exit after printing (for CI)."),
 ) -> None:
     """Build a sample repo, gate agent-style changes to it, and print the reports."""
@@ -31,18 +32,24 @@ def demo_command(
     console.print("task [bold]fix-slugify-unicode[/]: slugify must keep accented letters\n")
     summary = Table(title="gate verdicts", show_lines=False)
     for column in ("branch", "agent", "what it did", "verdict", "risk", "blocking findings"):
-        summary.add_column(column)
+        summary.add_column(column, no_wrap=column in ("branch", "verdict", "risk"))
     for change in CHANGES:
         console.rule(f"{change.branch}  ({change.agent}: {change.story})")
-        report = run_gate(GateRequest(repo=repo, base="main", head=change.branch,
-                                      task="fix-slugify-unicode"))
+        report = run_gate(
+            GateRequest(repo=repo, base="main", head=change.branch, task="fix-slugify-unicode")
+        )
         console.print(renderable(report))
         console.print()
         blocking = sorted({f"{f.check}/{f.rule}" for f in report.findings if f.blocking})
         color = {"pass": "green", "review": "yellow", "block": "red"}[report.verdict.value]
-        summary.add_row(change.branch, change.agent, change.story,
-                        f"[{color}]{report.verdict.value}[/]", str(report.risk),
-                        ", ".join(blocking) or "-")
+        summary.add_row(
+            change.branch,
+            change.agent,
+            change.story,
+            f"[{color}]{report.verdict.value}[/]",
+            str(report.risk),
+            ", ".join(blocking) or "-",
+        )
     console.print(summary)
     if not no_serve:
         console.print("[dim]the web review UI is not built yet; nothing to serve[/]")

@@ -22,13 +22,22 @@ class Format(StrEnum):
 
 
 def gate_command(
-    base: str | None = typer.Option(None, "--base", help="Ref the change is compared with "
-                                    "(default: upstream, origin/HEAD, main or master)."),
+    base: str | None = typer.Option(
+        None,
+        "--base",
+        help="Ref the change is compared with (default: upstream, origin/HEAD, main or master).",
+    ),
     head: str | None = typer.Option(None, "--head", help="Ref of the change (default HEAD)."),
-    worktree: bool = typer.Option(False, "--worktree", help="Gate the work tree, uncommitted "
-                                  "changes included, instead of a commit."),
-    task: str | None = typer.Option(None, "--task", help="Task id; its scope and checks apply "
-                                    "(read from .crewchief/tasks/ at the base)."),
+    worktree: bool = typer.Option(
+        False,
+        "--worktree",
+        help="Gate the work tree, uncommitted changes included, instead of a commit.",
+    ),
+    task: str | None = typer.Option(
+        None,
+        "--task",
+        help="Task id; its scope and checks apply (read from .crewchief/tasks/ at the base).",
+    ),
     only: str | None = typer.Option(None, "--only", help="Comma-separated checks to run."),
     skip: str | None = typer.Option(None, "--skip", help="Comma-separated checks not to run."),
     fmt: Format = typer.Option(Format.text, "--format", help="Report format."),
@@ -63,8 +72,11 @@ def gate_command(
             output.write_text(rendered, encoding="utf-8")
         except OSError as exc:
             raise UserError(f"--output {output}: cannot write: {exc.strerror}") from exc
-        typer.echo(f"{report.verdict.value} (risk {report.risk}): {len(report.findings)} findings; "
-                   f"report written to {output}", err=True)
+        typer.echo(
+            f"{report.verdict.value} (risk {report.risk}): {len(report.findings)} findings; "
+            f"report written to {output}",
+            err=True,
+        )
     else:
         sys.stdout.write(rendered)
     raise typer.Exit(int(ExitCode.BLOCKED if report.verdict == Verdict.BLOCK else ExitCode.OK))

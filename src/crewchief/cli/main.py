@@ -38,13 +38,20 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """crewchief: the control plane for agent-written changes."""
 
 
+_registered: list[bool] = []
+
+
 def _register() -> None:
+    if _registered:
+        return
+    _registered.append(True)
     from crewchief.cli import demo, gate, init
 
     app.command("gate")(gate.gate_command)
@@ -81,8 +88,11 @@ def main(argv: list[str] | None = None) -> None:
         code = exc.exit_code if isinstance(exc, CrewchiefError) else ExitCode.USAGE
         if code == ExitCode.INTERNAL:
             path = _log_crash(exc)
-            typer.echo(f"crewchief: internal error: {visible(str(exc).splitlines()[0])} "
-                       f"(traceback in {path})", err=True)
+            typer.echo(
+                f"crewchief: internal error: {visible(str(exc).splitlines()[0])} "
+                f"(traceback in {path})",
+                err=True,
+            )
         else:
             typer.echo(f"crewchief: error: {visible(str(exc), 1000)}", err=True)
         sys.exit(int(code))
@@ -91,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as exc:
         path = _log_crash(exc)
-        typer.echo(f"crewchief: internal error: {type(exc).__name__}: {visible(str(exc), 300)} "
-                   f"(traceback in {path}; please report it)", err=True)
+        typer.echo(
+            f"crewchief: internal error: {type(exc).__name__}: {visible(str(exc), 300)} "
+            f"(traceback in {path}; please report it)",
+            err=True,
+        )
         sys.exit(int(ExitCode.INTERNAL))

@@ -72,7 +72,7 @@ def slugify(text: str) -> str:
     return text.strip("-")
 '''
 
-TESTS = '''\
+TESTS = """\
 from textutil.slug import slugify
 
 
@@ -86,7 +86,7 @@ def test_dashes_collapse():
 
 def test_unicode():
     assert slugify("Crème brûlée") == "creme-brulee"
-'''
+"""
 
 BASE_FILES: Mapping[str, str] = {
     "README.md": "# textutil\n\nSmall text helpers.\n",
@@ -127,8 +127,11 @@ CHANGES: tuple[DemoChange, ...] = (
         "agent/leak-secret",
         "leaky-agent",
         "fixes the bug but pastes a cloud key into the module",
-        {"src/textutil/slug.py": SLUG_FIXED + '\n\nAWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"\n'
-         'AWS_ACCESS_KEY_ID = "AKIAQ3EGUVNHR5XKQZ7P"\n'},
+        {
+            "src/textutil/slug.py": SLUG_FIXED
+            + '\n\nAWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"\n'
+            'AWS_ACCESS_KEY_ID = "AKIAQ3EGUVNHR5XKQZ7P"\n'
+        },
     ),
     DemoChange(
         "agent/out-of-scope",

@@ -168,7 +168,7 @@ def _lint(ctx: CheckContext, files: list[FileChange]) -> list[Finding]:
 
 
 def _ruff_finding(code: str, message: str, path: str, line: int | None, text: str) -> Finding:
-    if code in ("syntax-error", "E999") or code.startswith("E9"):
+    if code in ("syntax-error", "invalid-syntax", "E999") or code.startswith("E9"):
         severity, blocking = Severity.HIGH, True
         message = f"does not parse: {message}"
     elif code in _HIGH or code.startswith("PLE"):

@@ -25,7 +25,9 @@ def _uri(path: str) -> str:
 
 
 def _security_severity(severity: Severity) -> str:
-    return {"info": "0.0", "low": "3.0", "medium": "5.5", "high": "8.0", "critical": "9.5"}[severity]
+    return {"info": "0.0", "low": "3.0", "medium": "5.5", "high": "8.0", "critical": "9.5"}[
+        severity
+    ]
 
 
 def render_sarif(report: Report) -> str:
@@ -37,6 +39,7 @@ def render_sarif(report: Report) -> str:
             tags = [finding.check]
             if finding.cwe:
                 tags += ["security", f"external/cwe/{finding.cwe.lower()}"]
+            tags = list(dict.fromkeys(tags))
             rules[rule_id] = {
                 "id": rule_id,
                 "name": finding.rule,

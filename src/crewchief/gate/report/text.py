@@ -10,7 +10,11 @@ from rich.text import Text
 from crewchief.gate.findings import CheckStatus, Finding, Report, Severity, Verdict
 from crewchief.textsafe import visible
 
-_VERDICT_STYLE = {Verdict.PASS: "bold green", Verdict.REVIEW: "bold yellow", Verdict.BLOCK: "bold red"}
+_VERDICT_STYLE = {
+    Verdict.PASS: "bold green",
+    Verdict.REVIEW: "bold yellow",
+    Verdict.BLOCK: "bold red",
+}
 _STATUS_STYLE = {
     CheckStatus.PASSED: "green",
     CheckStatus.WARNED: "yellow",
@@ -41,7 +45,9 @@ def _location(finding: Finding) -> str:
 
 def renderable(report: Report) -> RenderableType:
     parts: list[RenderableType] = []
-    verdict = Text(f" {report.verdict.value.upper()} ", style=f"reverse {_VERDICT_STYLE[report.verdict]}")
+    verdict = Text(
+        f" {report.verdict.value.upper()} ", style=f"reverse {_VERDICT_STYLE[report.verdict]}"
+    )
     header = Text.assemble(
         verdict,
         f"  risk {report.risk}/100  ",
@@ -71,7 +77,9 @@ def renderable(report: Report) -> RenderableType:
         )
     parts.append(table)
 
-    findings = sorted(report.findings, key=lambda f: (not f.blocking, -f.severity.rank, f.path or ""))
+    findings = sorted(
+        report.findings, key=lambda f: (not f.blocking, -f.severity.rank, f.path or "")
+    )
     if findings:
         parts.append(Text(""))
     for finding in findings:
@@ -93,8 +101,14 @@ def renderable(report: Report) -> RenderableType:
 
 
 def render_text(report: Report, *, width: int = 110, color: bool = False) -> str:
-    console = Console(width=width, record=True, force_terminal=color, no_color=not color,
-                      color_system="standard" if color else None, file=_Null())
+    console = Console(
+        width=width,
+        record=True,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        file=_Null(),
+    )
     console.print(renderable(report))
     return console.export_text(styles=color)
 

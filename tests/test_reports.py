@@ -1,0 +1,93 @@
+"""Report renderings: SARIF validated against the SARIF 2.1.0 schema, hostile text escaped."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from crewchief.gate.change import Change
+from crewchief.gate.findings import Finding, Severity
+from crewchief.gate.report import render_json, render_sarif, render_text
+from crewchief.gate.runner import gate_change
+from crewchief.spec.policy import Policy
+
+HOSTILE = "\x1b[31mred\x1b[0m <script>alert(1)</script> [bold]x[/bold] \u202eevil"
+
+
+class _Fixed:
+    """A check that reports fixed findings, to exercise every field of the renderers."""
+
+    name = "security"
+    version = "1"
+    kind = "static"
+
+    def run(self, ctx):  # noqa: ANN001, ANN201
+        return [
+            Finding(
+                "security",
+                "taint-sql",
+                Severity.HIGH,
+                HOSTILE,
+                path="src/caf\udce9 x.py",
+                line=3,
+                blocking=True,
+                cwe="CWE-89",
+                fingerprint="abc",
+                snippet=HOSTILE,
+            ),
+            Finding("security", "b101", Severity.LOW, "assert used", path="src/a.py", line=1),
+            Finding("security", "whole-change", Severity.MEDIUM, "no location"),
+        ]
+
+
+def report():
+    change = Change.from_files({}, {"src/a.py": "x = 1\n"})
+    return gate_change(change, Policy(), only=["security"], checks={"security": _Fixed()})
+
+
+def schema_path() -> Path:
+    path = os.environ.get("CREWCHIEF_SARIF_SCHEMA") or ".cache/sarif/sarif-2.1.0.json"
+    if not Path(path).exists():
+        pytest.fail(f"SARIF schema missing at {path}: run 'make test' (it fetches the schema)")
+    return Path(path)
+
+
+def test_sarif_validates_against_schema() -> None:
+    schema = json.loads(schema_path().read_text())
+    sarif = json.loads(render_sarif(report()))
+    jsonschema.validate(sarif, schema, cls=jsonschema.Draft4Validator)
+    result = sarif["runs"][0]["results"][0]
+    assert result["level"] == "error"
+    assert result["properties"]["cwe"] == "CWE-89"
+    assert (
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/caf%E9%20x.py"
+    )
+    rule = sarif["runs"][0]["tool"]["driver"]["rules"][0]
+    assert "external/cwe/cwe-89" in rule["properties"]["tags"]
+
+
+def test_empty_report_sarif_validates() -> None:
+    schema = json.loads(schema_path().read_text())
+    empty = gate_change(Change.from_files({}, {}), Policy(), only=["scope"])
+    jsonschema.validate(json.loads(render_sarif(empty)), schema, cls=jsonschema.Draft4Validator)
+
+
+def test_json_report_escapes_and_carries_cwe() -> None:
+    text = render_json(report())
+    assert "\x1b" not in text and "\u202e" not in text
+    data = json.loads(text)
+    assert data["verdict"] == "block"
+    assert data["findings"][0]["cwe"] == "CWE-89"
+    assert data["findings"][0]["message"] == HOSTILE
+
+
+def test_text_report_neutralises_terminal_escapes_and_markup() -> None:
+    text = render_text(report())
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "\\x1b[31mred" in text
+    assert "[bold]x[/bold]" in text  # shown literally, not interpreted as markup
+    assert "BLOCK" in text and "CWE-89" in text

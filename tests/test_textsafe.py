@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from crewchief.textsafe import visible
+
+
+def test_escapes_terminal_and_bidi_controls() -> None:
+    assert visible("a\x1b[2Jb") == "a\\x1b[2Jb"
+    assert visible("x\u202ey") == "x\\u202ey"
+    assert visible("zero\u200bwidth") == "zero\\u200bwidth"
+    assert visible("caf\udce9") == "caf\\xe9"
+    assert visible("tab\there") == "tab    here"
+    assert visible("ok ünïcødé") == "ok ünïcødé"
+
+
+def test_truncates_long_lines() -> None:
+    shown = visible("x" * 10_000_000, 100)
+    assert len(shown) < 200 and shown.endswith("(+9999900 chars)")
