@@ -219,7 +219,7 @@ def test_base_that_moved_on_compares_with_fork_point(capsys, make_repo) -> None:
     branch_with(repo, {"src/new.py": "n = 1\n"})
     repo.checkout("main")
     repo.commit({"src/a.py": "a = 3\n", "src/other.py": "o = 1\n"}, "main moves on")
-    code, report = gate_json(capsys, repo, "--head", "agent")
+    _code, report = gate_json(capsys, repo, "--head", "agent")
     assert report["stats"]["files_changed"] == 1
     assert any("fork point" in note for note in report["notes"])
 

@@ -25,7 +25,7 @@ class _Fixed:
     version = "1"
     kind = "static"
 
-    def run(self, ctx):  # noqa: ANN001, ANN201
+    def run(self, ctx):
         return [
             Finding(
                 "security",

@@ -70,7 +70,7 @@ def test_results_are_cached_per_blob(tmp_path) -> None:
     change = Change.from_files({"m.py": "x = 1\n"}, {"m.py": "import json\n\nx = 1\n"})
     first = rules(change, cache=cache)
     # A cached run must not need ruff at all: hide it.
-    import crewchief.gate.checks.quality as quality
+    from crewchief.gate.checks import quality
 
     original = quality._run_ruff
     quality._run_ruff = lambda *a, **k: (_ for _ in ()).throw(AssertionError("ruff ran again"))
