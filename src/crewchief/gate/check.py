@@ -7,6 +7,7 @@ in (see the `tests` check); the runner passes one only to checks whose `kind` is
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from crewchief.gate.change import Change
 from crewchief.gate.findings import Finding
 from crewchief.spec.policy import Policy
 from crewchief.spec.task import Task
+from crewchief.workspace.lab import Lab
 
 KNOWN_CHECKS: tuple[str, ...] = (
     "scope",
@@ -34,11 +36,31 @@ KNOWN_CHECKS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Workspace:
-    """A checkout of the head a dynamic check may run commands in, and where to leave evidence."""
+    """What a dynamic check may run commands in: a `Lab` that checks out base and head as
+    worktrees outside the user's checkout, and a per-gate memo the dynamic checks share (the head
+    test run feeds both `tests` and `coverage`)."""
 
-    repo: Path
-    path: Path
-    evidence_dir: Path
+    lab: Lab
+    base: str
+    """The base commit."""
+    head: str
+    """The head commit, or a tree id when the work tree is gated."""
+    _memo: dict[str, Any] = field(default_factory=dict)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _mutex: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.lab.evidence_dir
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` at most once per gate for `key`, even when checks ask at the same time."""
+        with self._mutex:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
 
 
 @dataclass(frozen=True)

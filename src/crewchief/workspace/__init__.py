@@ -1,0 +1,9 @@
+"""Isolated checkouts where commands run: git worktrees outside the user's checkout, prepared
+environments cached by the hash of the dependency files, and command runs that leave evidence."""
+
+from __future__ import annotations
+
+from crewchief.workspace.lab import Lab
+from crewchief.workspace.worktree import Worktree, add_worktree, prune_worktrees
+
+__all__ = ["Lab", "Worktree", "add_worktree", "prune_worktrees"]

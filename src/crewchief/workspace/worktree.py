@@ -1,0 +1,109 @@
+"""git worktrees for runs and checks, always outside the user's checkout.
+
+A worktree is created detached at a commit (or from a tree, for a work-tree gate), so no branch is
+moved; `overlay` replaces files after checkout (the acceptance check resets test files to the base
+this way). Removal is forced and followed by a prune, so a crashed process leaves nothing behind
+that `prune_worktrees` cannot clean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from crewchief import git
+
+
+def crewchief_dir(repo: Path) -> Path:
+    """`<git common dir>/crewchief`: state that belongs to the repository but not to its history."""
+    common = git.run(repo, "rev-parse", "--git-common-dir").text().strip()
+    path = (repo / common).resolve() / "crewchief"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class Worktree:
+    repo: Path
+    path: Path
+    commit: str
+
+    def write_overlay(self, overlay: Mapping[str, bytes | None]) -> None:
+        for rel, data in overlay.items():
+            target = self.path / rel
+            if not str(target.resolve()).startswith(str(self.path.resolve())):
+                raise ValueError(f"overlay path escapes the worktree: {rel}")
+            if data is None:
+                if target.is_symlink() or target.is_file():
+                    target.unlink()
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink():
+                target.unlink()
+            target.write_bytes(data)
+
+    def remove(self) -> None:
+        git.run(self.repo, "worktree", "remove", "--force", "--force", str(self.path), check=False)
+        if self.path.exists():
+            shutil.rmtree(self.path, ignore_errors=True)
+        git.run(self.repo, "worktree", "prune", check=False)
+
+
+def add_worktree(
+    repo: Path, rev: str, *, root: Path | None = None, prefix: str = "wt-"
+) -> Worktree:
+    """A detached worktree at `rev` (a commit, or a tree id, which gets a throwaway commit)."""
+    kind = git.run(repo, "cat-file", "-t", rev).text().strip()
+    commit = rev
+    if kind == "tree":
+        commit = (
+            git.run(
+                repo,
+                "commit-tree",
+                rev,
+                "-m",
+                "crewchief: work tree snapshot",
+                env={
+                    "GIT_AUTHOR_NAME": "crewchief",
+                    "GIT_AUTHOR_EMAIL": "crewchief@localhost",
+                    "GIT_COMMITTER_NAME": "crewchief",
+                    "GIT_COMMITTER_EMAIL": "crewchief@localhost",
+                },
+            )
+            .text()
+            .strip()
+        )
+    parent = root or (crewchief_dir(repo) / "worktrees")
+    parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    os.rmdir(path)
+    git.run(repo, "worktree", "add", "--detach", "--force", "-q", str(path), commit)
+    return Worktree(repo, path, commit)
+
+
+@contextlib.contextmanager
+def checkout(
+    repo: Path, rev: str, *, overlay: Mapping[str, bytes | None] | None = None, prefix: str = "wt-"
+) -> Iterator[Worktree]:
+    tree = add_worktree(repo, rev, prefix=prefix)
+    try:
+        if overlay:
+            tree.write_overlay(overlay)
+        yield tree
+    finally:
+        tree.remove()
+
+
+def prune_worktrees(repo: Path) -> None:
+    """Remove crewchief worktrees left by a crashed process."""
+    parent = crewchief_dir(repo) / "worktrees"
+    if parent.exists():
+        for child in parent.iterdir():
+            git.run(repo, "worktree", "remove", "--force", "--force", str(child), check=False)
+            shutil.rmtree(child, ignore_errors=True)
+    git.run(repo, "worktree", "prune", check=False)
