@@ -44,6 +44,11 @@ def gate_command(
     output: Path | None = typer.Option(None, "--output", help="Write the report to this file."),
     repo: Path = typer.Option(Path("."), "--repo", help="Repository to gate (default: here)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Recompute every check result."),
+    static: bool = typer.Option(
+        False,
+        "--static",
+        help="Static checks only: run no tests, benchmarks or acceptance commands.",
+    ),
 ) -> None:
     """Validate a change (base..head) against the policy and task.
 
@@ -58,6 +63,7 @@ def gate_command(
         only=registry.parse_names(only, "--only"),
         skip=registry.parse_names(skip, "--skip"),
         use_cache=not no_cache,
+        static=static,
     )
     report = run_gate(request)
     if fmt == Format.json:

@@ -34,6 +34,11 @@ KNOWN_CHECKS: tuple[str, ...] = (
 )
 
 
+class CheckSkipped(Exception):
+    """Raised by a check that has nothing to do here (no test command, no task); the message says
+    why and the report shows the check as skipped with that reason, never as passed."""
+
+
 @dataclass(frozen=True)
 class Workspace:
     """What a dynamic check may run commands in: a `Lab` that checks out base and head as
@@ -49,9 +54,22 @@ class Workspace:
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
 
+    _evidence: dict[str, list[str]] = field(default_factory=dict)
+
     @property
     def evidence_dir(self) -> Path:
         return self.lab.evidence_dir
+
+    def add_evidence(self, check: str, path: str | Path) -> None:
+        """Record a file (log, samples) the report should point a reader to for `check`."""
+        with self._mutex:
+            paths = self._evidence.setdefault(check, [])
+            if str(path) not in paths:
+                paths.append(str(path))
+
+    def evidence_for(self, check: str) -> tuple[str, ...]:
+        with self._mutex:
+            return tuple(self._evidence.get(check, ()))
 
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
         """`compute()` at most once per gate for `key`, even when checks ask at the same time."""

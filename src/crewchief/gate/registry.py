@@ -21,6 +21,10 @@ _BUILTIN_FALLBACK = {
     "secrets": "crewchief.gate.checks.secrets:CHECK",
     "dependencies": "crewchief.gate.checks.dependencies:CHECK",
     "quality": "crewchief.gate.checks.quality:CHECK",
+    "tests": "crewchief.gate.checks.tests:CHECK",
+    "acceptance": "crewchief.gate.checks.acceptance:CHECK",
+    "coverage": "crewchief.gate.checks.coverage:CHECK",
+    "performance": "crewchief.gate.checks.performance:CHECK",
 }
 
 

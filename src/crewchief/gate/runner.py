@@ -3,11 +3,12 @@ checks concurrently, decide."""
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from crewchief import git
@@ -15,12 +16,14 @@ from crewchief.errors import GitError, UserError
 from crewchief.gate import registry
 from crewchief.gate.cache import Cache, NullCache
 from crewchief.gate.change import Change
-from crewchief.gate.check import Check, CheckContext, Workspace
+from crewchief.gate.check import Check, CheckContext, CheckSkipped, Workspace
 from crewchief.gate.findings import CheckResult, CheckStatus, Finding, Report, Severity, Stats
 from crewchief.gate.reader import read_change, read_files_at
 from crewchief.gate.verdict import decide, risk_score, status_of
 from crewchief.spec.policy import POLICY_FILE, PYPROJECT, Policy, load_policy
 from crewchief.spec.task import TASK_DIR, Task, parse_task
+from crewchief.workspace.lab import Lab
+from crewchief.workspace.worktree import crewchief_dir
 
 DEFAULT_BASES = ("@{upstream}", "origin/HEAD", "main", "master")
 
@@ -35,6 +38,10 @@ class GateRequest:
     only: Sequence[str] = ()
     skip: Sequence[str] = ()
     use_cache: bool = True
+    static: bool = False
+    """Run only the static checks (no worktrees, no commands)."""
+    evidence_dir: Path | None = None
+    """Where dynamic checks leave logs and samples (default: under .git/crewchief/evidence/)."""
 
 
 @dataclass(frozen=True)
@@ -108,8 +115,24 @@ def load_base_task(repo: Path, base: str, task_id: str) -> Task:
 
 
 def cache_path(repo: Path) -> Path:
-    git_dir = git.run(repo, "rev-parse", "--git-common-dir").text().strip()
-    return (repo / git_dir).resolve() / "crewchief" / "gate-cache.sqlite"
+    return crewchief_dir(repo) / "gate-cache.sqlite"
+
+
+def _wants_dynamic(request: GateRequest, policy: Policy) -> bool:
+    if request.static:
+        return False
+    wanted = [
+        n
+        for n in (request.only or registry.all_names())
+        if n not in {*request.skip, *policy.gate.skip}
+    ]
+    checks = registry.available_checks()
+    return any(name in checks and checks[name].kind == "dynamic" for name in wanted)
+
+
+def _evidence_dir(repo: Path, head: str) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    return crewchief_dir(repo) / "evidence" / f"{stamp}-{head[:12]}-{os.getpid()}"
 
 
 def run_gate(request: GateRequest, workspace: Workspace | None = None) -> Report:
@@ -119,6 +142,12 @@ def run_gate(request: GateRequest, workspace: Workspace | None = None) -> Report
     task = load_base_task(resolved.repo, resolved.base, request.task) if request.task else None
     change = read_change(resolved.repo, resolved.base, resolved.head)
     cache: NullCache = Cache(cache_path(resolved.repo)) if request.use_cache else NullCache()
+    lab: Lab | None = None
+    notes = list(resolved.notes)
+    if workspace is None and _wants_dynamic(request, policy):
+        evidence = request.evidence_dir or _evidence_dir(resolved.repo, resolved.head)
+        lab = Lab(resolved.repo, policy, evidence)
+        workspace = Workspace(lab, resolved.base, resolved.head)
     try:
         report = gate_change(
             change,
@@ -129,43 +158,45 @@ def run_gate(request: GateRequest, workspace: Workspace | None = None) -> Report
             cache=cache,
             workspace=workspace,
             policy_source=policy_source,
-            notes=resolved.notes,
+            notes=notes,
         )
     finally:
+        if lab is not None:
+            lab.close()
         cache.close()
-    return Report(
-        base=report.base,
-        head=report.head,
-        verdict=report.verdict,
-        risk=report.risk,
-        checks=report.checks,
-        stats=report.stats,
-        task=report.task,
-        policy_source=report.policy_source,
-        notes=report.notes,
-        duration_s=time.monotonic() - started,
-    )
+    if lab is not None and lab.evidence_dir.exists():
+        report = replace(report, notes=(*report.notes, f"evidence: {lab.evidence_dir}"))
+    return replace(report, duration_s=time.monotonic() - started)
 
 
 def _run_one(check: Check, ctx: CheckContext) -> CheckResult:
     start = time.monotonic()
+
+    def evidence() -> tuple[str, ...]:
+        return ctx.workspace.evidence_for(check.name) if ctx.workspace else ()
+
     try:
         findings = tuple(check.run(ctx))
+    except CheckSkipped as exc:
+        elapsed = time.monotonic() - start
+        return CheckResult(
+            check.name, CheckStatus.SKIPPED, elapsed, detail=str(exc), evidence=evidence()
+        )
     except UserError as exc:
-        return _errored(check.name, start, str(exc))
+        return _errored(check.name, start, str(exc), evidence())
     except Exception as exc:  # a crashing check must never read as a pass
         detail = "".join(traceback.format_exception_only(exc)).strip()
-        return _errored(check.name, start, f"{detail}\n{traceback.format_exc()}")
+        return _errored(check.name, start, f"{detail}\n{traceback.format_exc()}", evidence())
     status = status_of(findings)
-    return CheckResult(check.name, status, time.monotonic() - start, findings)
+    return CheckResult(check.name, status, time.monotonic() - start, findings, evidence=evidence())
 
 
-def _errored(name: str, start: float, detail: str) -> CheckResult:
+def _errored(name: str, start: float, detail: str, evidence: tuple[str, ...] = ()) -> CheckResult:
     first = detail.strip().splitlines()[0] if detail.strip() else "unknown error"
-    finding = Finding(
-        name, "check-error", Severity.MEDIUM, f"the {name} check could not run: {first}"
-    )
-    return CheckResult(name, CheckStatus.ERROR, time.monotonic() - start, (finding,), detail)
+    message = f"the {name} check could not run: {first}"
+    finding = Finding(name, "check-error", Severity.MEDIUM, message)
+    elapsed = time.monotonic() - start
+    return CheckResult(name, CheckStatus.ERROR, elapsed, (finding,), detail, evidence)
 
 
 def gate_change(
@@ -202,7 +233,7 @@ def gate_change(
                 name,
                 CheckStatus.SKIPPED,
                 0.0,
-                detail="needs a workspace (run with --run-dynamic or in a run)",
+                detail="dynamic check: not run (--static, or no workspace)",
             )
         else:
             runnable.append(check)

@@ -65,6 +65,7 @@ def renderable(report: Report) -> RenderableType:
     table.add_column("status")
     table.add_column("findings", justify="right")
     table.add_column("time", justify="right")
+    table.add_column("note", style="dim")
     for check in report.checks:
         blocking = sum(1 for f in check.findings if f.blocking)
         count = f"{len(check.findings)}" + (f" ({blocking} blocking)" if blocking else "")
@@ -74,6 +75,7 @@ def renderable(report: Report) -> RenderableType:
             f"[{_STATUS_STYLE[check.status]}]{check.status.value}[/]",
             shown,
             f"{check.duration_s:.2f}s" if check.duration_s else "",
+            _safe(check.detail.splitlines()[0], 70) if check.detail and not check.findings else "",
         )
     parts.append(table)
 

@@ -1,0 +1,261 @@
+"""The task's objective, made executable, judged by tests the agent could not edit.
+
+Each acceptance entry (a pytest node id or a command) must fail at base and pass at head
+(fail-to-pass), and the rest of the suite must keep passing (pass-to-pass). Both run with the test
+files reset to the base version plus the task's own trusted tests, which live at the base under
+`.crewchief/tasks/<task id>/` mirroring the repository layout (`.crewchief/tasks/fix-x/tests/test_x.py`
+becomes `tests/test_x.py`). So an agent cannot satisfy acceptance by editing the tests that judge it.
+An entry that already passes at base is a weak spec and is reported as such.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import ClassVar, Literal
+
+from crewchief import git
+from crewchief.gate.change import Change, match_any
+from crewchief.gate.check import CheckContext, CheckSkipped
+from crewchief.gate.dynamic.runs import base_suite, tree_id, workspace
+from crewchief.gate.dynamic.suite import (
+    BROKEN,
+    PASSING,
+    SuiteRequest,
+    SuiteResult,
+    is_pytest,
+    run_suite,
+)
+from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.reader import read_files_at
+from crewchief.spec.task import TASK_DIR
+from crewchief.workspace.lab import split_command
+
+NAME = "acceptance"
+CACHE_VERSION = "1"
+
+
+def _finding(rule: str, severity: Severity, message: str, entry: str, *, blocking: bool) -> Finding:
+    return Finding(
+        NAME, rule, severity, message, blocking=blocking, fingerprint=fingerprint(rule, entry)
+    )
+
+
+def trusted_test_overlay(
+    ctx: CheckContext,
+) -> tuple[dict[str, bytes | None], dict[str, bytes | None]]:
+    """Files that make the acceptance run trustworthy: test files the change touched, reset to the
+    base (deleted when the change added them), and the task's own tests from the base. Returns
+    (the whole overlay for head, the task's files alone for base)."""
+    ws = workspace(ctx)
+    change: Change = ctx.change
+    globs = ctx.policy.tests.paths
+    restore: list[str] = []
+    overlay: dict[str, bytes | None] = {}
+    for file in change.files:
+        for side in (file.old, file.new):
+            if side is not None and match_any(side.path, globs):
+                if file.old is not None and side.path == file.old.path:
+                    restore.append(side.path)
+                else:
+                    overlay[side.path] = None
+    if restore:
+        overlay.update(read_files_at(ws.lab.repo, ws.base, restore))
+    assert ctx.task is not None
+    prefix = f"{TASK_DIR}/{ctx.task.id}/"
+    wanted = {
+        oid: path[len(prefix) :]
+        for mode, oid, path in git.ls_tree(ws.lab.repo, ws.base)
+        if path.startswith(prefix) and mode in ("100644", "100755")
+    }
+    blobs = git.read_objects(ws.lab.repo, wanted)
+    task_files: dict[str, bytes | None] = {rel: blobs.get(oid) for oid, rel in wanted.items()}
+    overlay.update(task_files)
+    return overlay, task_files
+
+
+def _entry_request(ctx: CheckContext, entry: str, label: str) -> SuiteRequest:
+    timeout = ctx.policy.tests.timeout_s
+    if any(ch.isspace() for ch in entry.strip()):
+        return SuiteRequest(entry, timeout=timeout, label=label)
+    command = ctx.policy.tests.command
+    if not command or not is_pytest(split_command(command)):
+        command = "python -m pytest"
+    return SuiteRequest(command, extra_args=[entry], timeout=timeout, label=label)
+
+
+def entry_state(result: SuiteResult) -> str:
+    """passed | failed | missing | timeout for one acceptance entry's run."""
+    if result.timed_out:
+        return "timeout"
+    if not result.is_pytest:
+        return "passed" if result.exit_code == 0 else "failed"
+    if result.exit_code in (4, 5) or (not result.outcomes and result.exit_code != 0):
+        return "missing"
+    if (
+        result.exit_code == 0
+        and result.outcomes
+        and all(v in PASSING for v in result.outcomes.values())
+    ):
+        return "passed"
+    return "failed"
+
+
+class AcceptanceCheck:
+    name: ClassVar[str] = NAME
+    version: ClassVar[str] = "1"
+    kind: ClassVar[Literal["static", "dynamic"]] = "dynamic"
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        if ctx.task is None:
+            raise CheckSkipped("no task given (--task ID)")
+        entries = ctx.task.acceptance
+        if not entries:
+            return [
+                _finding(
+                    "no-acceptance",
+                    Severity.MEDIUM,
+                    f"task '{ctx.task.id}' has no acceptance checks: its objective is not "
+                    "executable, so nothing proves the change does what was asked",
+                    "",
+                    blocking=False,
+                )
+            ]
+        ws = workspace(ctx)
+        overlay, task_only = trusted_test_overlay(ctx)
+        base_env = ws.once(
+            "accept-base", lambda: ws.lab.checkout(ws.base, task_only, label="accept-base")
+        )
+        head_env = ws.once(
+            "accept-head", lambda: ws.lab.checkout(ws.head, overlay, label="accept-head")
+        )
+        digest = hashlib.sha256(
+            repr(sorted((k, v) for k, v in task_only.items())).encode()
+        ).hexdigest()[:16]
+        findings: list[Finding] = []
+        for index, entry in enumerate(entries):
+            key = (
+                NAME,
+                CACHE_VERSION,
+                tree_id(ws.lab.repo, ws.base),
+                digest,
+                entry,
+                repr(ctx.policy.tests.setup),
+            )
+            cached = ctx.cache.get(key)
+            if cached is not None:
+                before = SuiteResult.from_json(cached)
+            else:
+                before = run_suite(
+                    ws.lab, base_env, _entry_request(ctx, entry, f"accept-base-{index}")
+                )
+                if not before.timed_out:
+                    ctx.cache.put(key, before.to_json())
+            after = run_suite(ws.lab, head_env, _entry_request(ctx, entry, f"accept-head-{index}"))
+            ws.add_evidence(NAME, after.log)
+            ws.add_evidence(NAME, before.log)
+            findings.extend(self._judge(entry, entry_state(before), entry_state(after), after))
+        findings.extend(self._pass_to_pass(ctx, head_env))
+        return findings
+
+    @staticmethod
+    def _judge(entry: str, before: str, after: str, result: SuiteResult) -> list[Finding]:
+        found: list[Finding] = []
+        if after == "passed" and before == "passed":
+            found.append(
+                _finding(
+                    "weak-acceptance",
+                    Severity.MEDIUM,
+                    f"acceptance '{entry}' already passes at base: it does not test "
+                    "the objective (weak spec)",
+                    entry,
+                    blocking=False,
+                )
+            )
+        elif after == "missing":
+            found.append(
+                _finding(
+                    "acceptance-not-found",
+                    Severity.HIGH,
+                    f"acceptance '{entry}' found no test to run at head (with the "
+                    f"base's tests); see {result.log}",
+                    entry,
+                    blocking=True,
+                )
+            )
+        elif after == "timeout":
+            found.append(
+                _finding(
+                    "acceptance-timeout",
+                    Severity.HIGH,
+                    f"acceptance '{entry}' timed out at head; see {result.log}",
+                    entry,
+                    blocking=True,
+                )
+            )
+        elif after == "failed":
+            found.append(
+                _finding(
+                    "acceptance-failed",
+                    Severity.HIGH,
+                    f"acceptance '{entry}' fails at head, run against the base's "
+                    f"tests and the task's own; see {result.log}",
+                    entry,
+                    blocking=True,
+                )
+            )
+        if before == "missing" and after == "passed":
+            found.append(
+                _finding(
+                    "acceptance-missing-at-base",
+                    Severity.LOW,
+                    f"acceptance '{entry}' has no test at base; it passes at head",
+                    entry,
+                    blocking=False,
+                )
+            )
+        return found
+
+    @staticmethod
+    def _pass_to_pass(ctx: CheckContext, head_env: object) -> list[Finding]:
+        ws = workspace(ctx)
+        if not ctx.policy.tests.command:
+            return []
+        base = base_suite(ctx)
+        if base.crashed or not base.is_pytest:
+            return []
+        from crewchief.workspace.lab import Prepared
+
+        assert isinstance(head_env, Prepared)
+        request = SuiteRequest(
+            ctx.policy.tests.command, timeout=ctx.policy.tests.timeout_s, label="accept-head-suite"
+        )
+        head = ws.once("accept-head-suite", lambda: run_suite(ws.lab, head_env, request))
+        ws.add_evidence(NAME, head.log)
+        if head.crashed:
+            return [
+                _finding(
+                    "pass-to-pass-error",
+                    Severity.HIGH,
+                    f"the suite could not run at head with the base's tests; see {head.log}",
+                    "",
+                    blocking=True,
+                )
+            ]
+        found = []
+        for test, before in base.outcomes.items():
+            after = head.outcomes.get(test)
+            if before in PASSING and after in BROKEN:
+                found.append(
+                    _finding(
+                        "pass-to-pass-broken",
+                        Severity.HIGH,
+                        f"{test} passes at base and {after} at head when run with the "
+                        "base's tests: the change broke behaviour the tests pin down",
+                        test,
+                        blocking=True,
+                    ).at(path=test.split("::")[0])
+                )
+        return found
+
+
+CHECK = AcceptanceCheck()

@@ -1,0 +1,109 @@
+"""The test runs the dynamic checks share within one gate, and across gates on the same base.
+
+The base suite's results are cached by the base tree id (plus command, setup and interpreter), so a
+batch of changes on one base runs the base suite once. The head suite runs once per gate, under
+coverage when the test environment has coverage.py, and feeds both `tests` and `coverage`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from crewchief import git
+from crewchief.gate.check import CheckContext, Workspace
+from crewchief.gate.dynamic.suite import SuiteRequest, SuiteResult, run_suite
+from crewchief.workspace.lab import Prepared
+
+CACHE_VERSION = "1"
+
+
+class NoTestCommand(Exception):
+    """The policy has no [tests] command: the dynamic checks have nothing to run."""
+
+
+def workspace(ctx: CheckContext) -> Workspace:
+    if ctx.workspace is None:
+        raise RuntimeError("dynamic check run without a workspace")
+    return ctx.workspace
+
+
+def test_command(ctx: CheckContext) -> str:
+    command = ctx.policy.tests.command
+    if not command:
+        raise NoTestCommand
+    return command
+
+
+def tree_id(repo: Path, rev: str) -> str:
+    return git.run(repo, "rev-parse", f"{rev}^{{tree}}").text().strip()
+
+
+def prepared(ctx: CheckContext, side: str) -> Prepared:
+    """One worktree per side per gate ("base" or "head"), prepared once, shared by the checks."""
+    ws = workspace(ctx)
+    rev = ws.base if side == "base" else ws.head
+    result: Prepared = ws.once(f"prepared:{side}", lambda: ws.lab.checkout(rev, label=side))
+    return result
+
+
+def has_coverage(ctx: CheckContext, env: Prepared) -> bool:
+    ws = workspace(ctx)
+
+    def probe() -> bool:
+        log = ws.lab.log_path("probe-coverage")
+        outcome = ws.lab.run([env.python, "-c", "import coverage"], env.tree.path, env.env, 60, log)
+        return outcome.ok
+
+    value: bool = ws.once(f"has-coverage:{env.python}", probe)
+    return value
+
+
+def base_suite(ctx: CheckContext) -> SuiteResult:
+    ws = workspace(ctx)
+    command = test_command(ctx)
+    key = (
+        "tests",
+        CACHE_VERSION,
+        "base-suite",
+        tree_id(ws.lab.repo, ws.base),
+        command,
+        repr(ctx.policy.tests.setup),
+        f"{sys.version_info[:2]}",
+    )
+
+    def compute() -> SuiteResult:
+        def run() -> dict[str, object]:
+            env = prepared(ctx, "base")
+            request = SuiteRequest(command, timeout=ctx.policy.tests.timeout_s, label="tests-base")
+            return run_suite(ws.lab, env, request).to_json()
+
+        cached = ctx.cache.get(key)
+        if cached is not None:
+            return SuiteResult.from_json(cached)
+        fresh = run()
+        result = SuiteResult.from_json(fresh)
+        if not result.timed_out:  # a timeout may be the machine's fault; try again next time
+            ctx.cache.put(key, fresh)
+        return result
+
+    result: SuiteResult = ws.once("base-suite", compute)
+    return result
+
+
+def head_suite(ctx: CheckContext) -> SuiteResult:
+    ws = workspace(ctx)
+    command = test_command(ctx)
+
+    def compute() -> SuiteResult:
+        env = prepared(ctx, "head")
+        request = SuiteRequest(
+            command,
+            coverage=has_coverage(ctx, env),
+            timeout=ctx.policy.tests.timeout_s,
+            label="tests-head",
+        )
+        return run_suite(ws.lab, env, request)
+
+    result: SuiteResult = ws.once("head-suite", compute)
+    return result
