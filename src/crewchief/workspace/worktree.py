@@ -9,6 +9,7 @@ that `prune_worktrees` cannot clean.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
@@ -25,6 +26,18 @@ def crewchief_dir(repo: Path) -> Path:
     path = (repo / common).resolve() / "crewchief"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def _admin_lock(repo: Path) -> Iterator[None]:
+    """Serialises `git worktree add/remove/prune` on one repository, across threads and processes:
+    git reads every worktree's metadata while adding one and can trip over a half-written entry."""
+    with open(crewchief_dir(repo) / "worktrees.lock", "wb") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -48,10 +61,13 @@ class Worktree:
             target.write_bytes(data)
 
     def remove(self) -> None:
-        git.run(self.repo, "worktree", "remove", "--force", "--force", str(self.path), check=False)
-        if self.path.exists():
-            shutil.rmtree(self.path, ignore_errors=True)
-        git.run(self.repo, "worktree", "prune", check=False)
+        with _admin_lock(self.repo):
+            git.run(
+                self.repo, "worktree", "remove", "--force", "--force", str(self.path), check=False
+            )
+            if self.path.exists():
+                shutil.rmtree(self.path, ignore_errors=True)
+            git.run(self.repo, "worktree", "prune", check=False)
 
 
 def add_worktree(
@@ -82,7 +98,8 @@ def add_worktree(
     parent.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     os.rmdir(path)
-    git.run(repo, "worktree", "add", "--detach", "--force", "-q", str(path), commit)
+    with _admin_lock(repo):
+        git.run(repo, "worktree", "add", "--detach", "--force", "-q", str(path), commit)
     return Worktree(repo, path, commit)
 
 
@@ -102,8 +119,9 @@ def checkout(
 def prune_worktrees(repo: Path) -> None:
     """Remove crewchief worktrees left by a crashed process."""
     parent = crewchief_dir(repo) / "worktrees"
-    if parent.exists():
-        for child in parent.iterdir():
-            git.run(repo, "worktree", "remove", "--force", "--force", str(child), check=False)
-            shutil.rmtree(child, ignore_errors=True)
-    git.run(repo, "worktree", "prune", check=False)
+    with _admin_lock(repo):
+        if parent.exists():
+            for child in parent.iterdir():
+                git.run(repo, "worktree", "remove", "--force", "--force", str(child), check=False)
+                shutil.rmtree(child, ignore_errors=True)
+        git.run(repo, "worktree", "prune", check=False)
