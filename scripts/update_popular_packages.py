@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("ecosystem", choices=("pypi", "npm"))
     parser.add_argument("tsv", type=Path, help="tab-separated dump of the registry's packages")
     parser.add_argument("--top", type=int, default=5000, help="npm: how many to keep")
-    parser.add_argument("--out", type=Path, help="default: src/crewchief/data/popular-ECOSYSTEM.txt")
+    parser.add_argument(
+        "--out", type=Path, help="default: src/crewchief/data/popular-ECOSYSTEM.txt"
+    )
     args = parser.parse_args(argv)
     out = args.out or DATA / f"popular-{args.ecosystem}.txt"
     if args.ecosystem == "pypi":

@@ -1,0 +1,774 @@
+"""The `dependencies` check: what a change does to the packages the repo installs.
+
+Agents add packages to make code work, sometimes ones that do not exist (a hallucinated name that
+anyone may register later) or that are one typo away from a famous one; they loosen pins and drop
+lock entries to get past a resolver error, and downgrade to dodge an API change. Each of these is
+cheap to spot from the manifests alone, so this check reads them (never installing anything) and
+reports what the change introduces relative to everything the repo declared at base.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from crewchief.gate.change import Change, FileChange, Side, blob_id
+from crewchief.gate.check import CheckContext
+from crewchief.gate.checks import manifests as mf
+from crewchief.gate.checks.manifests import Dep, Ecosystem, Manifest
+from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.introduced import introduced
+
+NAME = "dependencies"
+Fetch = Callable[[Ecosystem, str], bool | None]
+"""Whether the registry has a package: True, False, or None when it could not be asked."""
+
+# Import names that are not the name to install: the package of that name is missing (a
+# hallucination) or a different project (a confusion, reported even when that project is popular).
+IMPORT_NAMES: dict[Ecosystem, dict[str, str]] = {
+    "pypi": {
+        "sklearn": "scikit-learn",
+        "cv2": "opencv-python",
+        "pil": "pillow",
+        "yaml": "pyyaml",
+        "dateutil": "python-dateutil",
+        "dotenv": "python-dotenv",
+        "jwt": "pyjwt",
+        "skimage": "scikit-image",
+        "crypto": "pycryptodome",
+        "magic": "python-magic",
+        "serial": "pyserial",
+        "docx": "python-docx",
+        "fitz": "pymupdf",
+        "git": "gitpython",
+        "zmq": "pyzmq",
+        "usb": "pyusb",
+    },
+    "npm": {},
+}
+_AFFIXES: dict[Ecosystem, tuple[tuple[str, str], ...]] = {
+    "pypi": (
+        ("python-", ""),
+        ("python3-", ""),
+        ("py-", ""),
+        ("py", ""),
+        ("", "-python"),
+        ("", "-py"),
+        ("", "py"),
+    ),
+    "npm": (("node-", ""), ("", "-js"), ("", ".js"), ("", "js")),
+}
+
+
+# --- the well-known names ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Popular:
+    names: frozenset[str]
+    by_length: dict[int, tuple[tuple[int, str], ...]]
+    """(letter mask, name) by name length: what a lookup scans."""
+
+
+@cache
+def popular(ecosystem: Ecosystem) -> Popular:
+    """The shipped list, read once on first use (most changes touch no manifest)."""
+    text = resources.files("crewchief").joinpath(f"data/popular-{ecosystem}.txt").read_text("utf-8")
+    names = frozenset(n.strip() for n in text.splitlines() if n.strip() and not n.startswith("#"))
+    buckets: dict[int, list[tuple[int, str]]] = {}
+    for name in sorted(names):
+        buckets.setdefault(len(name), []).append((letter_mask(name), name))
+    return Popular(names, {k: tuple(v) for k, v in buckets.items()})
+
+
+def letter_mask(name: str) -> int:
+    """Which characters occur (folded into 64 bits). One edit changes the presence of at most two
+    characters, so names within distance d differ in at most 2d bits: a cheap filter before
+    `distance`."""
+    mask = 0
+    for char in set(name):
+        mask |= 1 << (ord(char) & 63)
+    return mask
+
+
+def distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment (Damerau-Levenshtein) distance, or `limit + 1` once it exceeds
+    `limit`: only a diagonal band is computed and a row past the limit stops early."""
+    if a == b:
+        return 0
+    start = 0
+    while start < len(a) and start < len(b) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < len(a) - start and end < len(b) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    a, b = a[start : len(a) - end], b[start : len(b) - end]
+    la, lb = len(a), len(b)
+    over = limit + 1
+    if abs(la - lb) > limit:
+        return over
+    if not la or not lb:
+        return max(la, lb)
+    before: list[int] = []
+    previous = [j if j <= limit else over for j in range(lb + 1)]
+    for i in range(1, la + 1):
+        current = [over] * (lb + 1)
+        current[0] = i if i <= limit else over
+        best = current[0]
+        ca = a[i - 1]
+        for j in range(max(1, i - limit), min(lb, i + limit) + 1):
+            cb = b[j - 1]
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                value = min(value, before[j - 2] + 1)
+            current[j] = value
+            best = min(best, value)
+        if best > limit:
+            return over
+        before, previous = previous, current
+    return min(previous[lb], over)
+
+
+def allowed_distance(name: str, setting: int) -> int:
+    """Short names sit one edit from many real ones, so they get less room."""
+    if len(name) <= 3:
+        return 0
+    return min(setting, 1 if len(name) <= 7 else 2)
+
+
+def lookalike(name: str, ecosystem: Ecosystem, known: Iterable[str], setting: int) -> str | None:
+    """The well-known or already-used name that `name` imitates, if any; never for a name that is
+    itself well known."""
+    table = popular(ecosystem)
+    if name in table.names:
+        return None
+    limit = allowed_distance(name, setting)
+    best: tuple[int, int, str] | None = None
+    if limit:
+        mask, bits = letter_mask(name), 2 * limit
+        extra = [(letter_mask(k), k) for k in known]
+        for length in range(len(name) - limit, len(name) + limit + 1):
+            pool = [*table.by_length.get(length, ()), *(e for e in extra if len(e[1]) == length)]
+            for other, candidate in pool:
+                if (mask ^ other).bit_count() > bits:
+                    continue
+                d = distance(name, candidate, limit)
+                key = (d, abs(length - len(name)), candidate)
+                if d <= limit and (best is None or key < best):
+                    best = key
+    return best[2] if best else _affixed(name, ecosystem, table.names)
+
+
+def _affixed(name: str, ecosystem: Ecosystem, names: frozenset[str]) -> str | None:
+    """`python-requests` for `requests`, `dateutil` for `python-dateutil`, `lodashjs` for `lodash`."""
+    for prefix, suffix in _AFFIXES[ecosystem]:
+        if prefix and name.startswith(prefix) and len(name) - len(prefix) >= 3:
+            stem = name[len(prefix) :].lstrip("-")
+            if stem in names:
+                return stem
+        if suffix and name.endswith(suffix) and len(name) - len(suffix) >= 3:
+            stem = name[: -len(suffix)].rstrip("-")
+            if stem in names:
+                return stem
+        for variant in (prefix + name, name + suffix):
+            if variant != name and variant in names:
+                return variant
+    return None
+
+
+# --- asking the registry (off unless the policy turns it on) -------------------------------------
+
+
+@cache
+def _index(ecosystem: Ecosystem) -> str | None:
+    """The index the user's own package client uses: its environment setting, else its default."""
+    if ecosystem == "pypi":
+        for var in ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL"):
+            if os.environ.get(var):
+                return os.environ[var]
+        try:
+            import importlib
+
+            return str(importlib.import_module("pip._internal.models.index").PyPI.simple_url)
+        except (ImportError, AttributeError):
+            return None
+    for var in ("npm_config_registry", "NPM_CONFIG_REGISTRY"):
+        if os.environ.get(var):
+            return os.environ[var]
+    from crewchief import proc
+
+    try:
+        outcome = proc.run(proc.Request(("npm", "config", "get", "registry"), timeout=10))
+    except Exception:  # no npm on this machine: the online check cannot run for npm
+        return None
+    url = outcome.text().strip()
+    return url if outcome.ok and url.startswith("http") else None
+
+
+def registry_has(ecosystem: Ecosystem, name: str, timeout: float = 4.0) -> bool | None:
+    index = _index(ecosystem)
+    if index is None:
+        return None
+    if ecosystem == "pypi":
+        url = f"{index.rstrip('/')}/{name}/"
+        accept = "application/vnd.pypi.simple.v1+json"
+    else:
+        url = f"{index.rstrip('/')}/{name.replace('/', '%2f')}"
+        accept = "application/vnd.npm.install-v1+json"
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status: int = response.status
+            return 200 <= status < 300
+    except urllib.error.HTTPError as exc:
+        return False if exc.code == 404 else None
+    except (OSError, ValueError):
+        return None
+
+
+# --- the check -----------------------------------------------------------------------------------
+
+
+class DependenciesCheck:
+    name = NAME
+    version = "1"
+    kind = "static"
+
+    def __init__(self, fetch: Fetch | None = None) -> None:
+        self.fetch: Fetch = fetch or registry_has
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        relevant = [f for f in ctx.change.files if _relevant(f)]
+        if not relevant:
+            return []
+        return _Analysis(ctx, self.fetch).findings(relevant)
+
+
+def _relevant(f: FileChange) -> bool:
+    if _python_with_imports(f):
+        return True
+    return any(
+        side is not None and (mf.is_manifest(side.path) or mf.lock_ecosystem(side.path))
+        for side in (f.old, f.new)
+    )
+
+
+# Import names whose package is named otherwise, beyond the confusions in IMPORT_NAMES.
+_IMPORT_PACKAGES = {
+    "attr": "attrs",
+    "bs4": "beautifulsoup4",
+    "pkg_resources": "setuptools",
+    "_pytest": "pytest",
+    "openssl": "pyopenssl",
+    "google": "protobuf",
+}
+# Local module names that are also package names; an import of these is almost always first-party.
+_GENERIC = frozenset({"utils", "config", "common", "lib", "settings", "app", "core", "conftest"})
+
+
+def _python_with_imports(f: FileChange) -> bool:
+    return (
+        f.new is not None
+        and f.new.path.endswith(".py")
+        and not any(part in mf.SKIP_DIRS for part in f.new.path.split("/"))
+        and any("import" in text for _, text in f.added_lines)
+    )
+
+
+def _stdlib(module: str) -> bool:
+    return module in sys.stdlib_module_names or module == "__future__"
+
+
+def _first_party(change: Change) -> set[str]:
+    """Names of the repo's own modules that the change shows: directories and .py files."""
+    names: set[str] = set()
+    for f in change.files:
+        for side in (f.old, f.new):
+            if side is not None:
+                parts = side.path.split("/")
+                names.update(p.lower() for p in parts[:-1])
+                names.add(parts[-1].removesuffix(".py").lower())
+    return names
+
+
+def imported_modules(text: str) -> dict[str, int]:
+    """Top-level modules imported without a fallback, with the first line of each. Imports under
+    `try: ... except ImportError` or `if TYPE_CHECKING:` are optional by design and left out."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    found: dict[str, int] = {}
+
+    def visit(node: ast.AST, optional: bool) -> None:
+        if isinstance(node, ast.Import) and not optional:
+            for alias in node.names:
+                found.setdefault(alias.name.split(".")[0], node.lineno)
+        elif isinstance(node, ast.ImportFrom) and not optional and node.level == 0 and node.module:
+            found.setdefault(node.module.split(".")[0], node.lineno)
+        elif isinstance(node, ast.Try | ast.TryStar):
+            guarded = optional or any(_catches_import_error(h.type) for h in node.handlers)
+            for statement in node.body:
+                visit(statement, guarded)
+            for other in (*node.handlers, *node.orelse, *node.finalbody):
+                visit(other, optional)
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for statement in node.orelse:
+                visit(statement, optional)
+        else:
+            for child in ast.iter_child_nodes(node):
+                visit(child, optional)
+
+    try:
+        visit(tree, False)
+    except RecursionError:
+        return found
+    return found
+
+
+def _catches_import_error(kind: ast.expr | None) -> bool:
+    if kind is None:
+        return True
+    names = {n.id if isinstance(n, ast.Name) else getattr(n, "attr", "") for n in ast.walk(kind)}
+    return bool(names & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def _parse(side: Side | None) -> Manifest | None:
+    if side is None or not mf.is_manifest(side.path) or side.data is None:
+        return None
+    if side.text is None:
+        return Manifest(side.path, mf.manifest_ecosystem(side.path), error="not UTF-8 text")
+    return mf.parse_manifest(side.path, side.text)
+
+
+class _Analysis:
+    def __init__(self, ctx: CheckContext, fetch: Fetch) -> None:
+        self.ctx = ctx
+        self.policy = ctx.policy.dependencies
+        self.fetch = fetch
+        base: dict[str, Manifest] = {}
+        self.base_locks: list[Side] = []
+        for path, data in ctx.change.context.items():
+            side = Side(path, "100644", blob_id(data), len(data), data)
+            manifest = _parse(side)
+            if manifest is not None:
+                base[path] = manifest
+            elif mf.lock_ecosystem(path):
+                self.base_locks.append(side)
+        for f in ctx.change.files:
+            if f.old is not None and f.old.path not in base:
+                manifest = _parse(f.old)
+                if manifest is not None:
+                    base[f.old.path] = manifest
+        head = dict(base)
+        for f in ctx.change.files:
+            if f.old is not None:
+                head.pop(f.old.path, None)
+            manifest = _parse(f.new)
+            if manifest is not None:
+                head[manifest.path] = manifest
+        self.known: dict[Ecosystem, set[str]] = {"pypi": set(), "npm": set()}
+        for manifest in base.values():
+            self.known[manifest.ecosystem].update(d.name for d in manifest.deps)
+        for name in self.policy.allow:
+            self.known["pypi"].add(mf.canonical("pypi", name))
+            self.known["npm"].add(mf.canonical("npm", name))
+        self.has_python_manifest = any(m.ecosystem == "pypi" for m in head.values())
+        self.declared: dict[Ecosystem, set[str]] = {"pypi": set(), "npm": set()}
+        for manifest in head.values():
+            self.declared[manifest.ecosystem].update(d.name for d in manifest.deps)
+        self._locked: dict[Ecosystem, frozenset[str]] | None = None
+
+    def locked(self, ecosystem: Ecosystem) -> frozenset[str]:
+        """What the base lock files pin: installed already, so not new. Read only when needed:
+        lock files are the largest manifests."""
+        if self._locked is None:
+            found: dict[Ecosystem, set[str]] = {"pypi": set(), "npm": set()}
+            for side in self.base_locks:
+                lock = self.lock(side)
+                if lock is not None:
+                    found[lock.ecosystem].update(lock.names)
+            self._locked = {k: frozenset(v) for k, v in found.items()}
+        return self._locked[ecosystem]
+
+    def is_known(self, dep: Dep) -> bool:
+        return dep.name in self.known[dep.ecosystem] or dep.name in self.locked(dep.ecosystem)
+
+    def lock(self, side: Side | None) -> mf.Lock | None:
+        """A parsed lock file, cached by blob id across gate runs."""
+        if side is None or side.data is None or not mf.lock_ecosystem(side.path):
+            return None
+        ecosystem = mf.lock_ecosystem(side.path) or "pypi"
+        if side.text is None:
+            return mf.Lock(side.path, ecosystem, error="not UTF-8 text")
+        text = side.text
+
+        def compute() -> dict[str, object]:
+            lock = mf.parse_lock(side.path, text)
+            return {"names": sorted(lock.names), "error": lock.error}
+
+        data = self.ctx.memo(
+            (NAME, DependenciesCheck.version, "lock", side.blob, side.path), compute
+        )
+        return mf.Lock(side.path, ecosystem, frozenset(data["names"]), data["error"])
+
+    def findings(self, files: list[FileChange]) -> list[Finding]:
+        out: list[Finding] = []
+        for f in files:
+            if f.new is not None and mf.is_manifest(f.new.path):
+                out.extend(self._manifest(f))
+            if f.old is not None and mf.lock_ecosystem(f.old.path):
+                out.extend(self._lock_change(f))
+            elif f.new is not None and mf.lock_ecosystem(f.new.path):
+                out.extend(self._lock_invalid(None, self.lock(f.new)))
+        out.extend(self._undeclared_imports())
+        return out
+
+    # imports of packages no manifest declares
+
+    def _undeclared_imports(self) -> list[Finding]:
+        """Code that imports a well-known package the repo never declares runs only where that
+        package happens to be installed (the agent's machine), and breaks everywhere else."""
+        if not self.has_python_manifest:
+            return []
+        changed = [f for f in self.ctx.change.files if _python_with_imports(f)]
+        if not changed:
+            return []
+        declared = self.declared["pypi"] | self.known["pypi"]
+        local = _first_party(self.ctx.change)
+        table = popular("pypi").names
+        suspects: list[tuple[FileChange, str, int, str | None]] = []
+        for f in changed:
+            assert f.new is not None and f.new.text is not None
+            for module, line in imported_modules(f.new.text).items():
+                key = module.lower()
+                if key in local or key in _GENERIC or _stdlib(module):
+                    continue
+                package = _IMPORT_PACKAGES.get(key) or IMPORT_NAMES["pypi"].get(key)
+                names = {mf.canonical("pypi", module), package or ""}
+                if not (names & declared or (package is None and names.isdisjoint(table))):
+                    suspects.append((f, module, line, package))
+        if not suspects:
+            return []
+        before: set[str] = set()  # imported somewhere at base already: old news, or moved
+        for f in self.ctx.change.files:
+            if f.old is not None and f.old.path.endswith(".py") and f.old.text is not None:
+                before.update(imported_modules(f.old.text))
+        out = []
+        for f, module, line, package in suspects:
+            if module in before:
+                continue
+            path = f.path
+            out.append(
+                self._finding(
+                    "undeclared-import",
+                    Severity.MEDIUM,
+                    blocking=False,
+                    path=path,
+                    line=line,
+                    name=module,
+                    message=f"{path} imports '{module}' but no manifest declares "
+                    f"'{package or mf.canonical('pypi', module)}': it works only where it "
+                    "happens to be installed",
+                )
+            )
+        return out
+
+    # manifests
+
+    def _manifest(self, f: FileChange) -> list[Finding]:
+        assert f.new is not None
+        head = _parse(f.new)
+        if head is None:
+            return []
+        old = _parse(f.old) if f.old is not None else None
+        path = f.new.path
+        if head.error:
+            if old is not None and old.error:
+                return []
+            return [
+                self._finding(
+                    "manifest-invalid",
+                    Severity.HIGH,
+                    blocking=True,
+                    path=path,
+                    line=None,
+                    name="",
+                    message=f"{path} no longer parses ({head.error[:200]}), so installs "
+                    "from it fail or silently skip what it declares",
+                )
+            ]
+        out: list[Finding] = []
+        out.extend(self._invalid_entries(head, old))
+        out.extend(self._sources(head, old, f.new))
+        before: dict[str, Dep] = {}
+        for dep in old.deps if old is not None and not old.error else ():
+            before.setdefault(dep.name, dep)
+        seen: set[str] = set()
+        for dep in head.deps:
+            if dep.name in seen:
+                continue
+            seen.add(dep.name)
+            was = before.get(dep.name)
+            if dep.remote and (was is None or was.source != dep.source):
+                out.append(self._url_dependency(dep, f.new))
+            elif was is not None:
+                out.extend(self._compare(was, dep, f.new))
+            elif not self.is_known(dep):
+                out.append(self._new(dep, f.new))
+        return out
+
+    def _url_dependency(self, dep: Dep, side: Side) -> Finding:
+        return self._finding(
+            "url-dependency",
+            Severity.HIGH,
+            blocking=True,
+            path=side.path,
+            line=_dep_line(side, dep),
+            name=dep.name,
+            message=f"'{dep.raw}' now installs straight from '{(dep.source or '')[:120]}', "
+            "bypassing the registry: what it points at can change without any review",
+        )
+
+    def _invalid_entries(self, head: Manifest, old: Manifest | None) -> list[Finding]:
+        fresh = introduced(old.invalid if old else (), head.invalid, key=lambda item: item[1])
+        return [
+            self._finding(
+                "invalid-requirement",
+                Severity.MEDIUM,
+                blocking=False,
+                path=head.path,
+                line=line,
+                name=text,
+                message=f"'{text[:80]}' is not a valid requirement, so installers reject the "
+                "file or the package is not what it seems",
+            )
+            for line, text in fresh
+        ]
+
+    def _sources(self, head: Manifest, old: Manifest | None, side: Side) -> list[Finding]:
+        fresh = introduced(old.sources if old else (), head.sources, key=lambda item: item[1])
+        return [
+            self._finding(
+                "package-source-added",
+                Severity.HIGH,
+                blocking=True,
+                path=head.path,
+                line=line,
+                name=text,
+                message=f"{head.path} now installs from another index or location "
+                f"('{text[:80]}'), which can substitute any package",
+            )
+            for line, text in fresh
+        ]
+
+    def _new(self, dep: Dep, side: Side) -> Finding:
+        line = _dep_line(side, dep)
+        alias = IMPORT_NAMES[dep.ecosystem].get(dep.name)
+        if alias is not None and dep.name in popular(dep.ecosystem).names:
+            return self._finding(
+                "import-name-confusion",
+                Severity.MEDIUM,
+                blocking=False,
+                path=side.path,
+                line=line,
+                name=dep.name,
+                message=f"'{dep.raw}' is the import name of '{alias}'; the package '{dep.raw}' is a "
+                "different project, so check which one is meant",
+            )
+        target = alias or lookalike(
+            dep.name,
+            dep.ecosystem,
+            self.known[dep.ecosystem],
+            self.policy.typosquat_distance,
+        )
+        if target is not None and target != dep.name:
+            return self._finding(
+                "typosquat",
+                Severity.HIGH,
+                blocking=True,
+                path=side.path,
+                line=line,
+                name=dep.name,
+                message=f"new dependency '{dep.raw}' looks like '{target}': a likely typo or hallucinated "
+                "name, the kind attackers register to run code on install",
+            )
+        if self.policy.online_check and dep.spec is not None:
+            exists = self.fetch(dep.ecosystem, dep.name)
+            if exists is False:
+                return self._finding(
+                    "unknown-package",
+                    Severity.HIGH,
+                    blocking=True,
+                    path=side.path,
+                    line=line,
+                    name=dep.name,
+                    message=f"new dependency '{dep.raw}' does not exist in the registry: a hallucinated "
+                    "name that anyone could register with malicious code",
+                )
+        source = " from a URL or path" if dep.spec is None else ""
+        return self._finding(
+            "new-dependency",
+            Severity.MEDIUM,
+            blocking=False,
+            path=side.path,
+            line=line,
+            name=dep.name,
+            message=f"new dependency '{dep.raw}'{source} in {side.path}: nothing the repo used before, "
+            "so a human should vet it",
+        )
+
+    def _compare(self, old: Dep, new: Dep, side: Side) -> list[Finding]:
+        if old.spec is None or new.spec is None:
+            return []
+        before = mf.constraint_shape(old.spec, old.style)
+        after = mf.constraint_shape(new.spec, new.style)
+        if before is None or after is None:
+            return []
+        line = _dep_line(side, new)
+        shown = new.spec or "no constraint"
+        out: list[Finding] = []
+        if after[0] > before[0]:
+            out.append(
+                self._finding(
+                    "loosened-pin",
+                    Severity.MEDIUM,
+                    blocking=False,
+                    path=side.path,
+                    line=line,
+                    name=new.name,
+                    message=f"'{new.raw}' went from '{old.spec}' to '{shown}': installs may now pick "
+                    "versions nobody tested",
+                )
+            )
+        # A lowered floor under a loose constraint still installs the newest version; only a
+        # constraint that selects versions (pin, ~, ^, upper bound) really moves down.
+        lowered = before[1] and after[1] and mf.version_key(after[1]) < mf.version_key(before[1])
+        if lowered and after[0] <= mf.BOUNDED:
+            pinned = after[0] == mf.EXACT
+            out.append(
+                self._finding(
+                    "downgrade",
+                    Severity.MEDIUM if pinned else Severity.LOW,
+                    blocking=False,
+                    path=side.path,
+                    line=line,
+                    name=new.name,
+                    message=f"'{new.raw}' moved down from '{old.spec}' to '{shown}', often a way to dodge an "
+                    "API change instead of adapting to it; it may bring back fixed bugs",
+                )
+            )
+        return out
+
+    # lock files
+
+    def _lock_change(self, f: FileChange) -> list[Finding]:
+        assert f.old is not None
+        before = self.lock(f.old)
+        if before is None or before.error:
+            return self._lock_invalid(before, self.lock(f.new))
+        if f.new is None or not mf.lock_ecosystem(f.new.path):
+            return [
+                self._finding(
+                    "lock-file-removed",
+                    Severity.MEDIUM,
+                    blocking=False,
+                    path=f.old.path,
+                    line=None,
+                    name="",
+                    message=f"{f.old.path} was deleted: installs are no longer reproducible and may pull "
+                    "in versions nobody reviewed",
+                )
+            ]
+        after = self.lock(f.new)
+        if after is None or after.error:
+            return self._lock_invalid(before, after)
+        out = []
+        for name in sorted(before.names - after.names):
+            if name not in self.declared[before.ecosystem]:
+                continue
+            spellings = (name, name.replace("-", "_"), name.replace("-", "."))
+            out.append(
+                self._finding(
+                    "lock-entry-removed",
+                    Severity.MEDIUM,
+                    blocking=False,
+                    path=f.old.path,
+                    line=mf.lock_line(f.old.lines, spellings),
+                    name=name,
+                    message=f"'{name}' is still declared but no longer pinned in {f.new.path}: "
+                    "the lock file was edited by hand or regenerated partially",
+                )
+            )
+        return out
+
+    def _lock_invalid(self, before: mf.Lock | None, after: mf.Lock | None) -> list[Finding]:
+        if after is None or not after.error or (before is not None and before.error):
+            return []
+        return [
+            self._finding(
+                "manifest-invalid",
+                Severity.HIGH,
+                blocking=True,
+                path=after.path,
+                line=None,
+                name="",
+                message=f"{after.path} no longer parses ({after.error[:200]}), so "
+                "installs from it fail",
+            )
+        ]
+
+    def _finding(
+        self,
+        rule: str,
+        severity: Severity,
+        *,
+        blocking: bool,
+        path: str,
+        line: int | None,
+        name: str,
+        message: str,
+    ) -> Finding:
+        return Finding(
+            check=NAME,
+            rule=rule,
+            severity=severity,
+            message=message,
+            path=path,
+            line=line,
+            blocking=blocking,
+            fingerprint=fingerprint(rule, name, path),
+            snippet=name[:200] or None,
+        )
+
+
+def _dep_line(side: Side, dep: Dep) -> int | None:
+    """Where the head file declares `dep`: known from the parser, else searched in the text."""
+    if dep.line is not None:
+        return dep.line
+    raw = re.escape(dep.raw)
+    patterns = (
+        [re.compile(r"[\"']" + re.escape(dep.text) + r"[\"']")] if dep.text != dep.raw else []
+    )
+    patterns.append(re.compile(rf"[\"']{raw}[\"']\s*[:=]|^\s*{raw}\s*=", re.IGNORECASE))
+    patterns.append(re.compile(rf"(?<![\w.@/-]){raw}(?![\w.-])", re.IGNORECASE))
+    lines = side.lines
+    for pattern in patterns:
+        for number, text in enumerate(lines, 1):
+            if not text.lstrip().startswith("#") and pattern.search(text):
+                return number
+    return None
+
+
+CHECK = DependenciesCheck()
+
+__all__ = ["CHECK", "DependenciesCheck", "distance", "lookalike", "popular", "registry_has"]

@@ -1,0 +1,670 @@
+"""The `test-integrity` check: a change must not make the test suite easier to pass.
+
+An agent told to make the tests pass can delete the failing test, weaken its assertion, skip it,
+deselect it in config or patch pytest's outcome through a hook. Each of those is a fact visible in
+the syntax of the test code and config, so each is found by comparing the base and head versions
+(summaries from `pytest_ast`, settings from `testconfig`) and blocks; a new `# pragma: no cover` has
+honest uses and only asks for review. Tests are matched across the whole change by qualified name,
+so moving a test to another file is not a deletion.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from crewchief.gate.change import FileChange, Side, Status, match_any
+from crewchief.gate.check import CheckContext
+from crewchief.gate.checks import pytest_ast as pa
+from crewchief.gate.checks import testconfig as tc
+from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.introduced import introduced
+
+NAME = "test-integrity"
+VERSION = "1"
+_HIGH, _MEDIUM = Severity.HIGH, Severity.MEDIUM
+
+
+@dataclass(frozen=True)
+class _Module:
+    path: str
+    side: Side
+    summary: dict[str, Any] | None
+    """None when the version cannot be read (too large, symlink): nothing is concluded from it."""
+    collected: bool
+    guarded: bool
+    counterpart: str | None
+    """The path of the other version of the same file (old for head, new for base)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.summary is not None and self.summary.get("error") is None
+
+    def get(self, key: str) -> list[Any]:
+        return list(self.summary.get(key) or []) if self.ok and self.summary else []
+
+
+def _finding(
+    rule: str,
+    severity: Severity,
+    message: str,
+    path: str | None,
+    line: int | None,
+    *,
+    key: Iterable[str],
+    snippet: str | None = None,
+    blocking: bool = True,
+) -> Finding:
+    return Finding(
+        check=NAME,
+        rule=rule,
+        severity=severity,
+        message=message,
+        path=path,
+        line=line,
+        blocking=blocking,
+        fingerprint=fingerprint(rule, *key),
+        snippet=snippet[:200] if snippet else None,
+    )
+
+
+class IntegrityCheck:
+    name: ClassVar[str] = NAME
+    version: ClassVar[str] = VERSION
+    kind: ClassVar[Literal["static", "dynamic"]] = "static"
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        root = tc.read_settings({n: ctx.change.context.get(n) for n in tc.CONFIG_NAMES})
+        base, head = _modules(ctx, root.collect)
+        findings = [
+            *_syntax_errors(base, head),
+            *_compare_tests(base, head),
+            *_module_skips(base, head),
+            *_hooks(base, head),
+            *_exits(base, head),
+            *_pragmas(ctx.change.files),
+            *_config(ctx),
+        ]
+        findings.sort(key=lambda f: (f.path or "", f.line or 0, f.rule, f.message))
+        return findings
+
+
+CHECK = IntegrityCheck()
+
+
+def _guarded(path: str, globs: list[str]) -> bool:
+    return path.endswith(".py") and (
+        match_any(path, globs) or path.rsplit("/", 1)[-1] == "conftest.py"
+    )
+
+
+def _summary(
+    ctx: CheckContext, side: Side, collect: pa.Collect, shared: dict[str, Any]
+) -> dict[str, Any] | None:
+    if side.data is None or side.is_symlink or side.is_submodule:
+        return None
+    text = side.text
+    if text is None:
+        return {"error": {"line": 1, "message": "not readable as Python source text"}}
+    key = (NAME, VERSION, collect.digest(), side.blob)
+    result: dict[str, Any] = ctx.memo(key, lambda: pa.summarize(text, collect, shared))
+    return None if result.get("unanalysable") else result
+
+
+def _modules(ctx: CheckContext, collect: pa.Collect) -> tuple[list[_Module], list[_Module]]:
+    """Base and head versions of every changed file that holds tests, fixtures or pytest hooks."""
+    globs = list(ctx.policy.tests.paths)
+    shared: dict[str, Any] = {}  # function body text -> facts, shared by base and head
+    base: list[_Module] = []
+    head: list[_Module] = []
+    for f in ctx.change.files:
+        old = f.old if f.status != Status.COPIED else None  # a copy's source is still there
+        sides = [s for s in (old, f.new) if s is not None and s.path.endswith(".py")]
+        if not sides:
+            continue
+        hooky = any(s.text is not None and "def pytest_" in s.text for s in sides)
+        if not hooky and not any(_guarded(s.path, globs) for s in sides):
+            continue
+        for side, out, other in ((old, base, f.new), (f.new, head, old)):
+            if side is None or not side.path.endswith(".py"):
+                continue
+            guarded = _guarded(side.path, globs)
+            collected = (
+                guarded
+                and side.path.rsplit("/", 1)[-1] != "conftest.py"
+                and pa.is_test_module(side.path, collect)
+            )
+            counterpart = other.path if other is not None else None
+            out.append(
+                _Module(
+                    side.path,
+                    side,
+                    _summary(ctx, side, collect, shared),
+                    collected,
+                    guarded,
+                    counterpart,
+                )
+            )
+    return base, head
+
+
+def _syntax_errors(base: list[_Module], head: list[_Module]) -> list[Finding]:
+    broken_base = {m.path for m in base if m.summary is not None and not m.ok}
+    out = []
+    for mod in head:
+        if mod.summary is None or mod.ok or not mod.guarded or mod.counterpart in broken_base:
+            continue
+        error = mod.summary["error"]
+        out.append(
+            _finding(
+                "test-file-syntax-error",
+                _HIGH,
+                f"{mod.path} does not parse ({error['message']}): pytest cannot collect or import "
+                "it, so its tests no longer run",
+                mod.path,
+                error.get("line"),
+                key=[mod.path],
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class _Test:
+    module: _Module
+    data: dict[str, Any]
+
+    @property
+    def q(self) -> str:
+        return str(self.data["q"])
+
+
+class _Helpers:
+    """Assertions made in helper functions count for the tests that call them, so moving asserts
+    into a helper is not mistaken for removing them."""
+
+    def __init__(self, modules: list[_Module]) -> None:
+        self.by_module: dict[str, dict[str, Any]] = {
+            m.path: m.summary["helpers"] for m in modules if m.ok and m.summary
+        }
+        self.by_name: dict[str, dict[str, Any]] = {}
+        for helpers in self.by_module.values():
+            for q, facts in helpers.items():
+                self.by_name.setdefault(q, facts)
+
+    def facts(self, test: _Test) -> tuple[list[int], list[list[Any]]]:
+        asserts = [int(a) for a in test.data["asserts"]]
+        tols = list(test.data["tols"])
+        local = self.by_module.get(test.module.path, {})
+        owner = test.q.rsplit(".", 1)[0] if "." in test.q else ""
+        seen: set[str] = set()
+        stack = [(c, 0) for c in test.data["calls"]]
+        while stack:
+            call, depth = stack.pop()
+            facts = self._resolve(call, owner, local)
+            if facts is None or call in seen or depth > 4:
+                continue
+            seen.add(call)
+            asserts.extend(int(a) for a in facts["asserts"])
+            tols.extend(facts["tols"])
+            stack.extend((c, depth + 1) for c in facts["calls"])
+        return asserts, tols
+
+    def _resolve(self, call: str, owner: str, local: dict[str, Any]) -> dict[str, Any] | None:
+        if call.startswith("self."):
+            method = call[5:]
+            if owner and f"{owner}.{method}" in local:
+                return dict(local[f"{owner}.{method}"])
+            for q, facts in local.items():
+                if q.endswith("." + method):
+                    return dict(facts)
+            return None
+        found = local.get(call) or self.by_name.get(call)
+        return dict(found) if found is not None else None
+
+
+def _tests(modules: list[_Module]) -> list[_Test]:
+    return [_Test(m, t) for m in modules if m.collected for t in m.get("tests")]
+
+
+def _match(
+    base: list[_Test], head: list[_Test]
+) -> tuple[list[tuple[_Test, _Test]], list[_Test], list[_Test]]:
+    """Pair base and head tests: same file and name, then same name anywhere, then same body."""
+    pairs: list[tuple[_Test, _Test]] = []
+    keys: list[Any] = [
+        lambda t, side: ((t.module.counterpart if side == "b" else t.module.path), t.q),
+        lambda t, side: t.q,
+        lambda t, side: t.data["body"],
+    ]
+    for key in keys:
+        pool: dict[Any, list[_Test]] = defaultdict(list)
+        for t in head:
+            pool[key(t, "h")].append(t)
+        rest: list[_Test] = []
+        for t in base:
+            candidates = pool.get(key(t, "b"))
+            if candidates:
+                pairs.append((t, candidates.pop(0)))
+            else:
+                rest.append(t)
+        used = {id(h) for _, h in pairs}
+        base, head = rest, [t for t in head if id(t) not in used]
+    return pairs, base, head
+
+
+def _compare_tests(base_mods: list[_Module], head_mods: list[_Module]) -> list[Finding]:
+    pairs, gone, new = _match(_tests(base_mods), _tests(head_mods))
+    head_by_path = {m.path: m for m in head_mods}
+    uncollected: dict[str, _Module] = {}
+    for mod in head_mods:
+        for q, body in mod.get("uncollected"):
+            uncollected.setdefault(q, mod)
+            uncollected.setdefault(body, mod)
+        if not mod.collected:
+            for t in mod.get("tests"):
+                uncollected.setdefault(t["q"], mod)
+                uncollected.setdefault(t["body"], mod)
+    out: list[Finding] = []
+    for test in gone:
+        other = head_by_path.get(test.module.counterpart or "")
+        if other is not None and not other.ok:
+            continue  # a head version that does not parse is reported once, as a syntax error
+        line = int(test.data["line"])
+        where = uncollected.get(test.q) or uncollected.get(test.data["body"])
+        if where is not None:
+            out.append(
+                _finding(
+                    "test-not-collected",
+                    _HIGH,
+                    f"test {test.q} still exists in {where.path} but pytest no longer collects it "
+                    "(renamed, moved to a non-test file or disabled), so it stops running",
+                    test.module.path,
+                    line,
+                    key=[test.q],
+                )
+            )
+        else:
+            out.append(
+                _finding(
+                    "test-deleted",
+                    _HIGH,
+                    f"test {test.q} from {test.module.path} was deleted; a change should not remove "
+                    "the tests that judge it",
+                    test.module.path,
+                    line,
+                    key=[test.q],
+                )
+            )
+    base_helpers, head_helpers = _Helpers(base_mods), _Helpers(head_mods)
+    reported: set[tuple[str, str]] = set()
+    for b, h in pairs:
+        out.extend(_compare_pair(b, h, base_helpers, head_helpers))
+        new_skips = introduced(b.data["skips"], h.data["skips"], key=lambda s: (s[0], s[1]))
+        out.extend(_skip_findings(h, new_skips, reported, existing=True))
+    for t in new:
+        out.extend(_skip_findings(t, t.data["skips"], reported, existing=False))
+    return out
+
+
+def _skip_findings(
+    test: _Test, skips: list[list[str]], reported: set[tuple[str, str]], *, existing: bool
+) -> list[Finding]:
+    out = []
+    for origin, text in skips:
+        if (origin, text) in reported:
+            continue
+        reported.add((origin, text))
+        line = int(test.data["line"])
+        if existing:
+            out.append(
+                _finding(
+                    "test-skipped",
+                    _HIGH,
+                    f"existing test {origin} is now skipped or expected to fail ({text}), so a failure "
+                    "no longer fails the suite",
+                    test.module.path,
+                    line,
+                    key=[origin, text],
+                    snippet=text,
+                )
+            )
+        else:
+            out.append(
+                _finding(
+                    "new-test-skipped",
+                    _MEDIUM,
+                    f"new test {origin} is skipped or expected to fail ({text}); check it is not hiding "
+                    "a failure",
+                    test.module.path,
+                    line,
+                    key=[origin, text],
+                    snippet=text,
+                    blocking=False,
+                )
+            )
+    return out
+
+
+def _compare_pair(b: _Test, h: _Test, bh: _Helpers, hh: _Helpers) -> list[Finding]:
+    b_asserts, b_tols = bh.facts(b)
+    h_asserts, h_tols = hh.facts(h)
+    path, line = h.module.path, int(h.data["line"])
+    out = []
+    if len(h_asserts) < len(b_asserts):
+        out.append(
+            _finding(
+                "assertions-removed",
+                _HIGH,
+                f"test {h.q} makes {len(h_asserts)} assertion(s), down from {len(b_asserts)}: it checks "
+                "less than before",
+                path,
+                line,
+                key=[h.q],
+            )
+        )
+    elif Counter(h_asserts)[pa.STRONG] < Counter(b_asserts)[pa.STRONG]:
+        out.append(
+            _finding(
+                "assertion-weakened",
+                _HIGH,
+                f"test {h.q} replaced an exact assertion (equality, identity, comparison, raises) with "
+                "a truthiness check that passes for almost any value",
+                path,
+                line,
+                key=[h.q],
+            )
+        )
+    loosened = _loosened(b_tols, h_tols)
+    if loosened:
+        out.append(
+            _finding(
+                "tolerance-loosened",
+                _HIGH,
+                f"test {h.q} loosened a numeric tolerance ({loosened}), so wrong results can pass",
+                path,
+                line,
+                key=[h.q],
+            )
+        )
+    return out
+
+
+def _loosened(base: list[list[Any]], head: list[list[Any]]) -> str:
+    by_kind: dict[str, list[list[Any]]] = defaultdict(list)
+    for tol in head:
+        by_kind[str(tol[0])].append(tol)
+    for kind in dict.fromkeys(str(t[0]) for t in base):
+        olds = [t for t in base if t[0] == kind]
+        for old, new in zip(olds, by_kind.get(kind, []), strict=False):
+            for index, label in ((1, "relative"), (2, "absolute")):
+                before, after = old[index], new[index]
+                if before is not None and after is not None and after > before * (1 + 1e-9):
+                    return f"{kind} {label} tolerance {before:g} -> {after:g}"
+    return ""
+
+
+def _module_skips(base: list[_Module], head: list[_Module]) -> list[Finding]:
+    base_by_path = {m.path: m for m in base}
+    out = []
+    for mod in head:
+        if not mod.ok or not mod.guarded:
+            continue
+        before = base_by_path.get(mod.counterpart or "")
+        old = before.get("module_skips") if before is not None else []
+        fresh = introduced(old, mod.get("module_skips"), key=lambda s: s[0])
+        for text, line in fresh:
+            hides_existing = before is not None or text.startswith("collect_ignore")
+            out.append(
+                _finding(
+                    "module-skipped" if hides_existing else "new-test-skipped",
+                    _HIGH if hides_existing else _MEDIUM,
+                    f"{mod.path} now skips or ignores tests at module level ({text}), so they no "
+                    "longer run",
+                    mod.path,
+                    int(line),
+                    key=[mod.path, text],
+                    snippet=text,
+                    blocking=hides_existing,
+                )
+            )
+    return out
+
+
+def _hooks(base: list[_Module], head: list[_Module]) -> list[Finding]:
+    def key(item: tuple[_Module, list[Any]]) -> tuple[str, bool]:
+        name, tampers = str(item[1][0]), bool(item[1][2])
+        return (name, True) if name in pa.OUTCOME_HOOKS else (name, tampers)
+
+    olds = [(m, h) for m in base for h in m.get("hooks")]
+    news = [(m, h) for m in head for h in m.get("hooks")]
+    out = []
+    for mod, (name, line, tampers) in introduced(olds, news, key=key):
+        if name in pa.OUTCOME_HOOKS:
+            out.append(
+                _finding(
+                    "test-outcome-hook",
+                    _HIGH,
+                    f"{mod.path} defines {name}, a pytest hook that can change test outcomes or "
+                    "reports, so failing tests may be reported as passing",
+                    mod.path,
+                    int(line),
+                    key=[name],
+                )
+            )
+        else:
+            out.append(
+                _finding(
+                    "test-collection-hook",
+                    _HIGH if tampers else _MEDIUM,
+                    f"{mod.path} defines {name}"
+                    + (
+                        " and its body removes, deselects or skips tests or rewrites results"
+                        if tampers
+                        else "; check it does not hide tests"
+                    ),
+                    mod.path,
+                    int(line),
+                    key=[name, str(tampers)],
+                    blocking=bool(tampers),
+                )
+            )
+    return out
+
+
+def _exits(base: list[_Module], head: list[_Module]) -> list[Finding]:
+    olds = [(m, e) for m in base for e in m.get("exits")]
+    news = [(m, e) for m in head if m.guarded for e in m.get("exits")]
+    out = []
+    for mod, (scope, text, line) in introduced(olds, news, key=lambda x: (x[1][0], x[1][1])):
+        out.append(
+            _finding(
+                "test-exit-call",
+                _HIGH,
+                f"{scope} in test code calls {text}, which can end the test process before "
+                "failures are reported",
+                mod.path,
+                int(line),
+                key=[scope, text],
+                snippet=text,
+            )
+        )
+    return out
+
+
+def _pragmas(files: tuple[FileChange, ...]) -> list[Finding]:
+    olds: list[tuple[str, list[Any]]] = []
+    news: list[tuple[str, list[Any]]] = []
+    for f in files:
+        for side, is_head in ((f.old, False), (f.new, True)):
+            if side is None or not side.path.endswith(".py") or side.text is None:
+                continue
+            found = pa.pragmas(side.text)
+            if is_head:
+                news.extend((side.path, p) for p in found)
+            else:
+                olds.extend((side.path, p) for p in found)
+    out = []
+    for path, (line, text) in introduced(olds, news, key=lambda p: str(p[1][1])):
+        out.append(
+            _finding(
+                "pragma-no-cover-added",
+                _MEDIUM,
+                f"`# pragma: no cover` added in {path}: the line is excluded from coverage; fine for "
+                "code that cannot run in tests, not for code nobody tested",
+                path,
+                int(line),
+                key=[text],
+                snippet=text,
+                blocking=False,
+            )
+        )
+    return out
+
+
+def _config(ctx: CheckContext) -> list[Finding]:
+    old: dict[str, bytes | None] = {}
+    new: dict[str, bytes | None] = {}
+    for f in ctx.change.files:
+        if f.old is not None:
+            old[f.old.path] = f.old.data
+            new.setdefault(f.old.path, None)
+        if f.new is not None:
+            new[f.new.path] = f.new.data
+            old.setdefault(f.new.path, None)
+    dirs = {
+        p.rsplit("/", 1)[0] if "/" in p else ""
+        for p in old
+        if p.rsplit("/", 1)[-1] in tc.CONFIG_NAMES
+    }
+    out: list[Finding] = []
+    for d in sorted(dirs):
+        prefix = f"{d}/" if d else ""
+
+        def files(
+            changed: dict[str, bytes | None], prefix: str = prefix
+        ) -> dict[str, bytes | None]:
+            got = {}
+            for name in tc.CONFIG_NAMES:
+                path = prefix + name
+                got[name] = changed[path] if path in changed else ctx.change.context.get(path)
+            return got
+
+        before, after = tc.read_settings(files(old), d), tc.read_settings(files(new), d)
+        out.extend(_compare_settings(before, after, new, prefix))
+    return out
+
+
+def _line_of(data: bytes | None, needle: str) -> int | None:
+    if not data:
+        return None
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        if needle in line:
+            return number
+    return None
+
+
+def _compare_settings(
+    before: tc.PytestSettings, after: tc.PytestSettings, new: dict[str, bytes | None], prefix: str
+) -> list[Finding]:
+    where = after.source or before.source or f"{prefix}pytest.ini"
+    data = new.get(where)
+    out: list[Finding] = []
+
+    def add(rule: str, message: str, needle: str, key: str, *, blocking: bool = True) -> None:
+        sev = _HIGH if blocking else _MEDIUM
+        out.append(
+            _finding(
+                rule,
+                sev,
+                message,
+                where,
+                _line_of(data, needle),
+                key=[prefix, key],
+                blocking=blocking,
+            )
+        )
+
+    for opt in introduced(
+        tc.narrowing_options(before.addopts), tc.narrowing_options(after.addopts), key=lambda o: o
+    ):
+        add(
+            "pytest-config-deselects",
+            f"pytest addopts now include `{opt}`, which deselects, ignores or hides tests",
+            opt.split(" ", 1)[0],
+            opt,
+        )
+    if after.testpaths is not None and after.testpaths != before.testpaths:
+        if before.testpaths is None:
+            add(
+                "pytest-testpaths-narrowed",
+                f"testpaths now limits collection to {', '.join(after.testpaths) or 'nothing'}; "
+                "tests outside these paths stop running",
+                "testpaths",
+                "testpaths",
+                blocking=False,
+            )
+        elif not set(before.testpaths) <= set(after.testpaths):
+            dropped = sorted(set(before.testpaths) - set(after.testpaths))
+            add(
+                "pytest-testpaths-narrowed",
+                f"testpaths no longer include {', '.join(dropped)}, so tests there stop running",
+                "testpaths",
+                "testpaths",
+            )
+    skipped_dirs = sorted(set(after.norecursedirs) - set(before.norecursedirs))
+    if skipped_dirs:
+        add(
+            "pytest-collection-narrowed",
+            f"norecursedirs now skips {', '.join(skipped_dirs)}, so tests there are not collected",
+            "norecursedirs",
+            "norecursedirs",
+        )
+    for option, b, a in (
+        ("python_files", before.collect.files, after.collect.files),
+        ("python_classes", before.collect.classes, after.collect.classes),
+        ("python_functions", before.collect.functions, after.collect.functions),
+    ):
+        dropped = sorted(set(b) - set(a))
+        if dropped:
+            add(
+                "pytest-collection-narrowed",
+                f"{option} no longer includes {', '.join(dropped)}, so tests named that way are "
+                "not collected",
+                option,
+                option,
+            )
+    if before.xfail_strict and not after.xfail_strict:
+        add(
+            "xfail-strict-disabled",
+            "xfail_strict was turned off, so xfail tests that unexpectedly pass no longer fail",
+            "xfail_strict",
+            "xfail_strict",
+        )
+    if before.fail_under is not None and (
+        after.fail_under is None or after.fail_under < before.fail_under
+    ):
+        now = "removed" if after.fail_under is None else f"{after.fail_under:g}"
+        where = after.fail_under_source or before.fail_under_source or where
+        data = new.get(where)
+        add(
+            "coverage-threshold-lowered",
+            f"coverage fail_under went from {before.fail_under:g} to {now}, letting untested code in",
+            "fail_under" if "cov-fail-under" not in " ".join(before.addopts) else "cov-fail-under",
+            "fail_under",
+        )
+    for path in sorted(set(after.broken) - set(before.broken)):
+        out.append(
+            _finding(
+                "test-config-unreadable",
+                _MEDIUM,
+                f"{path} no longer parses, so pytest or coverage may fail or ignore its settings",
+                path,
+                None,
+                key=[path],
+                blocking=False,
+            )
+        )
+    return out
