@@ -1,0 +1,303 @@
+"""Opening the store and the operations every other part uses.
+
+One `Store` per process. SQLite runs in WAL mode with a busy timeout, so `crewchief run`, `serve` and
+`status` can share it; every state change is a compare-and-set on the run's current state plus an
+event row, in one transaction, so a crash never leaves a transition half-recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from crewchief.errors import UserError
+from crewchief.store.models import (
+    DecisionRow,
+    EventRow,
+    FindingRow,
+    ReportRow,
+    RunRow,
+    TaskRow,
+    utcnow,
+)
+from crewchief.store.states import RunState, can_transition
+
+DB_ENV = "CREWCHIEF_DATABASE_URL"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class TransitionError(UserError):
+    """A state change the state machine does not allow, or that lost a race."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def default_url(repo_root: Path) -> str:
+    url = os.environ.get(DB_ENV)
+    if url:
+        return url
+    path = repo_root / ".crewchief" / "state.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.migrate()
+
+    def migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # tasks -----------------------------------------------------------------
+    def upsert_task(self, task_id: str, title: str, priority: int, spec: dict[str, Any]) -> None:
+        with self.session() as s:
+            row = s.get(TaskRow, task_id)
+            if row is None:
+                s.add(TaskRow(id=task_id, title=title, priority=priority, spec=spec))
+            else:
+                row.title, row.priority, row.spec, row.updated_at = title, priority, spec, utcnow()
+
+    def task(self, task_id: str) -> TaskRow | None:
+        with self.session() as s:
+            return s.get(TaskRow, task_id)
+
+    # runs ------------------------------------------------------------------
+    def queue_run(
+        self,
+        task_id: str,
+        agent: str,
+        *,
+        base_ref: str | None = None,
+        attempt: int | None = None,
+        feedback: str | None = None,
+        group_key: str | None = None,
+        priority: int = 3,
+        message: str = "queued",
+    ) -> int:
+        with self.session() as s:
+            if attempt is None:
+                last = s.scalars(
+                    select(RunRow.attempt)
+                    .where(RunRow.task_id == task_id)
+                    .order_by(RunRow.attempt.desc())
+                    .limit(1)
+                ).first()
+                attempt = (last or 0) + 1
+            run = RunRow(
+                task_id=task_id,
+                agent=agent,
+                attempt=attempt,
+                base_ref=base_ref,
+                feedback=feedback,
+                group_key=group_key,
+                priority=priority,
+                state=RunState.QUEUED.value,
+                retries=0,
+            )
+            s.add(run)
+            s.flush()
+            s.add(
+                EventRow(
+                    run_id=run.id, from_state=None, to_state=RunState.QUEUED.value, message=message
+                )
+            )
+            return run.id
+
+    def transition(
+        self,
+        run_id: int,
+        new: RunState,
+        message: str | None = None,
+        *,
+        expect: Sequence[RunState] | None = None,
+        **fields: Any,
+    ) -> RunRow:
+        """Move a run to `new` if the state machine allows it from its current state (and that
+        state is in `expect`, when given); record the event; update `fields` in the same commit."""
+        with self.session() as s:
+            run = s.get(RunRow, run_id)
+            if run is None:
+                raise TransitionError(f"no run {run_id}")
+            old = RunState(run.state)
+            if expect is not None and old not in expect:
+                raise TransitionError(
+                    f"run {run_id} is {old.value}, not {'/'.join(e.value for e in expect)}"
+                )
+            if old != new and not can_transition(old, new):
+                raise TransitionError(f"run {run_id} cannot go from {old.value} to {new.value}")
+            values: dict[str, Any] = {"state": new.value, **fields}
+            if new == RunState.RUNNING and run.started_at is None:
+                values.setdefault("started_at", utcnow())
+            if new.is_final or new == RunState.AWAITING_REVIEW:
+                values.setdefault("ended_at", utcnow())
+            result = s.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.state == old.value)
+                .values(**values)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise TransitionError(f"run {run_id} changed state concurrently")
+            s.add(
+                EventRow(run_id=run_id, from_state=old.value, to_state=new.value, message=message)
+            )
+            s.flush()
+            s.refresh(run)
+            return run
+
+    def update_run(self, run_id: int, **fields: Any) -> None:
+        with self.session() as s:
+            s.execute(update(RunRow).where(RunRow.id == run_id).values(**fields))
+
+    def run(self, run_id: int) -> RunRow:
+        with self.session() as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                raise UserError(f"no run {run_id}: see 'crewchief status' for run ids")
+            return row
+
+    def runs(self, states: Sequence[RunState] | None = None) -> list[RunRow]:
+        with self.session() as s:
+            query = select(RunRow).order_by(RunRow.id)
+            if states:
+                query = query.where(RunRow.state.in_([st.value for st in states]))
+            return list(s.scalars(query))
+
+    def events(self, run_id: int) -> list[EventRow]:
+        with self.session() as s:
+            return list(
+                s.scalars(select(EventRow).where(EventRow.run_id == run_id).order_by(EventRow.id))
+            )
+
+    # reports and decisions ---------------------------------------------------
+    def save_report(self, run_id: int, report: dict[str, Any]) -> int:
+        with self.session() as s:
+            row = ReportRow(
+                run_id=run_id, verdict=report["verdict"], risk=int(report["risk"]), body=report
+            )
+            s.add(row)
+            s.flush()
+            for f in report.get("findings", []):
+                s.add(
+                    FindingRow(
+                        report_id=row.id,
+                        check=f["check"],
+                        rule=f["rule"],
+                        severity=f["severity"],
+                        path=f.get("path"),
+                        line=f.get("line"),
+                        message=f["message"],
+                        blocking=bool(f["blocking"]),
+                        cwe=f.get("cwe"),
+                    )
+                )
+            s.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(verdict=report["verdict"], risk=int(report["risk"]))
+            )
+            return row.id
+
+    def latest_report(self, run_id: int) -> dict[str, Any] | None:
+        with self.session() as s:
+            row = s.scalars(
+                select(ReportRow)
+                .where(ReportRow.run_id == run_id)
+                .order_by(ReportRow.id.desc())
+                .limit(1)
+            ).first()
+            return dict(row.body) if row else None
+
+    def record_decision(
+        self,
+        run_id: int,
+        kind: str,
+        who: str,
+        *,
+        feedback: str | None = None,
+        merge_commit: str | None = None,
+        next_run_id: int | None = None,
+    ) -> int:
+        with self.session() as s:
+            row = DecisionRow(
+                run_id=run_id,
+                kind=kind,
+                who=who,
+                feedback=feedback,
+                merge_commit=merge_commit,
+                next_run_id=next_run_id,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def decisions(self, run_id: int | None = None) -> list[DecisionRow]:
+        with self.session() as s:
+            query = select(DecisionRow).order_by(DecisionRow.id)
+            if run_id is not None:
+                query = query.where(DecisionRow.run_id == run_id)
+            return list(s.scalars(query))
+
+
+def run_to_json(run: RunRow) -> dict[str, Any]:
+    """A run as in `crewchief.status/v1` and `crewchief.review/v1`."""
+
+    def iso(value: dt.datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    tokens = None
+    if run.tokens_in is not None or run.tokens_out is not None:
+        tokens = {"input": run.tokens_in or 0, "output": run.tokens_out or 0}
+    return {
+        "id": run.id,
+        "task": run.task_id,
+        "agent": run.agent,
+        "attempt": run.attempt,
+        "state": run.state,
+        "branch": run.branch,
+        "verdict": run.verdict,
+        "risk": run.risk,
+        "started_at": iso(run.started_at),
+        "ended_at": iso(run.ended_at),
+        "tokens": tokens,
+        "cost_usd": run.cost_usd,
+        "model": run.model,
+        "reason": run.reason,
+        "group": run.group_key,
+    }
+
+
+def open_store(repo_root: Path, url: str | None = None) -> Store:
+    return Store(url or default_url(repo_root))

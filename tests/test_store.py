@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from crewchief.store import RunState, open_store
+from crewchief.store.db import TransitionError, run_to_json
+
+
+def test_run_lifecycle_is_recorded_as_events(tmp_path) -> None:
+    store = open_store(tmp_path)
+    store.upsert_task("fix-a", "Fix a", 2, {"id": "fix-a"})
+    run_id = store.queue_run("fix-a", "mine", priority=2)
+    for state in (
+        RunState.PREPARING,
+        RunState.RUNNING,
+        RunState.VALIDATING,
+        RunState.AWAITING_REVIEW,
+    ):
+        store.transition(run_id, state)
+    run = store.run(run_id)
+    assert run.state == "awaiting_review" and run.started_at and run.ended_at
+    assert [e.to_state for e in store.events(run_id)] == [
+        "queued",
+        "preparing",
+        "running",
+        "validating",
+        "awaiting_review",
+    ]
+    assert run_to_json(run)["attempt"] == 1
+    assert store.queue_run("fix-a", "mine") != run_id
+    assert store.run(run_id + 1).attempt == 2
+
+
+def test_illegal_and_racing_transitions_are_refused(tmp_path) -> None:
+    store = open_store(tmp_path)
+    store.upsert_task("t", "T", 3, {})
+    run_id = store.queue_run("t", "a")
+    with pytest.raises(TransitionError, match="cannot go from queued to merged"):
+        store.transition(run_id, RunState.MERGED)
+    with pytest.raises(TransitionError, match="not running"):
+        store.transition(run_id, RunState.FAILED, expect=[RunState.RUNNING])
+    wins: list[int] = []
+
+    def claim() -> None:
+        try:
+            store.transition(run_id, RunState.PREPARING, expect=[RunState.QUEUED])
+            wins.append(1)
+        except TransitionError:
+            pass
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wins == [1]
+    assert [e.to_state for e in store.events(run_id)] == ["queued", "preparing"]
+
+
+def test_reports_findings_and_decisions(tmp_path) -> None:
+    store = open_store(tmp_path)
+    store.upsert_task("t", "T", 3, {})
+    run_id = store.queue_run("t", "a")
+    report = {
+        "verdict": "block",
+        "risk": 70,
+        "findings": [
+            {
+                "check": "scope",
+                "rule": "protected-path",
+                "severity": "critical",
+                "path": "CODEOWNERS",
+                "line": None,
+                "message": "<script>",
+                "blocking": True,
+            }
+        ],
+    }
+    store.save_report(run_id, report)
+    assert store.latest_report(run_id) == report
+    assert (store.run(run_id).verdict, store.run(run_id).risk) == ("block", 70)
+    store.record_decision(run_id, "reject", "alice", feedback="stay in scope")
+    assert store.decisions(run_id)[0].feedback == "stay in scope"
+
+
+def test_schema_is_migrated_and_wal(tmp_path) -> None:
+    open_store(tmp_path).close()
+    db = sqlite3.connect(tmp_path / ".crewchief" / "state.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"tasks", "runs", "events", "reports", "findings", "decisions"} <= tables
