@@ -52,8 +52,9 @@ def _register() -> None:
     if _registered:
         return
     _registered.append(True)
-    from crewchief.cli import demo, gate, init
+    from crewchief.cli import demo, gate, init, task
 
+    app.add_typer(task.app, name="task")
     app.command("gate")(gate.gate_command)
     app.command("init")(init.init_command)
     app.command("demo")(demo.demo_command)

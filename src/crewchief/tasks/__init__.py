@@ -1,0 +1,1 @@
+"""Task files in a repository: finding, loading and linting them."""

@@ -1,0 +1,266 @@
+"""`task lint`: prompt precision made mechanical.
+
+A task is a prompt for an agent that will not ask questions. Each rule here names something the
+spec leaves open that an agent will fill in on its own, and says how to close it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shlex
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from crewchief.gate.change import match_glob
+from crewchief.spec.policy import Policy
+from crewchief.spec.task import Task
+from crewchief.tasks.catalog import Catalog
+
+_OUTCOME = re.compile(
+    r"`[^`]+`|\b(returns?|raises?|must|should|never|exit(s| code)?|fails?|passes|prints?|"
+    r"equals?|outputs?|rejects?|accepts?|status|error|responds?)\b|==|->|\d",
+    re.IGNORECASE,
+)
+PRESETS = {"claude-code", "codex", "aider", "gemini", "opencode", "mini-swe-agent", "command"}
+
+
+class Level(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    task: str
+    rule: str
+    level: Level
+    message: str
+    suggestion: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "rule": self.rule,
+            "level": self.level.value,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+def _test_exists(root: Path, node: str) -> str | None:
+    """None when the pytest node id names an existing test, else why not."""
+    parts = node.split("::")
+    path = root / parts[0]
+    if not path.is_file():
+        return f"file {parts[0]} does not exist"
+    if len(parts) == 1:
+        return None
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError):
+        return f"{parts[0]} does not parse"
+    scope: list[ast.stmt] = tree.body
+    for name in parts[1:]:
+        bare = name.split("[", 1)[0]
+        found = next(
+            (
+                n
+                for n in scope
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                and n.name == bare
+            ),
+            None,
+        )
+        if found is None:
+            return f"no test '{bare}' in {parts[0]}"
+        scope = found.body if isinstance(found, ast.ClassDef) else []
+    return None
+
+
+def _acceptance_problem(root: Path, entry: str) -> str | None:
+    text = entry.strip()
+    if not any(ch.isspace() for ch in text):
+        return _test_exists(root, text)
+    try:
+        argv = shlex.split(text)
+    except ValueError as exc:
+        return f"cannot parse the command: {exc}"
+    program = argv[0]
+    if "/" not in program and shutil.which(program) is None:
+        return f"program '{program}' is not on PATH"
+    for arg in argv[1:]:
+        if "::" in arg and not arg.startswith("-"):
+            problem = _test_exists(root, arg)
+            if problem:
+                return problem
+    return None
+
+
+def _cycles(tasks: dict[str, Task]) -> list[list[str]]:
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for dep in tasks[node].depends_on:
+            if dep not in tasks:
+                continue
+            if state.get(dep) == 1:
+                cycles.append([*stack[stack.index(dep) :], dep])
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(tasks):
+        if node not in state:
+            visit(node)
+    return cycles
+
+
+def lint_task(
+    task: Task,
+    root: Path,
+    tracked: list[str],
+    policy: Policy,
+    catalog: Catalog,
+    *,
+    path: Path | None = None,
+) -> list[Problem]:
+    out: list[Problem] = []
+
+    def add(rule: str, level: Level, message: str, suggestion: str) -> None:
+        out.append(Problem(task.id, rule, level, message, suggestion))
+
+    if path is not None and path.stem != task.id:
+        add(
+            "id-mismatch",
+            Level.ERROR,
+            f"file {path.name} holds task id '{task.id}'",
+            f"rename the file to {task.id}.md or change its id",
+        )
+    if not task.acceptance:
+        add(
+            "no-acceptance",
+            Level.ERROR,
+            "no acceptance checks: nothing proves the task is done",
+            "add acceptance: pytest node ids or commands that fail now and must pass when done",
+        )
+    for entry in task.acceptance:
+        problem = _acceptance_problem(root, entry)
+        if problem:
+            add(
+                "acceptance-not-found",
+                Level.ERROR,
+                f"acceptance '{entry}': {problem}",
+                "point at a test that exists at the base, or ship it under "
+                f".crewchief/tasks/{task.id}/ so the agent cannot edit it",
+            )
+    if not task.scope:
+        add(
+            "no-scope",
+            Level.WARNING,
+            "no scope: the agent may touch any file the policy allows",
+            "add scope: globs of the files this change needs, e.g. [src/pkg/module.py, tests/test_module.py]",
+        )
+    for glob in task.scope:
+        if not any(match_glob(f, glob) for f in tracked):
+            wildcard = any(ch in glob for ch in "*?[")
+            parent = (root / glob).parent
+            if wildcard or not parent.is_dir():
+                add(
+                    "scope-matches-nothing",
+                    Level.ERROR,
+                    f"scope '{glob}' matches no file in the repo",
+                    "fix the path (globs are relative to the repo root; ** spans folders)",
+                )
+            else:
+                add(
+                    "scope-new-file",
+                    Level.WARNING,
+                    f"scope '{glob}' names a file that does not exist yet",
+                    "fine if the task creates it; otherwise fix the path",
+                )
+    words = re.findall(r"\w+", task.objective)
+    if len(words) < 12:
+        add(
+            "vague-objective",
+            Level.ERROR,
+            f"the objective has {len(words)} words",
+            "say what must be observably true when done, with an example input and output",
+        )
+    elif not _OUTCOME.search(task.objective):
+        add(
+            "vague-objective",
+            Level.WARNING,
+            "the objective names no observable outcome",
+            "add a concrete check: `f(x)` returns y, a command exits 0, an error is raised",
+        )
+    if task.budget.minutes is None and task.budget.usd is None:
+        add(
+            "no-budget",
+            Level.WARNING,
+            "no budget: a stuck agent runs until the batch ends",
+            "add budget: {minutes: 30, usd: 2.0}",
+        )
+    for dep in task.depends_on:
+        if dep not in catalog.tasks:
+            add(
+                "unknown-dependency",
+                Level.ERROR,
+                f"depends on unknown task '{dep}'",
+                "fix the id or create that task",
+            )
+    if task.agent and task.agent not in policy.agents and task.agent not in PRESETS:
+        add(
+            "unknown-agent",
+            Level.ERROR,
+            f"agent '{task.agent}' is not defined in the policy",
+            f"add [agents.{task.agent}] to crewchief.toml or pick one of: "
+            f"{', '.join(sorted(policy.agents)) or 'none defined'}",
+        )
+    return out
+
+
+def lint_catalog(
+    catalog: Catalog, tracked: list[str], policy: Policy, only: Iterable[str] | None = None
+) -> list[Problem]:
+    wanted = set(only) if only else None
+    problems: list[Problem] = []
+    for path, message in catalog.errors.items():
+        if wanted is None or path.stem in wanted:
+            problems.append(
+                Problem(
+                    path.stem,
+                    "malformed",
+                    Level.ERROR,
+                    message,
+                    "fix the file; the message names the key",
+                )
+            )
+    for task_id, task in sorted(catalog.tasks.items()):
+        if wanted is None or task_id in wanted:
+            problems.extend(
+                lint_task(
+                    task, catalog.root, tracked, policy, catalog, path=catalog.paths.get(task_id)
+                )
+            )
+    for cycle in _cycles(catalog.tasks):
+        if wanted is None or wanted & set(cycle):
+            problems.append(
+                Problem(
+                    cycle[0],
+                    "dependency-cycle",
+                    Level.ERROR,
+                    "dependency cycle: " + " -> ".join(cycle),
+                    "break the cycle: one of these tasks must not wait for the other",
+                )
+            )
+    return problems
