@@ -52,9 +52,11 @@ def _register() -> None:
     if _registered:
         return
     _registered.append(True)
-    from crewchief.cli import demo, gate, init, task
+    from crewchief.cli import demo, gate, init, status, task
 
     app.add_typer(task.app, name="task")
+    app.command("status")(status.status_command)
+    app.command("logs")(status.logs_command)
     app.command("gate")(gate.gate_command)
     app.command("init")(init.init_command)
     app.command("demo")(demo.demo_command)

@@ -44,7 +44,9 @@ def new(
     try:
         Task(id=task_id, title=title or task_id)
     except ValueError as exc:
-        raise UserError(f"task id '{task_id}': use lower-case letters, digits, '.', '_' and '-'") from exc
+        raise UserError(
+            f"task id '{task_id}': use lower-case letters, digits, '.', '_' and '-'"
+        ) from exc
     path = root / TASK_DIR / f"{task_id}.md"
     if path.exists():
         raise UserError(f"{path} exists; edit it or pick another id")
