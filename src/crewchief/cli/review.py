@@ -1,0 +1,180 @@
+"""`review`, `show`, `approve`, `reject`, `push`, `pr`: the human decision on agent runs."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from crewchief.cli.common import ListFormat, print_json, repo_root
+from crewchief.cli.status import parse_run_id
+from crewchief.gate.runner import GateRequest, run_gate
+from crewchief.review.decide import reject
+from crewchief.review.land import Strategy, approve, identity
+from crewchief.review.queue import rank
+from crewchief.review.remote import open_pull_request, push
+from crewchief.review.show import render_run, transcript_tail
+from crewchief.store import RunState, open_store
+from crewchief.store.db import run_to_json
+from crewchief.textsafe import visible
+
+REPO = typer.Option(Path("."), "--repo", help="Repository (default: here).")
+FORMAT = typer.Option(ListFormat.text, "--format", help="Output format.")
+
+
+def reviewer(repo: Path, who: str | None) -> str:
+    if who:
+        return who
+    name, email = identity(repo, None)
+    if name == "crewchief reviewer":
+        name = getpass.getuser()
+    return f"{name} <{email}>"
+
+
+def regate(repo: Path, base: str, head: str, task: str) -> dict[str, Any]:
+    return run_gate(GateRequest(repo=repo, base=base, head=head, task=task)).to_json()
+
+
+def review_command(repo: Path = REPO, fmt: ListFormat = FORMAT) -> None:
+    """The review queue: runs awaiting review, riskiest and most important first."""
+    store = open_store(repo_root(repo))
+    groups = rank(store.runs([RunState.AWAITING_REVIEW]))
+    if fmt == ListFormat.json:
+        queue = []
+        for position, group in enumerate(groups, 1):
+            for run in group.runs:
+                queue.append(
+                    {
+                        **run_to_json(run),
+                        "position": position,
+                        "group": group.key,
+                        "priority": run.priority,
+                    }
+                )
+        print_json("crewchief.review/v1", {"queue": queue})
+        return
+    table = Table(box=None)
+    for column in ("#", "run", "task", "agent", "try", "verdict", "risk", "pri", "cost"):
+        table.add_column(column)
+    for position, group in enumerate(groups, 1):
+        for index, run in enumerate(group.runs):
+            color = {"pass": "green", "review": "yellow", "block": "red"}.get(run.verdict or "", "")
+            table.add_row(
+                str(position) if index == 0 else "↳",
+                str(run.id),
+                escape(visible(run.task_id)),
+                escape(visible(run.agent)),
+                str(run.attempt),
+                f"[{color}]{run.verdict or '-'}[/]",
+                str(run.risk if run.risk is not None else "-"),
+                str(run.priority),
+                f"${run.cost_usd:.2f}" if run.cost_usd is not None else "-",
+            )
+    Console().print(table)
+    if not groups:
+        typer.echo("nothing awaits review")
+
+
+def show_command(run: str = typer.Argument(..., help="Run id."), repo: Path = REPO) -> None:
+    """A run's gate summary, diff with findings at their lines, transcript tail, time and cost."""
+    root = repo_root(repo)
+    store = open_store(root)
+    row = store.run(parse_run_id(run))
+    Console().print(render_run(root, row, store.latest_report(row.id), transcript_tail(row)))
+
+
+def approve_command(
+    run: str = typer.Argument(..., help="Run id."),
+    squash: bool = typer.Option(False, "--squash", help="One commit on the target (default)."),
+    rebase: bool = typer.Option(
+        False, "--rebase", help="The run's commit, replayed, on the target."
+    ),
+    merge: bool = typer.Option(False, "--merge", help="A merge commit on the target."),
+    who: str | None = typer.Option(None, "--as", help="Approver (default: git user)."),
+    force: bool = typer.Option(False, "--force", help="Land even though the gate blocked it."),
+    repo: Path = REPO,
+) -> None:
+    """Land a run on its target branch (rebased and re-gated first if the target moved)."""
+    if sum((squash, rebase, merge)) > 1:
+        raise typer.BadParameter("choose one of --squash, --rebase, --merge")
+    strategy = Strategy.rebase if rebase else Strategy.merge if merge else Strategy.squash
+    root = repo_root(repo)
+    store = open_store(root)
+    run_id = parse_run_id(run)
+    task = store.task(store.run(run_id).task_id)
+    landed = approve(
+        store,
+        root,
+        run_id,
+        strategy=strategy,
+        who=reviewer(root, who) if who else None,
+        regate=regate,
+        force=force,
+        title=task.title if task else None,
+    )
+    note = " (replayed on the new target and re-gated)" if landed.rebased else ""
+    typer.echo(f"run {run_id} landed on {landed.target} as {landed.commit[:12]}{note}")
+
+
+def reject_command(
+    run: str = typer.Argument(..., help="Run id."),
+    feedback: str = typer.Option(
+        ..., "--feedback", help="What the next attempt must do differently."
+    ),
+    no_retry: bool = typer.Option(False, "--no-retry", help="Only record the decision."),
+    who: str | None = typer.Option(None, "--as", help="Reviewer (default: git user)."),
+    repo: Path = REPO,
+) -> None:
+    """Reject a run; queue the next attempt with the feedback (and the gate's blocking findings)."""
+    root = repo_root(repo)
+    store = open_store(root)
+    run_id = parse_run_id(run)
+    next_id = reject(store, run_id, feedback, reviewer(root, who), retry=not no_retry)
+    if next_id:
+        typer.echo(
+            f"run {run_id} rejected; attempt queued as run {next_id} (start it with 'crewchief run')"
+        )
+    else:
+        typer.echo(f"run {run_id} rejected")
+
+
+def push_command(
+    run: str = typer.Argument(..., help="Run id."),
+    remote: str = typer.Option("origin", "--remote", help="Remote name."),
+    repo: Path = REPO,
+) -> None:
+    """Push a run's branch to a remote."""
+    root = repo_root(repo)
+    row = open_store(root).run(parse_run_id(run))
+    branch = push(root, row, remote)
+    typer.echo(f"pushed {branch} to {remote}")
+
+
+def pr_command(
+    run: str = typer.Argument(..., help="Run id."),
+    remote: str = typer.Option("origin", "--remote", help="Remote name."),
+    repo: Path = REPO,
+) -> None:
+    """Push a run's branch and open a GitHub pull request (needs GITHUB_TOKEN)."""
+    root = repo_root(repo)
+    store = open_store(root)
+    row = store.run(parse_run_id(run))
+    push(root, row, remote)
+    task = store.task(row.task_id)
+    report = store.latest_report(row.id) or {}
+    body = (
+        f"Agent **{row.agent}**, attempt {row.attempt}, run {row.id}.\n\n"
+        f"crewchief gate: **{report.get('verdict', '-')}**, risk {report.get('risk', '-')}.\n\n"
+        + "\n".join(
+            f"- {f['check']}/{f['rule']}: {f['message']}" for f in report.get("findings", [])[:30]
+        )
+    )
+    made = open_pull_request(
+        root, row, title=task.title if task else f"crewchief run {row.id}", body=body, remote=remote
+    )
+    typer.echo(f"opened {made.get('html_url') or made.get('url') or 'pull request'}")

@@ -1,0 +1,200 @@
+"""`approve`: land a run's change on its target branch, safely.
+
+The change is replayed onto the target's current tip in a scratch worktree when the target moved
+since the run started, and gated again there (a change that was fine on an old base may not be on
+the new one). A conflict or a blocking re-gate leaves everything as it was. The landed commit is
+built with `git commit-tree` (no hooks, no work tree), the target ref is moved with a
+compare-and-set, and if the target is checked out somewhere it is fast-forwarded there instead, so
+a user's checkout never silently disagrees with its branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from crewchief import git
+from crewchief.errors import UserError
+from crewchief.store import RunState, Store
+from crewchief.store.models import RunRow
+from crewchief.workspace.worktree import add_worktree
+
+NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
+
+
+class Strategy(StrEnum):
+    squash = "squash"
+    rebase = "rebase"
+    merge = "merge"
+
+
+@dataclass(frozen=True)
+class Landed:
+    commit: str
+    target: str
+    rebased: bool
+    report: dict[str, Any] | None
+
+
+Regate = Callable[[Path, str, str, str], dict[str, Any]]
+"""(repo, base commit, head commit, task id) -> gate report JSON."""
+
+
+def identity(repo: Path, who: str | None) -> tuple[str, str]:
+    name = git.run(repo, "config", "user.name", check=False).text().strip()
+    email = git.run(repo, "config", "user.email", check=False).text().strip()
+    if who:
+        name = who
+    return name or "crewchief reviewer", email or "reviewer@localhost"
+
+
+def trailers(run: RunRow, approver: str) -> str:
+    lines = [
+        f"Crewchief-Run: {run.id}",
+        f"Crewchief-Task: {run.task_id}",
+        f"Crewchief-Agent: {run.agent}",
+    ]
+    if run.model:
+        lines.append(f"Crewchief-Model: {run.model}")
+    lines.append(f"Crewchief-Approved-By: {approver}")
+    return "\n".join(lines)
+
+
+def _checked_out_at(repo: Path, branch: str) -> Path | None:
+    out = git.run(repo, "worktree", "list", "--porcelain").text()
+    current: Path | None = None
+    for line in out.splitlines():
+        if line.startswith("worktree "):
+            current = Path(line[len("worktree ") :])
+        elif line == f"branch refs/heads/{branch}":
+            return current
+    return None
+
+
+def _replay(repo: Path, base: str, head: str, onto: str) -> str:
+    """Cherry-pick base..head onto `onto` in a scratch worktree; the new tip, or UserError on conflict."""
+    tree = add_worktree(repo, onto, prefix="land-")
+    try:
+        env = {
+            "GIT_AUTHOR_NAME": "crewchief",
+            "GIT_AUTHOR_EMAIL": "crewchief@localhost",
+            "GIT_COMMITTER_NAME": "crewchief",
+            "GIT_COMMITTER_EMAIL": "crewchief@localhost",
+        }
+        outcome = git.run(
+            tree.path,
+            *NO_HOOKS,
+            "cherry-pick",
+            "--allow-empty",
+            "--keep-redundant-commits",
+            f"{base}..{head}",
+            env=env,
+            check=False,
+        )
+        if not outcome.ok:
+            conflicted = (
+                git.run(tree.path, "diff", "--name-only", "--diff-filter=U", check=False)
+                .text()
+                .split()
+            )
+            git.run(tree.path, "cherry-pick", "--abort", check=False)
+            files = ", ".join(conflicted[:5]) or "see git output"
+            raise UserError(
+                f"the change conflicts with the target's new commits ({files}); nothing was "
+                "changed — reject it with feedback so the agent redoes it on the new base"
+            )
+        return git.run(tree.path, "rev-parse", "HEAD").text().strip()
+    finally:
+        tree.remove()
+
+
+def approve(
+    store: Store,
+    repo: Path,
+    run_id: int,
+    *,
+    strategy: Strategy = Strategy.squash,
+    who: str | None = None,
+    regate: Regate | None = None,
+    force: bool = False,
+    title: str | None = None,
+) -> Landed:
+    run = store.run(run_id)
+    if run.state != RunState.AWAITING_REVIEW.value:
+        raise UserError(f"run {run_id} is {run.state}; only runs awaiting review can be approved")
+    if run.verdict == "block" and not force:
+        raise UserError(
+            f"run {run_id} was blocked by the gate; read 'crewchief show {run_id}', "
+            "and pass --force to land it anyway"
+        )
+    if not (run.branch and run.base_commit and run.base_ref):
+        raise UserError(f"run {run_id} has no branch or base recorded; it cannot be landed")
+    target = run.base_ref
+    if git.run(repo, "check-ref-format", "--branch", target, check=False).returncode != 0:
+        raise UserError(f"run {run_id} targets '{target}', which is not a branch name")
+    target_tip = git.resolve_commit(repo, target)
+    head = git.resolve_commit(repo, run.branch)
+    report: dict[str, Any] | None = None
+    rebased = target_tip != run.base_commit
+    if rebased:
+        head = _replay(repo, run.base_commit, head, target_tip)
+        if regate is not None:
+            report = regate(repo, target_tip, head, run.task_id)
+            store.save_report(run.id, report)
+            if report["verdict"] == "block" and not force:
+                raise UserError(
+                    f"after replaying onto the new {target}, the gate blocks run {run_id}; "
+                    f"nothing was landed (see 'crewchief show {run_id}')"
+                )
+    name, email = identity(repo, who)
+    approver = f"{name} <{email}>"
+    messages = git.run(repo, "log", "--format=%B%x00", f"{target_tip}..{head}").text().split("\0")
+    body = next((m.strip() for m in messages if m.strip()), f"crewchief run {run.id}")
+    subject = title or body.splitlines()[0]
+    message = f"{subject}\n\n{trailers(run, approver)}\n"
+    env = {
+        "GIT_AUTHOR_NAME": f"{run.agent} (crewchief)",
+        "GIT_AUTHOR_EMAIL": "agent@crewchief.invalid",
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+    tree = git.run(repo, "rev-parse", f"{head}^{{tree}}").text().strip()
+    parents = ["-p", target_tip] + (["-p", head] if strategy == Strategy.merge else [])
+    if strategy == Strategy.rebase:
+        count = int(
+            git.run(repo, "rev-list", "--count", f"{target_tip}..{head}").text().strip() or 0
+        )
+        if count > 1:
+            raise UserError(
+                "--rebase lands one commit per run and this run has several; use --squash"
+            )
+    commit = git.run(repo, "commit-tree", tree, *parents, "-m", message, env=env).text().strip()
+    store.transition(run.id, RunState.APPROVED, f"approved by {approver}")
+    try:
+        checkout = _checked_out_at(repo, target)
+        if checkout is not None:
+            dirty = (
+                git.run(checkout, "status", "--porcelain", "--untracked-files=no").text().strip()
+            )
+            if dirty:
+                raise UserError(
+                    f"'{target}' is checked out at {checkout} with uncommitted changes; "
+                    "commit or stash them, then approve again"
+                )
+            git.run(checkout, *NO_HOOKS, "merge", "--ff-only", "-q", commit)
+        else:
+            git.run(repo, "update-ref", f"refs/heads/{target}", commit, target_tip)
+    except Exception:
+        store.transition(run.id, RunState.AWAITING_REVIEW, "landing failed; back to review")
+        raise
+    store.record_decision(run.id, "approve", approver, merge_commit=commit)
+    store.transition(
+        run.id,
+        RunState.MERGED,
+        f"landed on {target} as {commit[:12]} ({strategy.value})",
+        head_commit=head,
+    )
+    return Landed(commit, target, rebased, report)
