@@ -17,6 +17,13 @@ from typing import Any
 _SCHEMA = "CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
+def _flat(key: Sequence[str]) -> str:
+    """One text key; file names that are not UTF-8 (lone surrogates) become escapes SQLite accepts."""
+    return "\x1f".join(
+        k.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") for k in key
+    )
+
+
 class NullCache:
     """Computes every time; what tests and `--no-cache` use."""
 
@@ -61,17 +68,14 @@ class Cache(NullCache):
 
     def get(self, key: Sequence[str]) -> Any | None:
         with self._lock:
-            row = self._db.execute(
-                "SELECT value FROM memo WHERE key = ?", ("\x1f".join(key),)
-            ).fetchone()
+            row = self._db.execute("SELECT value FROM memo WHERE key = ?", (_flat(key),)).fetchone()
         return json.loads(row[0]) if row is not None else None
 
     def put(self, key: Sequence[str], value: Any) -> Any:
-        encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        encoded = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO memo (key, value) VALUES (?, ?)",
-                ("\x1f".join(key), encoded),
+                "INSERT OR REPLACE INTO memo (key, value) VALUES (?, ?)", (_flat(key), encoded)
             )
         return json.loads(encoded)
 

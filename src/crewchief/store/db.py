@@ -54,7 +54,27 @@ def default_url(repo_root: Path) -> str:
         return url
     path = repo_root / ".crewchief" / "state.db"
     path.parent.mkdir(parents=True, exist_ok=True)
+    _exclude_from_git(repo_root, "/.crewchief/state.db*")
     return f"sqlite:///{path}"
+
+
+def _exclude_from_git(repo_root: Path, pattern: str) -> None:
+    """Keep local state out of commits (an agent's `git add -A` included) without touching tracked
+    files: a line in the repository's own `.git/info/exclude`."""
+    git_dir = repo_root / ".git"
+    if git_dir.is_file():  # a linked worktree: the common dir holds info/exclude
+        return
+    exclude = git_dir / "info" / "exclude"
+    if not git_dir.is_dir():
+        return
+    try:
+        current = exclude.read_text("utf-8") if exclude.exists() else ""
+        if pattern not in current.splitlines():
+            exclude.parent.mkdir(parents=True, exist_ok=True)
+            with open(exclude, "a", encoding="utf-8") as fh:
+                fh.write(("" if current.endswith("\n") or not current else "\n") + pattern + "\n")
+    except OSError:
+        pass
 
 
 class Store:

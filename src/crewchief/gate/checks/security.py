@@ -1,0 +1,228 @@
+"""The `security` check: bandit's findings, untrusted-input flows, and Trojan Source characters.
+
+bandit knows dangerous call shapes; `taint` knows where data came from; `unicode_safety` knows what a
+reviewer cannot see. Each runs on both versions of the changed files, and only what the head
+introduces is reported: findings are matched across the whole change by rule and a fingerprint of
+the code, so a function moved to another file is not new.
+
+What blocks: facts, not guesses. bandit is a heuristic, so a bandit finding blocks only when bandit
+itself is highly confident of a high-severity problem, and never for tests that only say a weak
+algorithm or an old protocol is used. A tainted value reaching a shell command, `eval`, SQL text or
+a deserialiser blocks. A tainted file path or XML document blocks when it comes from a web request;
+from argv, `input()` or the environment it asks for review, since the operator chose it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Any, ClassVar, Literal
+
+from crewchief.gate.change import Side, match_any
+from crewchief.gate.check import CheckContext
+from crewchief.gate.checks import taint, unicode_safety
+from crewchief.gate.checks._common import is_python, line_text
+from crewchief.gate.checks.bandit_runner import BanditIssue
+from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.introduced import introduced
+
+NAME = "security"
+_SPACE = re.compile(r"\s+")
+_SEVERITY = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
+_MIN_RANK = {"low": 1, "medium": 2, "high": 3}
+
+_ADVISORY_BANDIT = frozenset(
+    {"B303", "B304", "B305", "B312", "B321", "B324", "B401", "B402", "B411", "B413", "B415"}
+)
+"""bandit tests that flag what is used (a weak hash, an old protocol) rather than how untrusted data
+flows. md5 for a cache key or FTP to a legacy server is often the point, so even at high severity
+and confidence they ask for review instead of blocking."""
+_DUPLICATED_BANDIT = frozenset({"B613"})
+"""bandit's Trojan Source test: `unicode_safety` reports the same lines with the exact characters."""
+_SECRET_BANDIT = frozenset({"B105", "B106", "B107"})
+"""Hard-coded password tests, whose text and line quote the password itself."""
+
+TAINT_RULES: dict[str, tuple[str, bool, str]] = {
+    taint.COMMAND: ("taint-command-injection", True, "lets the input run arbitrary commands"),
+    taint.CODE: ("taint-code-injection", True, "lets the input run arbitrary Python"),
+    taint.SQL: ("taint-sql-injection", True, "lets the input rewrite the query"),
+    taint.DESERIALIZATION: (
+        "taint-unsafe-deserialization",
+        True,
+        "lets the input build arbitrary objects and run code",
+    ),
+    taint.PATH: (
+        "taint-path-traversal",
+        False,
+        "may let the input reach files outside the intended folder",
+    ),
+    taint.XML: (
+        "taint-xml-parsing",
+        False,
+        "may let the input expand entities or read local files",
+    ),
+}
+"""Sink kind: rule id, whether a flow blocks whatever its source, and why the flow matters."""
+
+
+class SecurityCheck:
+    name: ClassVar[str] = NAME
+    version: ClassVar[str] = "1"
+    kind: ClassVar[Literal["static", "dynamic"]] = "static"
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        found = [*self._python(ctx), *unicode_safety.findings(ctx.change)]
+        ignored = {rule.lower() for rule in ctx.policy.security.ignore}
+        return [f for f in found if not _is_ignored(f, ignored)]
+
+    def _python(self, ctx: CheckContext) -> list[Finding]:
+        files = ctx.change.files
+        head: list[Finding] = []
+        # Folded text of the lines that head findings point at, by tool (True for taint).
+        flagged: dict[bool, set[str]] = {True: set(), False: set()}
+        for side in (f.new for f in files if f.new is not None and _analysable(f.new)):
+            found = self._side(ctx, side, bandit=True, flows=True)
+            head.extend(found)
+            for f in found:
+                flagged[_is_taint(f)].add(_folded(line_text(side, f.line)))
+        # A base finding can only match a head one if it flags a line with the same text, so a
+        # tool need not run on a base file holding none of the lines it flagged in the head.
+        base: list[Finding] = []
+        for side in (f.old for f in files if f.old is not None and _analysable(f.old)):
+            lines = {_folded(line) for line in side.lines}
+            bandit, flows = bool(lines & flagged[False]), bool(lines & flagged[True])
+            if bandit or flows:
+                base.extend(self._side(ctx, side, bandit=bandit, flows=flows))
+        return introduced(base, head, key=lambda f: (f.rule, f.fingerprint))
+
+    def _side(self, ctx: CheckContext, side: Side, *, bandit: bool, flows: bool) -> list[Finding]:
+        findings: list[Finding] = []
+        if bandit:
+            min_rank = _MIN_RANK[ctx.policy.security.bandit_min_severity]
+            # assert is how tests check things; bandit's own docs say to skip B101 there.
+            in_tests = match_any(side.path, ctx.policy.tests.paths)
+            for data in self._bandit(ctx, side):
+                issue = BanditIssue.from_json(data)
+                if _MIN_RANK.get(issue.severity.lower(), 1) < min_rank:
+                    continue
+                if issue.test_id in _DUPLICATED_BANDIT or (issue.test_id == "B101" and in_tests):
+                    continue
+                findings.append(_bandit_finding(side, issue))
+        if flows:
+            for data in self._taint(ctx, side):
+                findings.append(_taint_finding(side, taint.Flow.from_json(data)))
+        return findings
+
+    def _bandit(self, ctx: CheckContext, side: Side) -> list[dict[str, Any]]:
+        def compute() -> list[dict[str, Any]]:
+            from crewchief.gate.checks import bandit_runner
+
+            assert side.data is not None
+            return [issue.to_json() for issue in bandit_runner.scan(side.data, side.path)]
+
+        return _memo(ctx, ("bandit", _bandit_version(), side.blob, _key(side.path)), compute)
+
+    def _taint(self, ctx: CheckContext, side: Side) -> list[dict[str, Any]]:
+        def compute() -> list[dict[str, Any]]:
+            assert side.text is not None
+            return [flow.to_json() for flow in taint.analyse(side.text)]
+
+        return _memo(ctx, ("taint", side.blob, _key(side.path)), compute)
+
+
+def _memo(
+    ctx: CheckContext, key: Iterable[str], compute: Callable[[], Any]
+) -> list[dict[str, Any]]:
+    value = ctx.memo((NAME, SecurityCheck.version, *key), compute)
+    return list(value)
+
+
+def _is_taint(finding: Finding) -> bool:
+    return finding.rule.startswith("taint-")
+
+
+def _key(path: str) -> str:
+    """A path as a cache key can store it: a non-UTF-8 file name carries lone surrogates, which
+    SQLite refuses."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _folded(line: str) -> str:
+    """White space folded as `findings.fingerprint` folds it."""
+    return _SPACE.sub(" ", line).strip()
+
+
+def _bandit_version() -> str:
+    """Part of the cache key, read from metadata so a warm run never imports bandit."""
+    try:
+        return package_version("bandit")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _analysable(side: Side) -> bool:
+    return is_python(side) and not side.is_symlink and side.data is not None
+
+
+def _is_ignored(finding: Finding, ignored: set[str]) -> bool:
+    if not ignored:
+        return False
+    rule = finding.rule.lower()
+    return rule in ignored or rule.removeprefix("bandit-") in ignored
+
+
+def _bandit_finding(side: Side, issue: BanditIssue) -> Finding:
+    rule = f"bandit-{issue.test_id.lower()}"
+    code = line_text(side, issue.line)
+    blocking = (
+        issue.severity == "HIGH"
+        and issue.confidence == "HIGH"
+        and issue.test_id not in _ADVISORY_BANDIT
+    )
+    secret = issue.test_id in _SECRET_BANDIT
+    text = issue.text.split(":", 1)[0] if secret else issue.text
+    return Finding(
+        check=NAME,
+        rule=rule,
+        severity=_SEVERITY.get(issue.severity, Severity.LOW),
+        message=(
+            f"bandit {issue.test_id} ({issue.test_name}, {issue.confidence.lower()} confidence): "
+            f"{text}"
+        ),
+        path=side.path,
+        line=issue.line,
+        blocking=blocking,
+        cwe=f"CWE-{issue.cwe}" if issue.cwe else "CWE-710",
+        fingerprint=fingerprint(rule, code),
+        snippet=None if secret else unicode_safety.escape(code.strip(), only_hidden=True),
+    )
+
+
+def _taint_finding(side: Side, flow: taint.Flow) -> Finding:
+    rule, blocking, why = TAINT_RULES[flow.kind]
+    # A file path or XML document from a web request is reachable by anyone on the network; from
+    # argv, input() or the environment it is the operator's own choice, so it asks for review.
+    blocking = blocking or flow.remote
+    code = line_text(side, flow.sink_line)
+    where = "module level" if flow.function == "<module>" else f"{flow.function}()"
+    message = (
+        f"untrusted {flow.source} (line {flow.source_line}) reaches {flow.sink} "
+        f"(line {flow.sink_line}) in {where}, which {why}"
+    )
+    return Finding(
+        check=NAME,
+        rule=rule,
+        severity=Severity.HIGH,
+        message=unicode_safety.escape(message, 400, only_hidden=True),
+        path=side.path,
+        line=flow.sink_line,
+        blocking=blocking,
+        cwe=flow.cwe,
+        fingerprint=fingerprint(rule, flow.function, code),
+        snippet=unicode_safety.escape(code.strip(), only_hidden=True),
+    )
+
+
+CHECK = SecurityCheck()

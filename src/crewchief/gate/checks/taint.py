@@ -1,0 +1,751 @@
+"""Untrusted input reaching a dangerous call, within one function: the flows bandit cannot see.
+
+bandit flags a call by its shape (`shell=True`, `pickle.loads`), whatever feeds it. What agents
+actually get wrong is feeding such a call with request data, `input()`, `sys.argv` or the
+environment. This module tracks that, per function and per module body, with the stdlib `ast`:
+
+- sources: web request data (flask, django, starlette/fastapi attribute names), parameters of
+  functions decorated as web routes, `input()`, `sys.argv`, `sys.stdin`, the environment;
+- propagation: assignment (plain, augmented, annotated, tuple unpacking, walrus), f-strings, `+`,
+  `%`, `.format()`, `.join()`, containers, comprehensions, attributes and subscripts of tainted
+  values, `list.append`-style mutation, and any call that receives a tainted argument (unknown
+  functions are assumed to pass taint through: a missed flow costs more than a second look);
+- sanitizers: conversions to numbers and booleans clear taint; `shlex.quote` clears it for shell
+  commands only, `secure_filename` for paths only, HTML escaping for nothing we check
+  (`os.path.basename` is deliberately not a path sanitizer: `..` survives many uses of it);
+- sinks: shell commands, `eval`/`exec`, SQL text, file paths, deserialisers and XML parsers.
+
+Branches are merged (a value tainted on either side stays tainted) and loop bodies run twice so
+loop-carried taint is seen. The analysis never raises on hostile input: code it cannot parse or
+nests too deeply yields no flows.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+COMMAND = "command"
+CODE = "code"
+SQL = "sql"
+PATH = "path"
+DESERIALIZATION = "deserialization"
+XML = "xml"
+XSS = "xss"
+
+_REQUEST_ATTRS = frozenset(
+    {
+        "args", "form", "values", "json", "get_json", "data", "get_data", "cookies", "headers",
+        "files", "stream", "query_string", "GET", "POST", "body", "COOKIES", "META", "FILES",
+        "query_params", "path_params", "raw_post_data", "content",
+    }
+)  # fmt: skip
+_REQUEST_NAMES = frozenset({"request", "req"})
+_REQUEST_TYPES = frozenset({"Request", "HttpRequest", "WebSocket", "HTTPConnection"})
+_ROUTE_ATTRS = frozenset(
+    {"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route",
+     "websocket", "trace"}
+)  # fmt: skip
+_SAFE_ANNOTATIONS = frozenset(
+    {"int", "float", "bool", "UUID", "uuid.UUID", "date", "datetime", "time", "timedelta",
+     "Decimal", "datetime.date", "datetime.datetime", "Session", "BackgroundTasks", "Response"}
+)  # fmt: skip
+_NOT_ROUTE_PARAMS = frozenset({"self", "cls", "db", "session"})
+_DEPENDENCY_CALLS = frozenset({"Depends", "Security", "Inject", "Provide"})
+
+_ENV_SOURCES = frozenset({"os.environ", "os.environb", "sys.argv", "sys.orig_argv", "sys.stdin"})
+_SOURCE_CALLS = frozenset({"input", "raw_input", "os.getenv", "os.getenvb"})
+
+_CLEAN_CALLS = frozenset(
+    {"int", "float", "bool", "len", "abs", "round", "ord", "hash", "id", "isinstance",
+     "issubclass", "callable", "hasattr", "complex", "uuid.UUID", "UUID", "type", "print"}
+)  # fmt: skip
+_CLEAN_PREFIXES = ("hashlib.", "hmac.", "math.", "secrets.")
+_PARTIAL_SANITIZERS: dict[str, frozenset[str]] = {
+    "shlex.quote": frozenset({COMMAND}),
+    "pipes.quote": frozenset({COMMAND}),
+    "secure_filename": frozenset({PATH}),
+    "werkzeug.utils.secure_filename": frozenset({PATH}),
+    "html.escape": frozenset({XSS}),
+    "markupsafe.escape": frozenset({XSS}),
+    "flask.escape": frozenset({XSS}),
+    "escape": frozenset({XSS}),
+    "bleach.clean": frozenset({XSS}),
+}
+_CLEAN_METHODS = frozenset(
+    {"startswith", "endswith", "isdigit", "isalpha", "isalnum", "isnumeric", "isdecimal",
+     "isidentifier", "isspace", "islower", "isupper", "isascii", "istitle", "count", "find",
+     "rfind", "index", "rindex", "exists", "is_file", "is_dir", "is_absolute", "is_relative_to",
+     "__len__", "hexdigest", "digest"}
+)  # fmt: skip
+_MUTATORS = frozenset(
+    {"append", "extend", "insert", "update", "add", "appendleft", "extendleft", "setdefault"}
+)
+_SEQ_CALLS = frozenset({"list", "tuple", "sorted", "shlex.split"})
+_SEQ_METHODS = frozenset({"split", "rsplit", "splitlines"})
+_STR_CALLS = frozenset({"str", "repr", "input", "os.getenv", "os.path.join", "format"})
+_STR_METHODS = frozenset(
+    {"format", "join", "strip", "lstrip", "rstrip", "lower", "upper", "replace", "decode",
+     "removeprefix", "removesuffix", "title", "capitalize", "casefold", "zfill", "ljust", "rjust"}
+)  # fmt: skip
+
+_SHELL_CALLS = frozenset(
+    {"os.system", "os.popen", "os.popen2", "os.popen3", "os.popen4", "subprocess.getoutput",
+     "subprocess.getstatusoutput", "commands.getoutput", "commands.getstatusoutput",
+     "asyncio.create_subprocess_shell"}
+)  # fmt: skip
+_SUBPROCESS_CALLS = frozenset(
+    {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+     "subprocess.Popen"}
+)  # fmt: skip
+_CODE_CALLS = {
+    "eval": "CWE-95",
+    "exec": "CWE-94",
+    "compile": "CWE-94",
+    "builtins.eval": "CWE-95",
+    "builtins.exec": "CWE-94",
+}
+_SQL_TEXT_CALLS = frozenset(
+    {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text",
+     "django.db.models.expressions.RawSQL", "django.db.models.RawSQL"}
+)  # fmt: skip
+_SQL_METHODS = frozenset(
+    {"execute", "executemany", "executescript", "raw", "read_sql", "read_sql_query", "mogrify"}
+)
+_SQL_ALL_ARGS_METHODS = frozenset({"extra"})
+_PATH_CALLS = frozenset(
+    {"open", "io.open", "codecs.open", "os.open", "os.remove", "os.unlink", "os.rmdir",
+     "os.removedirs", "os.rename", "os.renames", "os.replace", "os.mkdir", "os.makedirs",
+     "os.listdir", "os.scandir", "os.chmod", "os.chown", "os.truncate", "os.symlink", "os.link",
+     "flask.send_file", "send_file", "django.http.FileResponse", "tarfile.open",
+     "zipfile.ZipFile", "aiofiles.open"}
+)  # fmt: skip
+_SHUTIL_SAFE = frozenset({"shutil.which", "shutil.get_terminal_size", "shutil.disk_usage"})
+_PATH_METHODS = frozenset(
+    {"read_text", "read_bytes", "write_text", "write_bytes", "unlink", "rmdir", "mkdir",
+     "touch", "iterdir", "symlink_to", "hardlink_to", "rename", "replace", "open"}
+)  # fmt: skip
+_DESER_CALLS = frozenset(
+    {"pickle.loads", "pickle.load", "pickle.Unpickler", "cPickle.loads", "cPickle.load",
+     "_pickle.loads", "_pickle.load", "dill.loads", "dill.load", "marshal.loads", "marshal.load",
+     "shelve.open", "jsonpickle.decode", "jsonpickle.loads", "pandas.read_pickle",
+     "joblib.load", "yaml.unsafe_load", "yaml.unsafe_load_all", "cloudpickle.loads"}
+)  # fmt: skip
+_YAML_LOAD = frozenset({"yaml.load", "yaml.load_all"})
+_YAML_SAFE_LOADERS = ("SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader")
+_XML_MODULES = (
+    "xml.etree.ElementTree", "xml.etree.cElementTree", "xml.dom.minidom", "xml.dom.pulldom",
+    "xml.sax", "lxml.etree", "lxml.objectify", "xml.dom.expatbuilder",
+)  # fmt: skip
+_XML_FUNCS = frozenset(
+    {"parse", "fromstring", "XML", "iterparse", "fromstringlist", "parseString", "XMLID"}
+)
+
+
+@dataclass(frozen=True)
+class Taint:
+    """Why a value is untrusted: where it came from, and the sink kinds it was made safe for."""
+
+    source: str
+    line: int
+    safe_for: frozenset[str] = frozenset()
+    remote: bool = False
+    """From a web request (anyone on the network), not the local user, argv or environment."""
+
+    def reaches(self, kind: str) -> bool:
+        return kind not in self.safe_for
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Untrusted data from `source` (at `source_line`) reaches `sink` (at `sink_line`)."""
+
+    kind: str
+    cwe: str
+    sink: str
+    source: str
+    source_line: int
+    sink_line: int
+    function: str
+    """The innermost function (or class) holding the sink; "<module>" at module level."""
+    remote: bool = False
+    """Whether the data can come from a web request."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Flow:
+        return cls(**data)
+
+
+_MAY_HAVE_SOURCE = re.compile(
+    r"req|input|argv|environ|getenv|stdin|websocket|httpconnection"
+    r"|\.\s*(route|get|post|put|patch|delete|head|options|api_route|websocket|trace)\b",
+    re.IGNORECASE,
+)
+"""Words without which no source can appear: most files skip the analysis on this test alone."""
+
+
+def _merge(a: Taint | None, b: Taint | None) -> Taint | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return Taint(a.source, a.line, a.safe_for & b.safe_for, a.remote or b.remote)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """`a.b.c` for a chain of attributes on a name; None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _makes_path(value: ast.expr) -> bool:
+    """`Path(...)` or `a / b`: what a name bound to a pathlib path usually looks like."""
+    if isinstance(value, ast.BinOp):
+        return isinstance(value.op, ast.Div)
+    if isinstance(value, ast.Call):
+        func = _dotted(value.func) or ""
+        return func.rsplit(".", 1)[-1] in ("Path", "PurePath")
+    return False
+
+
+def _is_true(node: ast.expr | None) -> bool:
+    """Whether `shell=...` may be true: anything but a literal false value."""
+    if node is None:
+        return False
+    return not (isinstance(node, ast.Constant) and not node.value)
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def _first_arg(call: ast.Call, *names: str) -> ast.expr | None:
+    if call.args and not isinstance(call.args[0], ast.Starred):
+        return call.args[0]
+    for name in names:
+        value = _keyword(call, name)
+        if value is not None:
+            return value
+    return None
+
+
+@dataclass
+class _Scope:
+    """One function (or module or class body) analysed statement by statement."""
+
+    module: _Module
+    name: str
+    kind: str = "function"
+    """"module", "class" or "function"."""
+    env: dict[str, Taint] = field(default_factory=dict)
+    shapes: dict[str, str] = field(default_factory=dict)
+    """"str" or "seq" for names whose value we know is a string or a sequence."""
+    request_names: set[str] = field(default_factory=lambda: set(_REQUEST_NAMES))
+
+    # statements -----------------------------------------------------------------------------
+
+    def block(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            self.stmt(stmt)
+
+    def _snapshot(self) -> tuple[dict[str, Taint], dict[str, str]]:
+        return dict(self.env), dict(self.shapes)
+
+    def _restore(self, state: tuple[dict[str, Taint], dict[str, str]]) -> None:
+        self.env, self.shapes = dict(state[0]), dict(state[1])
+
+    def _join(self, *states: tuple[dict[str, Taint], dict[str, str]]) -> None:
+        env: dict[str, Taint] = {}
+        for state_env, _ in states:
+            for key, taint in state_env.items():
+                merged = _merge(env.get(key), taint)
+                assert merged is not None
+                env[key] = merged
+        shapes = dict(states[0][1])
+        for _, state_shapes in states[1:]:
+            for key in list(shapes):
+                if state_shapes.get(key) != shapes[key]:
+                    del shapes[key]
+        self.env, self.shapes = env, shapes
+
+    def _branches(self, *bodies: list[ast.stmt]) -> None:
+        start = self._snapshot()
+        ends = []
+        for body in bodies:
+            self._restore(start)
+            self.block(body)
+            ends.append(self._snapshot())
+        self._join(*ends)
+
+    def _loop(
+        self,
+        bind: ast.expr | None,
+        taint: Taint | None,
+        body: list[ast.stmt],
+        orelse: list[ast.stmt],
+    ) -> None:
+        before = self._snapshot()
+        for _ in range(2):
+            if bind is not None:
+                self.bind(bind, taint, None)
+            start = dict(self.env)
+            self.block(body)
+            self._join(before, self._snapshot())
+            if self.env == start:
+                break  # nothing new became tainted: a second pass would change nothing
+        self.block(orelse)
+
+    def stmt(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for deco in node.decorator_list:
+                self.taint(deco)
+            self.module.defer(node, self)
+        elif isinstance(node, ast.Assign):
+            taint = self.taint(node.value)
+            for target in node.targets:
+                self.bind(target, taint, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self.bind(node.target, self.taint(node.value), node.value)
+        elif isinstance(node, ast.AugAssign):
+            taint = self.taint(node.value)
+            current = self.taint(node.target, scan=False)
+            key = self.key(node.target)
+            merged = _merge(current, taint)
+            if key is not None and merged is not None:
+                self.env[key] = merged
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            taint = self.taint(node.iter)
+            self._loop(node.target, taint, node.body, node.orelse)
+        elif isinstance(node, ast.While):
+            self.taint(node.test)
+            self._loop(None, None, node.body, node.orelse)
+        elif isinstance(node, ast.If):
+            self.taint(node.test)
+            self._branches(node.body, node.orelse)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                taint = self.taint(item.context_expr)
+                if item.optional_vars is not None:
+                    self.bind(item.optional_vars, taint, None)
+            self.block(node.body)
+        elif isinstance(node, ast.Try | ast.TryStar):
+            self.block(node.body)
+            self._branches([], *(h.body for h in node.handlers), node.orelse)
+            self.block(node.finalbody)
+        elif isinstance(node, ast.Match):
+            self.taint(node.subject)
+            self._branches([], *(case.body for case in node.cases))
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                key = self.key(target)
+                if key is not None:
+                    self.env.pop(key, None)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.taint(child)
+
+    def key(self, target: ast.expr) -> str | None:
+        return _dotted(target)
+
+    def bind(
+        self,
+        target: ast.expr,
+        taint: Taint | None,
+        value: ast.expr | None,
+        shape: str | None = None,
+    ) -> None:
+        if isinstance(target, ast.Tuple | ast.List):
+            pairwise = (
+                isinstance(value, ast.Tuple | ast.List)
+                and len(value.elts) == len(target.elts)
+                and not any(isinstance(e, ast.Starred) for e in (*value.elts, *target.elts))
+            )
+            for i, element in enumerate(target.elts):
+                if pairwise:
+                    assert isinstance(value, ast.Tuple | ast.List)
+                    item = value.elts[i]
+                    self.bind(element, self.taint(item, scan=False), item)
+                else:
+                    self.bind(element, taint, None)
+            return
+        if isinstance(target, ast.Starred):
+            self.bind(target.value, taint, None, "seq")
+            return
+        if isinstance(target, ast.Subscript):
+            key = self.key(target.value)
+            merged = _merge(self.env.get(key), taint) if key else None
+            if key and merged is not None:
+                self.env[key] = merged
+            return
+        key = self.key(target)
+        if key is None:
+            return
+        if taint is None:
+            self.env.pop(key, None)
+        else:
+            self.env[key] = taint
+        shape = shape or (self.shape(value) if value is not None else None)
+        if shape is None:
+            self.shapes.pop(key, None)
+        else:
+            self.shapes[key] = shape
+
+    # expressions ----------------------------------------------------------------------------
+
+    def qualname(self, node: ast.expr) -> str | None:
+        dotted = _dotted(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        if head in self.module.defined and head not in self.module.aliases:
+            return f"<local>.{dotted}"  # the module's own `compile` is not the builtin
+        head = self.module.aliases.get(head, head)
+        return f"{head}.{rest}" if rest else head
+
+    def shape(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Constant):
+            return "str" if isinstance(node.value, str | bytes) else None
+        if isinstance(node, ast.JoinedStr):
+            return "str"
+        if isinstance(node, ast.List | ast.Tuple | ast.ListComp):
+            return "seq"
+        if isinstance(node, ast.Name):
+            return self.shapes.get(node.id)
+        if isinstance(node, ast.BinOp):
+            left, right = self.shape(node.left), self.shape(node.right)
+            if isinstance(node.op, ast.Mod) and (
+                left == "str" or isinstance(node.right, ast.Tuple)
+            ):
+                return "str"  # `QUERY % (a, b)` formats a string even when QUERY is a global
+            if isinstance(node.op, ast.Add):
+                return left or right
+            return None
+        if isinstance(node, ast.Subscript):
+            base = self.qualname(node.value)
+            if isinstance(node.slice, ast.Slice):
+                return self.shape(node.value) or ("seq" if base == "sys.argv" else None)
+            if base in ("sys.argv", "os.environ") or self._request_source(node.value):
+                return "str"
+            return None
+        if isinstance(node, ast.Call):
+            name = self.qualname(node.func)
+            if name in _SEQ_CALLS:
+                return "seq"
+            if name in _STR_CALLS:
+                return "str"
+            if isinstance(node.func, ast.Attribute):
+                if node.func.attr in _SEQ_METHODS:
+                    return "seq"
+                if node.func.attr in _STR_METHODS or name in ("os.environ.get",):
+                    return "str"
+                if node.func.attr == "get" and self._request_source(node.func.value):
+                    return "str"
+        return None
+
+    def _request_source(self, node: ast.expr) -> str | None:
+        """`request.args`, `self.request.GET`, `flask.request.get_json`, ... as "request.args"."""
+        if not isinstance(node, ast.Attribute) or node.attr not in _REQUEST_ATTRS:
+            return None
+        base = node.value
+        if isinstance(base, ast.Name) and base.id in self.request_names:
+            return f"{base.id}.{node.attr}"
+        if isinstance(base, ast.Attribute) and base.attr in _REQUEST_NAMES:
+            return f"request.{node.attr}"
+        return None
+
+    def taint(self, node: ast.expr, scan: bool = True) -> Taint | None:
+        """The taint of an expression; with `scan`, every sink call inside it is checked."""
+        if isinstance(node, ast.Name):
+            return self.env.get(node.id)
+        if isinstance(node, ast.Attribute):
+            source = self._request_source(node)
+            if source:
+                return Taint(source, node.lineno, remote=True)
+            qual = self.qualname(node)
+            if qual in _ENV_SOURCES:
+                return Taint(qual, node.lineno)
+            key = _dotted(node)
+            if key is not None and key in self.env:
+                return self.env[key]
+            return self.taint(node.value, scan)
+        if isinstance(node, ast.Call):
+            return self._call(node, scan)
+        if isinstance(node, ast.Compare):
+            for child in (node.left, *node.comparators):
+                self.taint(child, scan)
+            return None
+        if isinstance(node, ast.UnaryOp):
+            inner = self.taint(node.operand, scan)
+            return None if isinstance(node.op, ast.Not) else inner
+        if isinstance(node, ast.NamedExpr):
+            taint = self.taint(node.value, scan)
+            self.bind(node.target, taint, node.value)
+            return taint
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+            return self._comprehension(node, scan)
+        if isinstance(node, ast.Lambda):
+            saved = self._snapshot()
+            self.taint(node.body, scan)
+            self._restore(saved)
+            return None
+        result: Taint | None = None
+        for sub in ast.iter_child_nodes(node):
+            if isinstance(sub, ast.expr):
+                result = _merge(result, self.taint(sub, scan))
+        return result
+
+    def _comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, scan: bool
+    ) -> Taint | None:
+        saved = self._snapshot()
+        result: Taint | None = None
+        for gen in node.generators:
+            iter_taint = self.taint(gen.iter, scan)
+            self.bind(gen.target, iter_taint, None)
+            for cond in gen.ifs:
+                self.taint(cond, scan)
+        if isinstance(node, ast.DictComp):
+            result = _merge(self.taint(node.key, scan), self.taint(node.value, scan))
+        else:
+            result = self.taint(node.elt, scan)
+        self._restore(saved)
+        return result
+
+    def _call(self, node: ast.Call, scan: bool) -> Taint | None:
+        func = node.func
+        receiver: Taint | None = None
+        if isinstance(func, ast.Attribute):
+            receiver = self.taint(func, scan)
+        elif not isinstance(func, ast.Name):
+            self.taint(func, scan)
+        args: Taint | None = None
+        for arg in node.args:
+            args = _merge(args, self.taint(arg, scan))
+        for kw in node.keywords:
+            args = _merge(args, self.taint(kw.value, scan))
+        qual = self.qualname(func)
+        if scan:
+            self._check_sink(node, qual)
+        if qual in _SOURCE_CALLS:
+            return Taint(f"{qual}()", node.lineno)
+        if qual is not None and (qual in _CLEAN_CALLS or qual.startswith(_CLEAN_PREFIXES)):
+            return None
+        if isinstance(func, ast.Attribute) and func.attr in _CLEAN_METHODS:
+            return None
+        partial = _PARTIAL_SANITIZERS.get(qual or "")
+        if partial is None and qual is not None and qual.endswith(".secure_filename"):
+            partial = _PARTIAL_SANITIZERS["secure_filename"]
+        if partial is not None:
+            return replace(args, safe_for=args.safe_for | partial) if args else None
+        if isinstance(func, ast.Attribute) and func.attr in _MUTATORS and args is not None:
+            key = self.key(func.value)
+            if key is not None:
+                merged = _merge(self.env.get(key), args)
+                assert merged is not None
+                self.env[key] = merged
+        return _merge(receiver, args)
+
+    # sinks ----------------------------------------------------------------------------------
+
+    def _report(self, kind: str, cwe: str, sink: str, node: ast.Call, taint: Taint | None) -> None:
+        if taint is not None and taint.reaches(kind):
+            self.module.report(
+                Flow(
+                    kind, cwe, sink, taint.source, taint.line, node.lineno, self.name, taint.remote
+                )
+            )
+
+    def _quiet(self, node: ast.expr | None) -> Taint | None:
+        return None if node is None else self.taint(node, scan=False)
+
+    def _check_sink(self, node: ast.Call, qual: str | None) -> None:
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if qual in _SHELL_CALLS:
+            self._report(
+                COMMAND, "CWE-78", qual, node, self._quiet(_first_arg(node, "cmd", "command"))
+            )
+        elif qual in _SUBPROCESS_CALLS:
+            self._check_subprocess(node, qual)
+        elif qual in _CODE_CALLS:
+            self._report(
+                CODE, _CODE_CALLS[qual], qual, node, self._quiet(_first_arg(node, "source"))
+            )
+        elif qual in _SQL_TEXT_CALLS:
+            self._report(SQL, "CWE-89", qual, node, self._quiet(_first_arg(node, "text", "sql")))
+        elif method in _SQL_METHODS:
+            # `.execute()` is a common method name; only a query built as a string is a fact.
+            arg = _first_arg(node, "sql", "query", "statement", "raw_query", "operation")
+            if arg is not None and self.shape(arg) == "str":
+                self._report(SQL, "CWE-89", f".{method}()", node, self._quiet(arg))
+        elif method in _SQL_ALL_ARGS_METHODS:
+            taint: Taint | None = None
+            for child in (*node.args, *(kw.value for kw in node.keywords)):
+                taint = _merge(taint, self._quiet(child))
+            self._report(SQL, "CWE-89", f".{method}()", node, taint)
+        elif qual in _DESER_CALLS or (
+            qual == "torch.load" and not _is_true(_keyword(node, "weights_only"))
+        ):
+            self._report(DESERIALIZATION, "CWE-502", qual, node, self._quiet(_first_arg(node)))
+        elif qual in _YAML_LOAD:
+            loader = _keyword(node, "Loader") or (node.args[1] if len(node.args) > 1 else None)
+            loader_name = _dotted(loader) if loader is not None else None
+            if not (loader_name and loader_name.endswith(_YAML_SAFE_LOADERS)):
+                self._report(DESERIALIZATION, "CWE-502", qual, node, self._quiet(_first_arg(node)))
+        elif (
+            qual
+            and qual.rpartition(".")[0] in _XML_MODULES
+            and qual.rpartition(".")[2] in _XML_FUNCS
+        ):
+            self._report(
+                XML, "CWE-611", qual, node, self._quiet(_first_arg(node, "source", "text"))
+            )
+        elif qual in _PATH_CALLS or (
+            qual and qual.startswith("shutil.") and qual not in _SHUTIL_SAFE
+        ):
+            taint = None
+            for child in node.args[:2]:
+                taint = _merge(taint, self._quiet(child))
+            for name in ("file", "path", "src", "dst", "filename", "name", "fp"):
+                taint = _merge(taint, self._quiet(_keyword(node, name)))
+            self._report(PATH, "CWE-22", qual or "open", node, taint)
+        elif method in _PATH_METHODS and isinstance(node.func, ast.Attribute):
+            receiver = node.func.value
+            pathish = self._pathish(receiver)
+            if pathish:
+                self._report(PATH, "CWE-22", f"Path.{method}()", node, self._quiet(receiver))
+
+    def _pathish(self, node: ast.expr) -> bool:
+        """A pathlib path: `Path(...)`, `base / name`, or a name bound to one."""
+        if isinstance(node, ast.Call):
+            name = self.qualname(node.func) or ""
+            return name.rsplit(".", 1)[-1] in ("Path", "PurePath", "PosixPath", "WindowsPath")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return True
+        key = _dotted(node)
+        return key is not None and key in self.module.path_names
+
+    def _check_subprocess(self, node: ast.Call, qual: str) -> None:
+        command = _first_arg(node, "args")
+        if command is None:
+            return
+        if _is_true(_keyword(node, "shell")):
+            self._report(COMMAND, "CWE-78", f"{qual} with shell=True", node, self._quiet(command))
+            return
+        # An argument list runs no shell: even a tainted program name there is usually the
+        # intended `$EDITOR` pattern, so only a command given as one string counts.
+        if self.shape(command) == "str":
+            sink = f"{qual} with a string command"
+            self._report(COMMAND, "CWE-78", sink, node, self._quiet(command))
+
+
+class _Module:
+    """The module-wide facts every scope shares: imports, pathlib names, the flows found."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.aliases: dict[str, str] = {}
+        self.path_names: set[str] = set()
+        self.defined: set[str] = set()
+        self.flows: dict[tuple[str, int], Flow] = {}
+        self.pending: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, _Scope]]
+        self.pending = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                self._import(node)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                self.defined.add(node.name)
+            elif isinstance(node, ast.Assign) and _makes_path(node.value):
+                self.path_names.update(k for t in node.targets if (k := _dotted(t)))
+
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+        """Local name to qualified name, from every import (function-level ones too)."""
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.aliases[alias.asname] = alias.name
+        elif node.module and not node.level:
+            for alias in node.names:
+                self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def report(self, flow: Flow) -> None:
+        self.flows.setdefault((flow.kind, flow.sink_line), flow)
+
+    def defer(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, outer: _Scope
+    ) -> None:
+        self.pending.append((node, outer))
+
+    def run(self, tree: ast.Module) -> list[Flow]:
+        _Scope(self, "<module>", "module").block(tree.body)
+        while self.pending:
+            node, outer = self.pending.pop(0)
+            if isinstance(node, ast.ClassDef):
+                _Scope(self, node.name, "class").block(node.body)
+                continue
+            scope = _Scope(self, node.name)
+            if outer.kind == "function":
+                # A closure sees the enclosing function's tainted names.
+                scope.env, scope.shapes = dict(outer.env), dict(outer.shapes)
+            self._parameters(node, scope)
+            scope.block(node.body)
+        return sorted(self.flows.values(), key=lambda f: (f.sink_line, f.kind, f.sink))
+
+    def _parameters(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> None:
+        args = node.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        for param in params:
+            annotation = _dotted(param.annotation) if param.annotation is not None else None
+            if annotation and annotation.rsplit(".", 1)[-1] in _REQUEST_TYPES:
+                scope.request_names.add(param.arg)
+        if not any(_is_route(d) for d in node.decorator_list):
+            return
+        positional = [*args.posonlyargs, *args.args]
+        defaults = dict(zip(reversed(positional), reversed(args.defaults), strict=False))
+        defaults.update({a: d for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d})
+        for param in [*params, *(a for a in (args.vararg, args.kwarg) if a)]:
+            if param.arg in _NOT_ROUTE_PARAMS or param.arg in scope.request_names:
+                continue
+            annotation = _dotted(param.annotation) if param.annotation is not None else None
+            if annotation and annotation.rsplit(".", 1)[-1] in _SAFE_ANNOTATIONS:
+                continue
+            default = defaults.get(param)
+            if isinstance(default, ast.Call):
+                called = _dotted(default.func) or ""
+                if called.rsplit(".", 1)[-1] in _DEPENDENCY_CALLS:
+                    continue
+            source = f"route parameter '{param.arg}'"
+            scope.env[param.arg] = Taint(source, node.lineno, remote=True)
+
+
+def _is_route(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if not isinstance(target, ast.Attribute) or target.attr not in _ROUTE_ATTRS:
+        return False
+    owner = _dotted(target.value)
+    return owner is not None and owner.split(".")[0] not in ("pytest", "mock", "functools")
+
+
+def analyse(source: str) -> list[Flow]:
+    """Every flow of untrusted data into a sink in `source`; [] if it cannot be analysed."""
+    if not _MAY_HAVE_SOURCE.search(source):
+        return []
+    try:
+        tree = ast.parse(source)
+        return _Module(tree).run(tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
