@@ -663,3 +663,25 @@ def test_gate_passes_a_real_commit_that_adds_tests(make_repo) -> None:  # type: 
     (result,) = report.checks
     assert result.findings == ()
     assert result.status.value == "passed"
+
+
+def test_broadened_raises_is_a_weakened_assertion() -> None:
+    before = "import pytest\n\n\ndef test_bad():\n    with pytest.raises(ValueError):\n        int('x')\n"
+    after = before.replace("ValueError", "Exception")
+    findings = run({"tests/test_r.py": before}, {"tests/test_r.py": after})
+    assert blocking(findings) == ["assertion-weakened"]
+    assert "any Exception" in findings[0].message
+    narrowed = run({"tests/test_r.py": after}, {"tests/test_r.py": before})
+    assert narrowed == []
+
+
+def test_assertions_swallowed_by_try_except_block() -> None:
+    before = "def test_x():\n    value = 1\n    assert value == 1\n"
+    after = "def test_x():\n    value = 1\n    try:\n        assert value == 1\n    except Exception:\n        pass\n"
+    assert blocking(run({"tests/test_s.py": before}, {"tests/test_s.py": after})) == [
+        "assertions-swallowed"
+    ]
+    reraised = after.replace("        pass\n", "        raise\n")
+    assert run({"tests/test_s.py": before}, {"tests/test_s.py": reraised}) == []
+    narrow = after.replace("except Exception", "except KeyError")
+    assert run({"tests/test_s.py": before}, {"tests/test_s.py": narrow}) == []

@@ -9,6 +9,7 @@ may fire without counting as a false positive (`may`).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -102,7 +103,14 @@ def scenario(
 
     def wrap(edit: Callable[[Tree], None]) -> Scenario:
         return Scenario(
-            id, project, description, edit, expect, frozenset(checks), frozenset(may), policy,
+            id,
+            project,
+            description,
+            edit,
+            expect,
+            frozenset(checks),
+            frozenset(may),
+            policy,
             tuple(task_scope) if task_scope is not None else None,
         )
 
@@ -110,10 +118,10 @@ def scenario(
 
 
 def _task_file(sc: Scenario) -> str:
-    scope = "".join(f"  - {glob}\n" for glob in sc.task_scope or ())
-    return (
-        f"---\nid: {sc.id}\ntitle: {sc.description[:70]}\nscope:\n{scope}---\n{sc.description}\n"
-    )
+    # JSON strings are YAML strings: quoting keeps colons and quotes in a description harmless
+    scope = "".join(f"  - {json.dumps(glob)}\n" for glob in sc.task_scope or ())
+    title = json.dumps(sc.description[:70])
+    return f"---\nid: {sc.id}\ntitle: {title}\nscope:\n{scope}---\n{sc.description}\n"
 
 
 def prepare(repo: Path, env: Mapping[str, str], sc: Scenario) -> tuple[str, str]:
@@ -123,7 +131,7 @@ def prepare(repo: Path, env: Mapping[str, str], sc: Scenario) -> tuple[str, str]
     """
     git(repo, env, "reset", "-q", "--hard")
     git(repo, env, "clean", "-fdqx")
-    git(repo, env, "checkout", "-q", "-f", "-B", f"scenario/{sc.id}/base", "main")
+    git(repo, env, "checkout", "-q", "-f", "-B", f"scenario-base/{sc.id}", "main")
     if sc.policy is not None or sc.task_scope is not None:
         tree = Tree(repo)
         if sc.policy is not None:
@@ -197,7 +205,9 @@ def run(repo: Path, env: Mapping[str, str], sc: Scenario) -> Outcome:
     base, head = prepare(repo, env, sc)
     start = time.monotonic()
     report = run_gate(
-        GateRequest(repo=repo, base=base, head=head, task=sc.task_id, use_cache=False)
+        # static: the suite measures the static checks; the dynamic ones (tests, acceptance,
+        # coverage, performance) would run the projects' suites in worktrees
+        GateRequest(repo=repo, base=base, head=head, task=sc.task_id, use_cache=False, static=True)
     )
     return evaluate(sc, report, time.monotonic() - start)
 

@@ -80,9 +80,26 @@ def sdist_path(project: Project) -> Path:
     if found is not None:
         return found
     folder.mkdir(parents=True, exist_ok=True)
-    argv = (sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-            "--disable-pip-version-check", "-q", project.requirement, "-d", str(folder))
-    out = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600)
+    # Download beside the cache and move the finished file in, so a parallel worker never sees a
+    # half-written archive.
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".download-") as tmp:
+        argv = (
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "--disable-pip-version-check",
+            "-q",
+            project.requirement,
+            "-d",
+            tmp,
+        )
+        out = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600)
+        for archive in Path(tmp).glob("*.tar.gz"):
+            os.replace(archive, folder / archive.name)
     found = cached()
     if out.returncode != 0 or found is None:
         raise RuntimeError(
@@ -127,3 +144,17 @@ def build_repo(project: Project, dest: Path, env: Mapping[str, str]) -> Path:
     git(dest, env, "add", "-A", "-f")
     git(dest, env, "commit", "-q", "-m", f"import {project.requirement} from its sdist")
     return dest
+
+
+class Workbench:
+    """One repository per project, built on first use and shared by every scenario after that."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = git_env(root / "home")
+        self._repos: dict[str, Path] = {}
+
+    def repo(self, name: str) -> Path:
+        if name not in self._repos:
+            self._repos[name] = build_repo(PROJECTS[name], self.root / name, self.env)
+        return self._repos[name]

@@ -350,7 +350,69 @@ def _function_facts(node: _FuncDef) -> dict[str, Any]:
         elif isinstance(sub, ast.Raise) and _raises_skip(sub):
             skips.append(_text(sub))
         stack.extend((child, inside) for child in reversed(_children(sub)))
-    return {"asserts": asserts, "tols": tols, "skips": skips, "calls": calls}
+    return {
+        "asserts": asserts,
+        "tols": tols,
+        "skips": skips,
+        "calls": calls,
+        "broad_raises": _broad_raises(node),
+        "swallows": _swallows(node),
+    }
+
+
+_BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
+_RAISES_CALLS = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
+
+
+def _is_broad(node: ast.expr | None) -> bool:
+    if node is None:
+        return True
+    if isinstance(node, ast.Tuple):
+        return any(_is_broad(e) for e in node.elts)
+    return dotted(node) in _BROAD
+
+
+def _broad_raises(node: _FuncDef) -> int:
+    """`pytest.raises(Exception)` and friends: they pass for any error, including the wrong one."""
+    count = 0
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and dotted(sub.func).rsplit(".", 1)[-1] in _RAISES_CALLS:
+            first = sub.args[0] if sub.args else None
+            if first is not None and _is_broad(first):
+                count += 1
+    return count
+
+
+def _swallows(node: _FuncDef) -> int:
+    """try blocks holding assertions whose broad `except` does not re-raise: failures vanish."""
+    count = 0
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.Try):
+            continue
+        asserts_inside = any(
+            isinstance(n, ast.Assert)
+            or (
+                isinstance(n, ast.Call)
+                and _call_strength(dotted(n.func), dotted(n.func).rsplit(".", 1)[-1]) is not None
+            )
+            for stmt in sub.body
+            for n in ast.walk(stmt)
+        )
+        if not asserts_inside:
+            continue
+        for handler in sub.handlers:
+            catches_failures = (
+                handler.type is None
+                or _is_broad(handler.type)
+                or dotted(handler.type) == "AssertionError"
+            )
+            reraises = any(
+                isinstance(n, ast.Raise) for stmt in handler.body for n in ast.walk(stmt)
+            )
+            if catches_failures and not reraises:
+                count += 1
+                break
+    return count
 
 
 def _raises_skip(node: ast.Raise) -> bool:
@@ -485,6 +547,8 @@ class _Module:
                 "tols": facts["tols"],
                 "calls": facts["calls"],
                 "skips": skips,
+                "broad_raises": facts["broad_raises"],
+                "swallows": facts["swallows"],
             }
         )
 

@@ -23,7 +23,7 @@ from crewchief.gate.findings import Finding, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
 NAME = "test-integrity"
-VERSION = "1"
+VERSION = "2"
 _HIGH, _MEDIUM = Severity.HIGH, Severity.MEDIUM
 
 
@@ -375,6 +375,30 @@ def _compare_pair(b: _Test, h: _Test, bh: _Helpers, hh: _Helpers) -> list[Findin
                 path,
                 line,
                 key=[h.q],
+            )
+        )
+    if int(h.data.get("broad_raises", 0)) > int(b.data.get("broad_raises", 0)):
+        out.append(
+            _finding(
+                "assertion-weakened",
+                _HIGH,
+                f"test {h.q} now expects any Exception where it expected a specific error: it passes "
+                "when the code fails in the wrong way",
+                path,
+                line,
+                key=[h.q, "broad-raises"],
+            )
+        )
+    if int(h.data.get("swallows", 0)) > int(b.data.get("swallows", 0)):
+        out.append(
+            _finding(
+                "assertions-swallowed",
+                _HIGH,
+                f"test {h.q} wraps its assertions in a try whose except catches the failure and "
+                "does not re-raise: the test cannot fail",
+                path,
+                line,
+                key=[h.q, "swallows"],
             )
         )
     loosened = _loosened(b_tols, h_tols)

@@ -1,0 +1,138 @@
+"""Accuracy of the static gate on the labelled scenario suite (tests/scenarios).
+
+Runs every scenario (agent-like changes on real projects from their PyPI sdists) through the real
+gate and prints, per static check, true and false positives, false negatives, precision and recall;
+then the verdict accuracy and how many clean changes were blocked (the target is zero).
+
+Definitions:
+- a positive for check C is a scenario whose label lists C among the checks expected to fire;
+- C "fires" on a scenario when it reports at least one finding that is blocking or has severity
+  medium or higher (a `check-error` finding, which says the check could not run, does not count);
+- TP: positive and fired; FN: positive and did not fire; FP: fired on a scenario that does not list
+  C, unless the label names C under `may` (two checks sharing one concern, such as a hard-coded
+  secret that is also a security smell);
+- a verdict is right when it equals the label, or, for a clean change, when it is not `block`.
+
+Usage: python benchmarks/gate_accuracy.py [--json] [-k SUBSTRING]
+The sdists are cached under .cache/sdists (or $CREWCHIEF_SDIST_CACHE): only the first run downloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.scenarios import harness
+from tests.scenarios.cases import SCENARIOS
+from tests.scenarios.projects import PROJECTS, Workbench
+
+from crewchief.gate.findings import Verdict
+
+
+def _pct(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:5.0%}"
+
+
+def _run(bench: Workbench, sc: harness.Scenario) -> harness.Outcome:
+    """One scenario; a gate that raises is a failing scenario in the table, not a crashed run."""
+    try:
+        return harness.run(bench.repo(sc.project), bench.env, sc)
+    except Exception as exc:
+        return harness.Outcome(
+            sc,
+            Verdict.PASS,
+            frozenset(),
+            {},
+            (),
+            0.0,
+            (f"verdict: gate raised {type(exc).__name__}: {exc}",),
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("-k", default="", help="only scenarios whose id contains this")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print the findings of every failing scenario",
+    )
+    args = parser.parse_args(argv)
+    chosen = [sc for sc in SCENARIOS if args.k in sc.id]
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="gate-accuracy-") as tmp:
+        bench = Workbench(Path(tmp))
+        outcomes = [_run(bench, sc) for sc in chosen]
+    elapsed = time.monotonic() - started
+    scores = harness.score(outcomes)
+    right = sum(not any(p.startswith("verdict") for p in o.problems) for o in outcomes)
+    clean_blocked = [o for o in outcomes if o.scenario.clean and o.verdict.value == "block"]
+    failing = [o for o in outcomes if not o.ok]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "projects": [p.requirement for p in PROJECTS.values()],
+                    "scenarios": len(outcomes),
+                    "checks": {
+                        s.check: {
+                            "tp": s.tp,
+                            "fp": s.fp,
+                            "fn": s.fn,
+                            "precision": s.precision,
+                            "recall": s.recall,
+                        }
+                        for s in scores
+                    },
+                    "verdict_accuracy": right / len(outcomes) if outcomes else None,
+                    "clean_blocked": [o.scenario.id for o in clean_blocked],
+                    "failing": {o.scenario.id: list(o.problems) for o in failing},
+                    "seconds": round(elapsed, 1),
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"projects: {', '.join(p.requirement for p in PROJECTS.values())}")
+    print(
+        f"scenarios: {len(outcomes)} ({sum(sc.clean for sc in chosen)} clean), "
+        f"{elapsed:.1f} s (gate {sum(o.duration_s for o in outcomes):.1f} s)\n"
+    )
+    print(f"{'check':<16}{'TP':>4}{'FP':>4}{'FN':>4}  precision  recall")
+    for s in scores:
+        print(
+            f"{s.check:<16}{s.tp:>4}{s.fp:>4}{s.fn:>4}  {_pct(s.precision):>9}  {_pct(s.recall):>6}"
+        )
+    if outcomes:
+        print(f"\nverdict accuracy: {right}/{len(outcomes)} ({right / len(outcomes):.0%})")
+    print(
+        f"clean changes blocked: {len(clean_blocked)}"
+        + (f" ({', '.join(o.scenario.id for o in clean_blocked)})" if clean_blocked else "")
+    )
+    false_positives = [
+        f"{name} on {o.scenario.id}"
+        for o in outcomes
+        for name in sorted(o.fired - o.scenario.checks - o.scenario.may)
+    ]
+    if false_positives:
+        print(f"\nfalse positives ({len(false_positives)}): {', '.join(false_positives)}")
+    if failing:
+        print(f"\nfailing scenarios ({len(failing)}):")
+        for o in failing:
+            print(f"  {o.scenario.id}: {'; '.join(o.problems)}")
+            if args.verbose:
+                for line in o.findings:
+                    print(f"      {line[:200]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
