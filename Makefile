@@ -7,13 +7,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CACHE := .cache
 SARIF_SCHEMA := $(CACHE)/sarif/sarif-2.1.0.json
+AGENTS_BIN := $(CACHE)/agents/node_modules/.bin
 PYTEST_ARGS ?=
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench clean agents
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is required (python3.11+ on PATH)"; exit 2; }
@@ -40,8 +41,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP) $(SARIF_SCHEMA)
-	CREWCHIEF_SARIF_SCHEMA=$(abspath $(SARIF_SCHEMA)) $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+# The real agent programs (Claude Code, Codex CLI) from npm, driven against a scripted model server.
+agents:
+	@scripts/ensure-debian-packages.sh npm:npm
+	@scripts/install-agents.sh
+
+pytest: $(STAMP) $(SARIF_SCHEMA) agents
+	CREWCHIEF_SARIF_SCHEMA=$(abspath $(SARIF_SCHEMA)) CREWCHIEF_AGENTS_BIN=$(abspath $(AGENTS_BIN)) \
+		$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
-from crewchief.spec.policy import AgentPolicy
+from crewchief.spec.policy import AgentPolicy, ScopePolicy
 from crewchief.spec.task import Task
 
 
@@ -33,6 +33,8 @@ class Invocation:
     """The `[agents.NAME]` table from the policy (binary, args, model, env, pass_env)."""
     name: str
     """The agent's name in the policy (the key of `[agents.NAME]`)."""
+    scope: ScopePolicy | None = None
+    """The policy's [scope], for adapters that enforce it early (Claude Code's PreToolUse hook)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,87 @@
+"""Rendering the agent's prompt from the task spec, feedback and findings."""
+
+from __future__ import annotations
+
+import pytest
+
+from crewchief.agents.prompt import PromptInputs, render_prompt
+from crewchief.errors import UserError
+from crewchief.gate.findings import Finding, Severity
+from crewchief.spec.policy import ScopePolicy
+from crewchief.spec.task import Budget, Task
+
+TASK = Task(
+    id="fix-slug",
+    title="slugify keeps non-ASCII letters",
+    objective='`slugify("Crème brûlée")` must return `"creme-brulee"`.',
+    acceptance=["pytest -q tests/test_slug.py::test_unicode"],
+    scope=["src/textutil/slug.py", "tests/test_slug.py"],
+    budget=Budget(minutes=30, usd=2.0),
+)
+
+
+def test_default_prompt_has_every_part() -> None:
+    scope = ScopePolicy(allow=["src/**", "tests/**"], deny=["migrations/**"], max_files=5,
+                        max_lines=200, unprotect=["CODEOWNERS"])  # fmt: skip
+    text = render_prompt(PromptInputs(TASK, scope=scope))
+    assert text.startswith("# Task: slugify keeps non-ASCII letters\n")
+    assert TASK.objective in text
+    assert "- `pytest -q tests/test_slug.py::test_unicode`" in text
+    assert "`src/textutil/slug.py`, `tests/test_slug.py`" in text
+    assert "`migrations/**`" in text and "`crewchief.toml`" in text
+    assert "CODEOWNERS" not in text
+    assert "at most 5 files" in text and "under 200 added plus removed lines" in text
+    assert "Time: 30 minutes" in text and "Cost: 2 USD" in text
+    assert "Feedback" not in text and "gate found" not in text
+    assert "attempt" not in text.split("\n")[2]
+
+
+def test_feedback_and_blocking_findings_of_previous_attempt() -> None:
+    findings = [
+        Finding("tests", "test-failed", Severity.HIGH, "test_unicode fails: AssertionError",
+                path="tests/test_slug.py", line=12, blocking=True),
+        Finding("quality", "complexity", Severity.LOW, "not blocking", path="x.py"),
+        Finding("scope", "outside-task-scope", Severity.HIGH, "touches a path outside scope",
+                path="docs/\x1b[2Jevil.md", blocking=True),
+    ]  # fmt: skip
+    inputs = PromptInputs(
+        TASK,
+        feedback=["Handle ligatures too.\nAnd keep it fast.", "  "],
+        findings=findings,
+        attempt=3,
+    )
+    text = render_prompt(inputs)
+    assert "(attempt 3)" in text
+    assert "> Handle ligatures too.\n> And keep it fast." in text
+    assert "- [high] tests/test_slug.py:12 (tests/test-failed): test_unicode fails" in text
+    assert "not blocking" not in text
+    assert "docs/\\x1b[2Jevil.md" in text and "\x1b" not in text
+
+
+HOSTILE = "{{ 7 * 7 }} {% for x in range(10**9) %}{% endfor %} {# c #} {{ ''.__class__ }} {% raw %}"
+
+
+def test_hostile_task_and_feedback_text_is_data() -> None:
+    task = Task(id="evil", title=HOSTILE, objective=HOSTILE, acceptance=[HOSTILE], scope=[HOSTILE])
+    text = render_prompt(PromptInputs(task, feedback=[HOSTILE]))
+    assert text.count(HOSTILE) == 5  # title, objective, acceptance, scope, feedback: verbatim
+    assert "> " + HOSTILE in text
+    assert "49" not in text
+
+
+def test_repo_override_template() -> None:
+    template = "{{ task.id }}|{{ attempt }}|{{ feedback | length }}|{{ scope.protected | length }}"
+    assert render_prompt(PromptInputs(TASK, feedback=["a"]), template) == "fix-slug|1|1|11\n"
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{% for %}", r"\.crewchief/prompt\.md\.j2: line 1"),
+        ("{{ task.nope }}", r"\.crewchief/prompt\.md\.j2:.*nope"),
+        ("{{ ''.__class__.__mro__[1].__subclasses__() }}", r"\.crewchief/prompt\.md\.j2:"),
+    ],
+)
+def test_broken_or_unsafe_override_is_a_user_error(template: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        render_prompt(PromptInputs(TASK), template)
