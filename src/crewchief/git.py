@@ -8,6 +8,7 @@ names are decoded with `surrogateescape`, so non-UTF-8 names survive the round t
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -112,8 +113,9 @@ def head_tree_of_worktree(repo: Path) -> str:
         git_dir = run(repo, "rev-parse", "--absolute-git-dir").text().strip()
         real_index = os.path.join(git_dir, "index")
         if os.path.exists(real_index):
-            with open(real_index, "rb") as src, open(index, "wb") as dst:
-                dst.write(src.read())
+            # copy2 keeps the index file's mtime, which git's racy-clean check compares entries
+            # against; a fresh mtime would make it trust stale stat data and miss edits.
+            shutil.copy2(real_index, index)
         env = {"GIT_INDEX_FILE": index}
         run(repo, "add", "--all", "--", ".", env=env)
         return run(repo, "write-tree", env=env).text().strip()

@@ -88,6 +88,12 @@ def test_unicode():
     assert slugify("Crème brûlée") == "creme-brulee"
 """
 
+# A made-up key in AWS's format, assembled at run time so this file holds no literal key.
+LEAKED = (
+    '\n\nAWS_ACCESS_KEY_ID = "' + "AKIA" + "Q3EGUVNHR5XKQZ7P" + '"\n'
+    'AWS_SECRET_ACCESS_KEY = "' + "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYzQ9Kx2LmV" + '"\n'
+)
+
 BASE_FILES: Mapping[str, str] = {
     "README.md": "# textutil\n\nSmall text helpers.\n",
     "pyproject.toml": (
@@ -127,11 +133,7 @@ CHANGES: tuple[DemoChange, ...] = (
         "agent/leak-secret",
         "leaky-agent",
         "fixes the bug but pastes a cloud key into the module",
-        {
-            "src/textutil/slug.py": SLUG_FIXED
-            + '\n\nAWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"\n'
-            'AWS_ACCESS_KEY_ID = "AKIAQ3EGUVNHR5XKQZ7P"\n'
-        },
+        {"src/textutil/slug.py": SLUG_FIXED + LEAKED},
     ),
     DemoChange(
         "agent/out-of-scope",

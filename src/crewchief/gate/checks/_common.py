@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 from crewchief.gate.change import FileChange, Side
+
+WARNINGS_LOCK = threading.RLock()
+"""Held by any check that changes the process-wide warning filters (`warnings.catch_warnings`) or
+imports a library that does: checks run in threads, and one thread restoring the filters while
+another imports would drop a filter that import set (and under `-W error` abort it)."""
 
 
 def is_python(side: Side | None) -> bool:

@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from crewchief.gate.checks._common import WARNINGS_LOCK
+
 _LOCK = threading.Lock()
 _FAKE_DIR = "/\x00crewchief-blob"
 """Never a real directory (NUL is not allowed in paths), so bandit's probing finds nothing."""
@@ -61,7 +63,7 @@ def _quiet() -> Iterator[None]:
     log line per file bandit cannot parse (such a file simply has no bandit findings)."""
     loggers = [logging.getLogger(name) for name in ("stevedore", "bandit")]
     saved = [(log.level, log.propagate) for log in loggers]
-    with warnings.catch_warnings():
+    with WARNINGS_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         for log in loggers:
             log.setLevel(logging.CRITICAL)
