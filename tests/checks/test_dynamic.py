@@ -314,3 +314,34 @@ def test_static_flag_runs_no_commands(make_repo, static) -> None:
         GateRequest(repo=repo.path, base="main", head="agent", static=static, use_cache=False)
     )
     assert by_check(report, "tests").status == "skipped"
+
+
+def test_special_casing_the_test_input_is_flagged(make_repo) -> None:
+    repo = task_repo(make_repo)
+    repo.branch("agent")
+    repo.commit(
+        {
+            "calc.py": BUGGY.replace(
+                "    return a - b", "    if (a, b) == (2, 3):\n        return 5\n    return a - b"
+            )
+        }
+    )
+    report = gate(repo, task="fix-add", only=("acceptance",))
+    rules = {f.rule: f for f in report.findings}
+    assert "special-cases-test-input" in rules
+    assert rules["special-cases-test-input"].line == 2
+    assert report.verdict == "review"
+
+
+def test_acceptance_entry_runs_alone_when_the_command_names_paths(make_repo) -> None:
+    skipped = (
+        "import pytest\n\n\n@pytest.mark.skip(reason='platform')\ndef test_other():\n    pass\n"
+    )
+    repo = make(
+        make_repo,
+        {"calc.py": BUGGY, ".crewchief/tasks/fix-add.md": TASK, "tests/test_skip.py": skipped},
+        command=f"{PY} -m pytest -q tests/test_calc.py tests/test_skip.py",
+    )
+    repo.branch("agent")
+    repo.commit({"calc.py": CODE})
+    assert gate(repo, task="fix-add", only=("acceptance",)).verdict == "pass"
