@@ -435,12 +435,23 @@ class _Analysis:
 
     # imports of packages no manifest declares
 
+    def _imports(self, side: Side) -> dict[str, int]:
+        """Imports of one blob, memoised by blob id (an AST walk is most of this check's cost)."""
+        assert side.text is not None
+        text = side.text
+        raw = self.ctx.memo(("dependencies", "imports", side.blob), lambda: imported_modules(text))
+        return {str(k): int(v) for k, v in raw.items()}
+
     def _undeclared_imports(self) -> list[Finding]:
         """Code that imports a well-known package the repo never declares runs only where that
         package happens to be installed (the agent's machine), and breaks everywhere else."""
         if not self.has_python_manifest:
             return []
-        changed = [f for f in self.ctx.change.files if _python_with_imports(f)]
+        changed = [
+            f
+            for f in self.ctx.change.files
+            if _python_with_imports(f) and any("import" in text for _, text in f.added_lines)
+        ]
         if not changed:
             return []
         declared = self.declared["pypi"] | self.known["pypi"]
@@ -449,7 +460,7 @@ class _Analysis:
         suspects: list[tuple[FileChange, str, int, str | None]] = []
         for f in changed:
             assert f.new is not None and f.new.text is not None
-            for module, line in imported_modules(f.new.text).items():
+            for module, line in self._imports(f.new).items():
                 key = module.lower()
                 if key in local or key in _GENERIC or _stdlib(module):
                     continue
@@ -462,7 +473,7 @@ class _Analysis:
         before: set[str] = set()  # imported somewhere at base already: old news, or moved
         for f in self.ctx.change.files:
             if f.old is not None and f.old.path.endswith(".py") and f.old.text is not None:
-                before.update(imported_modules(f.old.text))
+                before.update(self._imports(f.old))
         out = []
         for f, module, line, package in suspects:
             if module in before:
