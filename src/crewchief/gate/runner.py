@@ -237,10 +237,16 @@ def gate_change(
             )
         else:
             runnable.append(check)
-    if runnable:
-        with ThreadPoolExecutor(max_workers=len(runnable), thread_name_prefix="check") as pool:
-            for result in pool.map(lambda c: _run_one(c, ctx), runnable):
+    # Checks that measure time (performance) run alone, after the rest, so the others' load does
+    # not add noise to their samples.
+    alone = [c for c in runnable if getattr(c, "exclusive", False)]
+    together = [c for c in runnable if not getattr(c, "exclusive", False)]
+    if together:
+        with ThreadPoolExecutor(max_workers=len(together), thread_name_prefix="check") as pool:
+            for result in pool.map(lambda c: _run_one(c, ctx), together):
                 results[result.name] = result
+    for check in alone:
+        results[check.name] = _run_one(check, ctx)
     ordered = tuple(results[n] for n in wanted if n in results)
     findings = [f for c in ordered for f in c.findings]
     stats = Stats(len(change.files), change.lines_added, change.lines_removed)

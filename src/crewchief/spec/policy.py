@@ -73,6 +73,8 @@ class BenchmarkPolicy(_Model):
     threshold_pct: float = Field(default=10.0, gt=0)
     rounds: int = Field(default=5, ge=2)
     timeout_s: float = Field(default=900, gt=0)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    """Confidence level of the head/base ratio's interval."""
 
 
 class DependenciesPolicy(_Model):

@@ -1,0 +1,338 @@
+"""How often does the performance check cry wolf, and how often does it catch a real slowdown?
+
+The detector is the `performance` check's procedure: a warm-up pair, then `rounds` interleaved
+rounds (B A, A B, ...) of a benchmark command in fresh processes, each run reduced to its fastest
+inner sample (`benchparse`), each comparison judged by `perfstats` against the policy threshold.
+
+The benchmark is a real library's code: toolz 1.0.0 (pure Python, from its PyPI sdist) running a
+small data pipeline of its own functions (groupby, valmap, pluck, frequencies, sliding_window,
+merge_with, pipe with curried filter/map, unique, partition_all, interleave, topk). One timed sample
+is UNITS passes of that pipeline (about a millisecond, wall clock), SAMPLES samples per run.
+
+Scenarios, interleaved so that machine drift hits all of them alike:
+- A/A: the same code on both sides. Every alarm is a false alarm.
+- planted 5%, 10%, 25%: head does that fraction more passes of the same pipeline per sample
+  (UNITS = 20, so +1, +2, +5 passes): real extra work of exactly the planted size, with its own
+  timing noise, as a change that makes a hot path do more work would.
+
+Many comparisons run the command in subprocesses of one folder (no git worktrees, to keep the
+runtime sane) through the same parser and statistics as the check; then one A/A and one 25%
+comparison run end to end through the real check (`crewchief.gate.runner.run_gate`, worktrees and
+all) on a git repository of the toolz sdist.
+
+Targets (default threshold 10%): at most 5% false alarms on A/A, at least 90% detected at 25%.
+"flagged" means the check reports a `regression` finding (review or block); "blocked" counts the
+blocking ones; "CI>1" is how often the interval alone excludes no slowdown, the raw sensitivity of
+the test before the threshold applies. A 5% slowdown is below the threshold, so not flagging it is
+the intended behaviour; 10% sits on the threshold.
+
+Measured (2 cores shared with other work, load average 4.0-4.5, jobs 2, 206 s in all):
+
+| scenario | comparisons | flagged | rate | blocked | CI>1 | median ratio | plain t flagged |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| A/A (same code) | 30 | 0 | 0.0% | 0 | 0.0% | 0.997 | 0.0% |
+| planted +5% | 30 | 0 | 0.0% | 0 | 76.7% | 1.046 | 0.0% |
+| planted +10% | 30 | 12 | 40.0% | 0 | 96.7% | 1.097 | 50.0% |
+| planted +25% | 30 | 30 | 100.0% | 30 | 100.0% | 1.263 | 96.7% |
+
+End to end: A/A pass; planted 25% block, "head/base 1.23x (95% CI 1.20-1.27) over 5 rounds".
+
+Usage: .venv/bin/python benchmarks/perf_detector.py [--comparisons 30] [--rounds 5] [--jobs 2]
+Exits 0 always (a benchmark, not a test) and prints PASS or FAIL per target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import _bigrepo  # noqa: E402
+
+from crewchief import proc  # noqa: E402
+from crewchief.gate import perfstats  # noqa: E402
+from crewchief.gate.benchparse import parse_output  # noqa: E402
+
+PROJECT, VERSION = "toolz", "1.0.0"
+THRESHOLD_PCT = 10.0
+TARGET_FALSE_ALARMS = 0.05
+TARGET_DETECTION_25 = 0.90
+UNITS = 20
+SAMPLES = 25
+ROWS = 24
+
+BENCH = '''\
+"""toolz pipeline benchmark: prints one timing per line (seconds per sample)."""
+import sys
+import time
+
+import toolz
+from toolz import curried
+
+EXTRA = {extra!r}
+"""Planted slowdown: this fraction more passes of the same pipeline per sample."""
+UNITS = {units}
+SAMPLES = {samples}
+ROWS = [{{"id": i, "group": i % 7, "value": (i * 37) % 101, "tag": "t%d" % (i % 13)}}
+        for i in range({rows})]
+
+
+def pipeline():
+    groups = toolz.groupby(lambda r: r["group"], ROWS)
+    totals = toolz.valmap(lambda rows: sum(toolz.pluck("value", rows)), groups)
+    freq = toolz.frequencies(r["tag"] for r in ROWS)
+    windows = sum(1 for _ in toolz.sliding_window(3, toolz.pluck("value", ROWS)))
+    merged = toolz.merge_with(sum, totals, {{k: len(k) for k in freq}})
+    ids = toolz.pipe(
+        ROWS,
+        curried.filter(lambda r: r["value"] > 50),
+        curried.map(curried.get("id")),
+        toolz.unique,
+        list,
+    )
+    chunks = list(toolz.partition_all(16, ids))
+    mixed = list(toolz.take(50, toolz.interleave([ids, ids[::-1]])))
+    top = toolz.topk(5, ROWS, key=lambda r: r["value"])
+    return windows + len(merged) + len(chunks) + len(mixed) + len(top)
+
+
+def sample(units):
+    start = time.perf_counter()
+    for _ in range(units):
+        pipeline()
+    return time.perf_counter() - start
+
+
+units = UNITS + round(UNITS * float(sys.argv[1] if len(sys.argv) > 1 else EXTRA))
+sample(units)
+for _ in range(SAMPLES):
+    print(sample(units))
+'''
+
+
+def write_bench(path: Path, extra: float, units: int = UNITS, samples: int = SAMPLES) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = BENCH.format(extra=extra, units=units, samples=samples, rows=ROWS)
+    path.write_text(text, encoding="utf-8")
+
+
+def extract_toolz(parent: Path) -> Path:
+    """The sdist's source folder (the one holding the `toolz` package)."""
+    sdist = _bigrepo.fetch_sdist(PROJECT, VERSION)
+    with tarfile.open(sdist) as tar:
+        tar.extractall(parent, filter="data")
+    (top,) = [p for p in parent.iterdir() if p.is_dir()]
+    return top
+
+
+# --- many comparisons in subprocesses --------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    label: str
+    extra: float
+    results: list[perfstats.Comparison] = field(default_factory=list)
+    assessments: list[perfstats.Assessment] = field(default_factory=list)
+    plain: list[perfstats.Assessment] = field(default_factory=list)
+    """The same rounds judged by an untrimmed paired t, for comparison."""
+    rounds: list[tuple[list[float], list[float]]] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> int:
+        hits = (perfstats.Assessment.BLOCK, perfstats.Assessment.REGRESSION)
+        return sum(a in hits for a in self.assessments)
+
+    @property
+    def flagged_plain(self) -> int:
+        hits = (perfstats.Assessment.BLOCK, perfstats.Assessment.REGRESSION)
+        return sum(a in hits for a in self.plain)
+
+    @property
+    def blocked(self) -> int:
+        return sum(a == perfstats.Assessment.BLOCK for a in self.assessments)
+
+    @property
+    def significant(self) -> int:
+        return sum(c.low > 1 for c in self.results)
+
+
+def run_value(source: Path, bench: Path, extra: float) -> float:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(source), "PYTHONDONTWRITEBYTECODE": "1"}
+    argv = (sys.executable, str(bench), repr(extra))
+    outcome = proc.run(proc.Request(argv, cwd=source, env=env, timeout=120)).check()
+    parsed = parse_output(outcome.stdout, None, "toolz-pipeline")
+    return parsed.benchmarks["toolz-pipeline"].value
+
+
+def one_comparison(
+    source: Path, bench: Path, extra: float, rounds: int
+) -> tuple[list[float], list[float]]:
+    """The check's order: an uncounted warm-up pair, then B A, A B, ... rounds."""
+    run_value(source, bench, 0.0)
+    run_value(source, bench, extra)
+    base: list[float] = []
+    head: list[float] = []
+    for round_no in range(1, rounds + 1):
+        if round_no % 2:
+            head.append(run_value(source, bench, extra))
+            base.append(run_value(source, bench, 0.0))
+        else:
+            base.append(run_value(source, bench, 0.0))
+            head.append(run_value(source, bench, extra))
+    return base, head
+
+
+def measure(source: Path, scenarios: Sequence[Scenario], n: int, rounds: int, jobs: int) -> None:
+    bench = source / "bench_toolz.py"
+    write_bench(bench, 0.0)
+    jobs_list = [s for _ in range(n) for s in scenarios]
+    done = 0
+    started = time.monotonic()
+
+    def work(scenario: Scenario) -> tuple[Scenario, tuple[list[float], list[float]]]:
+        return scenario, one_comparison(source, bench, scenario.extra, rounds)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for scenario, (base, head) in pool.map(work, jobs_list):
+            comparison = perfstats.compare(base, head)
+            plain = perfstats.compare(base, head, trim=0.0)
+            assert comparison is not None and plain is not None
+            scenario.rounds.append((base, head))
+            scenario.results.append(comparison)
+            scenario.assessments.append(perfstats.assess(comparison, THRESHOLD_PCT))
+            scenario.plain.append(perfstats.assess(plain, THRESHOLD_PCT))
+            done += 1
+            if done % len(scenarios) == 0:
+                elapsed = time.monotonic() - started
+                print(f"  {done}/{len(jobs_list)} comparisons, {elapsed:.0f}s", file=sys.stderr)
+
+
+# --- end to end through the real check -------------------------------------------------------------
+
+
+def end_to_end(parent: Path, rounds: int) -> list[tuple[str, str, str]]:
+    """A/A and planted 25% through `run_gate` on a git repo of the toolz sdist."""
+    from crewchief.gate.runner import GateRequest, run_gate
+
+    sdist = _bigrepo.fetch_sdist(PROJECT, VERSION)
+    repo = _bigrepo.build_repo(sdist, parent)
+    policy = (
+        "[benchmark]\n"
+        f"command = {json.dumps(f'{sys.executable} toolz_bench.py')}\n"
+        f"threshold_pct = {THRESHOLD_PCT}\nrounds = {rounds}\ntimeout_s = 120\n"
+    )
+    (repo / "crewchief.toml").write_text(policy, encoding="utf-8")
+    write_bench(repo / "toolz_bench.py", 0.0)
+    _bigrepo._git(repo, "add", "-A")
+    _bigrepo._git(repo, "commit", "-q", "-m", "benchmark")
+    _bigrepo._git(repo, "branch", "base")
+    (repo / "README.rst").write_text("docs only\n", encoding="utf-8")
+    _bigrepo._git(repo, "commit", "-q", "-am", "A/A: docs only")
+    _bigrepo._git(repo, "branch", "same")
+    write_bench(repo / "toolz_bench.py", 0.25)
+    _bigrepo._git(repo, "commit", "-q", "-am", "planted 25% slowdown")
+    rows = []
+    for label, head in (("A/A (docs only)", "same"), ("planted 25%", "HEAD")):
+        report = run_gate(
+            GateRequest(repo=repo, base="base", head=head, only=["performance"], use_cache=False)
+        )
+        check = next(c for c in report.checks if c.name == "performance")
+        message = next(
+            (f.message for f in check.findings if f.rule == "regression"),
+            next((f.message for f in check.findings), check.detail),
+        )
+        rows.append((label, f"{report.verdict} ({check.status})", message))
+    return rows
+
+
+def percent(k: int, n: int) -> str:
+    return f"{100 * k / n:5.1f}%" if n else "  n/a"
+
+
+def table(scenarios: Sequence[Scenario]) -> str:
+    lines = [
+        "| scenario | comparisons | flagged | rate | blocked | CI>1 | median ratio | plain t "
+        "flagged | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for s in scenarios:
+        n = len(s.results)
+        median = statistics.median(c.ratio for c in s.results) if s.results else math.nan
+        if s.extra == 0:
+            target = f"<= {TARGET_FALSE_ALARMS:.0%} false alarms: " + (
+                "PASS" if s.flagged / n <= TARGET_FALSE_ALARMS else "FAIL"
+            )
+        elif s.extra == 0.25:
+            target = f">= {TARGET_DETECTION_25:.0%} detected: " + (
+                "PASS" if s.flagged / n >= TARGET_DETECTION_25 else "FAIL"
+            )
+        else:
+            target = "(none; threshold is 10%)"
+        lines.append(
+            f"| {s.label} | {n} | {s.flagged} | {percent(s.flagged, n)} | {s.blocked} | "
+            f"{percent(s.significant, n)} | {median:.3f} | {percent(s.flagged_plain, n)} | "
+            f"{target} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--comparisons", type=int, default=30, help="per scenario")
+    parser.add_argument("--rounds", type=int, default=5, help="the policy's rounds")
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="comparisons run at the same time (2: a busy CI box)"
+    )
+    parser.add_argument("--no-end-to-end", action="store_true")
+    parser.add_argument("--save", type=Path, help="write every comparison's rounds (JSON) here")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    load_start = os.getloadavg()[0]
+    scenarios = [
+        Scenario("A/A (same code)", 0.0),
+        Scenario("planted +5%", 0.05),
+        Scenario("planted +10%", 0.10),
+        Scenario("planted +25%", 0.25),
+    ]
+    with tempfile.TemporaryDirectory(prefix="perf-detector-") as tmp:
+        source = extract_toolz(Path(tmp) / "src")
+        print(
+            f"toolz {VERSION}: {args.comparisons} comparisons per scenario, {args.rounds} rounds "
+            f"+ warm-up, {UNITS} pipeline passes x {SAMPLES} samples per run, "
+            f"threshold {THRESHOLD_PCT:g}%, jobs {args.jobs}",
+            file=sys.stderr,
+        )
+        measure(source, scenarios, args.comparisons, args.rounds, args.jobs)
+        rows = [] if args.no_end_to_end else end_to_end(Path(tmp) / "e2e", args.rounds)
+    if args.save:
+        data = {s.label: s.rounds for s in scenarios}
+        args.save.write_text(json.dumps(data), encoding="utf-8")
+    print(table(scenarios))
+    if rows:
+        print("\nend to end through the performance check (crewchief gate --only performance):")
+        for label, verdict, message in rows:
+            print(f"- {label}: {verdict}: {message}")
+    load_end = os.getloadavg()[0]
+    print(
+        f"\ntook {time.monotonic() - started:.0f}s on {os.cpu_count()} cores, jobs {args.jobs}; "
+        f"load average {load_start:.1f} at start, {load_end:.1f} at end"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
