@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: demo test lint typecheck pytest bench clean agents
+.PHONY: demo test lint typecheck pytest bench clean agents browser
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is required (python3.11+ on PATH)"; exit 2; }
@@ -46,7 +46,12 @@ agents:
 	@scripts/ensure-debian-packages.sh npm:npm
 	@scripts/install-agents.sh
 
-pytest: $(STAMP) $(SARIF_SCHEMA) agents
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@scripts/install-browser.sh
+
+pytest: $(STAMP) $(SARIF_SCHEMA) agents browser
+	@scripts/ensure-debian-packages.sh bwrap:bubblewrap
 	CREWCHIEF_SARIF_SCHEMA=$(abspath $(SARIF_SCHEMA)) CREWCHIEF_AGENTS_BIN=$(abspath $(AGENTS_BIN)) \
 		$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
@@ -54,6 +59,10 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(PY) benchmarks/gate_static.py
+	$(PY) benchmarks/gate_accuracy.py
+	$(PY) benchmarks/perf_detector.py
+	$(PY) benchmarks/review_pages.py
+	$(PY) benchmarks/run_overhead.py
 
 clean:
 	rm -rf $(VENV) $(CACHE) .pytest_cache .mypy_cache .ruff_cache

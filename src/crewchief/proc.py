@@ -13,9 +13,10 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from crewchief.errors import ProcessError, UserError
 
@@ -172,3 +173,219 @@ def run_argv(
 ) -> Outcome:
     """Shorthand for `run(Request(...))`."""
     return run(Request(tuple(argv), cwd=cwd, env=env, timeout=timeout, stdin=stdin))
+
+
+# --- streaming runs (agents) -------------------------------------------------------------------
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (children, grandchildren, ...), read from /proc.
+
+    A process group is not enough to end an agent: a child may call setsid() and leave the group,
+    and inside a bubblewrap sandbox the agent runs in a session of its own. While the tree is still
+    connected, this finds them all.
+    """
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # The command name is in parentheses and may hold spaces or ')'; fields follow the last ')'.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1:
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def signal_tree(leader: int, pids: Sequence[int], sig: int) -> None:
+    """Send `sig` to the process group led by `leader` and to each of `pids`."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader, sig)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def _end_tree(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGINT, SIGTERM, SIGKILL to the group and to every descendant seen along the way."""
+    seen: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        seen.extend(p for p in descendants(proc.pid) if p not in seen)
+        signal_tree(proc.pid, seen, sig)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        if sig != signal.SIGKILL:
+            # The leader is gone: end whatever it left behind without waiting on it again.
+            seen.extend(p for p in descendants(proc.pid) if p not in seen)
+            signal_tree(proc.pid, seen, signal.SIGKILL)
+        break
+    _wait_gone(seen, grace)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a zombie holds nothing but its exit status)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 :][:1] not in (b"Z", b"X")
+
+
+def _wait_gone(pids: Sequence[int], timeout: float) -> None:
+    """Killed processes take a moment to go (a pid namespace is torn down asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while any(_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@dataclass(frozen=True)
+class StreamOutcome:
+    """How a streamed process ended; its output went to the sink as it came."""
+
+    returncode: int | None
+    output: bytes
+    """The first `output_cap` bytes of stdout and stderr, merged."""
+    duration_s: float
+    timed_out: bool = False
+    truncated: bool = False
+    stopped: str | None = None
+    """Why the caller's `on_output` asked to stop the process, when it did."""
+
+
+def stream(
+    request: Request,
+    sink: BinaryIO,
+    *,
+    on_start: Callable[[int], None] | None = None,
+    on_output: Callable[[bytes], str | None] | None = None,
+    on_tick: Callable[[], str | None] | None = None,
+    stop_on_cap: bool = True,
+    grace: float = 2.0,
+) -> StreamOutcome:
+    """Run a long process (an agent), writing its merged output to `sink` as it arrives.
+
+    `on_start(pid)` runs once the process exists (record it before anything can crash);
+    `on_output(output_so_far)` runs after each chunk and may return a reason to stop the process
+    (a cost budget passed); `on_tick()` runs about five times a second and may do the same (the
+    run was cancelled). Past `request.output_cap` bytes the output is dropped and, with
+    `stop_on_cap`, the process is stopped: a flood is an agent gone wrong, not work to wait for.
+    Timeout and stop both end the whole tree with SIGINT, SIGTERM, SIGKILL, `grace` seconds apart.
+    """
+    start = time.monotonic()
+    try:
+        child = subprocess.Popen(
+            request.argv,
+            cwd=request.cwd,
+            env=dict(request.env) if request.env is not None else None,
+            stdin=subprocess.PIPE if request.stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise UserError(
+            f"'{request.argv[0]}' was not found on PATH; install it or fix the command"
+        ) from exc
+    except PermissionError as exc:
+        raise UserError(f"'{request.argv[0]}' is not executable: {exc.strerror}") from exc
+    stop_reason: list[str] = []
+    wake = threading.Event()
+    kept = bytearray()
+    state = {"truncated": False}
+
+    def pump() -> None:
+        assert child.stdout is not None
+        read = child.stdout.read1 if hasattr(child.stdout, "read1") else child.stdout.read
+        while True:
+            chunk: bytes = read(65536)
+            if not chunk:
+                break
+            room = request.output_cap - len(kept)
+            if room > 0:
+                piece = chunk[:room]
+                kept.extend(piece)
+                sink.write(piece)
+                sink.flush()
+            if len(chunk) > room:
+                if not state["truncated"]:
+                    state["truncated"] = True
+                    sink.write(b"\n[crewchief: output cap reached; the rest was dropped]\n")
+                    sink.flush()
+                if stop_on_cap and not stop_reason:
+                    stop_reason.append(f"output passed its cap of {request.output_cap} bytes")
+                    wake.set()
+            elif on_output is not None and not stop_reason:
+                reason = on_output(bytes(kept))
+                if reason:
+                    stop_reason.append(reason)
+                    wake.set()
+        wake.set()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    if on_start is not None:
+        try:
+            on_start(child.pid)
+        except BaseException:
+            _end_tree(child, 0.5)
+            raise
+    if request.stdin is not None and child.stdin is not None:
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.write(request.stdin)
+            child.stdin.close()
+    deadline = None if request.timeout is None else start + request.timeout
+    timed_out = False
+    try:
+        while child.poll() is None:
+            if not stop_reason and on_tick is not None:
+                reason = on_tick()
+                if reason:
+                    stop_reason.append(reason)
+            if stop_reason:
+                _end_tree(child, grace)
+                break
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                timed_out = True
+                _end_tree(child, grace)
+                break
+            wake.wait(timeout=0.2 if left is None else min(0.2, left))
+            wake.clear()
+    except BaseException:
+        _end_tree(child, 0.5)
+        raise
+    # The agent is done: whatever it left in its group is an orphan. The group id cannot be reused
+    # while members remain, so this never hits a stranger.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+    # A straggler that left the group and kept the pipe open must not block us forever; its pipe
+    # is then left to the daemon reader rather than closed under it.
+    reader.join(timeout=5)
+    if not reader.is_alive() and child.stdout is not None:
+        child.stdout.close()
+    child.wait()
+    return StreamOutcome(
+        returncode=child.returncode,
+        output=bytes(kept),
+        duration_s=time.monotonic() - start,
+        timed_out=timed_out,
+        truncated=state["truncated"],
+        stopped=stop_reason[0] if stop_reason else None,
+    )

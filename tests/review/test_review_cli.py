@@ -264,7 +264,7 @@ def test_pr_sends_the_documented_request(capsys, base_repo, tmp_path, monkeypatc
     received: list[tuple[str, dict, dict]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             received.append((self.path, dict(self.headers), body))
             self.send_response(201)

@@ -52,10 +52,12 @@ def _register() -> None:
     if _registered:
         return
     _registered.append(True)
-    from crewchief.cli import demo, gate, init, review, status, task
+    from crewchief.cli import demo, gate, init, review, run, serve, status, task
 
     app.add_typer(task.app, name="task")
+    app.command("run")(run.run_command)
     app.command("status")(status.status_command)
+    app.command("serve")(serve.serve_command)
     app.command("logs")(status.logs_command)
     app.command("review")(review.review_command)
     app.command("show")(review.show_command)

@@ -117,6 +117,16 @@ class GatePolicy(_Model):
     """A change with no blocking finding but at least this risk needs review instead of pass."""
 
 
+class RunsPolicy(_Model):
+    setup: list[str] = Field(default_factory=list)
+    """Commands run in each run's worktree before the agent (install deps, copy .env templates);
+    what they create is not committed."""
+    sandbox: Literal["auto", "required", "off"] = "auto"
+    """bubblewrap when available (auto), always (required: a run fails without it), or never."""
+    network: bool = True
+    """Agents reach the network (their model API); false cuts it, loopback included."""
+
+
 class AgentPolicy(_Model):
     type: str = "command"
     """A preset adapter ("claude-code", "codex", "aider", "gemini", "opencode", "mini-swe-agent") or "command"."""
@@ -138,6 +148,7 @@ class Policy(_Model):
     quality: QualityPolicy = Field(default_factory=QualityPolicy)
     coverage: CoveragePolicy = Field(default_factory=CoveragePolicy)
     gate: GatePolicy = Field(default_factory=GatePolicy)
+    runs: RunsPolicy = Field(default_factory=RunsPolicy)
     agents: dict[str, Annotated[AgentPolicy, Field()]] = Field(default_factory=dict)
 
     def digest(self) -> str:

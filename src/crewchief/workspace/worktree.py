@@ -99,7 +99,19 @@ def add_worktree(
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     os.rmdir(path)
     with _admin_lock(repo):
-        git.run(repo, "worktree", "add", "--detach", "--force", "-q", str(path), commit)
+        # No hooks: a post-checkout hook planted by one run's agent must not run here.
+        git.run(
+            repo,
+            "-c",
+            "core.hooksPath=/dev/null",
+            "worktree",
+            "add",
+            "--detach",
+            "--force",
+            "-q",
+            str(path),
+            commit,
+        )
     return Worktree(repo, path, commit)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
@@ -109,15 +111,7 @@ def render_text(report: Report, *, width: int = 110, color: bool = False) -> str
         force_terminal=color,
         no_color=not color,
         color_system="standard" if color else None,
-        file=_Null(),
+        file=io.StringIO(),
     )
     console.print(renderable(report))
     return console.export_text(styles=color)
-
-
-class _Null:
-    def write(self, _: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None

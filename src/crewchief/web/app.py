@@ -1,0 +1,137 @@
+"""`create_app` builds the review UI for one repository; `serve` runs it until interrupted.
+
+The UI reads the store and the repository, and decides: approve and reject go through
+`crewchief.review` exactly as the CLI does. It queues work; it never runs an agent.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from crewchief import git
+from crewchief.errors import UserError
+from crewchief.review.land import Regate
+from crewchief.store import Store, open_store
+from crewchief.web import filters
+from crewchief.web.diffview import DiffCache
+from crewchief.web.security import Guard, is_loopback
+from crewchief.web.snapshot import ChangeCache
+
+HERE = Path(__file__).parent
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class WebContext:
+    """What every request handler needs; one per app."""
+
+    repo: Path
+    store: Store
+    templates: Environment
+    secret: bytes
+    regate: Regate | None
+    who: str | None
+    poll_seconds: float
+    evidence_root: Path
+    cache: ChangeCache
+    diffs: DiffCache = field(default_factory=DiffCache)
+    actions: threading.Lock = field(default_factory=threading.Lock)
+    """Decisions are taken one at a time: landing moves refs in one repository."""
+
+
+def default_regate(repo: Path, base: str, head: str, task: str) -> dict[str, Any]:
+    """Gate a replayed change again, as `crewchief approve` does."""
+    from crewchief.gate.runner import GateRequest, run_gate
+
+    return run_gate(GateRequest(repo=repo, base=base, head=head, task=task)).to_json()
+
+
+def templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(filters.FILTERS)
+    env.globals.update(filters.GLOBALS)
+    return env
+
+
+def create_app(
+    repo_root: Path,
+    token: str | None = None,
+    *,
+    store: Store | None = None,
+    regate: Regate | None = default_regate,
+    who: str | None = None,
+    poll_seconds: float = POLL_SECONDS,
+) -> FastAPI:
+    """The review UI for `repo_root`. `token`, when given, is required on every request;
+    `regate=None` lands a replayed change without gating it again (tests only)."""
+    from crewchief.web import actions, live, pages
+
+    root = git.toplevel(repo_root)
+    common = git.run(root, "rev-parse", "--git-common-dir").text().strip()
+    store = store or open_store(root)
+    ctx = WebContext(
+        repo=root,
+        store=store,
+        templates=templates(),
+        secret=secrets.token_bytes(32),
+        regate=regate,
+        who=who,
+        poll_seconds=poll_seconds,
+        evidence_root=(root / common).resolve() / "crewchief",
+        cache=ChangeCache(store),
+    )
+    app = FastAPI(
+        title="crewchief review", docs_url=None, redoc_url=None, openapi_url=None
+    )  # the docs pages load scripts from a CDN: the UI works offline and has none
+    app.state.ctx = ctx
+    app.include_router(pages.router)
+    app.include_router(actions.router)
+    app.include_router(live.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(Guard, token=token)
+    return app
+
+
+def check_binding(host: str, token: str | None) -> None:
+    if not is_loopback(host) and not token:
+        raise UserError(
+            f"serving on {host} (beyond this machine) needs a token: pass --token or set "
+            "CREWCHIEF_WEB_TOKEN, or bind 127.0.0.1"
+        )
+
+
+def serve(
+    repo: Path,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str | None = None,
+    *,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the UI until interrupted; refuses to bind beyond loopback without a token."""
+    import uvicorn
+
+    check_binding(host, token)
+    app = create_app(repo, token)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    if on_ready is not None:
+        shown = f"[{host}]" if ":" in host else host
+        on_ready(f"http://{shown}:{port}/" + (f"?token={token}" if token else ""))
+    server.run()

@@ -1,0 +1,121 @@
+"""Runs as the runner leaves them, in real repositories, and the web app around them."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from crewchief.gate.runner import GateRequest, run_gate
+from crewchief.store import RunState, open_store
+from crewchief.web.app import create_app
+from tests.conftest import Repo
+
+TASK = (
+    "---\nid: {id}\ntitle: Greet politely\nscope: [app.py]\n---\n`greet('x')` returns 'hello x'.\n"
+)
+BASE = {
+    "app.py": "def greet(name):\n    return 'hi ' + name\n",
+    "tests/test_app.py": "def test_ok():\n    assert True\n",
+    **{f".crewchief/tasks/{t}.md": TASK.format(id=t) for t in ("greet", "other")},
+}
+GOOD = {"app.py": "def greet(name):\n    return 'hello ' + name\n"}
+EVAL = {"app.py": "def greet(name):\n    eval(name)\n    return 'hello ' + name\n"}
+
+
+def fake_run(
+    repo: Repo,
+    files: dict[Any, Any],
+    *,
+    task: str = "greet",
+    agent: str = "mine",
+    priority: int = 3,
+    group: str | None = None,
+    message: str | None = None,
+    transcript: str | None = None,
+    until: RunState = RunState.AWAITING_REVIEW,
+) -> int:
+    """A run with a branch holding one commit, a real gate report, in state `until`."""
+    store = open_store(repo.path)
+    store.upsert_task(task, "Greet politely", priority, {})
+    run_id = store.queue_run(task, agent, base_ref="main", priority=priority, group_key=group)
+    base = repo.git("rev-parse", "main")
+    branch = f"crewchief/{task}/{run_id}"
+    repo.branch(branch, "main")
+    repo.commit(files, message or f"{agent}: work on {task}")
+    head = repo.git("rev-parse", "HEAD")
+    repo.checkout("main")
+    store.transition(run_id, RunState.PREPARING)
+    store.transition(
+        run_id, RunState.RUNNING, branch=branch, base_commit=base, transcript=transcript
+    )
+    if until == RunState.RUNNING:
+        return run_id
+    store.transition(
+        run_id,
+        RunState.VALIDATING,
+        head_commit=head,
+        model="scripted-1",
+        tokens_in=1200,
+        tokens_out=340,
+        cost_usd=0.05,
+    )
+    report = run_gate(
+        GateRequest(repo=repo.path, base=base, head=head, task=task, static=True)
+    ).to_json()
+    store.save_report(run_id, report)
+    store.transition(run_id, RunState.AWAITING_REVIEW)
+    return run_id
+
+
+@contextmanager
+def client(repo: Repo, token: str | None = None, **options: Any) -> Iterator[httpx.Client]:
+    """An HTTP client (with a cookie jar) talking to the app on a real loopback socket."""
+    options.setdefault("regate", None)
+    with (
+        live_server(create_app(repo.path, token, **options)) as url,
+        httpx.Client(base_url=url, follow_redirects=False, timeout=60) as http,
+    ):
+        yield http
+
+
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """The app on a real socket (uvicorn in a thread, a free loopback port); yields its URL."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise AssertionError("the web server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def transcript_file(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
