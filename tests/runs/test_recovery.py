@@ -16,7 +16,6 @@ from crewchief.store import RunState
 from tests.runs.conftest import Project
 from tests.runs.test_runner import sandbox_option, worktrees
 
-DRIVER = Path(__file__).with_name("crash_driver.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 # Runs 1 and 2 are slow on the first attempt (no interrupted transcript yet), quick on the retry. It also starts a
@@ -64,8 +63,21 @@ def test_kill_9_mid_batch_then_recover_and_finish(make_project, mode, tmp_path) 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = tmp_path / "driver.log"
     with open(log, "wb") as sink:
+        # The real `crewchief run`, working the queued runs two at a time.
         driver = subprocess.Popen(
-            [sys.executable, str(DRIVER), str(project.path), sandbox_option(mode), "2"],
+            [
+                sys.executable,
+                "-m",
+                "crewchief",
+                "run",
+                "--parallel",
+                "2",
+                "--static-gate",
+                "--sandbox",
+                sandbox_option(mode),
+                "--repo",
+                str(project.path),
+            ],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -89,35 +101,54 @@ def test_kill_9_mid_batch_then_recover_and_finish(make_project, mode, tmp_path) 
     assert [project.store.run(r).state for r in run_ids] == ["running", "running", "queued"]
     assert len(worktrees(project)) == 3  # the crash left two run worktrees behind
 
-    recovered = recovery.recover(project.store, project.path)
-
-    assert sorted((r.run_id, r.action) for r in recovered) == [(1, "requeued"), (2, "requeued")]
+    # `crewchief run` again: it recovers first (orphans ended, runs re-queued, worktrees removed),
+    # then finishes every run.
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crewchief",
+            "run",
+            "--parallel",
+            "2",
+            "--static-gate",
+            "--sandbox",
+            sandbox_option(mode),
+            "--repo",
+            str(project.path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (
+        "recovered run 1: requeued" in again.stdout and "recovered run 2: requeued" in again.stdout
+    )
     _wait(lambda: not any(_live(project, r) for r in run_ids), timeout=10)
     assert worktrees(project) == [str(project.path)]
     assert list(run_trees_dir(project.path).iterdir()) == []
     for run_id in run_ids:
         run = project.store.run(run_id)
-        assert run.state == "queued" and run.pid is None and run.worktree is None
-        events = project.store.events(run_id)
-        assert [(e.id, e.to_state) for e in events][: len(events_before[run_id])] == (
-            events_before[run_id]
+        assert run.state == "awaiting_review", (run_id, run.reason)
+        events = [(e.id, e.to_state) for e in project.store.events(run_id)]
+        assert events[: len(events_before[run_id])] == events_before[run_id]  # nothing lost
+        assert project.store.latest_report(run_id) is not None
+    for run_id in started:
+        messages = [
+            (e.from_state, e.to_state, e.message or "") for e in project.store.events(run_id)
+        ]
+        assert any(
+            f == "running" and t == "queued" and m.startswith("interrupted: re-queued after crash")
+            for f, t, m in messages
         )
-    for run_id in started:
-        last = project.store.events(run_id)[-1]
-        assert (last.from_state, last.to_state) == ("running", "queued")
-        assert (last.message or "").startswith("interrupted: re-queued after crash")
-        assert (run_dir_of(project.path, run_id) / "transcript.interrupted-1.log").exists() is False
-    # Recovering again finds nothing to do.
-    assert recovery.recover(project.store, project.path) == []
-
-    for run_id in run_ids:
-        assert project.execute(run_id, sandbox=sandbox_option(mode)) == RunState.AWAITING_REVIEW
-    for run_id in started:
         run_dir = run_dir_of(project.path, run_id)
         assert "agent started" in (run_dir / "transcript.interrupted-1.log").read_text()
         assert "agent finished" in (run_dir / "transcript.log").read_text()
-        assert project.store.latest_report(run_id) is not None
-    assert worktrees(project) == [str(project.path)]
+    # Nothing is left to recover.
+    assert recovery.recover(project.store, project.path) == []
 
 
 def test_runs_interrupted_too_often_are_failed_with_a_reason(make_project) -> None:

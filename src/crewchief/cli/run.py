@@ -93,6 +93,9 @@ def run_command(
     static_gate: bool = typer.Option(
         False, "--static-gate", help="Gate runs with static checks only."
     ),
+    sandbox: str | None = typer.Option(
+        None, "--sandbox", help="auto, required or off (default: [runs] sandbox in the policy)."
+    ),
     repo: Path = typer.Option(Path("."), "--repo", help="Repository (default: here)."),
 ) -> None:
     """Queue runs for TASKs (or work the existing queue) and run them, gated, in isolated worktrees."""
@@ -124,7 +127,9 @@ def run_command(
                 store, [task_id], names, base_ref=task.base or base_ref, tasks={task_id: task}
             )
         console.print(f"queued runs {', '.join(map(str, queued))} on {base_ref}")
-    options = RunOptions(static_gate=static_gate)
+    if sandbox not in (None, "auto", "required", "off"):
+        raise UserError(f"--sandbox {sandbox!r}: use auto, required or off")
+    options = RunOptions(static_gate=static_gate, sandbox=sandbox)  # type: ignore[arg-type]
     scheduler = Scheduler(
         store,
         root,

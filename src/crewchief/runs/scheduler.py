@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crewchief import git
+from crewchief.runs.runner import TRANSIENT
 from crewchief.store import RunState, Store
 from crewchief.store.models import RunRow
 
@@ -69,6 +70,8 @@ class Scheduler:
         deadline: dt.datetime | None = None,
         poll_s: float = 0.2,
         on_change: Callable[[Batch], None] | None = None,
+        max_retries: int = 3,
+        retry_base_s: float = 30.0,
     ) -> None:
         if parallel < 1:
             from crewchief.errors import UserError
@@ -82,6 +85,8 @@ class Scheduler:
         self.poll_s = poll_s
         self.batch = Batch()
         self.on_change = on_change
+        self.max_retries = max_retries
+        self.retry_base_s = retry_base_s
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -158,7 +163,37 @@ class Scheduler:
         error = future.exception()
         if error is not None:
             self.batch.warnings.append(f"run {run_id}: {type(error).__name__}: {error}")
+        self._retry_if_transient(run_id)
         self._check_overlap(run_id)
+
+    def _retry_if_transient(self, run_id: int) -> None:
+        """A rate limit or network failure is the world's fault, not the agent's: queue the same
+        attempt again after an exponential backoff, a bounded number of times."""
+        run = self.store.run(run_id)
+        if run.state != RunState.FAILED.value or not (run.reason or "").startswith(TRANSIENT):
+            return
+        if run.retries >= self.max_retries:
+            self.batch.warnings.append(
+                f"run {run_id}: gave up after {run.retries} retries ({run.reason})"
+            )
+            return
+        delay = self.retry_base_s * (2**run.retries)
+        retry = self.store.queue_run(
+            run.task_id,
+            run.agent,
+            base_ref=run.base_ref,
+            attempt=run.attempt,
+            feedback=run.feedback,
+            group_key=run.group_key,
+            priority=run.priority,
+            message=f"retry {run.retries + 1} of run {run_id} in {delay:g}s: {run.reason}",
+        )
+        self.store.update_run(
+            retry,
+            retries=run.retries + 1,
+            not_before=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay),
+        )
+        self.batch.run_ids.add(retry)
 
     def _check_overlap(self, run_id: int) -> None:
         """Warn when parallel runs of this batch changed the same files: their merges will conflict."""

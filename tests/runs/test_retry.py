@@ -1,0 +1,57 @@
+"""Transient agent failures are retried with backoff by the scheduler, with the real runner."""
+
+from __future__ import annotations
+
+from crewchief.runs.runner import RunOptions, execute_run
+from crewchief.runs.scheduler import Scheduler
+from crewchief.store import RunState
+
+FLAKY_AGENT = """
+import os, pathlib, sys
+marker = pathlib.Path(os.environ["CREWCHIEF_RUN_DIR"]).parent / "rate-limited-once"
+if not marker.exists():
+    marker.write_text("x")
+    print("Error: 429 Too Many Requests (rate limit exceeded)")
+    sys.exit(1)
+path = pathlib.Path("src/app.py")
+path.write_text('def add(a, b):\\n    \\"\\"\\"Sum.\\"\\"\\"\\n    return a + b\\n')
+"""
+
+
+def test_rate_limited_agent_is_retried_after_backoff(make_project) -> None:
+    project = make_project(FLAKY_AGENT)
+    first = project.queue(base_ref="main")
+    options = RunOptions(static_gate=True, sandbox="off")
+    scheduler = Scheduler(
+        project.store,
+        project.path,
+        lambda run_id: execute_run(project.store, project.path, run_id, options=options),
+        poll_s=0.05,
+        retry_base_s=0.5,
+    )
+    batch = scheduler.run()
+    runs = [project.store.run(r) for r in sorted(batch.run_ids)]
+    assert [r.state for r in runs] == ["failed", "awaiting_review"]
+    assert runs[0].reason.startswith("transient: ")
+    assert runs[1].retries == 1 and runs[1].attempt == runs[0].attempt
+    retry_event = project.store.events(runs[1].id)[0].message
+    assert f"retry 1 of run {first}" in retry_event
+    assert runs[1].started_at is not None
+
+
+def test_gives_up_after_max_retries(make_project) -> None:
+    always = "import sys\nprint('ECONNRESET: connection reset by peer; rate limit')\nsys.exit(2)\n"
+    project = make_project(always)
+    project.queue(base_ref="main")
+    options = RunOptions(static_gate=True, sandbox="off")
+    batch = Scheduler(
+        project.store,
+        project.path,
+        lambda run_id: execute_run(project.store, project.path, run_id, options=options),
+        poll_s=0.02,
+        retry_base_s=0.05,
+        max_retries=2,
+    ).run()
+    states = [project.store.run(r).state for r in sorted(batch.run_ids)]
+    assert states == [RunState.FAILED.value] * 3
+    assert any("gave up after 2 retries" in w for w in batch.warnings)
