@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from crewchief.spec.policy import parse_policy
 from tests.cli_helpers import run_cli
 
@@ -22,14 +24,24 @@ def test_init_outside_a_repo(capsys, tmp_path) -> None:
     assert result.code == 2
 
 
-def test_demo_gates_the_four_sample_changes(capsys, tmp_path) -> None:
+@pytest.mark.slow
+def test_demo_runs_the_backlog_and_prints_the_queue(capsys, tmp_path) -> None:
     result = run_cli(capsys, "demo", "--no-serve", "--dir", str(tmp_path))
     assert result.code == 0, result.err
     out = result.out
-    assert "agent/good-fix" in out and "agent/out-of-scope" in out
-    lines = {
-        line.split("│")[1].strip(): line for line in out.splitlines() if line.startswith("│ agent/")
+    queue = out.split("the review queue", 1)[1]
+    rows = {
+        line.split()[3]: line
+        for line in queue.splitlines()
+        if line.split()[:1] in (["↳"], *[[str(i)] for i in range(1, 9)]) and len(line.split()) > 5
     }
-    assert "pass" in lines["agent/good-fix"] or "review" in lines["agent/good-fix"]
-    for branch in ("agent/delete-test", "agent/leak-secret", "agent/out-of-scope"):
-        assert "block" in lines[branch], out
+    assert " pass " in rows["careful"]
+    for agent in ("hasty", "leaky", "overreaching", "breaking", "plodding"):
+        assert " block " in rows[agent], (agent, queue)
+    assert "stuck" not in rows  # it hung, was stopped at its budget, and never reached review
+    assert "timed_out" in out
+    assert "secrets/aws-access-key" in out
+    assert "scope/protected-path" in out
+    assert "test-integrity/test-deleted" in out
+    assert "tests/test-regressed" in out
+    assert "performance/regression" in out

@@ -1,7 +1,8 @@
-"""`crewchief demo`: the loop on a bundled sample repository, offline.
+"""`crewchief demo`: the whole loop on a bundled sample repository, offline.
 
-Today it builds the sample repository, gates four agent-style changes against the task and policy,
-and prints each report and a summary. Runs, the review queue and the web UI join it as they land.
+It builds the sample repository with tonight's backlog, runs scripted agents on it (two at a time,
+each in its own worktree and sandbox), gates every change, prints each gate report and the review
+queue, and then serves the review UI on those runs (unless --no-serve).
 """
 
 from __future__ import annotations
@@ -11,45 +12,85 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from crewchief.demo.sample import CHANGES, build_sample
+from crewchief.cli.common import ListFormat
+from crewchief.cli.review import review_command
+from crewchief.demo.sample import AGENTS, BACKLOG, build_sample
+from crewchief.gate.findings import Report
 from crewchief.gate.report.text import renderable
-from crewchief.gate.runner import GateRequest, run_gate
+from crewchief.runs.runner import execute_run
+from crewchief.runs.scheduler import Batch, Scheduler, queue_tasks
+from crewchief.store import open_store
+from crewchief.tasks.catalog import load_catalog
+from crewchief.textsafe import visible
 
 
 def demo_command(
     directory: Path | None = typer.Option(
-        None, "--dir", help="Where to build the sample repo (default: a new temporary folder)."
+        None, "--dir", help="Where to build the sample (default: a new temporary folder)."
     ),
-    no_serve: bool = typer.Option(False, "--no-serve", help="Exit after printing (for CI)."),
+    no_serve: bool = typer.Option(
+        False, "--no-serve", help="Exit after printing the queue (for CI)."
+    ),
+    port: int = typer.Option(8765, "--port", help="Port of the review UI."),
+    parallel: int = typer.Option(2, "--parallel", help="Runs at the same time."),
 ) -> None:
-    """Build a sample repo, gate agent-style changes to it, and print the reports."""
+    """Run scripted agents on a sample backlog, gate their changes, print the review queue, serve it."""
     console = Console()
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="crewchief-demo-"))
     repo = build_sample(root / "textutil")
     console.print(f"[bold]sample repository:[/] {repo}")
-    console.print("task [bold]fix-slugify-unicode[/]: slugify must keep accented letters\n")
-    summary = Table(title="gate verdicts", show_lines=False)
-    for column in ("branch", "agent", "what it did", "verdict", "risk", "blocking findings"):
-        summary.add_column(column, no_wrap=column in ("branch", "verdict", "risk"))
-    for change in CHANGES:
-        console.rule(f"{change.branch}  ({change.agent}: {change.story})")
-        report = run_gate(
-            GateRequest(repo=repo, base="main", head=change.branch, task="fix-slugify-unicode")
+    store = open_store(repo)
+    catalog = load_catalog(repo)
+    for item in BACKLOG:
+        queue_tasks(
+            store, [item.task], list(item.agents), base_ref="main", tasks=dict(catalog.tasks)
         )
-        console.print(renderable(report))
-        console.print()
-        blocking = sorted({f"{f.check}/{f.rule}" for f in report.findings if f.blocking})
-        color = {"pass": "green", "review": "yellow", "block": "red"}[report.verdict.value]
-        summary.add_row(
-            change.branch,
-            change.agent,
-            change.story,
-            f"[{color}]{report.verdict.value}[/]",
-            str(report.risk),
-            ", ".join(blocking) or "-",
-        )
-    console.print(summary)
-    if not no_serve:
-        console.print("[dim]the web review UI is not built yet; nothing to serve[/]")
+    console.print("[bold]tonight's backlog[/]")
+    for item in BACKLOG:
+        for agent in item.agents:
+            console.print(f"  {item.task:<22} {agent:<13} [dim]{AGENTS[agent]}[/]")
+    console.print()
+    seen: dict[int, str] = {}
+
+    def progress(batch: Batch) -> None:
+        for run_id in sorted(batch.run_ids):
+            run = store.run(run_id)
+            if seen.get(run_id) != run.state:
+                seen[run_id] = run.state
+                why = f" ({escape(visible(run.reason, 100))})" if run.reason else ""
+                console.print(f"  run {run_id} {run.task_id}/{run.agent}: {run.state}{why}")
+
+    Scheduler(
+        store,
+        repo,
+        lambda run_id: execute_run(store, repo, run_id),
+        parallel=parallel,
+        on_change=progress,
+    ).run()
+    for run in store.runs():
+        report = store.latest_report(run.id)
+        console.rule(f"run {run.id}: {run.task_id} by {run.agent} ({AGENTS.get(run.agent, '')})")
+        if report is None:
+            console.print(
+                f"no gate report: the run ended {run.state}: {escape(visible(run.reason or ''))}"
+            )
+            continue
+        console.print(renderable(Report.from_json(report)))
+    console.rule("the review queue")
+    review_command(repo=repo, fmt=ListFormat.text)
+    console.print(
+        f"\nnext: [bold]crewchief show RUN --repo {repo}[/], then approve or reject with feedback"
+    )
+    if no_serve:
+        return
+    from crewchief.web.app import serve
+
+    serve(
+        repo,
+        "127.0.0.1",
+        port,
+        None,
+        on_ready=lambda url: console.print(f"[bold]review UI:[/] {url}  (ctrl-c stops)"),
+    )

@@ -1,11 +1,12 @@
-"""Builds the demo's sample repository and a branch per agent-style change, offline.
-
-The sample is a tiny `textutil` package with a slugify bug and a task that asks an agent to fix it;
-each branch is what a different agent might hand back.
-"""
+"""The demo's sample repository: a tiny `textutil` package, its policy, a backlog of tasks, and a
+scripted agent per behaviour the demo shows (good, out of scope, test-deleting, leaky, breaking,
+slow, stuck). Built offline, from this module alone."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,32 +20,7 @@ IDENTITY = {
     "GIT_COMMITTER_EMAIL": "demo@crewchief.invalid",
 }
 
-POLICY = """\
-[scope]
-allow = ["src/**", "tests/**", "pyproject.toml"]
-max_files = 10
-max_lines = 300
-
-[tests]
-command = "python -m pytest -q"
-"""
-
-TASK = """\
----
-id: fix-slugify-unicode
-title: slugify keeps non-ASCII letters
-scope: [src/textutil/slug.py, tests/test_slug.py]
-acceptance:
-  - python -m pytest -q tests/test_slug.py::test_unicode
-budget: {minutes: 20, usd: 1.0}
-priority: 1
----
-`slugify("Crème brûlée")` returns `"crme-brle"`; it must return `"creme-brulee"`: letters with
-accents keep their base letter. Existing behaviour for ASCII input must not change.
-"""
-
-SLUG = '''\
-"""Turn titles into URL slugs."""
+SLUG = '''"""Turn titles into URL slugs."""
 
 import re
 
@@ -56,24 +32,7 @@ def slugify(text: str) -> str:
     return text.strip("-")
 '''
 
-SLUG_FIXED = '''\
-"""Turn titles into URL slugs."""
-
-import re
-import unicodedata
-
-
-def slugify(text: str) -> str:
-    """Lower-case words joined by dashes; accents fold to their base letter."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.lower()
-    text = re.sub(r"[^a-z0-9]+", "-", text)
-    return text.strip("-")
-'''
-
-TESTS = """\
-from textutil.slug import slugify
+TESTS = """from textutil.slug import slugify
 
 
 def test_ascii():
@@ -88,91 +47,192 @@ def test_unicode():
     assert slugify("Crème brûlée") == "creme-brulee"
 """
 
-# A made-up key in AWS's format, assembled at run time so this file holds no literal key.
-LEAKED = (
-    '\n\nAWS_ACCESS_KEY_ID = "' + "AKIA" + "Q3EGUVNHR5XKQZ7P" + '"\n'
-    'AWS_SECRET_ACCESS_KEY = "' + "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYzQ9Kx2LmV" + '"\n'
-)
+BENCH = '''"""Prints the seconds slugify takes on a batch of titles, one sample per line."""
 
-BASE_FILES: Mapping[str, str] = {
-    "README.md": "# textutil\n\nSmall text helpers.\n",
-    "pyproject.toml": (
-        '[project]\nname = "textutil"\nversion = "0.1.0"\ndependencies = []\n\n'
-        '[tool.pytest.ini_options]\npythonpath = ["src"]\n'
+import sys
+import time
+
+sys.path.insert(0, "src")
+
+from textutil.slug import slugify  # noqa: E402
+
+TITLES = [f"Release notes {i}: what's new in version {i}.{i % 7} (part {i % 3})" for i in range(400)]
+for _ in range(7):
+    start = time.perf_counter()
+    for title in TITLES:
+        slugify(title)
+    print(time.perf_counter() - start)
+'''
+
+
+def _task(
+    task_id: str,
+    title: str,
+    agent: str,
+    scope: list[str],
+    acceptance: list[str],
+    objective: str,
+    minutes: float = 5,
+    priority: int = 2,
+) -> str:
+    return (
+        f"---\nid: {task_id}\ntitle: {title}\nagent: {agent}\nscope: {json.dumps(scope)}\n"
+        f"acceptance: {json.dumps(acceptance)}\nbudget: {{minutes: {minutes}, usd: 1.0}}\n"
+        f"priority: {priority}\n---\n{objective}\n"
+    )
+
+
+TASKS = {
+    "fix-slugify-unicode": _task(
+        "fix-slugify-unicode",
+        "slugify keeps accented letters",
+        "careful",
+        ["src/textutil/slug.py", "tests/test_slug.py"],
+        ["tests/test_slug.py::test_unicode"],
+        '`slugify("Crème brûlée")` returns `"crme-brle"`; it must return `"creme-brulee"`: accented '
+        "letters keep their base letter. ASCII input must keep giving the same slugs.",
+        priority=1,
     ),
-    "crewchief.toml": POLICY,
-    ".crewchief/tasks/fix-slugify-unicode.md": TASK,
-    "src/textutil/__init__.py": "",
-    "src/textutil/slug.py": SLUG,
-    "tests/test_slug.py": TESTS,
+    "slugify-max-length": _task(
+        "slugify-max-length",
+        "slugify truncates to max_length",
+        "breaking",
+        ["src/textutil/slug.py"],
+        ["tests/test_max_length.py::test_truncates"],
+        "`slugify(text, max_length=9)` returns at most 9 characters and never ends with a dash: "
+        '`slugify("Hello big world", max_length=9)` returns `"hello-big"`. Without max_length '
+        "nothing changes.",
+    ),
+    "slugify-separator": _task(
+        "slugify-separator",
+        "slugify takes a separator",
+        "plodding",
+        ["src/textutil/slug.py"],
+        ["tests/test_separator.py::test_underscore"],
+        '`slugify("Hello World", separator="_")` returns `"hello_world"`; the default separator '
+        "stays `-`, and slugify must stay as fast as it is.",
+    ),
+    "document-textutil": _task(
+        "document-textutil",
+        "document the package",
+        "stuck",
+        ["README.md", "src/textutil/**"],
+        ['python -c "import textutil, sys; sys.exit(0 if textutil.__doc__ else 1)"'],
+        "`textutil.__doc__` must say in one paragraph what the package offers, for `help(textutil)`.",
+        minutes=0.1,
+        priority=3,
+    ),
+}
+
+TRUSTED_TESTS = {
+    ".crewchief/tasks/slugify-max-length/tests/test_max_length.py": (
+        "from textutil.slug import slugify\n\n\ndef test_truncates():\n"
+        '    assert slugify("Hello big world", max_length=9) == "hello-big"\n'
+        '    assert slugify("Hello big world") == "hello-big-world"\n'
+    ),
+    ".crewchief/tasks/slugify-separator/tests/test_separator.py": (
+        "from textutil.slug import slugify\n\n\ndef test_underscore():\n"
+        '    assert slugify("Hello World", separator="_") == "hello_world"\n'
+        '    assert slugify("Hello World") == "hello-world"\n'
+    ),
+}
+
+# Who does what: agent name -> the behaviour its script plays, and the story the demo tells.
+AGENTS: dict[str, str] = {
+    "careful": "fixes slugify with unicodedata and keeps every test",
+    "hasty": "cannot make test_unicode pass, so deletes it",
+    "leaky": "fixes the bug, then pastes a cloud key into the module",
+    "overreaching": "fixes the bug, then edits the README and the CI workflow",
+    "breaking": "adds max_length but switches the separator to '_', breaking a test",
+    "plodding": "adds the separator argument, character by character: much slower",
+    "stuck": "never finishes",
 }
 
 
 @dataclass(frozen=True)
-class DemoChange:
-    branch: str
-    agent: str
-    story: str
-    files: Mapping[str, str | None]
+class Backlog:
+    task: str
+    agents: tuple[str, ...]
 
 
-CHANGES: tuple[DemoChange, ...] = (
-    DemoChange(
-        "agent/good-fix",
-        "careful-agent",
-        "fixes slugify with unicodedata and keeps every test",
-        {"src/textutil/slug.py": SLUG_FIXED},
-    ),
-    DemoChange(
-        "agent/delete-test",
-        "hasty-agent",
-        "cannot make test_unicode pass, so deletes it",
-        {"tests/test_slug.py": TESTS.split("\n\ndef test_unicode", maxsplit=1)[0] + "\n"},
-    ),
-    DemoChange(
-        "agent/leak-secret",
-        "leaky-agent",
-        "fixes the bug but pastes a cloud key into the module",
-        {"src/textutil/slug.py": SLUG_FIXED + LEAKED},
-    ),
-    DemoChange(
-        "agent/out-of-scope",
-        "overreaching-agent",
-        "fixes the bug, then edits the README and the CI workflow",
-        {
-            "src/textutil/slug.py": SLUG_FIXED,
-            "README.md": "# textutil\n\nSmall text helpers, now with unicode.\n",
-            ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
-            "    steps:\n      - run: 'true'\n",
-        },
-    ),
+BACKLOG = (
+    Backlog("fix-slugify-unicode", ("careful", "hasty", "leaky", "overreaching")),
+    Backlog("slugify-max-length", ("breaking",)),
+    Backlog("slugify-separator", ("plodding",)),
+    Backlog("document-textutil", ("stuck",)),
 )
 
 
-def _write(root: Path, files: Mapping[str, str | None]) -> None:
+def policy(python: str, agents_script: Path) -> str:
+    lines = [
+        "# The demo repository's policy: what every agent change is judged by.",
+        "[scope]",
+        'allow = ["src/**", "tests/**"]',
+        "max_files = 10",
+        "max_lines = 300",
+        "",
+        "[tests]",
+        f"command = {json.dumps(f'{python} -m pytest -q -p no:cacheprovider')}",
+        "timeout_s = 120",
+        "",
+        "[benchmark]",
+        f"command = {json.dumps(f'{python} bench.py')}",
+        "threshold_pct = 25",
+        "rounds = 5",
+        "timeout_s = 60",
+        "",
+        "[runs]",
+        "network = false   # the scripted agents need no model API",
+        "",
+    ]
+    for name in AGENTS:
+        lines += [
+            f"[agents.{name}]",
+            'type = "command"',
+            f"command = {json.dumps([python, str(agents_script), name, '{prompt_file}'])}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _write(root: Path, files: Mapping[str, str]) -> None:
     for name, content in files.items():
         target = root / name
-        if content is None:
-            target.unlink(missing_ok=True)
-            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
 
 
-def _commit(root: Path, message: str) -> None:
-    git.run(root, "add", "-A")
-    git.run(root, "-c", "commit.gpgsign=false", "commit", "-q", "-m", message, env=IDENTITY)
-
-
 def build_sample(root: Path) -> Path:
-    """Create the sample repo at `root` with `main` and one branch per demo change."""
-    root.mkdir(parents=True, exist_ok=True)
+    """Create the sample repository at `root` (a new folder) with everything committed on main."""
+    root.mkdir(parents=True, exist_ok=False)
+    scripts = root.parent / "agents"
+    scripts.mkdir(exist_ok=True)
+    agents_script = scripts / "scripted_agents.py"
+    shutil.copyfile(Path(__file__).with_name("agents.py"), agents_script)
     git.run(root, "init", "-q", "-b", "main")
-    _write(root, BASE_FILES)
-    _commit(root, "textutil: initial version with a slugify that drops accents")
-    for change in CHANGES:
-        git.run(root, "checkout", "-q", "-b", change.branch, "main")
-        _write(root, change.files)
-        _commit(root, f"{change.agent}: {change.story}")
-    git.run(root, "checkout", "-q", "main")
+    files = {
+        "README.md": "# textutil\n\nSmall text helpers.\n",
+        "pyproject.toml": '[project]\nname = "textutil"\nversion = "0.1.0"\ndependencies = []\n\n'
+        '[tool.pytest.ini_options]\npythonpath = ["src"]\n',
+        "crewchief.toml": policy(sys.executable, agents_script),
+        ".gitignore": "__pycache__/\n",
+        "src/textutil/__init__.py": "",
+        "src/textutil/slug.py": SLUG,
+        "tests/test_slug.py": TESTS,
+        "bench.py": BENCH,
+        **{f".crewchief/tasks/{task_id}.md": text for task_id, text in TASKS.items()},
+        **TRUSTED_TESTS,
+    }
+    _write(root, files)
+    git.run(root, "add", "-A")
+    git.run(
+        root,
+        "-c",
+        "commit.gpgsign=false",
+        "commit",
+        "-q",
+        "-m",
+        "textutil: a slugify that drops accents, and tonight's backlog",
+        env=IDENTITY,
+    )
     return root

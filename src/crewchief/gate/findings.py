@@ -126,6 +126,17 @@ class CheckResult:
     evidence: tuple[str, ...] = ()
     """Paths of files with the check's raw evidence (logs, samples)."""
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(
+            name=data["name"],
+            status=CheckStatus(data["status"]),
+            duration_s=float(data.get("duration_s", 0.0)),
+            findings=tuple(Finding.from_json(f) for f in data.get("findings", [])),
+            detail=data.get("detail", ""),
+            evidence=tuple(data.get("evidence", [])),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -183,3 +194,24 @@ class Report:
             "findings": [f.to_json() for f in self.findings],
             "notes": list(self.notes),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Report:
+        """A stored `crewchief.gate/v1` report back as a `Report` (to render it again)."""
+        stats = data.get("stats", {})
+        return cls(
+            base=data["base"],
+            head=data["head"],
+            verdict=Verdict(data["verdict"]),
+            risk=int(data["risk"]),
+            checks=tuple(CheckResult.from_json(c) for c in data.get("checks", [])),
+            stats=Stats(
+                int(stats.get("files_changed", 0)),
+                int(stats.get("lines_added", 0)),
+                int(stats.get("lines_removed", 0)),
+            ),
+            task=data.get("task"),
+            policy_source=data.get("policy"),
+            notes=tuple(data.get("notes", [])),
+            duration_s=float(data.get("duration_s", 0.0)),
+        )

@@ -184,14 +184,17 @@ def visible_again(layout: Layout, argv: Sequence[str], path_var: str) -> list[Pa
     candidates = [Path(a) for a in argv if a.startswith("/")]
     program = shutil.which(argv[0], path=path_var) if argv else None
     if program:
-        candidates += [Path(program), Path(program).resolve()]
+        candidates.append(Path(program))
     for candidate in candidates:
-        if candidate.is_file() and under_hidden(candidate):
-            found.append(candidate)
-            resolved = candidate.resolve()
-            if resolved != candidate and under_hidden(resolved):
-                # An installed tool is a folder (its modules beside its entry point).
-                found.append(resolved.parent)
+        # The named path and where its symlinks lead (a venv's python is a link into the base
+        # interpreter, which may live under $HOME, as pyenv's does).
+        for path in dict.fromkeys((candidate, candidate.resolve())):
+            if path.is_file() and under_hidden(path):
+                found.append(path)
+                # An installed tool is a folder: `<prefix>/bin/tool` needs `<prefix>/lib`, a
+                # script needs the modules beside it.
+                root = path.parent.parent if path.parent.name == "bin" else path.parent
+                found.append(root if under_hidden(root) else path.parent)
     for entry in path_var.split(os.pathsep):
         folder = Path(entry)
         if entry and folder.is_absolute() and folder.is_dir() and under_hidden(folder):

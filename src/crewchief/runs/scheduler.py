@@ -244,12 +244,14 @@ def queue_tasks(
         assert isinstance(task, Task)
         store.upsert_task(task.id, task.title, task.priority, task.model_dump(mode="json"))
         group = f"{task.id}@{stamp}" if len(agents) > 1 else None
+        attempt = store.next_attempt(task.id)  # best-of-N candidates are one attempt, several agents
         for agent in agents:
             queued.append(
                 store.queue_run(
                     task.id,
                     agent,
                     base_ref=task.base or base_ref,
+                    attempt=attempt,
                     priority=task.priority,
                     group_key=group,
                     message=f"queued for agent {agent}",

@@ -156,6 +156,16 @@ class Store:
             )
             return run.id
 
+    def next_attempt(self, task_id: str) -> int:
+        with self.session() as s:
+            last = s.scalars(
+                select(RunRow.attempt)
+                .where(RunRow.task_id == task_id)
+                .order_by(RunRow.attempt.desc())
+                .limit(1)
+            ).first()
+            return (last or 0) + 1
+
     def transition(
         self,
         run_id: int,
