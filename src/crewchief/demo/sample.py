@@ -72,6 +72,7 @@ def _task(
     scope: list[str],
     acceptance: list[str],
     objective: str,
+    *,
     minutes: float = 5,
     priority: int = 2,
 ) -> str:

@@ -244,7 +244,9 @@ def queue_tasks(
         assert isinstance(task, Task)
         store.upsert_task(task.id, task.title, task.priority, task.model_dump(mode="json"))
         group = f"{task.id}@{stamp}" if len(agents) > 1 else None
-        attempt = store.next_attempt(task.id)  # best-of-N candidates are one attempt, several agents
+        attempt = store.next_attempt(
+            task.id
+        )  # best-of-N candidates are one attempt, several agents
         for agent in agents:
             queued.append(
                 store.queue_run(
