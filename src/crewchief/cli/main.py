@@ -54,19 +54,19 @@ def _register() -> None:
     _registered.append(True)
     from crewchief.cli import demo, gate, init, review, run, serve, status, task
 
+    app.command("init")(init.init_command)
     app.add_typer(task.app, name="task")
     app.command("run")(run.run_command)
     app.command("status")(status.status_command)
-    app.command("serve")(serve.serve_command)
     app.command("logs")(status.logs_command)
+    app.command("gate")(gate.gate_command)
     app.command("review")(review.review_command)
     app.command("show")(review.show_command)
     app.command("approve")(review.approve_command)
     app.command("reject")(review.reject_command)
     app.command("push")(review.push_command)
     app.command("pr")(review.pr_command)
-    app.command("gate")(gate.gate_command)
-    app.command("init")(init.init_command)
+    app.command("serve")(serve.serve_command)
     app.command("demo")(demo.demo_command)
 
 

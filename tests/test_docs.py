@@ -1,0 +1,25 @@
+"""The README stays current: it opens with the two commands, and names every CLI command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crewchief.cli.main import _register, app
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    text = README.read_text()
+    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make demo", "make test"]
+
+
+def test_readme_names_every_command() -> None:
+    _register()
+    text = README.read_text()
+    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    assert len(names) >= 14
+    for name in names:
+        assert f"crewchief {name}" in text, name
