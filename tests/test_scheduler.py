@@ -40,7 +40,8 @@ def test_priority_order_and_parallel_limit(repo) -> None:
             active.remove(run_id)
 
     Scheduler(store, repo.path, execute, parallel=2, poll_s=0.01).run()
-    assert order[0] == "high" and set(order) == {"low", "high", "mid"}
+    # The two most urgent start first (in either order: two workers race), the least urgent last.
+    assert set(order[:2]) == {"high", "mid"} and order[2] == "low"
     assert peak[0] == 2
 
 

@@ -186,15 +186,19 @@ def visible_again(layout: Layout, argv: Sequence[str], path_var: str) -> list[Pa
     if program:
         candidates.append(Path(program))
     for candidate in candidates:
-        # The named path and where its symlinks lead (a venv's python is a link into the base
-        # interpreter, which may live under $HOME, as pyenv's does).
-        for path in dict.fromkeys((candidate, candidate.resolve())):
-            if path.is_file() and under_hidden(path):
-                found.append(path)
-                # An installed tool is a folder: `<prefix>/bin/tool` needs `<prefix>/lib`, a
-                # script needs the modules beside it.
-                root = path.parent.parent if path.parent.name == "bin" else path.parent
-                found.append(root if under_hidden(root) else path.parent)
+        if candidate.is_file() and under_hidden(candidate):
+            found.append(candidate)
+            if candidate.parent.name == "bin":
+                # `<prefix>/bin/tool` (a virtualenv, an install prefix) needs `<prefix>/lib`.
+                found.append(candidate.parent.parent)
+        resolved = candidate.resolve()
+        if resolved != candidate and resolved.is_file() and under_hidden(resolved):
+            # A link into an installed tool (a venv's python into pyenv's under $HOME, a
+            # node_modules/.bin entry into its package): the tool's folder comes with it.
+            found.append(resolved)
+            found.append(
+                resolved.parent.parent if resolved.parent.name == "bin" else resolved.parent
+            )
     for entry in path_var.split(os.pathsep):
         folder = Path(entry)
         if entry and folder.is_absolute() and folder.is_dir() and under_hidden(folder):
