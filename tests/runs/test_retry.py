@@ -55,3 +55,23 @@ def test_gives_up_after_max_retries(make_project) -> None:
     states = [project.store.run(r).state for r in sorted(batch.run_ids)]
     assert states == [RunState.FAILED.value] * 3
     assert any("gave up after 2 retries" in w for w in batch.warnings)
+
+
+def test_rejection_feedback_and_findings_reach_the_next_attempts_prompt(make_project) -> None:
+    from crewchief.review.decide import reject
+
+    agent = (
+        "import pathlib\n"
+        "pathlib.Path('src/app.py').write_text('def add(a, b):\\n    return a + b + 0\\n')\n"
+        "pathlib.Path('CODEOWNERS').write_text('* @agent\\n')\n"
+    )
+    project = make_project(agent)
+    first = project.queue(base_ref="main")
+    assert project.execute(first, sandbox="off") == RunState.AWAITING_REVIEW
+    second = reject(project.store, first, "Leave CODEOWNERS alone; only src/app.py.", "rita")
+    assert second is not None
+    project.execute(second, sandbox="off")
+    prompt = (project.path / ".git" / "crewchief" / "runs" / str(second) / "prompt.md").read_text()
+    assert "Leave CODEOWNERS alone; only src/app.py." in prompt
+    assert '"feedback":' not in prompt  # rendered as text, not as the stored JSON
+    assert "protected-path" in prompt  # the gate's blocking finding on the rejected attempt

@@ -683,6 +683,7 @@ def render_run_prompt(
     with the reviewer's feedback and the previous attempt's blocking findings on a retry."""
     from crewchief.agents.prompt import OVERRIDE_PATH, PromptInputs, render_prompt
     from crewchief.gate.findings import Finding
+    from crewchief.review.decide import feedback_history
 
     findings: list[Finding] = []
     if row.attempt > 1:
@@ -696,7 +697,10 @@ def render_run_prompt(
     inputs = PromptInputs(
         task=task,
         scope=policy.scope,
-        feedback=[row.feedback] if row.feedback else (),
+        feedback=[
+            f"attempt {h.get('attempt', '?')}: {h.get('feedback', '')}"
+            for h in feedback_history(row)
+        ],
         findings=findings,
         attempt=row.attempt,
     )
