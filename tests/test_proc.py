@@ -62,3 +62,27 @@ def test_output_is_capped_not_buffered_forever() -> None:
 def test_missing_program_is_a_user_error() -> None:
     with pytest.raises(UserError, match="was not found on PATH"):
         proc.run_argv(["definitely-not-a-program-crewchief"])
+
+
+def test_background_children_do_not_hang_the_call() -> None:
+    start = time.monotonic()
+    out = proc.run(proc.Request(("sh", "-c", "sleep 30 & echo hi"), timeout=10))
+    assert out.ok and out.stdout == b"hi\n"
+    assert time.monotonic() - start < 5
+
+
+def test_a_child_that_never_reads_stdin_still_times_out() -> None:
+    start = time.monotonic()
+    out = proc.run(
+        proc.Request(
+            (sys.executable, "-c", "import time; time.sleep(60)"),
+            timeout=1,
+            stdin=b"x" * (8 * 1024 * 1024),
+        )
+    )
+    assert out.timed_out and time.monotonic() - start < 10
+
+
+def test_missing_working_folder_is_named(tmp_path) -> None:
+    with pytest.raises(UserError, match="does not exist"):
+        proc.run(proc.Request(("true",), cwd=tmp_path / "gone"))

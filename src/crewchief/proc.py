@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from crewchief.errors import ProcessError, UserError
 
@@ -90,6 +90,19 @@ class _CappedReader(threading.Thread):
         return b"".join(self.chunks)
 
 
+_DRAIN_S = 5.0
+
+
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    try:
+        pipe.write(data)
+    except (BrokenPipeError, OSError, ValueError):
+        pass
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            pipe.close()
+
+
 def _kill_group(proc: subprocess.Popen[bytes], grace: float = 2.0) -> None:
     """SIGINT, then SIGTERM, then SIGKILL to the whole process group."""
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
@@ -121,6 +134,10 @@ def run(request: Request) -> Outcome:
             start_new_session=True,
         )
     except FileNotFoundError as exc:
+        if request.cwd is not None and not Path(request.cwd).is_dir():
+            raise UserError(
+                f"cannot run '{request.argv[0]}': folder {request.cwd} does not exist"
+            ) from exc
         raise UserError(
             f"'{request.argv[0]}' was not found on PATH; install it or fix the command"
         ) from exc
@@ -132,11 +149,9 @@ def run(request: Request) -> Outcome:
     if err:
         err.start()
     if request.stdin is not None and proc.stdin is not None:
-        try:
-            proc.stdin.write(request.stdin)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
+        # From a thread: a child that never reads its input must not stop the timeout.
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, request.stdin), daemon=True)
+        feeder.start()
     timed_out = False
     try:
         proc.wait(timeout=request.timeout)
@@ -146,11 +161,19 @@ def run(request: Request) -> Outcome:
     except BaseException:
         _kill_group(proc, grace=0.5)
         raise
-    out.join()
-    if err:
-        err.join()
+    # Whatever the leader left running in its group (a background server, `sleep &`) goes too:
+    # it would hold the output pipes open and hang this call.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if request.stdin is not None and proc.stdin is not None:
+        feeder.join(timeout=_DRAIN_S)
+    for reader in (out, err):
+        if reader is not None:
+            reader.join(timeout=_DRAIN_S)
+            if reader.is_alive():  # a process that left the group (setsid) still holds the pipe
+                reader.truncated = True
     for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
+        if stream is not None and not (out.is_alive() or (err is not None and err.is_alive())):
             stream.close()
     return Outcome(
         request=request,
