@@ -199,9 +199,12 @@ def read_objects(repo: Path, ids: Iterable[str]) -> dict[str, bytes]:
     pos = 0
     for oid in wanted:
         end = data.index(b"\n", pos)
-        header = data[pos:end].decode("ascii", "replace").split(" ")
+        line = data[pos:end].decode("utf-8", "replace")
         pos = end + 1
-        if len(header) != 3:  # "<id> missing"
+        if line.endswith((" missing", " ambiguous")):
+            continue
+        header = line.rsplit(" ", 2)
+        if len(header) != 3 or not header[2].isdigit():
             continue
         size = int(header[2])
         result[oid] = data[pos : pos + size]

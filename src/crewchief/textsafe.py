@@ -7,6 +7,7 @@ an agent could have written passes through here first.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _MAX_DEFAULT = 2000
@@ -31,3 +32,12 @@ def visible(text: str, max_len: int = _MAX_DEFAULT) -> str:
     if max_len and len(text) > max_len:
         shown = shown[:max_len] + f"… (+{len(text) - max_len} chars)"
     return shown
+
+
+_TRAILER_UNSAFE = re.compile(r"[^\w.:/@+-]")
+
+
+def safe_trailer_value(value: str, limit: int = 100) -> str:
+    """An agent reports its own model name: one line of plain characters, so it cannot forge
+    other trailers (an approver, a co-author) in a commit that lands."""
+    return _TRAILER_UNSAFE.sub("_", value.strip())[:limit] or "unknown"

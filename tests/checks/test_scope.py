@@ -106,3 +106,29 @@ def test_submodule_and_hostile_names() -> None:
     assert ("submodule", "vendor/lib", True) in got
     assert ("control-char-name", "a\x1b[2Jb.py", True) in got
     assert ("non-utf8-name", "caf\udce9.py", False) in got
+
+
+def test_nested_agent_instructions_and_docs_codeowners_are_protected() -> None:
+    for path in (
+        "docs/CODEOWNERS",
+        "pkg/AGENTS.md",
+        "sub/dir/CLAUDE.md",
+        "sub/.claude/settings.json",
+        "a/.cursor/rules.md",
+    ):
+        assert run(Change.from_files({}, {path: "x"})) == {("protected-path", path, True)}, path
+    assert run(Change.from_files({}, {"src/codeowners.py": "x"})) == set()
+
+
+def test_policy_in_pyproject_cannot_be_changed() -> None:
+    base = '[project]\nname = "x"\n\n[tool.crewchief.scope]\nmax_files = 3\n'
+    loosened = base.replace("max_files = 3", "max_files = 300")
+    assert run(Change.from_files({"pyproject.toml": base}, {"pyproject.toml": loosened})) == {
+        ("policy-changed", "pyproject.toml", True)
+    }
+    bumped = base.replace('name = "x"', 'name = "x"\nversion = "2"')
+    assert run(Change.from_files({"pyproject.toml": base}, {"pyproject.toml": bumped})) == set()
+    added = '[project]\nname = "x"\n'
+    assert run(Change.from_files({"pyproject.toml": added}, {"pyproject.toml": base})) == {
+        ("policy-changed", "pyproject.toml", True)
+    }

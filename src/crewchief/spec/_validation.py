@@ -27,3 +27,17 @@ def one_line(source: str, error: ValidationError, prefix: str = "") -> str:
         else ""
     )
     return f"{source}: {key}: {message}{more}"
+
+
+def check_globs(values: list[str]) -> list[str]:
+    """Reject globs whose character classes are not valid (`[z-a]`), before any matching."""
+    import re
+
+    from crewchief.spec.globs import compile_glob
+
+    for glob in values:
+        try:
+            compile_glob(glob)
+        except re.error as exc:
+            raise ValueError(f"invalid glob {glob!r}: {exc}") from None
+    return values

@@ -9,9 +9,9 @@ from __future__ import annotations
 import tomllib
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from crewchief.spec._validation import one_line
+from crewchief.spec._validation import check_globs, one_line
 from crewchief.spec.errors import SpecError
 
 PROTECTED_PATHS: tuple[str, ...] = (
@@ -22,11 +22,15 @@ PROTECTED_PATHS: tuple[str, ...] = (
     ".ci/**",
     ".pre-commit-config.yaml",
     "CODEOWNERS",
-    "AGENTS.md",
-    "CLAUDE.md",
-    ".claude/**",
-    ".cursor/**",
+    "docs/CODEOWNERS",
+    "**/AGENTS.md",
+    "**/CLAUDE.md",
+    "**/.claude/**",
+    "**/.cursor/**",
+    ".cursorrules",
 )
+"""Agents read instructions from nested AGENTS.md / CLAUDE.md / .claude/ too, and GitHub reads
+CODEOWNERS from docs/: those are protected wherever they are."""
 
 DEFAULT_TEST_PATHS: tuple[str, ...] = (
     "tests/**",
@@ -45,6 +49,11 @@ class _Model(BaseModel):
 
 
 class ScopePolicy(_Model):
+    @field_validator("allow", "deny", "unprotect")
+    @classmethod
+    def _valid_globs(cls, value: list[str]) -> list[str]:
+        return check_globs(value)
+
     allow: list[str] = Field(default_factory=list)
     """Globs a change may touch; empty means everything."""
     deny: list[str] = Field(default_factory=list)
@@ -61,6 +70,11 @@ class ScopePolicy(_Model):
 
 
 class TestsPolicy(_Model):
+    @field_validator("paths")
+    @classmethod
+    def _valid_globs(cls, value: list[str]) -> list[str]:
+        return check_globs(value)
+
     command: str | None = None
     setup: list[str] = Field(default_factory=list)
     timeout_s: float = Field(default=1800, gt=0)
@@ -92,6 +106,11 @@ class SecurityPolicy(_Model):
 
 
 class SecretsPolicy(_Model):
+    @field_validator("ignore_paths")
+    @classmethod
+    def _valid_globs(cls, value: list[str]) -> list[str]:
+        return check_globs(value)
+
     ignore_paths: list[str] = Field(default_factory=list)
     """Globs whose added lines are not scanned (fixtures of fake keys, say)."""
 
@@ -174,7 +193,10 @@ def parse_policy(data: bytes, source: str) -> Policy:
         raise SpecError(f"{source}: invalid TOML: {exc}") from exc
     prefix = ""
     if source.endswith(PYPROJECT):
-        doc = doc.get("tool", {}).get("crewchief", {})
+        tool = doc.get("tool", {})
+        if not isinstance(tool, dict):
+            raise SpecError(f"{source}: tool: must be a table")
+        doc = tool.get("crewchief", {})
         prefix = "tool.crewchief."
         if not isinstance(doc, dict):
             raise SpecError(f"{source}: tool.crewchief: must be a table")
@@ -196,9 +218,8 @@ def load_policy(files: dict[str, bytes | None]) -> tuple[Policy, str | None]:
     pyproject = files.get(PYPROJECT)
     if pyproject is not None:
         try:
-            has_table = "crewchief" in tomllib.loads(pyproject.decode("utf-8", "replace")).get(
-                "tool", {}
-            )
+            tool = tomllib.loads(pyproject.decode("utf-8", "replace")).get("tool", {})
+            has_table = isinstance(tool, dict) and "crewchief" in tool
         except tomllib.TOMLDecodeError:
             has_table = False  # a broken pyproject is not our policy's problem unless it holds ours
         if has_table:

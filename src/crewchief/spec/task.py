@@ -8,11 +8,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from crewchief.spec._validation import one_line
+from crewchief.spec._validation import check_globs, one_line
 from crewchief.spec.errors import SpecError
 
 TASK_DIR = ".crewchief/tasks"
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+TASK_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+_ID = TASK_ID
 
 
 class Budget(BaseModel):
@@ -40,6 +41,11 @@ class Task(BaseModel):
     base: str | None = None
     """The ref the run starts from (default: the current HEAD when queued)."""
     objective: str = ""
+
+    @field_validator("scope")
+    @classmethod
+    def _valid_scope(cls, value: list[str]) -> list[str]:
+        return check_globs(value)
 
     @field_validator("id")
     @classmethod

@@ -8,12 +8,13 @@ closely: binaries, large files, symlinks, new executable bits, submodules.
 from __future__ import annotations
 
 import posixpath
+import tomllib
 from typing import ClassVar, Literal
 
 from crewchief.gate.change import Change, FileChange, Side, Status, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.findings import Finding, Severity, fingerprint
-from crewchief.spec.policy import PROTECTED_PATHS, Policy
+from crewchief.spec.policy import PROTECTED_PATHS, PYPROJECT, Policy
 from crewchief.spec.task import Task
 
 NAME = "scope"
@@ -237,6 +238,36 @@ def _size_findings(change: Change, policy: Policy) -> list[Finding]:
     return found
 
 
+def _policy_table(side: Side | None) -> object:
+    if side is None or side.text is None:
+        return None
+    try:
+        tool = tomllib.loads(side.text).get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return "<unparsable>"
+    return tool.get("crewchief") if isinstance(tool, dict) else None
+
+
+def _pyproject_policy_findings(change: Change) -> list[Finding]:
+    """The policy may live in pyproject.toml's [tool.crewchief]: changing that table is as much
+    a change to the rules as editing crewchief.toml, though the file itself is not protected."""
+    found = []
+    for file in change.files:
+        touches = file.path == PYPROJECT or (file.old is not None and file.old.path == PYPROJECT)
+        if touches and _policy_table(file.old) != _policy_table(file.new):
+            found.append(
+                _finding(
+                    "policy-changed",
+                    Severity.CRITICAL,
+                    "changes the [tool.crewchief] policy in pyproject.toml; agents may not change "
+                    "the rules that judge them",
+                    PYPROJECT,
+                    blocking=True,
+                )
+            )
+    return found
+
+
 class ScopeCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = "1"
@@ -248,6 +279,7 @@ class ScopeCheck:
             findings.extend(_path_findings(file, ctx.policy, ctx.task))
             findings.extend(_kind_findings(file, ctx.policy))
         findings.extend(_size_findings(ctx.change, ctx.policy))
+        findings.extend(_pyproject_policy_findings(ctx.change))
         return findings
 
 
