@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from crewchief.runs import sandbox
 from crewchief.runs.runner import RunOptions, execute_run
 from crewchief.spec.task import parse_task
 from crewchief.store import RunState, Store, open_store
+from crewchief.workspace import sandbox
 from tests.conftest import Repo
 
 BASE_FILES = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.runs import envpolicy, sandbox
+from crewchief.workspace import envpolicy, sandbox
 
 
 def test_envpolicy_keeps_only_the_allowlist_and_named_credentials(tmp_path) -> None:

@@ -33,12 +33,12 @@ from crewchief.errors import UserError
 from crewchief.gate.reader import read_files_at
 from crewchief.gate.runner import GateRequest, load_base_policy, run_gate
 from crewchief.runs import commit as commits
-from crewchief.runs import envpolicy, sandbox
 from crewchief.spec.policy import AgentPolicy, Policy
 from crewchief.spec.task import TASK_DIR, Task
 from crewchief.store import RunState, Store
 from crewchief.store.db import TransitionError
 from crewchief.store.models import RunRow
+from crewchief.workspace import envpolicy, sandbox
 from crewchief.workspace.worktree import Worktree, add_worktree, crewchief_dir
 
 AgentFactory = Callable[[str, Policy], tuple[Agent, AgentPolicy]]

@@ -20,17 +20,20 @@ import hashlib
 import os
 import re
 import shlex
+import shutil
 import sys
+import tempfile
 import threading
 import venv
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from crewchief import proc
+from crewchief import git, proc
 from crewchief.errors import UserError
 from crewchief.spec.policy import Policy
+from crewchief.workspace import envpolicy, sandbox
 from crewchief.workspace.worktree import Worktree, add_worktree, crewchief_dir
 
 DEPENDENCY_FILES = re.compile(
@@ -51,14 +54,16 @@ def split_command(command: str) -> list[str]:
     return argv
 
 
-def host_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PYTEST_", "COV_CORE"))}
-    for noisy in ("VIRTUAL_ENV", "PYTHONHOME", "COVERAGE_PROCESS_START"):
-        env.pop(noisy, None)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    if extra:
-        env.update(extra)
+def host_env(extra: Mapping[str, str] | None = None, *, home: Path | None = None) -> dict[str, str]:
+    """The environment of a command the gate runs on a change: an allowlist, like an agent's.
+
+    The code under test is the change's (an agent's conftest.py, setup.py or benchmark), so it
+    sees no host secrets; HOME and TMPDIR are private to the lab."""
+    scratch = home or Path(tempfile.mkdtemp(prefix="crewchief-lab-home-"))
+    env = envpolicy.agent_env(run_dir=scratch, extra=extra)
+    env.pop("CI", None)  # test suites that change behaviour under CI should see the user's setting
+    if "CI" in os.environ:
+        env["CI"] = os.environ["CI"]
     return env
 
 
@@ -81,6 +86,10 @@ class Lab:
     _locks: list[IO[bytes]] = field(default_factory=list)
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     _counter: int = 0
+    _venvs: dict[Path, Path] = field(default_factory=dict)
+
+    def _home(self, label: str) -> Path:
+        return self.evidence_dir / f"env-{label}"
 
     def checkout(
         self, rev: str, overlay: Mapping[str, bytes | None] | None = None, label: str = "tree"
@@ -95,7 +104,7 @@ class Lab:
     def _prepare(self, tree: Worktree, label: str) -> Prepared:
         setup = self.policy.tests.setup
         if not setup:
-            return Prepared(tree, host_env(), sys.executable)
+            return Prepared(tree, host_env(home=self._home(label)), sys.executable)
         key = self._env_key(tree, setup, label)
         envs = crewchief_dir(self.repo) / "envs"
         envs.mkdir(parents=True, exist_ok=True)
@@ -108,8 +117,14 @@ class Lab:
             venv.EnvBuilder(with_pip=True, clear=True).create(home)
         bin_dir = home / "bin"
         env = host_env(
-            {"VIRTUAL_ENV": str(home), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+            {
+                "VIRTUAL_ENV": str(home),
+                "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            },
+            home=self._home(label),
         )
+        with self._mutex:
+            self._venvs[tree.path] = home
         log = self.log_path(f"setup-{label}")
         for command in setup:
             outcome = self.run(
@@ -119,6 +134,7 @@ class Lab:
                 self.policy.tests.timeout_s,
                 log,
                 append=True,
+                setup=True,
             )
             if not outcome.ok:
                 raise UserError(
@@ -157,11 +173,30 @@ class Lab:
         log: Path,
         *,
         append: bool = False,
+        setup: bool = False,
     ) -> proc.Outcome:
-        """Run a command; its merged output (capped) goes to `log`, and a timeout kills the group."""
+        """Run a command; its merged output (capped) goes to `log`, and a timeout kills the group.
+
+        The command is the change's code (its tests, its benchmark), so where bubblewrap works it
+        runs sandboxed like an agent: only its worktree and the evidence folder are writable (and
+        its cached environment during setup, read-only after), the user's checkout, home and
+        crewchief's state are hidden."""
+        how = "no sandbox"
+        wrapped = tuple(argv)
+        if (
+            argv
+            and "/" not in argv[0]
+            and shutil.which(argv[0], path=env.get("PATH", os.defpath)) is None
+        ):
+            raise UserError(f"'{argv[0]}' was not found on PATH; install it or fix the command")
+        tree = self._tree_of(cwd)
+        mode = self.policy.runs.sandbox
+        if tree is not None and sandbox.use_bwrap(mode, self.policy.runs.network):
+            wrapped = self._sandboxed(tuple(argv), tree, env, setup=setup)
+            how = "bubblewrap sandbox"
         outcome = proc.run(
             proc.Request(
-                tuple(argv),
+                wrapped,
                 cwd=cwd,
                 env=env,
                 timeout=timeout,
@@ -169,7 +204,7 @@ class Lab:
                 merge_stderr=True,
             )
         )
-        header = f"$ {shlex.join(argv)}\n# cwd: {cwd}\n"
+        header = f"$ {shlex.join(argv)}\n# cwd: {cwd}\n# {how}\n"
         footer = (
             f"\n# exit: {outcome.returncode}  duration: {outcome.duration_s:.2f}s"
             f"{'  TIMED OUT' if outcome.timed_out else ''}"
@@ -178,6 +213,50 @@ class Lab:
         with open(log, "ab" if append else "wb") as fh:
             fh.write(header.encode() + outcome.stdout + footer.encode())
         return outcome
+
+    def _tree_of(self, cwd: Path) -> Worktree | None:
+        with self._mutex:
+            for tree in self._trees:
+                if cwd == tree.path or tree.path in cwd.parents:
+                    return tree
+        return None
+
+    def _sandboxed(
+        self, argv: tuple[str, ...], tree: Worktree, env: Mapping[str, str], *, setup: bool
+    ) -> tuple[str, ...]:
+        common = Path(
+            git.run(self.repo, "rev-parse", "--path-format=absolute", "--git-common-dir")
+            .text()
+            .strip()
+        )
+        admin = Path(
+            (tree.path / ".git").read_text("utf-8").strip().removeprefix("gitdir:").strip()
+        )
+        private = self.evidence_dir / f"gitdir-{tree.path.name}"
+        if not private.exists():
+            sandbox.private_admin_copy(admin, private)
+        config = self.evidence_dir / "git.config"
+        if not config.exists():
+            config.write_bytes(sandbox.sanitized_git_config(common))
+        venv_dir = self._venvs.get(tree.path)
+        layout = sandbox.Layout(
+            worktree=tree.path,
+            run_dir=self.evidence_dir,
+            checkout=self.repo,
+            git_common=common,
+            state_dir=crewchief_dir(self.repo),
+            admin_dir=admin,
+            private_admin=private,
+            git_config=config,
+            home=sandbox.home_dir(),
+            writable=(venv_dir,) if venv_dir is not None and setup else (),
+            readable=(venv_dir,) if venv_dir is not None and not setup else (),
+            network=self.policy.runs.network,
+        )
+        layout = replace(
+            layout, visible=sandbox.visible_again(layout, argv, env.get("PATH", os.defpath))
+        )
+        return sandbox.bwrap_argv(argv, layout, sandbox.probe())
 
     def close(self) -> None:
         with self._mutex:

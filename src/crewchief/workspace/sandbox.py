@@ -23,13 +23,13 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from crewchief import git
+from crewchief import git, proc
+from crewchief.errors import UserError
 
 SandboxMode = Literal["auto", "required", "off"]
 
@@ -95,12 +95,10 @@ def probe() -> Probe:
 
 def _try(binary: str, flags: tuple[str, ...]) -> tuple[bool, str]:
     try:
-        done = subprocess.run(
-            (binary, *flags, "true"), capture_output=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        done = proc.run(proc.Request((binary, *flags, "true"), timeout=10))
+    except (OSError, UserError) as exc:
         return False, str(exc)
-    return done.returncode == 0, done.stderr.decode("utf-8", "replace").strip()
+    return done.ok, done.stderr.decode("utf-8", "replace").strip()
 
 
 @dataclass(frozen=True)
@@ -125,6 +123,8 @@ class Layout:
     writable: Sequence[Path] = field(default_factory=tuple)
     visible: Sequence[Path] = field(default_factory=tuple)
     """Paths under the hidden places shown again read-only (the agent's program, PATH entries)."""
+    readable: Sequence[Path] = field(default_factory=tuple)
+    """Paths inside crewchief's state shown read-only (a cached test environment)."""
     network: bool = True
 
     def hidden(self) -> list[Path]:
@@ -158,6 +158,8 @@ def bwrap_argv(argv: Sequence[str], layout: Layout, found: Probe) -> tuple[str, 
     flags += ["--ro-bind", str(layout.git_config), str(layout.git_common / "config")]
     flags += ["--tmpfs", str(layout.state_dir)]
     flags += ["--bind", str(layout.private_admin), str(layout.admin_dir)]
+    for path in layout.readable:
+        flags += ["--ro-bind", str(path), str(path)]
     for path in (layout.worktree, layout.run_dir, *layout.writable):
         flags += ["--bind", str(path), str(path)]
     # Hidden places become empty and read-only, so a write there fails loudly instead of vanishing
