@@ -106,18 +106,25 @@ def test_run_page_has_findings_at_their_lines_checks_cost_and_transcript(
 def test_evidence_links_serve_only_files_in_crewchiefs_folder(web_repo, tmp_path) -> None:
     run_id = fake_run(web_repo, GOOD)
     store = open_store(web_repo.path)
-    inside = web_repo.path / ".git" / "crewchief" / "evidence" / "tests.log"
+    inside = web_repo.path / ".git" / "crewchief" / "evidence" / "20260101T000000-abc" / "tests.log"
     inside.parent.mkdir(parents=True)
     inside.write_text("<script>alert(1)</script> 3 passed\n")
     outside = tmp_path / "secret.txt"
     outside.write_text("do not serve me\n")
     report = store.latest_report(run_id)
-    report["checks"][0]["evidence"] = [str(inside), str(outside)]
+    elsewhere = (
+        web_repo.path / ".git" / "crewchief" / "gate-cache.sqlite"
+    )  # crewchief's, not evidence
+    link = inside.parent / "link.log"
+    link.symlink_to(outside)
+    report["checks"][0]["evidence"] = [str(inside), str(outside), str(elsewhere), str(link)]
     store.save_report(run_id, report)
     with client(web_repo) as http:
         page = http.get(f"/runs/{run_id}").text
         shown = http.get(f"/runs/{run_id}/evidence/0/0")
         refused = http.get(f"/runs/{run_id}/evidence/0/1")
+        not_evidence = http.get(f"/runs/{run_id}/evidence/0/2")
+        via_link = http.get(f"/runs/{run_id}/evidence/0/3")
         absent = http.get(f"/runs/{run_id}/evidence/5/0")
     assert f'href="/runs/{run_id}/evidence/0/0">tests.log</a>' in page
     assert shown.status_code == 200 and "3 passed" in shown.text
@@ -125,6 +132,8 @@ def test_evidence_links_serve_only_files_in_crewchiefs_folder(web_repo, tmp_path
     assert "sandbox" in shown.headers["content-security-policy"]
     assert refused.status_code == 404 and "do not serve" not in refused.text
     assert absent.status_code == 404
+    assert not_evidence.status_code == 404
+    assert via_link.status_code == 404 and "do not serve" not in via_link.text
 
 
 def test_tasks_page_lists_tasks_and_their_runs(web_repo) -> None:

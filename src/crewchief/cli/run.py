@@ -170,7 +170,7 @@ def run_command(
     for warning in batch.warnings:
         console.print(f"[yellow]warning:[/] {escape(visible(warning))}")
     for run_id, why in sorted(batch.waiting.items()):
-        console.print(f"[dim]run {run_id} not started: {escape(why)}[/]")
+        console.print(f"[dim]run {run_id} not started: {escape(visible(why))}[/]")
     done = [store.run(r) for r in sorted(batch.run_ids)]
     summary = ", ".join(
         f"{s}: {sum(1 for r in done if r.state == s)}" for s in sorted({r.state for r in done})

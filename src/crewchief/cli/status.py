@@ -67,14 +67,14 @@ def status_command(
         style = STATE_STYLE.get(run.state, "")
         table.add_row(
             str(run.id),
-            escape(run.task_id),
-            escape(run.agent),
+            escape(visible(run.task_id)),
+            escape(visible(run.agent)),
             str(run.attempt),
             f"[{style}]{run.state}[/]",
             run.verdict or "-",
             str(run.risk) if run.risk is not None else "-",
             f"${run.cost_usd:.2f}" if run.cost_usd is not None else "-",
-            escape(run.branch or "-"),
+            escape(visible(run.branch or "-")),
         )
     Console().print(table)
     if not runs:
@@ -118,7 +118,7 @@ def logs_command(
         return
     console = Console()
     console.print(
-        f"[bold]run {row.id}[/] {escape(row.task_id)} · {escape(row.agent)} · attempt {row.attempt} · "
+        f"[bold]run {row.id}[/] {escape(visible(row.task_id))} · {escape(visible(row.agent))} · attempt {row.attempt} · "
         f"{row.state}"
     )
     for e in events:

@@ -21,6 +21,7 @@ import os
 import shlex
 import shutil
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -158,7 +159,10 @@ def execute_run(
             lines = str(exc).strip().splitlines()
             detail = lines[0] if lines else ""
             if not isinstance(exc, UserError | ValueError):
-                detail = f"{type(exc).__name__}: {detail}"
+                # A bug, not a verdict on the agent: keep the traceback where the reason says.
+                crash = run_dir / "crash.log"
+                crash.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+                detail = f"internal error {type(exc).__name__}: {detail} (traceback in {crash})"
             return _end(ctx, RunState.FAILED, detail)
         except BaseException:
             with contextlib.suppress(Exception):

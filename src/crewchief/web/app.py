@@ -133,5 +133,6 @@ def serve(
     server = uvicorn.Server(config)
     if on_ready is not None:
         shown = f"[{host}]" if ":" in host else host
-        on_ready(f"http://{shown}:{port}/" + (f"?token={token}" if token else ""))
+        # The token itself is never printed (logs keep it): the user has it.
+        on_ready(f"http://{shown}:{port}/" + ("?token=<your token>" if token else ""))
     server.run()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +219,28 @@ def _checks(report: dict[str, Any] | None, findings: list[dict[str, Any]]) -> li
     return out
 
 
+def _evidence_allowed(path: Path, root: Path) -> bool:
+    """Only the gate's evidence folders (`evidence/<gate>/`, `runs/<id>/evidence/`), only regular
+    files, and no symlink anywhere on the way: agent code ran where evidence is written."""
+    if not path.is_absolute() or ".." in path.parts:
+        return False
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return False
+    parts = rel.parts
+    in_gate = len(parts) >= 3 and parts[0] == "evidence"
+    in_run = len(parts) >= 4 and parts[0] == "runs" and parts[2] == "evidence"
+    if not (in_gate or in_run):
+        return False
+    current = root
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return False
+    return path.is_file()
+
+
 @router.get("/runs/{run_id}/evidence/{check}/{number}")
 def evidence(request: Request, run_id: int, check: int, number: int) -> Response:
     """One evidence file of one check, as plain text; only files inside crewchief's own folder."""
@@ -226,11 +250,18 @@ def evidence(request: Request, run_id: int, check: int, number: int) -> Response
         raw = report["checks"][check]["evidence"][number]
     except (KeyError, IndexError, TypeError):
         return PlainTextResponse("no such evidence\n", 404)
-    path = Path(str(raw)).resolve()
-    if not path.is_relative_to(ctx.evidence_root) or not path.is_file():
+    path = Path(str(raw))
+    if not _evidence_allowed(path, ctx.evidence_root):
         return PlainTextResponse("this evidence file is not available\n", 404)
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
+    try:
+        # O_NOFOLLOW: the file was checked above; a symlink swapped in since is not followed.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return PlainTextResponse("this evidence file is not available\n", 404)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return PlainTextResponse("this evidence file is not available\n", 404)
+        size = os.fstat(fh.fileno()).st_size
         fh.seek(max(0, size - EVIDENCE_BYTES))
         data = fh.read()
     note = f"[first {size - len(data)} bytes not shown]\n".encode() if size > len(data) else b""

@@ -49,7 +49,7 @@ class Worktree:
     def write_overlay(self, overlay: Mapping[str, bytes | None]) -> None:
         for rel, data in overlay.items():
             target = self.path / rel
-            if not str(target.resolve()).startswith(str(self.path.resolve())):
+            if not target.resolve().is_relative_to(self.path.resolve()):
                 raise ValueError(f"overlay path escapes the worktree: {rel}")
             if data is None:
                 if target.is_symlink() or target.is_file():
