@@ -29,7 +29,7 @@ def test_default_prompt_has_every_part() -> None:
     assert "- `pytest -q tests/test_slug.py::test_unicode`" in text
     assert "`src/textutil/slug.py`, `tests/test_slug.py`" in text
     assert "`migrations/**`" in text and "`crewchief.toml`" in text
-    assert "CODEOWNERS" not in text
+    assert "`CODEOWNERS`" not in text  # unprotected (docs/CODEOWNERS stays protected)
     assert "at most 5 files" in text and "under 200 added plus removed lines" in text
     assert "Time: 30 minutes" in text and "Cost: 2 USD" in text
     assert "Feedback" not in text and "gate found" not in text
@@ -71,7 +71,10 @@ def test_hostile_task_and_feedback_text_is_data() -> None:
 
 def test_repo_override_template() -> None:
     template = "{{ task.id }}|{{ attempt }}|{{ feedback | length }}|{{ scope.protected | length }}"
-    assert render_prompt(PromptInputs(TASK, feedback=["a"]), template) == "fix-slug|1|1|11\n"
+    from crewchief.spec.policy import PROTECTED_PATHS
+
+    expected = f"fix-slug|1|1|{len(PROTECTED_PATHS)}\n"
+    assert render_prompt(PromptInputs(TASK, feedback=["a"]), template) == expected
 
 
 @pytest.mark.parametrize(
