@@ -7,6 +7,7 @@ traceback goes to a log file whose path is printed).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import sys
 import tempfile
@@ -45,29 +46,41 @@ def _root(
     """crewchief: the control plane for agent-written changes."""
 
 
-_registered: list[bool] = []
+# Subcommands are imported only when used: `crewchief gate` in CI must not pay for the store,
+# the web UI or the agents (SQLAlchemy and Alembic alone cost half a second of start-up).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("crewchief.cli.init", "init_command"),
+    "task": ("crewchief.cli.task", "app"),
+    "run": ("crewchief.cli.run", "run_command"),
+    "status": ("crewchief.cli.status", "status_command"),
+    "logs": ("crewchief.cli.status", "logs_command"),
+    "gate": ("crewchief.cli.gate", "gate_command"),
+    "review": ("crewchief.cli.review", "review_command"),
+    "show": ("crewchief.cli.review", "show_command"),
+    "approve": ("crewchief.cli.review", "approve_command"),
+    "reject": ("crewchief.cli.review", "reject_command"),
+    "push": ("crewchief.cli.review", "push_command"),
+    "pr": ("crewchief.cli.review", "pr_command"),
+    "serve": ("crewchief.cli.serve", "serve_command"),
+    "demo": ("crewchief.cli.demo", "demo_command"),
+}
+_registered: set[str] = set()
 
 
-def _register() -> None:
-    if _registered:
-        return
-    _registered.append(True)
-    from crewchief.cli import demo, gate, init, review, run, serve, status, task
-
-    app.command("init")(init.init_command)
-    app.add_typer(task.app, name="task")
-    app.command("run")(run.run_command)
-    app.command("status")(status.status_command)
-    app.command("logs")(status.logs_command)
-    app.command("gate")(gate.gate_command)
-    app.command("review")(review.review_command)
-    app.command("show")(review.show_command)
-    app.command("approve")(review.approve_command)
-    app.command("reject")(review.reject_command)
-    app.command("push")(review.push_command)
-    app.command("pr")(review.pr_command)
-    app.command("serve")(serve.serve_command)
-    app.command("demo")(demo.demo_command)
+def _register(argv: list[str] | None = None) -> None:
+    """Register the subcommand named in `argv` (all of them when none is, e.g. for --help)."""
+    words = [a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")]
+    wanted = [words[0]] if words and words[0] in COMMANDS else list(COMMANDS)
+    for name in wanted:
+        if name in _registered:
+            continue
+        module, attr = COMMANDS[name]
+        target = getattr(importlib.import_module(module), attr)
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+        _registered.add(name)
 
 
 def crash_log_dir() -> Path:
@@ -90,7 +103,7 @@ def _log_crash(exc: BaseException) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    _register()
+    _register(argv)
     try:
         app(args=argv, prog_name="crewchief")
     except SystemExit:
