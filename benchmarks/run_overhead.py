@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bigrepo import GIT_ENV, build_repo, count_python, fetch_sdist
 
 from crewchief import git, proc
-from crewchief.runs import sandbox
 from crewchief.runs.runner import RunOptions, execute_run
 from crewchief.spec.task import parse_task
 from crewchief.store import RunState, Store, open_store
 from crewchief.store.db import TransitionError
+from crewchief.workspace import sandbox
 
 PROJECT, VERSION = "flask", "3.0.3"
 TARGET_RATIO = 2.0
