@@ -13,7 +13,7 @@ from pathlib import Path
 
 from crewchief import git
 from crewchief.errors import GitError, UserError
-from crewchief.gate import registry
+from crewchief.gate import astlock, registry
 from crewchief.gate.cache import Cache, NullCache
 from crewchief.gate.change import Change
 from crewchief.gate.check import Check, CheckContext, CheckSkipped, Workspace
@@ -218,6 +218,7 @@ def gate_change(
 ) -> Report:
     """The pure part of the gate: a change, a policy and a task in, a report out."""
     started = time.monotonic()
+    astlock.install()
     available = checks if checks is not None else registry.available_checks()
     wanted = [n for n in (only or registry.all_names()) if n not in set(skip)]
     ctx = CheckContext(change, policy, task, cache or NullCache(), workspace)
