@@ -120,17 +120,17 @@ def _kill_group(proc: subprocess.Popen[bytes], grace: float = 2.0) -> None:
         return
 
 
-def run(request: Request) -> Outcome:
-    """Run one process to completion (or its timeout) and return what happened."""
-    start = time.monotonic()
+def _spawn(request: Request, *, merge_stderr: bool) -> subprocess.Popen[bytes]:
+    """Start the process in its own session (so its whole group can be ended), never a shell;
+    a missing program, folder or permission is a one-line input error."""
     try:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             request.argv,
             cwd=request.cwd,
             env=dict(request.env) if request.env is not None else None,
             stdin=subprocess.PIPE if request.stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if request.merge_stderr else subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
             start_new_session=True,
         )
     except FileNotFoundError as exc:
@@ -143,6 +143,12 @@ def run(request: Request) -> Outcome:
         ) from exc
     except PermissionError as exc:
         raise UserError(f"'{request.argv[0]}' is not executable: {exc.strerror}") from exc
+
+
+def run(request: Request) -> Outcome:
+    """Run one process to completion (or its timeout) and return what happened."""
+    start = time.monotonic()
+    proc = _spawn(request, merge_stderr=request.merge_stderr)
     out = _CappedReader(proc.stdout, request.output_cap)
     err = _CappedReader(proc.stderr, request.output_cap) if proc.stderr else None
     out.start()
@@ -312,22 +318,7 @@ def stream(
     Timeout and stop both end the whole tree with SIGINT, SIGTERM, SIGKILL, `grace` seconds apart.
     """
     start = time.monotonic()
-    try:
-        child = subprocess.Popen(
-            request.argv,
-            cwd=request.cwd,
-            env=dict(request.env) if request.env is not None else None,
-            stdin=subprocess.PIPE if request.stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    except FileNotFoundError as exc:
-        raise UserError(
-            f"'{request.argv[0]}' was not found on PATH; install it or fix the command"
-        ) from exc
-    except PermissionError as exc:
-        raise UserError(f"'{request.argv[0]}' is not executable: {exc.strerror}") from exc
+    child = _spawn(request, merge_stderr=True)
     stop_reason: list[str] = []
     wake = threading.Event()
     kept = bytearray()
