@@ -44,17 +44,17 @@ def reject(store: Store, run_id: int, feedback: str, who: str, *, retry: bool = 
         *feedback_history(run),
         {"attempt": run.attempt, "feedback": feedback, "findings": blocking, "by": who},
     ]
-    store.transition(run_id, RunState.REJECTED, f"rejected by {who}: {feedback[:200]}")
-    next_id = None
+    retry_fields = None
     if retry:
-        next_id = store.queue_run(
-            run.task_id,
-            run.agent,
-            base_ref=run.base_ref,
-            feedback=json.dumps(history),
-            priority=run.priority,
-            group_key=run.group_key,
-            message=f"retry of run {run_id} with reviewer feedback",
-        )
-    store.record_decision(run_id, "reject", who, feedback=feedback, next_run_id=next_id)
-    return next_id
+        retry_fields = {
+            "task_id": run.task_id,
+            "agent": run.agent,
+            "attempt": store.next_attempt(run.task_id),
+            "base_ref": run.base_ref,
+            "feedback": json.dumps(history),
+            "priority": run.priority,
+            "group_key": run.group_key,
+        }
+    return store.reject_run(
+        run_id, who, feedback, message=f"rejected by {who}: {feedback[:200]}", retry=retry_fields
+    )

@@ -270,6 +270,49 @@ class Store:
             ).first()
             return dict(row.body) if row else None
 
+    def reject_run(
+        self, run_id: int, who: str, feedback: str, *, message: str, retry: dict[str, Any] | None
+    ) -> int | None:
+        """Reject a run awaiting review, queue its next attempt (`retry`: the new run's fields)
+        and record the decision, all in one transaction: the audit record and the retry exist
+        together or not at all."""
+        with self.session() as s:
+            result = s.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.state == RunState.AWAITING_REVIEW.value)
+                .values(state=RunState.REJECTED.value, ended_at=utcnow())
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise TransitionError(f"run {run_id} is no longer awaiting review")
+            s.add(
+                EventRow(
+                    run_id=run_id,
+                    from_state=RunState.AWAITING_REVIEW.value,
+                    to_state=RunState.REJECTED.value,
+                    message=message,
+                )
+            )
+            next_id: int | None = None
+            if retry is not None:
+                nxt = RunRow(state=RunState.QUEUED.value, retries=0, **retry)
+                s.add(nxt)
+                s.flush()
+                next_id = nxt.id
+                s.add(
+                    EventRow(
+                        run_id=next_id,
+                        from_state=None,
+                        to_state=RunState.QUEUED.value,
+                        message=f"retry of run {run_id} with reviewer feedback",
+                    )
+                )
+            s.add(
+                DecisionRow(
+                    run_id=run_id, kind="reject", who=who, feedback=feedback, next_run_id=next_id
+                )
+            )
+            return next_id
+
     def record_decision(
         self,
         run_id: int,
