@@ -36,6 +36,7 @@ def run(
     env: Mapping[str, str] | None = None,
     check: bool = True,
     timeout: float | None = 600,
+    output_cap: int = _BIG,
 ) -> proc.Outcome:
     """Run `git -C repo args...`; raise `GitError` with git's own words when `check` and it fails."""
     request = proc.Request(
@@ -43,7 +44,7 @@ def run(
         env=git_env(env),
         stdin=stdin,
         timeout=timeout,
-        output_cap=_BIG,
+        output_cap=output_cap,
     )
     outcome = proc.run(request)
     if check and not outcome.ok:

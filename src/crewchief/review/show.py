@@ -20,11 +20,22 @@ from crewchief.store.models import RunRow
 from crewchief.textsafe import visible
 
 MAX_DIFF_LINES = 4000
+DIFF_BYTES = 32 * 1024 * 1024
+"""A hostile change can be gigabytes of diff; reviewers see at most this much of it."""
 
 
 def diff_text(repo: Path, base: str, head: str) -> str:
-    out = git.run(repo, "diff", "--no-color", "--no-ext-diff", "-M", f"{base}..{head}").stdout
-    return out.decode("utf-8", "surrogateescape")
+    outcome = git.run(
+        repo, "diff", "--no-color", "--no-ext-diff", "-M", f"{base}..{head}", output_cap=DIFF_BYTES
+    )
+    text = outcome.stdout.decode("utf-8", "surrogateescape")
+    if outcome.truncated:
+        # Keep whole lines, so the parser sees a (shorter) valid diff; say what was cut.
+        text = (
+            text[: text.rfind("\n") + 1]
+            + f"\n[diff truncated at {DIFF_BYTES // (1024 * 1024)} MiB]\n"
+        )
+    return text
 
 
 def findings_by_line(
