@@ -38,6 +38,14 @@ class GitError(UserError):
     """git refused: not a repository, unknown ref, shallow history."""
 
 
+class GitFailure(CrewchiefError):
+    """A git command crewchief expected to succeed did not (a corrupt repository, a full disk, a
+    bug): an internal error, logged with its traceback. Problems a user can fix (unknown refs,
+    not a repository, shallow history) are `GitError` instead, raised where they are recognised."""
+
+    exit_code = ExitCode.INTERNAL
+
+
 class ProcessError(CrewchiefError):
     """A subprocess that had to succeed did not; carries what is needed to see why."""
 

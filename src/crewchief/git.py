@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crewchief import proc
-from crewchief.errors import GitError
+from crewchief.errors import GitError, GitFailure
 
 _BIG = 1 << 40  # output cap for calls that return object data we asked for
 
@@ -50,7 +50,7 @@ def run(
     if check and not outcome.ok:
         message = outcome.stderr.decode("utf-8", "replace").strip().splitlines()
         first = message[0] if message else f"exit {outcome.returncode}"
-        raise GitError(f"git {args[0]} failed: {first.removeprefix('fatal: ')}")
+        raise GitFailure(f"git {args[0]} failed: {first.removeprefix('fatal: ')}")
     return outcome
 
 
