@@ -19,7 +19,7 @@ from typing import Literal
 
 from crewchief.gate.findings import CheckStatus, Report, Severity, Verdict
 from crewchief.gate.runner import GateRequest, run_gate
-from tests.scenarios.projects import git
+from tests.sdists import run_git as git
 
 STATIC_CHECKS = ("scope", "test-integrity", "security", "secrets", "dependencies", "quality")
 Expect = Literal["pass", "review", "block", "not-block"]
