@@ -8,10 +8,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from crewchief.gate.runner import GateRequest, run_gate
-from crewchief.store import RunState, open_store
+from crewchief.store import open_store
 from tests.cli_helpers import run_cli
 from tests.conftest import Repo
+from tests.runfactory import fake_run
 
 TASKS = {
     f".crewchief/tasks/{t}.md": f"---\nid: {t}\ntitle: Greet politely\nscope: [app.py]\n---\n`greet('x')` returns 'hello x'.\n"
@@ -23,47 +23,6 @@ BASE = {
     "tests/test_app.py": "def test_ok():\n    assert True\n",
     ".crewchief/tasks/greet.md": "---\nid: greet\ntitle: Greet politely\nscope: [app.py]\n---\n`greet('x')` returns 'hello x'.\n",
 }
-
-
-def fake_run(
-    repo: Repo,
-    files: dict,
-    *,
-    task: str = "greet",
-    agent: str = "mine",
-    priority: int = 3,
-    group: str | None = None,
-    attempt: int | None = None,
-) -> int:
-    """A run as the runner leaves it: a branch with one commit, a report, awaiting review."""
-    store = open_store(repo.path)
-    store.upsert_task(task, "Greet politely", priority, {})
-    run_id = store.queue_run(
-        task, agent, base_ref="main", priority=priority, group_key=group, attempt=attempt
-    )
-    base = repo.git("rev-parse", "main")
-    branch = f"crewchief/{task}/{run_id}"
-    repo.branch(branch, "main")
-    repo.commit(files, f"{agent}: work on {task}")
-    head = repo.git("rev-parse", "HEAD")
-    repo.checkout("main")
-    store.transition(run_id, RunState.PREPARING)
-    store.transition(run_id, RunState.RUNNING, branch=branch, base_commit=base)
-    store.transition(
-        run_id,
-        RunState.VALIDATING,
-        head_commit=head,
-        model="scripted-1",
-        tokens_in=100,
-        tokens_out=20,
-        cost_usd=0.05,
-    )
-    report = run_gate(
-        GateRequest(repo=repo.path, base=base, head=head, task=task, static=True)
-    ).to_json()
-    store.save_report(run_id, report)
-    store.transition(run_id, RunState.AWAITING_REVIEW)
-    return run_id
 
 
 @pytest.fixture
