@@ -30,10 +30,6 @@ class UserError(CrewchiefError):
     exit_code = ExitCode.USAGE
 
 
-class PolicyError(UserError):
-    """A malformed policy or task file: the message names the file, the key and the problem."""
-
-
 class GitError(UserError):
     """git refused: not a repository, unknown ref, shallow history."""
 

@@ -58,10 +58,6 @@ def decode_path(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def encode_path(path: str) -> bytes:
-    return path.encode("utf-8", "surrogateescape")
-
-
 def toplevel(path: Path) -> Path:
     """The root of the work tree containing `path`, or a `GitError` saying it is not one."""
     if not path.exists():
@@ -224,10 +220,3 @@ def ls_tree(repo: Path, rev: str) -> list[tuple[str, str, str]]:
         mode, _kind, oid = meta.decode("ascii").split(" ")
         result.append((mode, oid, decode_path(path)))
     return result
-
-
-def show(repo: Path, rev: str, path: str) -> bytes | None:
-    """`rev:path` as bytes, or None when the file does not exist there."""
-    spec = f"{rev}:{path}"
-    objs = read_objects(repo, [spec])
-    return objs.get(spec)

@@ -173,13 +173,6 @@ class Change:
     def lines_removed(self) -> int:
         return sum(len(f.removed_lines) for f in self.files)
 
-    def matching(self, *globs: str) -> list[FileChange]:
-        return [f for f in self.files if any(match_glob(f.path, g) for g in globs)]
-
-    def base_text(self, path: str) -> str | None:
-        data = self.context.get(path)
-        return data.decode("utf-8", "replace") if data is not None else None
-
     @classmethod
     def from_files(
         cls,

@@ -4,6 +4,6 @@ environments cached by the hash of the dependency files, and command runs that l
 from __future__ import annotations
 
 from crewchief.workspace.lab import Lab
-from crewchief.workspace.worktree import Worktree, add_worktree, prune_worktrees
+from crewchief.workspace.worktree import Worktree, add_worktree
 
-__all__ = ["Lab", "Worktree", "add_worktree", "prune_worktrees"]
+__all__ = ["Lab", "Worktree", "add_worktree"]

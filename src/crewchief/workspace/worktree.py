@@ -3,7 +3,7 @@
 A worktree is created detached at a commit (or from a tree, for a work-tree gate), so no branch is
 moved; `overlay` replaces files after checkout (the acceptance check resets test files to the base
 this way). Removal is forced and followed by a prune, so a crashed process leaves nothing behind
-that `prune_worktrees` cannot clean.
+that recovery (`crewchief.runs.recovery`) cannot clean.
 """
 
 from __future__ import annotations
@@ -113,27 +113,3 @@ def add_worktree(
             commit,
         )
     return Worktree(repo, path, commit)
-
-
-@contextlib.contextmanager
-def checkout(
-    repo: Path, rev: str, *, overlay: Mapping[str, bytes | None] | None = None, prefix: str = "wt-"
-) -> Iterator[Worktree]:
-    tree = add_worktree(repo, rev, prefix=prefix)
-    try:
-        if overlay:
-            tree.write_overlay(overlay)
-        yield tree
-    finally:
-        tree.remove()
-
-
-def prune_worktrees(repo: Path) -> None:
-    """Remove crewchief worktrees left by a crashed process."""
-    parent = crewchief_dir(repo) / "worktrees"
-    with _admin_lock(repo):
-        if parent.exists():
-            for child in parent.iterdir():
-                git.run(repo, "worktree", "remove", "--force", "--force", str(child), check=False)
-                shutil.rmtree(child, ignore_errors=True)
-        git.run(repo, "worktree", "prune", check=False)

@@ -49,8 +49,8 @@ _HIGH = {
 }
 
 
-def _ruff_config(change: Change) -> tuple[dict[str, bytes], list[str]]:
-    """The repo's ruff config files from the base, and extra CLI args when it has none."""
+def _ruff_config(change: Change) -> dict[str, bytes]:
+    """The repo's ruff config files from the base (none: ruff's defaults, isolated)."""
     files: dict[str, bytes] = {}
     for name in ("ruff.toml", ".ruff.toml"):
         if name in change.context:
@@ -62,7 +62,7 @@ def _ruff_config(change: Change) -> tuple[dict[str, bytes], list[str]]:
                 files["pyproject.toml"] = pyproject
         except tomllib.TOMLDecodeError:
             pass
-    return files, []
+    return files
 
 
 def _ruff_binary() -> str:
@@ -125,7 +125,7 @@ def _side_key(side: Side) -> str:
 
 
 def _lint(ctx: CheckContext, files: list[FileChange]) -> list[Finding]:
-    config, _ = _ruff_config(ctx.change)
+    config = _ruff_config(ctx.change)
     select = list(ctx.policy.quality.ruff_select)
     digest = hashlib.sha256(
         json.dumps([sorted((k, v.hex()) for k, v in config.items()), select]).encode()

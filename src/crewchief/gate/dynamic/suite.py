@@ -9,7 +9,6 @@ interpreter is the prepared environment's, and coverage can wrap it.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -196,7 +195,3 @@ def run_suite(lab: Lab, prepared: Prepared, request: SuiteRequest) -> SuiteResul
         duration_s=outcome.duration_s,
         truncated=outcome.truncated,
     )
-
-
-def have_tool(name: str) -> bool:
-    return shutil.which(name) is not None
