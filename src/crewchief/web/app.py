@@ -25,6 +25,7 @@ from crewchief.web import filters
 from crewchief.web.diffview import DiffCache
 from crewchief.web.security import Guard, is_loopback
 from crewchief.web.snapshot import ChangeCache
+from crewchief.workspace.worktree import crewchief_dir
 
 HERE = Path(__file__).parent
 POLL_SECONDS = 0.5
@@ -83,7 +84,6 @@ def create_app(
     from crewchief.web import actions, live, pages
 
     root = git.toplevel(repo_root)
-    common = git.run(root, "rev-parse", "--git-common-dir").text().strip()
     store = store or open_store(root)
     ctx = WebContext(
         repo=root,
@@ -93,7 +93,7 @@ def create_app(
         regate=regate,
         who=who,
         poll_seconds=poll_seconds,
-        evidence_root=(root / common).resolve() / "crewchief",
+        evidence_root=crewchief_dir(root),
         cache=ChangeCache(store),
     )
     app = FastAPI(

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from crewchief import git, proc
+from crewchief import proc
 from crewchief.errors import UserError
 from crewchief.spec.policy import Policy
 from crewchief.workspace import envpolicy, sandbox
-from crewchief.workspace.worktree import Worktree, add_worktree, crewchief_dir
+from crewchief.workspace.worktree import Worktree, add_worktree, crewchief_dir, git_common_dir
 
 DEPENDENCY_FILES = re.compile(
     r"^(pyproject\.toml|setup\.cfg|setup\.py|Pipfile(\.lock)?|poetry\.lock|uv\.lock|"
@@ -224,11 +224,7 @@ class Lab:
     def _sandboxed(
         self, argv: tuple[str, ...], tree: Worktree, env: Mapping[str, str], *, setup: bool
     ) -> tuple[str, ...]:
-        common = Path(
-            git.run(self.repo, "rev-parse", "--path-format=absolute", "--git-common-dir")
-            .text()
-            .strip()
-        )
+        common = git_common_dir(self.repo)
         admin = Path(
             (tree.path / ".git").read_text("utf-8").strip().removeprefix("gitdir:").strip()
         )

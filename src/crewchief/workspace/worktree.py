@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import shutil
 import tempfile
@@ -20,10 +21,17 @@ from pathlib import Path
 from crewchief import git
 
 
+@functools.lru_cache(maxsize=64)
+def git_common_dir(repo: Path) -> Path:
+    """The repository's git directory (shared by its worktrees); asked of git once per repository,
+    since every worktree add, lock and sandboxed command needs it."""
+    common = git.run(repo, "rev-parse", "--git-common-dir").text().strip()
+    return (repo / common).resolve()
+
+
 def crewchief_dir(repo: Path) -> Path:
     """`<git common dir>/crewchief`: state that belongs to the repository but not to its history."""
-    common = git.run(repo, "rev-parse", "--git-common-dir").text().strip()
-    path = (repo / common).resolve() / "crewchief"
+    path = git_common_dir(repo) / "crewchief"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
