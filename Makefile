@@ -53,6 +53,7 @@ browser:
 pytest: $(STAMP) $(SARIF_SCHEMA) agents browser
 	@scripts/ensure-debian-packages.sh bwrap:bubblewrap
 	CREWCHIEF_SARIF_SCHEMA=$(abspath $(SARIF_SCHEMA)) CREWCHIEF_AGENTS_BIN=$(abspath $(AGENTS_BIN)) \
+		CREWCHIEF_REQUIRE_SANDBOX=1 \
 		$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -99,7 +100,11 @@ def make_project(make_repo: Any, tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture(params=["bwrap", "off"])
 def mode(request: pytest.FixtureRequest) -> str:
-    """Every containment test runs sandboxed (when bwrap works here) and in the fallback."""
+    """Every containment test runs sandboxed and in the fallback. `make test` installs bubblewrap
+    and sets CREWCHIEF_REQUIRE_SANDBOX, so there a missing sandbox fails instead of skipping."""
     if request.param == "bwrap" and not sandbox.probe().available:
-        pytest.skip(f"no bubblewrap sandbox here: {sandbox.probe().detail}")
+        message = f"no bubblewrap sandbox here: {sandbox.probe().detail}"
+        if os.environ.get("CREWCHIEF_REQUIRE_SANDBOX"):
+            pytest.fail(message)
+        pytest.skip(message)
     return str(request.param)
