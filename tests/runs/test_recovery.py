@@ -61,23 +61,24 @@ def test_kill_9_mid_batch_then_recover_and_finish(make_project, mode, tmp_path) 
     project = make_project(SLOW_AGENT)
     run_ids = [project.queue() for _ in range(3)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # The real `crewchief run`, working the queued runs two at a time.
+    crewchief_run = [
+        sys.executable,
+        "-m",
+        "crewchief",
+        "run",
+        "--parallel",
+        "2",
+        "--static-gate",
+        "--sandbox",
+        sandbox_option(mode),
+        "--repo",
+        str(project.path),
+    ]
     log = tmp_path / "driver.log"
     with open(log, "wb") as sink:
-        # The real `crewchief run`, working the queued runs two at a time.
         driver = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "crewchief",
-                "run",
-                "--parallel",
-                "2",
-                "--static-gate",
-                "--sandbox",
-                sandbox_option(mode),
-                "--repo",
-                str(project.path),
-            ],
+            crewchief_run,
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -104,19 +105,7 @@ def test_kill_9_mid_batch_then_recover_and_finish(make_project, mode, tmp_path) 
     # `crewchief run` again: it recovers first (orphans ended, runs re-queued, worktrees removed),
     # then finishes every run.
     again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "crewchief",
-            "run",
-            "--parallel",
-            "2",
-            "--static-gate",
-            "--sandbox",
-            sandbox_option(mode),
-            "--repo",
-            str(project.path),
-        ],
+        crewchief_run,
         env=env,
         capture_output=True,
         text=True,
