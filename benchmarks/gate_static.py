@@ -105,7 +105,7 @@ def api_run(repo: Path, base: str, head: str, out: Path) -> int:
     """
     from importlib.metadata import entry_points
 
-    from crewchief.gate import runner
+    from crewchief.gate import engine as runner
     from crewchief.gate.cache import Cache
     from crewchief.gate.reader import read_change
 
@@ -180,7 +180,7 @@ def gate_argv(mode: str, repo: Path, branch: str, out: Path, static_flag: bool) 
 
 
 def clear_cache(repo: Path) -> Path:
-    from crewchief.gate.runner import cache_path
+    from crewchief.gate.engine import cache_path
 
     path = cache_path(repo)
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -204,12 +204,12 @@ def profile_gate(repo: Path, branch: str, top: int = 8) -> None:
     from importlib.metadata import entry_points
 
     t = time.perf_counter()
-    from crewchief.gate import runner
+    from crewchief.gate import engine as runner
     from crewchief.gate.cache import NullCache
     from crewchief.gate.check import CheckContext
     from crewchief.gate.reader import read_change
 
-    phases: list[tuple[str, float]] = [("import crewchief.gate.runner", time.perf_counter() - t)]
+    phases: list[tuple[str, float]] = [("import crewchief.gate.engine", time.perf_counter() - t)]
     t = time.perf_counter()
     resolved = runner.resolve(runner.GateRequest(repo=repo, base="main", head=branch))
     phases.append(("resolve refs", time.perf_counter() - t))
@@ -304,7 +304,7 @@ def import_times(top: int) -> None:
     modules = [ep.value.partition(":")[0] for ep in entry_points(group="crewchief.checks")]
     entry = "crewchief.cli.main"
     if not (HERE.parent / "src" / "crewchief" / "cli" / "main.py").exists():
-        entry = "crewchief.gate.runner"
+        entry = "crewchief.gate.engine"
     code = (
         f"import {entry}, importlib\nfor m in {modules!r}:\n"
         "    try: importlib.import_module(m)\n    except ImportError: pass\n"
@@ -574,7 +574,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("gate command: " + " ".join(argv_gate), flush=True)
         load_before = os.getloadavg()
         startup = Timed("python -c pass")
-        entry = "crewchief.cli.main" if mode == "cli" else "crewchief.gate.runner"
+        entry = "crewchief.cli.main" if mode == "cli" else "crewchief.gate.engine"
         imports = Timed(f"python -c 'import {entry}'")
         for _ in range(5):
             startup.add(_timed_run([sys.executable, "-c", "pass"], repo))

@@ -17,7 +17,7 @@ Scenarios, interleaved so that machine drift hits all of them alike:
 
 Many comparisons run the command in subprocesses of one folder (no git worktrees, to keep the
 runtime sane) through the same parser and statistics as the check; then one A/A and one 25%
-comparison run end to end through the real check (`crewchief.gate.runner.run_gate`, worktrees and
+comparison run end to end through the real check (`crewchief.gate.engine.run_gate`, worktrees and
 all) on a git repository of the toolz sdist.
 
 Targets (default threshold 10%): at most 5% false alarms on A/A, at least 90% detected at 25%.
@@ -64,7 +64,7 @@ import _bigrepo  # noqa: E402
 
 from crewchief import proc  # noqa: E402
 from crewchief.gate import perfstats  # noqa: E402
-from crewchief.gate.benchparse import parse_output  # noqa: E402
+from crewchief.gate.checks.performance.benchparse import parse_output  # noqa: E402
 
 PROJECT, VERSION = "toolz", "1.0.0"
 THRESHOLD_PCT = 10.0
@@ -226,7 +226,7 @@ def measure(source: Path, scenarios: Sequence[Scenario], n: int, rounds: int, jo
 
 def end_to_end(parent: Path, rounds: int) -> list[tuple[str, str, str]]:
     """A/A and planted 25% through `run_gate` on a git repo of the toolz sdist."""
-    from crewchief.gate.runner import GateRequest, run_gate
+    from crewchief.gate.engine import GateRequest, run_gate
 
     sdist = _bigrepo.fetch_sdist(PROJECT, VERSION)
     repo = _bigrepo.build_repo(sdist, parent)

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bigrepo import GIT_ENV, build_repo, count_python, fetch_sdist
 
 from crewchief import git, proc
-from crewchief.runs.runner import RunOptions, execute_run
+from crewchief.runs.execute import RunOptions, execute_run
 from crewchief.spec.task import parse_task
 from crewchief.store import RunState, Store, open_store
 from crewchief.store.db import TransitionError

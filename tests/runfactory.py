@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crewchief.gate.runner import GateRequest, run_gate
+from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.store import RunState, open_store
 from tests.conftest import Repo
 

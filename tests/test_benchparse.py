@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from crewchief.gate.benchparse import (
+from crewchief.gate.checks.performance.benchparse import (
     MAX_STORED,
     Unparsable,
     parse_json,

@@ -5,7 +5,14 @@ import random
 
 import pytest
 
-from crewchief.gate.perfstats import Assessment, Comparison, assess, compare, t_cdf, t_quantile
+from crewchief.gate.checks.performance.perfstats import (
+    Assessment,
+    Comparison,
+    assess,
+    compare,
+    t_cdf,
+    t_quantile,
+)
 
 
 @pytest.mark.parametrize(

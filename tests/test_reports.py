@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 
 from crewchief.gate.change import Change
+from crewchief.gate.engine import gate_change
 from crewchief.gate.findings import Finding, Severity
 from crewchief.gate.report import render_json, render_sarif, render_text
-from crewchief.gate.runner import gate_change
 from crewchief.spec.policy import Policy
 
 HOSTILE = "\x1b[31mred\x1b[0m <script>alert(1)</script> [bold]x[/bold] \u202eevil"

@@ -30,14 +30,14 @@ class UserError(CrewchiefError):
     exit_code = ExitCode.USAGE
 
 
-class GitError(UserError):
+class GitInputError(UserError):
     """git refused: not a repository, unknown ref, shallow history."""
 
 
-class GitFailure(CrewchiefError):
+class GitInternalError(CrewchiefError):
     """A git command crewchief expected to succeed did not (a corrupt repository, a full disk, a
     bug): an internal error, logged with its traceback. Problems a user can fix (unknown refs,
-    not a repository, shallow history) are `GitError` instead, raised where they are recognised."""
+    not a repository, shallow history) are `GitInputError` instead, raised where they are recognised."""
 
     exit_code = ExitCode.INTERNAL
 

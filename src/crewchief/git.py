@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crewchief import proc
-from crewchief.errors import GitError, GitFailure
+from crewchief.errors import GitInputError, GitInternalError
 
 _BIG = 1 << 40  # output cap for calls that return object data we asked for
 
@@ -38,7 +38,7 @@ def run(
     timeout: float | None = 600,
     output_cap: int = _BIG,
 ) -> proc.Outcome:
-    """Run `git -C repo args...`; raise `GitError` with git's own words when `check` and it fails."""
+    """Run `git -C repo args...`; raise `GitInputError` with git's own words when `check` and it fails."""
     request = proc.Request(
         ("git", "-C", str(repo), *args),
         env=git_env(env),
@@ -50,7 +50,7 @@ def run(
     if check and not outcome.ok:
         message = outcome.stderr.decode("utf-8", "replace").strip().splitlines()
         first = message[0] if message else f"exit {outcome.returncode}"
-        raise GitFailure(f"git {args[0]} failed: {first.removeprefix('fatal: ')}")
+        raise GitInternalError(f"git {args[0]} failed: {first.removeprefix('fatal: ')}")
     return outcome
 
 
@@ -59,19 +59,21 @@ def decode_path(raw: bytes) -> str:
 
 
 def toplevel(path: Path) -> Path:
-    """The root of the work tree containing `path`, or a `GitError` saying it is not one."""
+    """The root of the work tree containing `path`, or a `GitInputError` saying it is not one."""
     if not path.exists():
-        raise GitError(f"{path}: no such directory")
+        raise GitInputError(f"{path}: no such directory")
     outcome = run(path, "rev-parse", "--show-toplevel", check=False)
     if not outcome.ok:
-        raise GitError(f"{path} is not inside a git repository (run 'git init' or pass --repo)")
+        raise GitInputError(
+            f"{path} is not inside a git repository (run 'git init' or pass --repo)"
+        )
     return Path(outcome.text().strip())
 
 
 def resolve_commit(repo: Path, ref: str) -> str:
-    """Full commit id of `ref`, or a `GitError` naming the ref."""
+    """Full commit id of `ref`, or a `GitInputError` naming the ref."""
     if ref.startswith("-"):
-        raise GitError(f"unknown ref '{ref}': refs cannot start with '-'")
+        raise GitInputError(f"unknown ref '{ref}': refs cannot start with '-'")
     outcome = run(
         repo,
         "rev-parse",
@@ -85,7 +87,7 @@ def resolve_commit(repo: Path, ref: str) -> str:
         hint = ""
         if is_shallow(repo):
             hint = " (this is a shallow clone: fetch it, e.g. 'git fetch --unshallow')"
-        raise GitError(f"unknown ref '{ref}': no commit by that name{hint}")
+        raise GitInputError(f"unknown ref '{ref}': no commit by that name{hint}")
     return outcome.text().strip()
 
 

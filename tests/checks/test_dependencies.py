@@ -10,10 +10,10 @@ import pytest
 
 from crewchief.gate.change import Change
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks import dependencies as deps
-from crewchief.gate.checks.dependencies import CHECK, DependenciesCheck
+from crewchief.gate.checks.dependencies import check as deps
+from crewchief.gate.checks.dependencies.check import CHECK, DependenciesCheck
+from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Finding, Severity, Verdict
-from crewchief.gate.runner import GateRequest, run_gate
 from crewchief.spec.policy import DependenciesPolicy, Policy
 
 PYPROJECT = """\

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.gate.runner import GateRequest, run_gate
+from crewchief.gate.engine import GateRequest, run_gate
 from tests.conftest import Repo
 
 PY = sys.executable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crewchief.gate.checks import manifests as mf
+from crewchief.gate.checks.dependencies import manifests as mf
 
 
 def names(manifest: mf.Manifest) -> dict[str, str | None]:

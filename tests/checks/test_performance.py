@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from crewchief.gate.change import Change
-from crewchief.gate.check import CheckContext, CheckSkipped, Workspace
-from crewchief.gate.checks.performance import CHECK, SAMPLES_FILE
+from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
+from crewchief.gate.checks.performance.check import CHECK, SAMPLES_FILE
+from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Finding
-from crewchief.gate.runner import GateRequest, run_gate
 from crewchief.spec.policy import parse_policy
-from crewchief.workspace.lab import Lab
+from crewchief.workspace.checkouts import Checkouts
 from tests.conftest import Repo
 
 PY = sys.executable
@@ -61,26 +61,26 @@ def setup(
 
 @pytest.fixture
 def run_check(tmp_path: Path) -> Iterator[object]:
-    labs: list[Lab] = []
+    labs: list[Checkouts] = []
 
-    def run(repo: Repo, base: str, head: str) -> tuple[list[Finding], Workspace]:
+    def run(repo: Repo, base: str, head: str) -> tuple[list[Finding], GateSession]:
         policy = parse_policy((repo.path / "crewchief.toml").read_bytes(), "crewchief.toml")
-        lab = Lab(repo.path, policy, tmp_path / f"evidence{len(labs)}")
-        labs.append(lab)
-        ws = Workspace(lab, base, head)
-        ctx = CheckContext(Change.from_files({}, {}), policy, None, workspace=ws)
+        checkouts = Checkouts(repo.path, policy, tmp_path / f"evidence{len(labs)}")
+        labs.append(checkouts)
+        ws = GateSession(checkouts, base, head)
+        ctx = CheckContext(Change.from_files({}, {}), policy, None, session=ws)
         return list(CHECK.run(ctx)), ws
 
     yield run
-    for lab in labs:
-        lab.close()
+    for checkouts in labs:
+        checkouts.close()
 
 
 def rules(findings: list[Finding]) -> dict[str, Finding]:
     return {f.rule: f for f in findings}
 
 
-def samples(ws: Workspace) -> dict:
+def samples(ws: GateSession) -> dict:
     return json.loads((ws.evidence_dir / SAMPLES_FILE).read_text())
 
 

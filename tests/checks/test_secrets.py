@@ -19,10 +19,10 @@ import pytest
 from crewchief.gate.cache import Cache
 from crewchief.gate.change import Change
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks import secret_rules
-from crewchief.gate.checks.secrets import CHECK
+from crewchief.gate.checks.secrets import rules as secret_rules
+from crewchief.gate.checks.secrets.check import CHECK
+from crewchief.gate.engine import GateRequest, gate_change, run_gate
 from crewchief.gate.findings import Finding, Severity, Verdict
-from crewchief.gate.runner import GateRequest, gate_change, run_gate
 from crewchief.spec.policy import Policy
 
 ALNUM = string.ascii_letters + string.digits

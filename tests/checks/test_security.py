@@ -12,9 +12,9 @@ import pytest
 from crewchief.gate.cache import Cache
 from crewchief.gate.change import Change
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks.security import CHECK
+from crewchief.gate.checks.security.check import CHECK
+from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Finding, Severity, Verdict
-from crewchief.gate.runner import GateRequest, run_gate
 from crewchief.spec.policy import Policy, SecurityPolicy
 
 

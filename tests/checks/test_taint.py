@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from crewchief.gate.checks.taint import Flow, analyse
+from crewchief.gate.analysis.taint import Flow, analyse
 
 
 def flows(code: str) -> list[Flow]:

@@ -7,9 +7,9 @@ import pytest
 
 from crewchief.gate.change import Change
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks.test_integrity import CHECK
+from crewchief.gate.checks.test_integrity.check import CHECK
+from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Finding, Severity
-from crewchief.gate.runner import GateRequest, run_gate
 from crewchief.spec.policy import Policy
 
 

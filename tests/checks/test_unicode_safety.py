@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pytest
 
 from crewchief.gate.change import Change
-from crewchief.gate.checks import unicode_safety
+from crewchief.gate.checks.security import unicode_safety
 from crewchief.gate.findings import Finding, Severity
 
 RLO = "\u202e"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import CheckStatus, Report
-from crewchief.gate.runner import GateRequest, run_gate
 from tests.peers.cases import CASES, ID_FIX, ID_SRC, ID_TESTS, Case
 from tests.peers.projects import PROJECTS, Edit, PeerRepo, build_repo
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from crewchief.runs.runner import RunOptions, execute_run
+from crewchief.runs.execute import RunOptions, execute_run
 from crewchief.spec.task import parse_task
 from crewchief.store import RunState, Store, open_store
 from crewchief.workspace import sandbox

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.runs.runner import run_dir_of
+from crewchief.runs.execute import run_dir_of
 from crewchief.store import RunState
 from crewchief.workspace.worktree import crewchief_dir
 from tests.runs.conftest import Project

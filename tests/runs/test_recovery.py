@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from crewchief.runs import recovery
-from crewchief.runs.runner import run_dir_of, run_trees_dir
+from crewchief.runs.execute import run_dir_of, run_trees_dir
 from crewchief.store import RunState
 from tests.runs.conftest import Project
 from tests.runs.test_runner import sandbox_option, worktrees

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crewchief.runs.runner import RunOptions, execute_run
+from crewchief.runs.execute import RunOptions, execute_run
 from crewchief.runs.scheduler import Scheduler
 from crewchief.store import RunState
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from crewchief.agents.base import AgentCommand, Invocation, Usage
-from crewchief.runs.runner import RunOptions, execute_run, run_dir_of
+from crewchief.runs.execute import RunOptions, execute_run, run_dir_of
 from crewchief.spec.policy import AgentPolicy, Policy
 from crewchief.store import RunState
 from tests.runs.conftest import Project

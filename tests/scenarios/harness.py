@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import CheckStatus, Report, Severity, Verdict
-from crewchief.gate.runner import GateRequest, run_gate
 from tests.sdists import run_git as git
 
 STATIC_CHECKS = ("scope", "test-integrity", "security", "secrets", "dependencies", "quality")

@@ -19,7 +19,7 @@ from crewchief.cli.review import review_command
 from crewchief.demo.sample import AGENTS, BACKLOG, build_sample
 from crewchief.gate.findings import Report
 from crewchief.gate.report.text import renderable
-from crewchief.runs.runner import execute_run
+from crewchief.runs.execute import execute_run
 from crewchief.runs.scheduler import Batch, Scheduler, queue_tasks
 from crewchief.store import open_store
 from crewchief.tasks.catalog import load_catalog

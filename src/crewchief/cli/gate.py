@@ -10,9 +10,9 @@ import typer
 
 from crewchief.errors import ExitCode, UserError
 from crewchief.gate import registry
+from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Verdict
 from crewchief.gate.report import render_json, render_sarif, render_text
-from crewchief.gate.runner import GateRequest, run_gate
 
 
 class Format(StrEnum):

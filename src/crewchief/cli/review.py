@@ -13,7 +13,7 @@ from rich.table import Table
 
 from crewchief.cli.common import ListFormat, print_json, repo_root
 from crewchief.cli.status import parse_run_id
-from crewchief.gate.runner import GateRequest, run_gate
+from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.review.decide import reject
 from crewchief.review.land import Strategy, approve, identity
 from crewchief.review.queue import rank

@@ -21,8 +21,8 @@ from crewchief import git
 from crewchief.cli.common import repo_root, worktree_policy
 from crewchief.cli.status import STATE_STYLE
 from crewchief.errors import UserError
+from crewchief.runs.execute import RunOptions, execute_run
 from crewchief.runs.recovery import recover
-from crewchief.runs.runner import RunOptions, execute_run
 from crewchief.runs.scheduler import Batch, Scheduler, deadline_from, queue_tasks
 from crewchief.spec.task import TASK_DIR
 from crewchief.store import Store, open_store

@@ -1,7 +1,7 @@
 """The interface every check implements, built-in or plugin.
 
 A static check is a pure function of (change, policy, task) to findings; that is what makes it cheap
-to test and safe to cache by blob id. A dynamic check additionally gets a workspace it may run commands
+to test and safe to cache by blob id. A dynamic check additionally gets a gate session it may run commands
 in (see the `tests` check); the runner passes one only to checks whose `kind` is "dynamic".
 """
 
@@ -18,7 +18,7 @@ from crewchief.gate.change import Change
 from crewchief.gate.findings import Finding
 from crewchief.spec.policy import Policy
 from crewchief.spec.task import Task
-from crewchief.workspace.lab import Lab
+from crewchief.workspace.checkouts import Checkouts
 
 KNOWN_CHECKS: tuple[str, ...] = (
     "scope",
@@ -40,12 +40,12 @@ class CheckSkipped(Exception):
 
 
 @dataclass(frozen=True)
-class Workspace:
-    """What a dynamic check may run commands in: a `Lab` that checks out base and head as
+class GateSession:
+    """What a dynamic check may run commands in: a `Checkouts` that checks out base and head as
     worktrees outside the user's checkout, and a per-gate memo the dynamic checks share (the head
     test run feeds both `tests` and `coverage`)."""
 
-    lab: Lab
+    checkouts: Checkouts
     base: str
     """The base commit."""
     head: str
@@ -58,7 +58,7 @@ class Workspace:
 
     @property
     def evidence_dir(self) -> Path:
-        return self.lab.evidence_dir
+        return self.checkouts.evidence_dir
 
     def add_evidence(self, check: str, path: str | Path) -> None:
         """Record a file (log, samples) the report should point a reader to for `check`."""
@@ -87,7 +87,7 @@ class CheckContext:
     policy: Policy
     task: Task | None = None
     cache: NullCache = field(default_factory=NullCache)
-    workspace: Workspace | None = None
+    session: GateSession | None = None
 
     def memo(self, key: Sequence[str], compute: Callable[[], Any]) -> Any:
         """`compute()` once per key (JSON-serialisable result), shared across gate runs."""

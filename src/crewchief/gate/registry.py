@@ -16,15 +16,15 @@ ENTRY_POINT_GROUP = "crewchief.checks"
 # installed); an installed crewchief always reads its built-ins from its own entry points.
 _BUILTIN_FALLBACK = {
     "scope": "crewchief.gate.checks.scope:CHECK",
-    "test-integrity": "crewchief.gate.checks.test_integrity:CHECK",
-    "security": "crewchief.gate.checks.security:CHECK",
-    "secrets": "crewchief.gate.checks.secrets:CHECK",
-    "dependencies": "crewchief.gate.checks.dependencies:CHECK",
+    "test-integrity": "crewchief.gate.checks.test_integrity.check:CHECK",
+    "security": "crewchief.gate.checks.security.check:CHECK",
+    "secrets": "crewchief.gate.checks.secrets.check:CHECK",
+    "dependencies": "crewchief.gate.checks.dependencies.check:CHECK",
     "quality": "crewchief.gate.checks.quality:CHECK",
     "tests": "crewchief.gate.checks.tests:CHECK",
-    "acceptance": "crewchief.gate.checks.acceptance:CHECK",
+    "acceptance": "crewchief.gate.checks.acceptance.check:CHECK",
     "coverage": "crewchief.gate.checks.coverage:CHECK",
-    "performance": "crewchief.gate.checks.performance:CHECK",
+    "performance": "crewchief.gate.checks.performance.check:CHECK",
 }
 
 

@@ -8,7 +8,7 @@ private index explicitly, disables hooks and fsmonitor, and writes the commit wi
 agent's own commits (on its detached HEAD, in a private object folder) never reach the branch; their
 messages go to the transcript.
 
-`Guard` snapshots what an agent must not change in the shared git directory (hooks, which every
+`GitDirSnapshot` snapshots what an agent must not change in the shared git directory (hooks, which every
 worktree shares; the config; info/) and restores it afterwards, reporting what it found.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crewchief import git
-from crewchief.errors import GitError
+from crewchief.errors import GitInputError
 from crewchief.textsafe import safe_trailer_value
 
 SAFE_FLAGS = (
@@ -82,7 +82,9 @@ class RunGit:
         )
         if not outcome.ok:
             lines = outcome.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git {args[0]} failed: {lines[0] if lines else outcome.returncode}")
+            raise GitInputError(
+                f"git {args[0]} failed: {lines[0] if lines else outcome.returncode}"
+            )
         return outcome.text().strip()
 
 
@@ -173,12 +175,12 @@ def _snapshot(common: Path) -> dict[str, tuple[str, bytes]]:
 
 
 @dataclass
-class Guard:
+class GitDirSnapshot:
     common: Path
     before: dict[str, tuple[str, bytes]]
 
     @classmethod
-    def take(cls, common: Path) -> Guard:
+    def take(cls, common: Path) -> GitDirSnapshot:
         return cls(common, _snapshot(common))
 
     def restore(self) -> list[str]:

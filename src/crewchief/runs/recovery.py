@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crewchief import git, proc
-from crewchief.runs.runner import OWNER_FILE, OWNER_LOCK, run_dir_of, run_trees_dir
+from crewchief.runs.execute import OWNER_FILE, OWNER_LOCK, run_dir_of, run_trees_dir
 from crewchief.store import RunState, Store
 from crewchief.store.db import TransitionError
 from crewchief.workspace.worktree import Worktree

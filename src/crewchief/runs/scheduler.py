@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crewchief import git
-from crewchief.runs.runner import TRANSIENT
+from crewchief.runs.execute import TRANSIENT
 from crewchief.store import RunState, Store
 from crewchief.store.models import RunRow
 

@@ -23,7 +23,7 @@ from crewchief.review.land import Regate
 from crewchief.store import Store, open_store
 from crewchief.web import filters
 from crewchief.web.diffview import DiffCache
-from crewchief.web.security import Guard, is_loopback
+from crewchief.web.security import AccessGuard, is_loopback
 from crewchief.web.snapshot import ChangeCache
 from crewchief.workspace.worktree import crewchief_dir
 
@@ -51,7 +51,7 @@ class WebContext:
 
 def default_regate(repo: Path, base: str, head: str, task: str) -> dict[str, Any]:
     """Gate a replayed change again, as `crewchief approve` does."""
-    from crewchief.gate.runner import GateRequest, run_gate
+    from crewchief.gate.engine import GateRequest, run_gate
 
     return run_gate(GateRequest(repo=repo, base=base, head=head, task=task)).to_json()
 
@@ -104,7 +104,7 @@ def create_app(
     app.include_router(actions.router)
     app.include_router(live.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(Guard, token=token)
+    app.add_middleware(AccessGuard, token=token)
     return app
 
 

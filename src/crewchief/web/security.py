@@ -110,7 +110,7 @@ async def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, by
     await send({"type": "http.response.body", "body": body})
 
 
-class Guard:
+class AccessGuard:
     """ASGI middleware: authentication, Host check, the CSRF nonce cookie, security headers."""
 
     def __init__(self, app: ASGIApp, *, token: str | None) -> None:

@@ -3,7 +3,7 @@ environments cached by the hash of the dependency files, and command runs that l
 
 from __future__ import annotations
 
-from crewchief.workspace.lab import Lab
+from crewchief.workspace.checkouts import Checkouts
 from crewchief.workspace.worktree import Worktree, add_worktree
 
-__all__ = ["Lab", "Worktree", "add_worktree"]
+__all__ = ["Checkouts", "Worktree", "add_worktree"]

@@ -1,1 +1,1 @@
-"""Built-in checks, one module each; registered through the `crewchief.checks` entry points."""
+"""The built-in checks: one module per small check, one package per large one (its helpers inside)."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Literal
 
+from crewchief.gate.analysis.pyfiles import python_changes
 from crewchief.gate.change import match_any
 from crewchief.gate.check import CheckContext, CheckSkipped
-from crewchief.gate.checks._common import python_changes
-from crewchief.gate.dynamic.runs import NoTestCommand, head_suite, workspace
+from crewchief.gate.dynamic.runs import NoTestCommand, head_suite, session
 from crewchief.gate.findings import Finding, Severity, fingerprint
 
 NAME = "coverage"
@@ -70,7 +70,7 @@ class CoverageCheck:
                     fingerprint=fingerprint("coverage-unavailable"),
                 )
             ]
-        workspace(ctx).add_evidence(NAME, head.coverage_json)
+        session(ctx).add_evidence(NAME, head.coverage_json)
         with open(head.coverage_json, encoding="utf-8") as fh:
             data: dict[str, Any] = json.load(fh)
         measured: dict[str, dict[str, Any]] = data.get("files", {})

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from crewchief import proc
+from crewchief.gate.analysis.pyfiles import line_text, python_changes
 from crewchief.gate.change import Change, FileChange, Side
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks._common import line_text, python_changes
 from crewchief.gate.findings import Finding, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from crewchief.gate.check import CheckContext, CheckSkipped
-from crewchief.gate.dynamic.runs import NoTestCommand, base_suite, head_suite, prepared, workspace
+from crewchief.gate.dynamic.runs import NoTestCommand, base_suite, head_suite, prepared, session
 from crewchief.gate.dynamic.suite import (
     BROKEN,
     NOT_RUN,
@@ -154,7 +154,7 @@ class TestsCheck:
     kind: ClassVar[Literal["static", "dynamic"]] = "dynamic"
 
     def run(self, ctx: CheckContext) -> list[Finding]:
-        ws = workspace(ctx)
+        ws = session(ctx)
         try:
             base = base_suite(ctx)
             head = head_suite(ctx)
@@ -203,12 +203,12 @@ class TestsCheck:
     @staticmethod
     def _rerun(ctx: CheckContext, tests: list[str]) -> set[str]:
         """Re-run failing tests once; those that pass now are flaky."""
-        ws = workspace(ctx)
+        ws = session(ctx)
         command = ctx.policy.tests.command or ""
         env = prepared(ctx, "head")
         selected = tests[:200]
         result = run_suite(
-            ws.lab,
+            ws.checkouts,
             env,
             SuiteRequest(
                 command,

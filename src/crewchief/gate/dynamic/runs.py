@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from crewchief import git
-from crewchief.gate.check import CheckContext, Workspace
+from crewchief.gate.check import CheckContext, GateSession
 from crewchief.gate.dynamic.suite import SuiteRequest, SuiteResult, run_suite
-from crewchief.workspace.lab import Prepared
+from crewchief.workspace.checkouts import PreparedTree
 
 CACHE_VERSION = "1"
 
@@ -22,10 +22,10 @@ class NoTestCommand(Exception):
     """The policy has no [tests] command: the dynamic checks have nothing to run."""
 
 
-def workspace(ctx: CheckContext) -> Workspace:
-    if ctx.workspace is None:
-        raise RuntimeError("dynamic check run without a workspace")
-    return ctx.workspace
+def session(ctx: CheckContext) -> GateSession:
+    if ctx.session is None:
+        raise RuntimeError("dynamic check run without a gate session")
+    return ctx.session
 
 
 def test_command(ctx: CheckContext) -> str:
@@ -39,20 +39,24 @@ def tree_id(repo: Path, rev: str) -> str:
     return git.run(repo, "rev-parse", f"{rev}^{{tree}}").text().strip()
 
 
-def prepared(ctx: CheckContext, side: str) -> Prepared:
+def prepared(ctx: CheckContext, side: str) -> PreparedTree:
     """One worktree per side per gate ("base" or "head"), prepared once, shared by the checks."""
-    ws = workspace(ctx)
+    ws = session(ctx)
     rev = ws.base if side == "base" else ws.head
-    result: Prepared = ws.once(f"prepared:{side}", lambda: ws.lab.checkout(rev, label=side))
+    result: PreparedTree = ws.once(
+        f"prepared:{side}", lambda: ws.checkouts.checkout(rev, label=side)
+    )
     return result
 
 
-def has_coverage(ctx: CheckContext, env: Prepared) -> bool:
-    ws = workspace(ctx)
+def has_coverage(ctx: CheckContext, env: PreparedTree) -> bool:
+    ws = session(ctx)
 
     def probe() -> bool:
-        log = ws.lab.log_path("probe-coverage")
-        outcome = ws.lab.run([env.python, "-c", "import coverage"], env.tree.path, env.env, 60, log)
+        log = ws.checkouts.log_path("probe-coverage")
+        outcome = ws.checkouts.run(
+            [env.python, "-c", "import coverage"], env.tree.path, env.env, 60, log
+        )
         return outcome.ok
 
     value: bool = ws.once(f"has-coverage:{env.python}", probe)
@@ -60,13 +64,13 @@ def has_coverage(ctx: CheckContext, env: Prepared) -> bool:
 
 
 def base_suite(ctx: CheckContext) -> SuiteResult:
-    ws = workspace(ctx)
+    ws = session(ctx)
     command = test_command(ctx)
     key = (
         "tests",
         CACHE_VERSION,
         "base-suite",
-        tree_id(ws.lab.repo, ws.base),
+        tree_id(ws.checkouts.repo, ws.base),
         command,
         repr(ctx.policy.tests.setup),
         f"{sys.version_info[:2]}",
@@ -76,7 +80,7 @@ def base_suite(ctx: CheckContext) -> SuiteResult:
         def run() -> dict[str, object]:
             env = prepared(ctx, "base")
             request = SuiteRequest(command, timeout=ctx.policy.tests.timeout_s, label="tests-base")
-            return run_suite(ws.lab, env, request).to_json()
+            return run_suite(ws.checkouts, env, request).to_json()
 
         cached = ctx.cache.get(key)
         if cached is not None:
@@ -92,7 +96,7 @@ def base_suite(ctx: CheckContext) -> SuiteResult:
 
 
 def head_suite(ctx: CheckContext) -> SuiteResult:
-    ws = workspace(ctx)
+    ws = session(ctx)
     command = test_command(ctx)
 
     def compute() -> SuiteResult:
@@ -103,7 +107,7 @@ def head_suite(ctx: CheckContext) -> SuiteResult:
             timeout=ctx.policy.tests.timeout_s,
             label="tests-head",
         )
-        return run_suite(ws.lab, env, request)
+        return run_suite(ws.checkouts, env, request)
 
     result: SuiteResult = ws.once("head-suite", compute)
     return result

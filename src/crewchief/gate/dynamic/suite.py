@@ -15,7 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from crewchief.workspace.lab import Lab, Prepared, split_command
+from crewchief.workspace.checkouts import Checkouts, PreparedTree, split_command
 
 PLUGIN = "crewchief_pytest_reporter"
 PASSING = frozenset({"passed", "xpassed"})
@@ -93,8 +93,8 @@ def pytest_args(argv: Sequence[str]) -> list[str]:
     return list(argv[1:]) if Path(argv[0]).name in ("pytest", "py.test") else list(argv[3:])
 
 
-def _plugin_dir(lab: Lab) -> Path:
-    folder = lab.evidence_dir / "_plugin"
+def _plugin_dir(checkouts: Checkouts) -> Path:
+    folder = checkouts.evidence_dir / "_plugin"
     target = folder / f"{PLUGIN}.py"
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
@@ -114,13 +114,13 @@ class SuiteRequest:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def run_suite(lab: Lab, prepared: Prepared, request: SuiteRequest) -> SuiteResult:
+def run_suite(checkouts: Checkouts, prepared: PreparedTree, request: SuiteRequest) -> SuiteResult:
     argv = split_command(request.command)
-    log = lab.log_path(request.label)
+    log = checkouts.log_path(request.label)
     env = dict(prepared.env)
     env.update(request.env)
     if not is_pytest(argv):
-        outcome = lab.run(
+        outcome = checkouts.run(
             [*argv, *request.extra_args], prepared.tree.path, env, request.timeout, log
         )
         name = f"command: {request.command}"
@@ -137,7 +137,7 @@ def run_suite(lab: Lab, prepared: Prepared, request: SuiteRequest) -> SuiteResul
     report = log.with_suffix(".json")
     report.unlink(missing_ok=True)
     env["CREWCHIEF_PYTEST_REPORT"] = str(report)
-    plugin_dir = str(_plugin_dir(lab))
+    plugin_dir = str(_plugin_dir(checkouts))
     env["PYTHONPATH"] = plugin_dir + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     args = [*pytest_args(argv), "-p", PLUGIN, "-p", "no:cacheprovider", *request.extra_args]
     coverage_json: str | None = None
@@ -156,7 +156,7 @@ def run_suite(lab: Lab, prepared: Prepared, request: SuiteRequest) -> SuiteResul
         ]
     else:
         run = [prepared.python, "-m", "pytest", *args]
-    outcome = lab.run(run, prepared.tree.path, env, request.timeout, log)
+    outcome = checkouts.run(run, prepared.tree.path, env, request.timeout, log)
     data: dict[str, Any] = {}
     if report.exists():
         try:
@@ -165,7 +165,7 @@ def run_suite(lab: Lab, prepared: Prepared, request: SuiteRequest) -> SuiteResul
             data = {}
     if request.coverage and not outcome.timed_out:
         target = log.with_suffix(".coverage.json")
-        convert = lab.run(
+        convert = checkouts.run(
             [
                 prepared.python,
                 "-m",
@@ -179,7 +179,7 @@ def run_suite(lab: Lab, prepared: Prepared, request: SuiteRequest) -> SuiteResul
             prepared.tree.path,
             env,
             300,
-            lab.log_path(f"{request.label}-coverage"),
+            checkouts.log_path(f"{request.label}-coverage"),
         )
         if convert.ok and target.exists():
             coverage_json = str(target)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crewchief.gate.checks._common import WARNINGS_LOCK
+from crewchief.gate.analysis.pyfiles import WARNINGS_LOCK
 
 WINDOW = 4096
 """Lines are matched in windows of this many characters, so no pattern sees an unbounded input."""

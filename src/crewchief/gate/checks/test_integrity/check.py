@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from crewchief.gate.analysis import pytest_ast as pa
 from crewchief.gate.change import FileChange, Side, Status, match_any
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks import pytest_ast as pa
-from crewchief.gate.checks import testconfig as tc
+from crewchief.gate.checks.test_integrity import testconfig as tc
 from crewchief.gate.findings import Finding, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 

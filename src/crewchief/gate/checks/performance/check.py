@@ -13,7 +13,7 @@ interval lies above 1 + threshold. A benchmark that cannot run at base is a find
 comparison could not be made, never a silent pass; one that breaks at head blocks.
 
 Evidence: every sample of every run (side, round, position, log) goes to
-`performance-samples.json` in the evidence folder, registered with `Workspace.add_evidence`.
+`performance-samples.json` in the evidence folder, registered with `GateSession.add_evidence`.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from crewchief.errors import UserError
-from crewchief.gate import perfstats
-from crewchief.gate.benchparse import Parsed, Unparsable, parse_output
-from crewchief.gate.check import CheckContext, CheckSkipped, Workspace
+from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
+from crewchief.gate.checks.performance import perfstats
+from crewchief.gate.checks.performance.benchparse import Parsed, Unparsable, parse_output
 from crewchief.gate.dynamic.suite import is_pytest, pytest_args
 from crewchief.gate.findings import Finding, Severity, fingerprint
 from crewchief.spec.policy import BenchmarkPolicy
 from crewchief.textsafe import visible
-from crewchief.workspace.lab import Prepared, split_command
+from crewchief.workspace.checkouts import PreparedTree, split_command
 
 NAME = "performance"
 SIDES = ("base", "head")
@@ -102,7 +102,7 @@ class Plan:
     json_path: Path | None
 
 
-def plan_run(argv: Sequence[str], env: Prepared, json_path: Path) -> Plan:
+def plan_run(argv: Sequence[str], env: PreparedTree, json_path: Path) -> Plan:
     """pytest runs under the prepared interpreter with a --benchmark-json file we choose unless
     the command names one; `{json}` anywhere in the command is replaced by our file."""
     if any(PLACEHOLDER in arg for arg in argv):
@@ -122,11 +122,11 @@ def plan_run(argv: Sequence[str], env: Prepared, json_path: Path) -> Plan:
 @dataclass
 class Session:
     ctx: CheckContext
-    ws: Workspace
+    ws: GateSession
     policy: BenchmarkPolicy
     argv: list[str]
     records: list[RunRecord] = field(default_factory=list)
-    trees: dict[str, Prepared] = field(default_factory=dict)
+    trees: dict[str, PreparedTree] = field(default_factory=dict)
 
     @property
     def raw_dir(self) -> Path:
@@ -134,14 +134,16 @@ class Session:
 
     def run_once(self, side: Side, round_no: int, position: int) -> RunRecord:
         env = self.trees[side]
-        log = self.ws.lab.log_path(f"bench-{side}-r{round_no}")
+        log = self.ws.checkouts.log_path(f"bench-{side}-r{round_no}")
         self.raw_dir.mkdir(parents=True, exist_ok=True)
         json_path = self.raw_dir / f"{side}-r{round_no}.json"
         json_path.unlink(missing_ok=True)  # pyperf refuses to overwrite its output file
         plan = plan_run(self.argv, env, json_path)
         if plan.json_path is not None:
             plan.json_path.unlink(missing_ok=True)
-        outcome = self.ws.lab.run(plan.argv, env.tree.path, env.env, self.policy.timeout_s, log)
+        outcome = self.ws.checkouts.run(
+            plan.argv, env.tree.path, env.env, self.policy.timeout_s, log
+        )
         record = RunRecord(
             side,
             round_no,
@@ -220,7 +222,7 @@ class Session:
         for side in SIDES:
             rev = self.ws.base if side == "base" else self.ws.head
             try:
-                self.trees[side] = self.ws.lab.checkout(rev, label=f"bench-{side}")
+                self.trees[side] = self.ws.checkouts.checkout(rev, label=f"bench-{side}")
             except UserError as exc:
                 rule = "benchmark-failed-base" if side == "base" else "benchmark-failed-head"
                 return _finding(
@@ -359,9 +361,9 @@ class PerformanceCheck:
         policy = ctx.policy.benchmark
         if not policy.command:
             raise CheckSkipped("no [benchmark] command in the policy")
-        if ctx.workspace is None:
-            raise CheckSkipped("no workspace: the performance check runs commands")
-        session = Session(ctx, ctx.workspace, policy, split_command(policy.command))
+        if ctx.session is None:
+            raise CheckSkipped("no gate session: the performance check runs commands")
+        session = Session(ctx, ctx.session, policy, split_command(policy.command))
         problem = session.prepare() or session.measure()
         findings, results = ([], {}) if problem else session.compare()
         samples = session.save(results)

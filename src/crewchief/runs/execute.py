@@ -31,8 +31,8 @@ from typing import Any, Protocol
 from crewchief import git, proc
 from crewchief.agents.base import Agent, Invocation, Usage
 from crewchief.errors import UserError
+from crewchief.gate.engine import GateRequest, load_base_policy, run_gate
 from crewchief.gate.reader import read_files_at
-from crewchief.gate.runner import GateRequest, load_base_policy, run_gate
 from crewchief.runs import commit as commits
 from crewchief.spec.policy import AgentPolicy, Policy
 from crewchief.spec.task import TASK_DIR, Task
@@ -327,7 +327,7 @@ def _execute(ctx: _Run, agent_factory: AgentFactory) -> RunState:
         argv = sandbox.bwrap_argv(argv, layout, sandbox.probe())
         agent_head = private_admin / "HEAD"
     ctx.notes.append(how)
-    guard = commits.Guard.take(common)
+    guard = commits.GitDirSnapshot.take(common)
     checkout_before = None if sandboxed else git.head_tree_of_worktree(repo)
     refs_before = None if sandboxed else _refs(repo)
 
@@ -492,7 +492,7 @@ def _git_commands(log: Path, verb: str) -> list[str]:
 
 def _run_setup(ctx: _Run, worktree: Path, setup: Sequence[str]) -> Path:
     """Run `[runs] setup` in the worktree; what it creates is excluded from the agent's commit."""
-    from crewchief.workspace.lab import split_command
+    from crewchief.workspace.checkouts import split_command
 
     env = envpolicy.agent_env(run_dir=ctx.run_dir)
     for line in setup:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 
 from crewchief.gate.change import FileChange, Side, match_any
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks import secret_rules as sr
+from crewchief.gate.checks.secrets import rules as sr
 from crewchief.gate.findings import Finding, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 

@@ -20,11 +20,12 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any, ClassVar, Literal
 
+from crewchief.gate.analysis import taint
+from crewchief.gate.analysis.pyfiles import is_python, line_text
 from crewchief.gate.change import Side, match_any
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks import taint, unicode_safety
-from crewchief.gate.checks._common import is_python, line_text
-from crewchief.gate.checks.bandit_runner import BanditIssue
+from crewchief.gate.checks.security import unicode_safety
+from crewchief.gate.checks.security.bandit_runner import BanditIssue
 from crewchief.gate.findings import Finding, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
@@ -117,7 +118,7 @@ class SecurityCheck:
 
     def _bandit(self, ctx: CheckContext, side: Side) -> list[dict[str, Any]]:
         def compute() -> list[dict[str, Any]]:
-            from crewchief.gate.checks import bandit_runner
+            from crewchief.gate.checks.security import bandit_runner
 
             assert side.data is not None
             return [issue.to_json() for issue in bandit_runner.scan(side.data, side.path)]

@@ -12,17 +12,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from crewchief import git
-from crewchief.errors import GitError, UserError
-from crewchief.gate import astlock, registry
+from crewchief.errors import GitInputError, UserError
+from crewchief.gate import registry
+from crewchief.gate.analysis import astlock
 from crewchief.gate.cache import Cache, NullCache
 from crewchief.gate.change import Change
-from crewchief.gate.check import Check, CheckContext, CheckSkipped, Workspace
+from crewchief.gate.check import Check, CheckContext, CheckSkipped, GateSession
 from crewchief.gate.findings import CheckResult, CheckStatus, Finding, Report, Severity, Stats
 from crewchief.gate.reader import read_change, read_files_at
 from crewchief.gate.verdict import decide, risk_score, status_of
 from crewchief.spec.policy import POLICY_FILE, PYPROJECT, Policy, load_policy
 from crewchief.spec.task import TASK_DIR, TASK_ID, Task, parse_task
-from crewchief.workspace.lab import Lab
+from crewchief.workspace.checkouts import Checkouts
 from crewchief.workspace.worktree import crewchief_dir
 
 DEFAULT_BASES = ("@{upstream}", "origin/HEAD", "main", "master")
@@ -71,7 +72,7 @@ def resolve(request: GateRequest) -> Resolved:
                 base_commit = git.resolve_commit(repo, candidate)
                 notes.append(f"no --base given: using {candidate}")
                 break
-            except GitError:
+            except GitInputError:
                 continue
         else:
             raise UserError(
@@ -80,11 +81,11 @@ def resolve(request: GateRequest) -> Resolved:
     fork = git.merge_base(repo, base_commit, head_commit)
     if fork is None:
         if git.is_shallow(repo):
-            raise GitError(
+            raise GitInputError(
                 "shallow clone: base and head share no fetched history; fetch more "
                 "('git fetch --deepen=100' or fetch-depth: 0 in CI)"
             )
-        raise GitError(
+        raise GitInputError(
             f"'{request.base}' and '{head_ref}' share no history; pick a base on the same line"
         )
     if fork != base_commit:
@@ -139,19 +140,19 @@ def _evidence_dir(repo: Path, head: str) -> Path:
     return crewchief_dir(repo) / "evidence" / f"{stamp}-{head[:12]}-{os.getpid()}"
 
 
-def run_gate(request: GateRequest, workspace: Workspace | None = None) -> Report:
+def run_gate(request: GateRequest, session: GateSession | None = None) -> Report:
     started = time.monotonic()
     resolved = resolve(request)
     policy, policy_source = load_base_policy(resolved.repo, resolved.base)
     task = load_base_task(resolved.repo, resolved.base, request.task) if request.task else None
     change = read_change(resolved.repo, resolved.base, resolved.head)
     cache: NullCache = Cache(cache_path(resolved.repo)) if request.use_cache else NullCache()
-    lab: Lab | None = None
+    checkouts: Checkouts | None = None
     notes = list(resolved.notes)
-    if workspace is None and _wants_dynamic(request, policy):
+    if session is None and _wants_dynamic(request, policy):
         evidence = request.evidence_dir or _evidence_dir(resolved.repo, resolved.head)
-        lab = Lab(resolved.repo, policy, evidence)
-        workspace = Workspace(lab, resolved.base, resolved.head)
+        checkouts = Checkouts(resolved.repo, policy, evidence)
+        session = GateSession(checkouts, resolved.base, resolved.head)
     try:
         report = gate_change(
             change,
@@ -160,16 +161,16 @@ def run_gate(request: GateRequest, workspace: Workspace | None = None) -> Report
             only=request.only,
             skip=[*request.skip, *policy.gate.skip],
             cache=cache,
-            workspace=workspace,
+            session=session,
             policy_source=policy_source,
             notes=notes,
         )
     finally:
-        if lab is not None:
-            lab.close()
+        if checkouts is not None:
+            checkouts.close()
         cache.close()
-    if lab is not None and lab.evidence_dir.exists():
-        report = replace(report, notes=(*report.notes, f"evidence: {lab.evidence_dir}"))
+    if checkouts is not None and checkouts.evidence_dir.exists():
+        report = replace(report, notes=(*report.notes, f"evidence: {checkouts.evidence_dir}"))
     return replace(report, duration_s=time.monotonic() - started)
 
 
@@ -177,7 +178,7 @@ def _run_one(check: Check, ctx: CheckContext) -> CheckResult:
     start = time.monotonic()
 
     def evidence() -> tuple[str, ...]:
-        return ctx.workspace.evidence_for(check.name) if ctx.workspace else ()
+        return ctx.session.evidence_for(check.name) if ctx.session else ()
 
     try:
         findings = tuple(check.run(ctx))
@@ -211,7 +212,7 @@ def gate_change(
     only: Sequence[str] = (),
     skip: Sequence[str] = (),
     cache: NullCache | None = None,
-    workspace: Workspace | None = None,
+    session: GateSession | None = None,
     policy_source: str | None = None,
     notes: Sequence[str] = (),
     checks: dict[str, Check] | None = None,
@@ -221,7 +222,7 @@ def gate_change(
     astlock.install()
     available = checks if checks is not None else registry.available_checks()
     wanted = [n for n in (only or registry.all_names()) if n not in set(skip)]
-    ctx = CheckContext(change, policy, task, cache or NullCache(), workspace)
+    ctx = CheckContext(change, policy, task, cache or NullCache(), session)
     results: dict[str, CheckResult] = {}
     runnable: list[Check] = []
     broken = registry.load_errors() if checks is None else {}
@@ -233,12 +234,12 @@ def gate_change(
             results[name] = CheckResult(
                 name, CheckStatus.NOT_BUILT, 0.0, detail="not provided by this version of crewchief"
             )
-        elif check.kind == "dynamic" and workspace is None:
+        elif check.kind == "dynamic" and session is None:
             results[name] = CheckResult(
                 name,
                 CheckStatus.SKIPPED,
                 0.0,
-                detail="dynamic check: not run (--static, or no workspace)",
+                detail="dynamic check: not run (--static, or no gate session)",
             )
         else:
             runnable.append(check)

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from crewchief.gate.checks._common import WARNINGS_LOCK
+from crewchief.gate.analysis.pyfiles import WARNINGS_LOCK
 
 _LOCK = threading.Lock()
 _FAKE_DIR = "/\x00crewchief-blob"

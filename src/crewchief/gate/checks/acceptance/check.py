@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from crewchief import git
+from crewchief.gate.analysis.pyfiles import python_changes
 from crewchief.gate.change import Change, match_any
 from crewchief.gate.check import CheckContext, CheckSkipped
-from crewchief.gate.checks._common import python_changes
-from crewchief.gate.checks.special_case import suspects, test_literals, test_sources
-from crewchief.gate.dynamic.runs import base_suite, tree_id, workspace
+from crewchief.gate.checks.acceptance.special_case import suspects, test_literals, test_sources
+from crewchief.gate.dynamic.runs import base_suite, session, tree_id
 from crewchief.gate.dynamic.suite import (
     BROKEN,
     PASSING,
@@ -33,7 +33,7 @@ from crewchief.gate.dynamic.suite import (
 from crewchief.gate.findings import Finding, Severity, fingerprint
 from crewchief.gate.reader import read_files_at
 from crewchief.spec.task import TASK_DIR
-from crewchief.workspace.lab import Prepared, split_command
+from crewchief.workspace.checkouts import PreparedTree, split_command
 
 NAME = "acceptance"
 CACHE_VERSION = "2"
@@ -51,7 +51,7 @@ def trusted_test_overlay(
     """Files that make the acceptance run trustworthy: test files the change touched, reset to the
     base (deleted when the change added them), and the task's own tests from the base. Returns
     (the whole overlay for head, the task's files alone for base)."""
-    ws = workspace(ctx)
+    ws = session(ctx)
     change: Change = ctx.change
     globs = ctx.policy.tests.paths
     restore: list[str] = []
@@ -64,15 +64,15 @@ def trusted_test_overlay(
                 else:
                     overlay[side.path] = None
     if restore:
-        overlay.update(read_files_at(ws.lab.repo, ws.base, restore))
+        overlay.update(read_files_at(ws.checkouts.repo, ws.base, restore))
     assert ctx.task is not None
     prefix = f"{TASK_DIR}/{ctx.task.id}/"
     wanted = {
         oid: path[len(prefix) :]
-        for mode, oid, path in git.ls_tree(ws.lab.repo, ws.base)
+        for mode, oid, path in git.ls_tree(ws.checkouts.repo, ws.base)
         if path.startswith(prefix) and mode in ("100644", "100755")
     }
-    blobs = git.read_objects(ws.lab.repo, wanted)
+    blobs = git.read_objects(ws.checkouts.repo, wanted)
     task_files: dict[str, bytes | None] = {rel: blobs.get(oid) for oid, rel in wanted.items()}
     overlay.update(task_files)
     return overlay, task_files
@@ -194,22 +194,23 @@ class AcceptanceCheck:
                     blocking=False,
                 )
             ]
-        ws = workspace(ctx)
+        ws = session(ctx)
         overlay, task_only = trusted_test_overlay(ctx)
 
-        def base_env() -> Prepared:
-            env: Prepared = ws.once(
-                "accept-base", lambda: ws.lab.checkout(ws.base, task_only, label="accept-base")
+        def base_env() -> PreparedTree:
+            env: PreparedTree = ws.once(
+                "accept-base",
+                lambda: ws.checkouts.checkout(ws.base, task_only, label="accept-base"),
             )
             return env
 
-        head_env: Prepared = ws.once(
-            "accept-head", lambda: ws.lab.checkout(ws.head, overlay, label="accept-head")
+        head_env: PreparedTree = ws.once(
+            "accept-head", lambda: ws.checkouts.checkout(ws.head, overlay, label="accept-head")
         )
         digest = hashlib.sha256(
             repr(sorted((k, v) for k, v in task_only.items())).encode()
         ).hexdigest()[:16]
-        base_tree = tree_id(ws.lab.repo, ws.base)
+        base_tree = tree_id(ws.checkouts.repo, ws.base)
         timeout = ctx.policy.tests.timeout_s
         findings: list[Finding] = []
 
@@ -226,7 +227,7 @@ class AcceptanceCheck:
             cached = ctx.cache.get(key)
             if cached is not None:
                 return SuiteResult.from_json(cached)
-            result = run_suite(ws.lab, base_env(), request)
+            result = run_suite(ws.checkouts, base_env(), request)
             if not result.timed_out:
                 ctx.cache.put(key, result.to_json())
             return result
@@ -236,12 +237,12 @@ class AcceptanceCheck:
             command = pytest_base_command(ctx)
             batch = SuiteRequest(command, extra_args=nodes, timeout=timeout, label="accept-nodes")
             before = at_base(replace(batch, label="accept-base-nodes"), "\0".join(nodes))
-            after = run_suite(ws.lab, head_env, replace(batch, label="accept-head-nodes"))
+            after = run_suite(ws.checkouts, head_env, replace(batch, label="accept-head-nodes"))
             if after.exit_code == 4 and len(nodes) > 1:
                 # pytest stops at a node id it cannot find; judge each entry on its own run.
                 per = {
                     e: run_suite(
-                        ws.lab,
+                        ws.checkouts,
                         head_env,
                         SuiteRequest(
                             command, extra_args=[e], timeout=timeout, label="accept-head-node"
@@ -262,7 +263,7 @@ class AcceptanceCheck:
             request = SuiteRequest(entry, timeout=timeout, label=f"accept-command-{index}")
             before = at_base(replace(request, label=f"accept-base-command-{index}"), entry)
             after = run_suite(
-                ws.lab, head_env, replace(request, label=f"accept-head-command-{index}")
+                ws.checkouts, head_env, replace(request, label=f"accept-head-command-{index}")
             )
             ws.add_evidence(NAME, before.log)
             ws.add_evidence(NAME, after.log)
@@ -272,7 +273,9 @@ class AcceptanceCheck:
         return findings
 
     @staticmethod
-    def _special_cases(ctx: CheckContext, head_env: Prepared, nodes: list[str]) -> list[Finding]:
+    def _special_cases(
+        ctx: CheckContext, head_env: PreparedTree, nodes: list[str]
+    ) -> list[Finding]:
         if not nodes:
             return []
         literals = test_literals(test_sources(head_env.tree.path, nodes))
@@ -352,8 +355,8 @@ class AcceptanceCheck:
         return found
 
     @staticmethod
-    def _pass_to_pass(ctx: CheckContext, head_env: Prepared) -> list[Finding]:
-        ws = workspace(ctx)
+    def _pass_to_pass(ctx: CheckContext, head_env: PreparedTree) -> list[Finding]:
+        ws = session(ctx)
         if not ctx.policy.tests.command:
             return []
         base = base_suite(ctx)
@@ -362,7 +365,7 @@ class AcceptanceCheck:
         request = SuiteRequest(
             ctx.policy.tests.command, timeout=ctx.policy.tests.timeout_s, label="accept-head-suite"
         )
-        head = ws.once("accept-head-suite", lambda: run_suite(ws.lab, head_env, request))
+        head = ws.once("accept-head-suite", lambda: run_suite(ws.checkouts, head_env, request))
         ws.add_evidence(NAME, head.log)
         if head.crashed:
             return [

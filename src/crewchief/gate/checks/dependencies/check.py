@@ -20,8 +20,8 @@ from importlib import resources
 
 from crewchief.gate.change import Change, FileChange, Side, blob_id
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks import manifests as mf
-from crewchief.gate.checks.manifests import Dep, Ecosystem, Manifest
+from crewchief.gate.checks.dependencies import manifests as mf
+from crewchief.gate.checks.dependencies.manifests import Dep, Ecosystem, Manifest
 from crewchief.gate.findings import Finding, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 

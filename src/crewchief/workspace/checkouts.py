@@ -1,6 +1,6 @@
 """Where dynamic checks run commands: worktrees of base and head, prepared environments, evidence.
 
-A `Lab` belongs to one gate run. It checks out base and head (and variants with an overlay) as git
+A `Checkouts` belongs to one gate run. It checks out base and head (and variants with an overlay) as git
 worktrees outside the user's checkout, prepares each with the policy's setup commands, runs commands
 with a timeout (process group killed), an output cap and a log file per command in the evidence
 folder, and removes every worktree when closed.
@@ -58,7 +58,7 @@ def host_env(extra: Mapping[str, str] | None = None, *, home: Path | None = None
     """The environment of a command the gate runs on a change: an allowlist, like an agent's.
 
     The code under test is the change's (an agent's conftest.py, setup.py or benchmark), so it
-    sees no host secrets; HOME and TMPDIR are private to the lab."""
+    sees no host secrets; HOME and TMPDIR are private to the checkouts."""
     scratch = home or Path(tempfile.mkdtemp(prefix="crewchief-lab-home-"))
     env = envpolicy.agent_env(run_dir=scratch, extra=extra)
     env.pop("CI", None)  # test suites that change behaviour under CI should see the user's setting
@@ -68,7 +68,7 @@ def host_env(extra: Mapping[str, str] | None = None, *, home: Path | None = None
 
 
 @dataclass
-class Prepared:
+class PreparedTree:
     """A worktree with its environment ready for commands."""
 
     tree: Worktree
@@ -78,7 +78,7 @@ class Prepared:
 
 
 @dataclass
-class Lab:
+class Checkouts:
     repo: Path
     policy: Policy
     evidence_dir: Path
@@ -93,7 +93,7 @@ class Lab:
 
     def checkout(
         self, rev: str, overlay: Mapping[str, bytes | None] | None = None, label: str = "tree"
-    ) -> Prepared:
+    ) -> PreparedTree:
         tree = add_worktree(self.repo, rev, prefix=f"{label}-")
         with self._mutex:
             self._trees.append(tree)
@@ -101,10 +101,10 @@ class Lab:
             tree.write_overlay(overlay)
         return self._prepare(tree, label)
 
-    def _prepare(self, tree: Worktree, label: str) -> Prepared:
+    def _prepare(self, tree: Worktree, label: str) -> PreparedTree:
         setup = self.policy.tests.setup
         if not setup:
-            return Prepared(tree, host_env(home=self._home(label)), sys.executable)
+            return PreparedTree(tree, host_env(home=self._home(label)), sys.executable)
         key = self._env_key(tree, setup, label)
         envs = crewchief_dir(self.repo) / "envs"
         envs.mkdir(parents=True, exist_ok=True)
@@ -141,12 +141,12 @@ class Lab:
                     f"setup command {command!r} failed (exit {outcome.returncode}) in {label}; "
                     f"see {log}"
                 )
-        return Prepared(tree, env, str(bin_dir / "python"), log)
+        return PreparedTree(tree, env, str(bin_dir / "python"), log)
 
     @staticmethod
     def _env_key(tree: Worktree, setup: Sequence[str], role: str) -> str:
         """Dependency files and setup commands decide the environment; the role (base, head, ...)
-        keeps the worktrees that a lab holds at the same time in separate environments."""
+        keeps the worktrees that a checkouts holds at the same time in separate environments."""
         digest = hashlib.sha256()
         digest.update(repr((sys.version_info[:2], list(setup), role)).encode())
         candidates = [*tree.path.iterdir(), *(tree.path / "requirements").glob("*")]
@@ -265,7 +265,7 @@ class Lab:
                 fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
 
-    def __enter__(self) -> Lab:
+    def __enter__(self) -> Checkouts:
         return self
 
     def __exit__(self, *_: object) -> None:
