@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -99,6 +100,83 @@ class Finding:
 
     def at(self, **changes: Any) -> Finding:
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a finding of one kind means, written once per check in its rule table.
+
+    Severity, blocking and CWE belong to the rule, not to each call site, so `crewchief rules`,
+    the SARIF rule metadata and the docs all say what the check will do; a finding may still
+    deviate (a `high` dependency finding that blocks only for a likely typosquat) by passing
+    `severity=` or `blocking=` to `finding()`."""
+
+    check: str
+    id: str
+    severity: Severity
+    summary: str
+    """One line: what the rule catches."""
+    remedy: str
+    """One line: what the author of the change should do about it."""
+    blocking: bool = False
+    cwe: str | None = None
+
+    def finding(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        snippet: str | None = None,
+        fingerprint: str = "",
+        severity: Severity | None = None,
+        blocking: bool | None = None,
+        cwe: str | None = None,
+    ) -> Finding:
+        return Finding(
+            check=self.check,
+            rule=self.id,
+            severity=self.severity if severity is None else severity,
+            message=message,
+            path=path,
+            line=line,
+            blocking=self.blocking if blocking is None else blocking,
+            cwe=cwe or self.cwe,
+            fingerprint=fingerprint,
+            snippet=snippet,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "id": self.id,
+            "severity": self.severity.value,
+            "blocking": self.blocking,
+            "cwe": self.cwe,
+            "summary": self.summary,
+            "remedy": self.remedy,
+        }
+
+
+class RuleTable:
+    """A check's rules by id; looking up an id that is not in the table is a bug caught at import."""
+
+    def __init__(self, check: str, *rules: Rule) -> None:
+        self.check = check
+        self._rules: dict[str, Rule] = {}
+        for rule in rules:
+            if rule.check != check or rule.id in self._rules:
+                raise ValueError(f"rule {rule.check}/{rule.id} does not belong in table {check}")
+            self._rules[rule.id] = rule
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self._rules[rule_id]
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self._rules.values())
+
+    def __len__(self) -> int:
+        return len(self._rules)
 
 
 class CheckStatus(StrEnum):
