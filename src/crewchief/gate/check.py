@@ -31,6 +31,7 @@ KNOWN_CHECKS: tuple[str, ...] = (
     "quality",
     "coverage",
     "performance",
+    "hygiene",
 )
 
 

@@ -25,6 +25,7 @@ _BUILTIN_FALLBACK = {
     "acceptance": "crewchief.gate.checks.acceptance.check:CHECK",
     "coverage": "crewchief.gate.checks.coverage:CHECK",
     "performance": "crewchief.gate.checks.performance.check:CHECK",
+    "hygiene": "crewchief.gate.checks.hygiene:CHECK",
 }
 
 

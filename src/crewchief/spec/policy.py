@@ -129,6 +129,16 @@ class CoveragePolicy(_Model):
     min_diff_coverage: float = Field(default=80.0, ge=0, le=100)
 
 
+class HygienePolicy(_Model):
+    @field_validator("allow")
+    @classmethod
+    def _valid_globs(cls, value: list[str]) -> list[str]:
+        return check_globs(value)
+
+    allow: list[str] = Field(default_factory=list)
+    """Globs of new files the `hygiene` check accepts without asking (data files, scripts)."""
+
+
 class GatePolicy(_Model):
     skip: list[str] = Field(default_factory=list)
     """Checks never run in this repo."""
@@ -166,6 +176,7 @@ class Policy(_Model):
     secrets: SecretsPolicy = Field(default_factory=SecretsPolicy)
     quality: QualityPolicy = Field(default_factory=QualityPolicy)
     coverage: CoveragePolicy = Field(default_factory=CoveragePolicy)
+    hygiene: HygienePolicy = Field(default_factory=HygienePolicy)
     gate: GatePolicy = Field(default_factory=GatePolicy)
     runs: RunsPolicy = Field(default_factory=RunsPolicy)
     agents: dict[str, Annotated[AgentPolicy, Field()]] = Field(default_factory=dict)

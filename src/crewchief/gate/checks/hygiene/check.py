@@ -1,0 +1,50 @@
+"""The `hygiene` check: what a reviewer of agent output looks for first, found statically.
+
+Stray and generated files, debug leftovers in library code, gutted functions, commented-out code,
+and removed tooling configuration. Each rule looks only at what the change adds or removes, so a
+repository's existing prints or stubs stay quiet."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from crewchief.gate.analysis.pyfiles import python_changes
+from crewchief.gate.check import CheckContext
+from crewchief.gate.checks.hygiene.gutted import commented_code_findings, gutted_findings
+from crewchief.gate.checks.hygiene.leftovers import leftover_findings
+from crewchief.gate.checks.hygiene.paths import is_library_module, is_test_path
+from crewchief.gate.checks.hygiene.rules import NAME, RULES
+from crewchief.gate.checks.hygiene.stray import stray_findings
+from crewchief.gate.checks.hygiene.tooling import tooling_findings
+from crewchief.gate.findings import Finding, RuleTable
+
+
+def _allowed_files(ctx: CheckContext) -> list[str]:
+    """New files the policy allows, plus files the task's scope names exactly (no wildcard)."""
+    allowed = list(ctx.policy.hygiene.allow)
+    if ctx.task is not None:
+        allowed.extend(g for g in ctx.task.scope if not any(c in g for c in "*?["))
+    return allowed
+
+
+class HygieneCheck:
+    name: ClassVar[str] = NAME
+    version: ClassVar[str] = "1"
+    kind: ClassVar[Literal["static", "dynamic"]] = "static"
+    rules: ClassVar[RuleTable] = RULES
+
+    def run(self, ctx: CheckContext) -> list[Finding]:
+        test_globs = list(ctx.policy.tests.paths)
+        found = stray_findings(ctx.change, _allowed_files(ctx))
+        found.extend(tooling_findings(ctx.change))
+        for file in python_changes(ctx.change.files):
+            library = is_library_module(file.path, test_globs)
+            if library:
+                found.extend(leftover_findings(file))
+            if library or not is_test_path(file.path, test_globs):
+                found.extend(gutted_findings(file))
+            found.extend(commented_code_findings(file))
+        return found
+
+
+CHECK = HygieneCheck()

@@ -1,0 +1,138 @@
+"""Debug leftovers in library code: prints, breakpoints, debugger imports, and calls that run at
+import time. Only added lines count, and a module that already printed at base is taken to print on
+purpose (a CLI helper, a report writer), so its new prints stay quiet."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from crewchief.gate.analysis.pyfiles import line_text
+from crewchief.gate.change import FileChange, Side
+from crewchief.gate.checks.hygiene.rules import RULES
+from crewchief.gate.findings import Finding, fingerprint
+
+_PRINTS = frozenset({"print", "pprint", "pp"})
+_DEBUGGERS = frozenset({"pdb", "ipdb", "pudb", "pdbpp", "debugpy"})
+_REPRO_PREFIXES = ("test", "repro", "debug", "main", "demo", "check", "try", "run")
+
+
+def parse(side: Side | None) -> ast.Module | None:
+    if side is None or side.text is None:
+        return None
+    try:
+        return ast.parse(side.text)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        owner = func.value.id if isinstance(func.value, ast.Name) else ""
+        return f"{owner}.{func.attr}" if owner else func.attr
+    return ""
+
+
+def _main_guard_lines(tree: ast.Module) -> set[int]:
+    """Lines inside `if __name__ == "__main__":`, where printing and calling are the point."""
+    lines: set[int] = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            end = node.end_lineno or node.lineno
+            lines.update(range(node.lineno, end + 1))
+    return lines
+
+
+def _prints(tree: ast.Module | None) -> int:
+    if tree is None:
+        return 0
+    return sum(
+        1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and _call_name(node).rsplit(".", 1)[-1] in _PRINTS
+    )
+
+
+def _call_findings(file: FileChange, tree: ast.Module, printed_before: bool) -> Iterator[Finding]:
+    assert file.new is not None
+    added = file.added_line_numbers
+    guarded = _main_guard_lines(tree)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or node.lineno not in added or node.lineno in guarded:
+            continue
+        name = _call_name(node)
+        text = line_text(file.new, node.lineno).strip()
+        if name == "breakpoint" or name.endswith(".set_trace") or name == "pdb.run":
+            rule, message = "debugger", f"adds a debugger breakpoint `{name}()`"
+        elif name.rsplit(".", 1)[-1] in _PRINTS and not printed_before:
+            rule, message = "debug-print", f"adds `{name}(...)` to a library module"
+        else:
+            continue
+        yield RULES[rule].finding(
+            message,
+            path=file.path,
+            line=node.lineno,
+            snippet=text[:200],
+            fingerprint=fingerprint(rule, file.path, text),
+        )
+
+
+def _import_findings(file: FileChange, tree: ast.Module) -> Iterator[Finding]:
+    assert file.new is not None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom) or node.lineno not in (
+            file.added_line_numbers
+        ):
+            continue
+        modules = (
+            [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        )
+        for module in modules:
+            if module.split(".")[0] in _DEBUGGERS:
+                text = line_text(file.new, node.lineno).strip()
+                yield RULES["debugger-import"].finding(
+                    f"imports the debugger module `{module}` in library code",
+                    path=file.path,
+                    line=node.lineno,
+                    snippet=text[:200],
+                    fingerprint=fingerprint("debugger-import", file.path, text),
+                )
+
+
+def _import_time_findings(file: FileChange, tree: ast.Module) -> Iterator[Finding]:
+    """Module-level calls of the module's own functions (or of obvious reproduction helpers)."""
+    assert file.new is not None
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    for node in tree.body:
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            continue
+        if node.lineno not in file.added_line_numbers:
+            continue
+        name = _call_name(node.value)
+        if name.rsplit(".", 1)[-1] in _PRINTS:
+            continue  # reported as a debug print
+        if name in defined or (name.startswith(_REPRO_PREFIXES) and "." not in name):
+            text = line_text(file.new, node.lineno).strip()
+            yield RULES["import-time-call"].finding(
+                f"calls `{name}()` at module level: it runs every time the module is imported",
+                path=file.path,
+                line=node.lineno,
+                snippet=text[:200],
+                fingerprint=fingerprint("import-time-call", file.path, text),
+            )
+
+
+def leftover_findings(file: FileChange) -> list[Finding]:
+    """Findings for one changed library module."""
+    tree = parse(file.new)
+    if tree is None:
+        return []
+    printed_before = _prints(parse(file.old)) > 0
+    return [
+        *_call_findings(file, tree, printed_before),
+        *_import_findings(file, tree),
+        *_import_time_findings(file, tree),
+    ]

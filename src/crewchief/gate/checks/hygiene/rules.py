@@ -1,0 +1,105 @@
+"""The `hygiene` check's rules: what a reviewer of agent output looks for first."""
+
+from __future__ import annotations
+
+from crewchief.gate.findings import Rule, RuleTable, Severity
+
+NAME = "hygiene"
+
+RULES = RuleTable(
+    NAME,
+    Rule(
+        NAME,
+        "stray-file",
+        Severity.MEDIUM,
+        "a new file that looks like a by-product (output, log, data, reproduction script, notes) "
+        "and that nothing in the change refers to",
+        "delete the file, or allow it with [hygiene] allow or by naming it in the task's scope",
+    ),
+    Rule(
+        NAME,
+        "backup-copy",
+        Severity.MEDIUM,
+        "a new backup or copy of a file (*.bak, *.orig, *~, *_backup.py, a module that repeats "
+        "another file of the change)",
+        "delete the copy and make the edit in the original file",
+    ),
+    Rule(
+        NAME,
+        "build-artifact",
+        Severity.HIGH,
+        "build or cache output committed (build/, dist/, *.egg-info, __pycache__, *.pyc, "
+        ".pytest_cache): what runs would not be what was reviewed",
+        "delete the generated files and ignore them in .gitignore",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "debug-print",
+        Severity.MEDIUM,
+        "a print/pprint call added to a library module that did not print before",
+        "remove the call, or use the module's logger",
+    ),
+    Rule(
+        NAME,
+        "debugger",
+        Severity.HIGH,
+        "a debugger breakpoint (breakpoint(), pdb.set_trace()) added to library code: the "
+        "program stops there",
+        "remove the breakpoint",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "debugger-import",
+        Severity.LOW,
+        "a debugger module (pdb, ipdb, pudb) imported by library code",
+        "remove the import",
+    ),
+    Rule(
+        NAME,
+        "import-time-call",
+        Severity.MEDIUM,
+        "a new module-level call in a library module that runs on every import (often a "
+        "reproduction function defined and then called)",
+        "remove the call, or move it under `if __name__ == '__main__':`",
+    ),
+    Rule(
+        NAME,
+        "gutted-function",
+        Severity.HIGH,
+        "a function that had a body at base now only raises NotImplementedError, passes, or "
+        "holds a TODO",
+        "restore the implementation, or say in the task why the function is being removed",
+    ),
+    Rule(
+        NAME,
+        "commented-out-code",
+        Severity.LOW,
+        "a new block of commented-out statements: code disabled rather than deleted",
+        "delete the code (git keeps its history) or restore it",
+    ),
+    Rule(
+        NAME,
+        "removed-return",
+        Severity.HIGH,
+        "a function that returned a value at base has no `return <value>` at head, so its "
+        "callers now get None",
+        "restore the return statement",
+    ),
+    Rule(
+        NAME,
+        "unused-after-delete",
+        Severity.MEDIUM,
+        "a local variable the function used at base is still assigned but no longer read: the "
+        "code that used it was deleted",
+        "restore the deleted use, or remove the variable if the deletion was intended",
+    ),
+    Rule(
+        NAME,
+        "tooling-config-deleted",
+        Severity.MEDIUM,
+        "coverage, lint, type-check or test configuration removed (a file or a section)",
+        "restore the configuration; changing project tooling is not part of an agent's task",
+    ),
+)

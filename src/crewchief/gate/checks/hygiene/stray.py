@@ -1,0 +1,136 @@
+"""New files that look like by-products of an agent's session rather than part of the fix.
+
+A file is judged by its name first (outputs, logs, data, reproduction scripts, backups, notes,
+build output), then by whether anything in the change refers to it: a data file a new test reads, or
+a script the README now documents, is referenced and stays quiet."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+
+from crewchief.gate.change import Change, FileChange, Status
+from crewchief.gate.checks.hygiene.rules import RULES
+from crewchief.gate.findings import Finding, fingerprint
+from crewchief.spec.globs import match_any
+
+_BUILD = re.compile(
+    r"(^|/)(build|dist|__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.tox|\.nox|htmlcov|"
+    r"[^/]+\.egg-info)/|\.py[co]$|(^|/)\.coverage$"
+)
+_BACKUP = re.compile(
+    r"(\.(bak|orig|rej|backup|old|swp|swo)$|~$|(^|/)#[^/]*#$|[_.-](backup|bak|old|orig)\.py$|"
+    r"(^|/)[^/]*[_ -]copy( \d+)?\.py$|(^|/)copy_of_[^/]*$)"
+)
+_STRAY_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a database file", re.compile(r"\.(sqlite3?|db)$")),
+    ("pickled data", re.compile(r"\.(pkl|pickle|npy|npz)$")),
+    ("an image or plot", re.compile(r"\.(png|jpe?g|gif|bmp|eps|tiff?)$")),
+    ("command output", re.compile(r"(^|/)[^/]*output[^/]*\.txt$|\.(log|out)$")),
+    (
+        "a reproduction script",
+        re.compile(r"(^|/)(test_)?(repro|reproduce|debug|scratch|tmp|temp|try)[^/]*\.py$"),
+    ),
+    (
+        "the agent's notes",
+        re.compile(
+            r"(^|/)[^/]*(instructions|notes|summary|analysis|explanation|solution|plan|"
+            r"changes_made|fix_description)[^/]*\.(txt|md)$",
+            re.IGNORECASE,
+        ),
+    ),
+)
+_ROOT_SCRIPT_OK = frozenset({"setup.py", "conftest.py", "noxfile.py", "manage.py", "fabfile.py"})
+_COPY_RATIO = 0.8
+_COPY_MIN_LINES = 20
+
+
+_TEST_FOLDER = re.compile(r"(^|/)(tests?|testing)/")
+
+
+def _kind(path: str) -> str | None:
+    for kind, pattern in _STRAY_KINDS:
+        if pattern.search(path):
+            if kind == "a reproduction script" and _TEST_FOLDER.search(path):
+                return None  # a test folder's own helpers and regression tests
+            return kind
+    if "/" not in path and path.endswith(".py") and path not in _ROOT_SCRIPT_OK:
+        return "a top-level script"
+    return None
+
+
+def _referenced(path: str, texts: Iterable[tuple[str, str]]) -> str | None:
+    """The first changed file whose new text names this file (by its path or its file name)."""
+    name = PurePosixPath(path).name
+    stem = PurePosixPath(path).stem
+    needles = {path, name} | ({stem} if len(stem) >= 6 and path.endswith(".py") else set())
+    for other, text in texts:
+        if other != path and any(n in text for n in needles):
+            return other
+    return None
+
+
+def _copied_from(file: FileChange, change: Change) -> str | None:
+    """Another file of the change (as it was at base) that this new file mostly repeats."""
+    if file.status is Status.COPIED and file.old is not None:
+        return file.old.path
+    new_lines = file.new.lines if file.new else ()
+    if len(new_lines) < _COPY_MIN_LINES:
+        return None
+    for other in change.files:
+        if other is file or other.old is None or len(other.old.lines) < _COPY_MIN_LINES:
+            continue
+        matcher = difflib.SequenceMatcher(None, other.old.lines, new_lines, autojunk=False)
+        if matcher.quick_ratio() >= _COPY_RATIO and matcher.ratio() >= _COPY_RATIO:
+            return other.old.path
+    return None
+
+
+def stray_findings(change: Change, allowed: list[str]) -> list[Finding]:
+    texts = [(f.path, f.new.text) for f in change.files if f.new and f.new.text]
+    found: list[Finding] = []
+    for file in change.files:
+        if file.status not in (Status.ADDED, Status.COPIED) or file.new is None:
+            continue
+        path = file.path
+        if match_any(path, allowed):
+            continue
+        finding = _judge(file, change, texts)
+        if finding is not None:
+            found.append(finding)
+    return found
+
+
+def _judge(file: FileChange, change: Change, texts: list[tuple[str, str]]) -> Finding | None:
+    path = file.path
+    if _BUILD.search(path):
+        return RULES["build-artifact"].finding(
+            f"adds generated build or cache output `{path}`; it is not source and would run "
+            "instead of (or beside) what was reviewed",
+            path=path,
+            fingerprint=fingerprint("build-artifact", path),
+        )
+    if _BACKUP.search(path):
+        return RULES["backup-copy"].finding(
+            f"adds `{path}`, which is named like a backup or copy",
+            path=path,
+            fingerprint=fingerprint("backup-copy", path),
+        )
+    source = _copied_from(file, change) if path.endswith(".py") else None
+    if source is not None:
+        return RULES["backup-copy"].finding(
+            f"adds `{path}`, whose content mostly repeats `{source}`",
+            path=path,
+            fingerprint=fingerprint("backup-copy", path, source),
+        )
+    kind = _kind(path)
+    if kind is None or _referenced(path, texts) is not None:
+        return None
+    size = "an empty file, " if file.new is not None and file.new.size == 0 else ""
+    return RULES["stray-file"].finding(
+        f"adds `{path}`: {size}{kind}, and nothing in the change refers to it",
+        path=path,
+        fingerprint=fingerprint("stray-file", path),
+    )
