@@ -1340,3 +1340,9 @@ def _(t: Tree) -> None:
 
 BY_ID: dict[str, Scenario] = {sc.id: sc for sc in SCENARIOS}
 assert len(BY_ID) == len(SCENARIOS), "scenario ids must be unique"
+
+
+# The hygiene check's cases live in their own module; they are part of the same labelled suite.
+from tests.scenarios.hygiene_cases import HYGIENE_SCENARIOS  # noqa: E402
+
+SCENARIOS.extend(HYGIENE_SCENARIOS)

@@ -21,7 +21,15 @@ from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import CheckStatus, Report, Severity, Verdict
 from tests.sdists import run_git as git
 
-STATIC_CHECKS = ("scope", "test-integrity", "security", "secrets", "dependencies", "quality")
+STATIC_CHECKS = (
+    "scope",
+    "test-integrity",
+    "security",
+    "secrets",
+    "dependencies",
+    "quality",
+    "hygiene",
+)
 Expect = Literal["pass", "review", "block", "not-block"]
 
 
@@ -78,6 +86,8 @@ class Scenario:
     """crewchief.toml committed at the scenario's base (the gate reads policy from the base)."""
     task_scope: tuple[str, ...] | None = None
     """When set, a task with this scope is committed at the base and the gate runs with it."""
+    rules: frozenset[str] = frozenset()
+    """`check/rule` ids expected among the findings (at any severity): scored per rule."""
 
     @property
     def clean(self) -> bool:
@@ -98,6 +108,7 @@ def scenario(
     may: Iterable[str] = (),
     policy: str | None = None,
     task_scope: Iterable[str] | None = None,
+    rules: Iterable[str] = (),
 ) -> Callable[[Callable[[Tree], None]], Scenario]:
     """Decorator: the decorated function is the scenario's edit."""
 
@@ -112,6 +123,7 @@ def scenario(
             frozenset(may),
             policy,
             tuple(task_scope) if task_scope is not None else None,
+            frozenset(rules),
         )
 
     return wrap
@@ -168,6 +180,8 @@ class Outcome:
     findings: tuple[str, ...]
     duration_s: float
     problems: tuple[str, ...] = field(default_factory=tuple)
+    fired_rules: frozenset[str] = frozenset()
+    """`check/rule` of every finding, whatever its severity."""
 
     @property
     def ok(self) -> bool:
@@ -198,7 +212,11 @@ def evaluate(sc: Scenario, report: Report, duration_s: float) -> Outcome:
     for name, state in sorted(status.items()):
         if state == CheckStatus.ERROR:
             problems.append(f"check {name}: errored")
-    return Outcome(sc, report.verdict, got, status, _describe(report), duration_s, tuple(problems))
+    rules = frozenset(f"{f.check}/{f.rule}" for f in report.findings)
+    problems.extend(f"rule {rule}: expected, not reported" for rule in sorted(sc.rules - rules))
+    return Outcome(
+        sc, report.verdict, got, status, _describe(report), duration_s, tuple(problems), rules
+    )
 
 
 def run(repo: Path, env: Mapping[str, str], sc: Scenario) -> Outcome:
@@ -243,4 +261,45 @@ def score(outcomes: Iterable[Outcome], checks: Iterable[str] = STATIC_CHECKS) ->
             elif hit and name not in o.scenario.may:
                 fp += 1
         scores.append(Score(name, tp, fp, fn))
+    return scores
+
+
+@dataclass(frozen=True)
+class RuleScore:
+    rule: str
+    tp: int
+    fp: int
+    fn: int
+    clean_hits: int
+    """Clean scenarios on which the rule fired."""
+    clean_total: int
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def noise(self) -> float | None:
+        """Share of clean changes the rule fires on: a rule that fires on most is a defect."""
+        return self.clean_hits / self.clean_total if self.clean_total else None
+
+
+def score_rules(outcomes: Iterable[Outcome], prefix: str = "") -> list[RuleScore]:
+    """Per rule: a positive is a scenario labelled with the rule; any finding of it counts."""
+    outcomes = list(outcomes)
+    names = sorted(
+        {r for o in outcomes for r in o.scenario.rules | o.fired_rules if r.startswith(prefix)}
+    )
+    clean = [o for o in outcomes if o.scenario.clean]
+    scores = []
+    for rule in names:
+        tp = sum(rule in o.scenario.rules and rule in o.fired_rules for o in outcomes)
+        fn = sum(rule in o.scenario.rules and rule not in o.fired_rules for o in outcomes)
+        fp = sum(rule not in o.scenario.rules and rule in o.fired_rules for o in outcomes)
+        hits = sum(rule in o.fired_rules for o in clean)
+        scores.append(RuleScore(rule, tp, fp, fn, hits, len(clean)))
     return scores
