@@ -88,7 +88,7 @@ def test_every_schema_the_readme_names_is_published() -> None:
     assert named == published
     for name in published:
         jsonschema.Draft202012Validator.check_schema(schema(name))
-        assert schema(name)["properties"]["schema"] == {"const": f"crewchief.{name}/v1"}
+        assert schema(name)["properties"]["schema"]["const"] == f"crewchief.{name}/v1"
 
 
 def test_gate_report(capsys, make_repo) -> None:

@@ -2,7 +2,8 @@
 
 The policy and task references come from the pydantic models in `crewchief.spec` (field types,
 defaults, bounds and the docstrings written under each field); the rule reference comes from the
-checks' rule tables. `python -m crewchief.docsgen --write docs/` rewrites the pages and
+checks' rule tables; the JSON outputs page comes from the published schemas in `docs/schemas/`.
+`python -m crewchief.docsgen --write docs/` rewrites the pages and
 `--check docs/` exits 1 when a committed page is stale; a test runs the same comparison.
 """
 
@@ -139,7 +140,7 @@ def policy_page() -> str:
             out.append("## `[agents.NAME]`\n\n")
             out.append(
                 "One table per agent a task may name (`agent: NAME`); see "
-                "[Agents](agents.md) for the presets and placeholders.\n\n"
+                "[Agents](../agents.md) for the presets and placeholders.\n\n"
             )
             out.append(field_table(AgentPolicy))
         elif isinstance(model, type) and issubclass(model, BaseModel):
@@ -154,7 +155,7 @@ def policy_page() -> str:
     out.append("## Default test paths\n\n")
     out.append(
         "What `[tests] paths` holds when the policy does not set it; the test-integrity check "
-        f"guards these files and the dynamic checks take them from the base: {_globs(DEFAULT_TEST_PATHS)}.\n"
+        f"guards these files, the acceptance check takes them from the base, and coverage does not count them: {_globs(DEFAULT_TEST_PATHS)}.\n"
     )
     return "".join(out)
 
@@ -220,22 +221,74 @@ def rules_page() -> str:
     return HEADER + render().rstrip("\n") + "\n"
 
 
-PAGES: dict[str, Callable[[], str]] = {
-    "reference/policy.md": policy_page,
-    "reference/tasks.md": task_page,
-    "reference/rules.md": rules_page,
+SCHEMA_ORDER = ("gate", "status", "review", "logs", "tasks", "task", "task-lint")
+
+
+def _json_type(node: dict[str, Any]) -> str:
+    if "$ref" in node:
+        return f"`{node['$ref'].rsplit('/', 1)[-1]}` object"
+    if "const" in node:
+        return f"`{json.dumps(node['const'])}`"
+    if "enum" in node:
+        return "one of " + ", ".join(f"`{json.dumps(v)}`" for v in node["enum"])
+    if "oneOf" in node:
+        return " or ".join(_json_type(n) for n in node["oneOf"])
+    kind = node.get("type", "any")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "array" in kinds and "items" in node:
+        return f"array of {_json_type(node['items'])}"
+    return " or ".join(f"`{k}`" for k in kinds)
+
+
+def _properties_table(node: dict[str, Any]) -> str:
+    required = set(node.get("required", ()))
+    rows = ["| field | type | meaning |", "| --- | --- | --- |"]
+    for name, prop in node.get("properties", {}).items():
+        optional = "" if name in required else " (optional)"
+        rows.append(
+            f"| `{name}`{optional} | {_cell(_json_type(prop))} | {_cell(prop.get('description', ''))} |"
+        )
+    return "\n".join(rows) + "\n\n"
+
+
+def json_page(schemas: Path) -> str:
+    """The JSON outputs reference, from the published schema files under `schemas`."""
+    out = [
+        HEADER,
+        "# JSON outputs\n\n",
+        "Every listing command prints a versioned document with `--format json`; its `schema` "
+        "field names the version. A version only grows: new fields may appear, documented fields "
+        "keep their meaning. Each schema below is a JSON Schema (draft 2020-12) file published "
+        "with these docs, and crewchief's tests validate real command output against it.\n\n",
+    ]
+    for name in SCHEMA_ORDER:
+        doc = json.loads((schemas / f"{name}.v1.json").read_text("utf-8"))
+        out.append(f"## `crewchief.{name}/v1`\n\n{doc['description']} ")
+        out.append(f"Schema: [`{name}.v1.json`](../schemas/{name}.v1.json).\n\n")
+        out.append(_properties_table(doc))
+        for def_name, node in doc.get("$defs", {}).items():
+            about = f" {node['description']}" if "description" in node else ""
+            out.append(f"`{def_name}` object.{about}\n\n{_properties_table(node)}")
+    return "".join(out).rstrip("\n") + "\n"
+
+
+PAGES: dict[str, Callable[[Path], str]] = {
+    "reference/policy.md": lambda docs: policy_page(),
+    "reference/tasks.md": lambda docs: task_page(),
+    "reference/rules.md": lambda docs: rules_page(),
+    "reference/json.md": lambda docs: json_page(docs / "schemas"),
 }
 
 
-def render_all() -> dict[str, str]:
-    """Every generated page by its path under docs/."""
-    return {path: make() for path, make in PAGES.items()}
+def render_all(docs: Path) -> dict[str, str]:
+    """Every generated page by its path under `docs` (the JSON page reads `docs/schemas/`)."""
+    return {path: make(docs) for path, make in PAGES.items()}
 
 
 def stale_pages(docs: Path) -> list[str]:
     """Generated pages under `docs` whose committed text differs from what the code says now."""
     stale = []
-    for path, text in render_all().items():
+    for path, text in render_all(docs).items():
         target = docs / path
         if not target.is_file() or target.read_text("utf-8") != text:
             stale.append(path)
@@ -244,7 +297,7 @@ def stale_pages(docs: Path) -> list[str]:
 
 def write_pages(docs: Path) -> list[Path]:
     written = []
-    for path, text in render_all().items():
+    for path, text in render_all(docs).items():
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, "utf-8")
