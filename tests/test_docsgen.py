@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import types
@@ -17,7 +18,9 @@ from crewchief.gate.findings import Rule, RuleTable, Severity
 from crewchief.spec.policy import Policy
 from crewchief.spec.task import Task
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def test_committed_pages_are_current() -> None:
@@ -47,7 +50,10 @@ def test_field_table_shows_type_bounds_default_and_meaning() -> None:
     rows = docsgen.field_table(Sample, prefix="s.").splitlines()
     assert rows[2] == "| `s.documented` | integer (≥ 1, ≤ 9) | `3` | Said once, here. |"
     assert rows[3] == "| `s.undocumented` | list of strings | not set |  |"
-    assert rows[4] == '| `s.mode` | one of `"a"`, `"b"` | `"a"` | Which one. Two paragraphs \\| one cell. |'
+    assert (
+        rows[4]
+        == '| `s.mode` | one of `"a"`, `"b"` | `"a"` | Which one. Two paragraphs \\| one cell. |'
+    )
     assert rows[5] == "| `s.required` | string | required |  |"
 
 
@@ -76,7 +82,9 @@ class _RuledCheck:
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
     rules = RuleTable(
         "scope",
-        Rule("scope", "protected-path", Severity.HIGH, "a protected path changed", "revert it", True),
+        Rule(
+            "scope", "protected-path", Severity.HIGH, "a protected path changed", "revert it", True
+        ),
         Rule("scope", "shell", Severity.MEDIUM, "a | pipe", "quote it", cwe="CWE-78"),
     )
 
@@ -85,7 +93,7 @@ class _RuledCheck:
 
 
 def test_rule_page_from_the_registry_lists_each_rule(monkeypatch) -> None:
-    import crewchief.gate.registry as registry
+    from crewchief.gate import registry
 
     monkeypatch.setattr(registry, "available_checks", lambda: {"scope": _RuledCheck()})
     monkeypatch.setitem(sys.modules, "crewchief.gate.rulebook", None)  # as if it did not exist
@@ -123,3 +131,15 @@ def test_json_page_lists_every_field_of_every_published_schema() -> None:
             for field in node.get("properties", {}):
                 assert f"| `{field}`" in page, (name, field)
     assert "| `cwe` (optional) | `string` |" in page
+
+
+def test_markdown_links_stay_inside_the_repository() -> None:
+    """Readers of a checkout or an offline site must be able to follow every link."""
+    pages = [ROOT / n for n in ("README.md", "CONTRIBUTING.md", "CHANGELOG.md")]
+    pages += sorted(DOCS.rglob("*.md"))
+    for page in pages:
+        for target in LINK.findall(page.read_text("utf-8")):
+            where = f"{page.relative_to(ROOT)} links {target}"
+            assert "://" not in target and not target.startswith(("/", "mailto:")), where
+            path = (page.parent / target.split("#", 1)[0]).resolve()
+            assert path.is_relative_to(ROOT) and path.exists(), where

@@ -13,8 +13,10 @@ import argparse
 import ast
 import importlib
 import inspect
+import itertools
 import json
 import sys
+import textwrap
 import types
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -40,14 +42,14 @@ def field_docstrings(model: type[BaseModel]) -> dict[str, str]:
     for klass in reversed(model.__mro__):
         if not (isinstance(klass, type) and issubclass(klass, BaseModel)) or klass is BaseModel:
             continue
-        tree = ast.parse(inspect.cleandoc("\n" + inspect.getsource(klass)))
+        tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
         body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for stmt, after in zip(body, body[1:], strict=False):
+        for stmt, after in itertools.pairwise(body):
             if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
                 continue
-            if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
-                if isinstance(after.value.value, str):
-                    docs[stmt.target.id] = inspect.cleandoc(after.value.value)
+            value = after.value if isinstance(after, ast.Expr) else None
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                docs[stmt.target.id] = inspect.cleandoc(value.value)
     return docs
 
 
