@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: demo test lint typecheck pytest bench clean agents browser
+.PHONY: demo test check docs lint typecheck pytest bench clean agents browser
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is required (python3.11+ on PATH)"; exit 2; }
@@ -56,7 +56,16 @@ pytest: $(STAMP) $(SARIF_SCHEMA) agents browser
 		CREWCHIEF_REQUIRE_SANDBOX=1 \
 		$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck pytest docs
+
+# The edit-test loop: lint, types and the tests not marked slow (no agents, browser or sandbox set-up).
+check: lint typecheck $(SARIF_SCHEMA)
+	CREWCHIEF_SARIF_SCHEMA=$(abspath $(SARIF_SCHEMA)) $(VENV)/bin/pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+# The documentation site, built offline into site/; the generated reference pages must be current.
+docs: $(STAMP)
+	$(PY) -m crewchief.docsgen --check docs/
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 bench: $(STAMP)
 	$(PY) benchmarks/gate_static.py
