@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from crewchief.store import open_store
-from tests.cli_helpers import run_cli
 from tests.conftest import Repo
-from tests.runfactory import fake_run
+from tests.helpers.cli import run_cli
+from tests.helpers.runfactory import fake_run
 
 TASKS = {
     f".crewchief/tasks/{t}.md": f"---\nid: {t}\ntitle: Greet politely\nscope: [app.py]\n---\n`greet('x')` returns 'hello x'.\n"

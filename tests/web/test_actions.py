@@ -8,7 +8,7 @@ import pytest
 
 from crewchief.store import open_store
 from tests.conftest import Repo
-from tests.web.helpers import BASE, GOOD, client, csrf_of, fake_run
+from tests.helpers.web import BASE, GOOD, client, csrf_of, fake_run
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 from crewchief.store import open_store
 from crewchief.web.queueview import Query, queue_page, snapshot
 from crewchief.web.snapshot import load_awaiting
-from tests.cli_helpers import run_cli
 from tests.conftest import Repo
-from tests.web.helpers import BASE, EVAL, GOOD, client, fake_run
+from tests.helpers.cli import run_cli
+from tests.helpers.web import BASE, EVAL, GOOD, client, fake_run
 
 RISKY = {
     "app.py": "import os\n\n\ndef greet(name):\n    os.system('echo ' + name)\n",
