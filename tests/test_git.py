@@ -123,7 +123,8 @@ def test_arguments_reach_git_verbatim_without_a_shell(repo: Repo, tmp_path: Path
 def test_unknown_ref_is_an_input_error_naming_the_ref(repo: Repo) -> None:
     with pytest.raises(GitInputError, match="unknown ref 'no-such-branch'") as info:
         git.resolve_commit(repo.path, "no-such-branch")
-    assert info.value.exit_code == ExitCode.USAGE == 2
+    assert info.value.exit_code is ExitCode.USAGE
+    assert int(info.value.exit_code) == 2
     assert "shallow" not in str(info.value), "a full clone must not be blamed on shallow history"
 
 
@@ -156,7 +157,8 @@ def test_refs_resolve_to_full_commit_ids(repo: Repo) -> None:
 def test_unexpected_git_failure_is_an_internal_error(repo: Repo) -> None:
     with pytest.raises(GitInternalError) as info:
         git.run(repo.path, "cat-file", "-p", "0" * 39 + "1")
-    assert info.value.exit_code == ExitCode.INTERNAL == 3
+    assert info.value.exit_code is ExitCode.INTERNAL
+    assert int(info.value.exit_code) == 3
     message = str(info.value)
     assert message.startswith("git cat-file failed: ")
     assert "fatal:" not in message, "git's own words, without its 'fatal:' prefix"

@@ -169,8 +169,10 @@ def test_reject_queues_next_attempt_with_feedback_and_findings(capsys, base_repo
     store = open_store(base_repo.path)
     assert store.run(run_id).state == "rejected"
     decision = store.decisions(run_id)[0]
+    assert decision.next_run_id is not None, "a reject with retry queues the next attempt"
     nxt = store.run(decision.next_run_id)
     assert (nxt.state, nxt.attempt, nxt.task_id) == ("queued", 2, "greet")
+    assert nxt.feedback is not None
     history = json.loads(nxt.feedback)
     assert history[-1]["feedback"] == "Only touch app.py; keep greet."
     assert any(f["rule"] == "protected-path" for f in history[-1]["findings"])

@@ -112,6 +112,7 @@ def test_evidence_links_serve_only_files_in_crewchiefs_folder(web_repo, tmp_path
     outside = tmp_path / "secret.txt"
     outside.write_text("do not serve me\n")
     report = store.latest_report(run_id)
+    assert report is not None
     elsewhere = (
         web_repo.path / ".git" / "crewchief" / "gate-cache.sqlite"
     )  # crewchief's, not evidence
