@@ -59,9 +59,7 @@ def test_new_dependency_is_flagged_with_its_line() -> None:
     assert finding.severity is Severity.MEDIUM and not finding.blocking
     assert finding.path == "pyproject.toml" and finding.line == 5
     assert "quantumflux-sdk" in finding.message and "pyproject.toml" in finding.message
-    assert finding.fingerprint == fingerprint(
-        "new-dependency", "quantumflux-sdk", "pyproject.toml"
-    )
+    assert finding.fingerprint == fingerprint("new-dependency", "quantumflux-sdk", "pyproject.toml")
 
 
 def test_dependency_declared_elsewhere_at_base_is_not_new() -> None:
