@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,5 +108,5 @@ def make_repo(tmp_path: Path) -> Iterator[object]:
 
 
 @pytest.fixture
-def repo(make_repo: object) -> Repo:
-    return make_repo()  # type: ignore[operator,no-any-return]
+def repo(make_repo: Callable[..., Repo]) -> Repo:
+    return make_repo()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import run_cli
 from tests.conftest import Repo
+from tests.helpers.cli import run_cli
 
 CLEAN_POLICY = '[scope]\nallow = ["src/**", "tests/**"]\n'
 

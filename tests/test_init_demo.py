@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from crewchief.spec.policy import parse_policy
-from tests.cli_helpers import run_cli
+from tests.helpers.cli import run_cli
 
 
 def test_init_writes_starter_policy_and_refuses_to_overwrite(capsys, repo) -> None:

@@ -14,7 +14,7 @@ from crewchief.store import RunState, open_store
 
 def test_priority_order_and_parallel_limit(repo) -> None:
     store = open_store(repo.path)
-    tasks = {
+    tasks: dict[str, object] = {
         t.id: t
         for t in (
             Task(id="low", title="l", priority=5),
@@ -47,7 +47,7 @@ def test_priority_order_and_parallel_limit(repo) -> None:
 
 def test_dependencies_wait_for_a_merged_run(repo) -> None:
     store = open_store(repo.path)
-    tasks = {
+    tasks: dict[str, object] = {
         "base": Task(id="base", title="b"),
         "next": Task(id="next", title="n", depends_on=["base"], priority=0),
     }
@@ -100,7 +100,7 @@ def test_backoff_is_respected_then_retried(repo) -> None:
 
 def test_best_of_n_groups_and_overlap_warning(repo) -> None:
     store = open_store(repo.path)
-    tasks = {"one": Task(id="one", title="1"), "two": Task(id="two", title="2")}
+    tasks: dict[str, object] = {"one": Task(id="one", title="1"), "two": Task(id="two", title="2")}
     ids = queue_tasks(store, ["one"], ["a", "b"], base_ref="main", tasks=tasks)
     assert len({store.run(i).group_key for i in ids}) == 1 and store.run(ids[0]).group_key
     ids += queue_tasks(store, ["two"], ["a"], base_ref="main", tasks=tasks)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from crewchief.store import RunState, open_store
-from tests.cli_helpers import run_cli
+from tests.helpers.cli import run_cli
 
 
 def test_status_and_logs(capsys, repo, tmp_path) -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 
-from tests.cli_helpers import run_cli
 from tests.conftest import Repo
+from tests.helpers.cli import run_cli
 
 GOOD = """---
 id: fix-add

@@ -20,7 +20,7 @@ from crewchief.agents.hooks import SETTINGS_FILE
 from crewchief.agents.mini_swe_agent import TRAJECTORY_FILE, MiniSweAgent
 from crewchief.agents.opencode import OpenCodeAgent
 from crewchief.spec.task import Budget, Task
-from tests.agents.helpers import invocation
+from tests.helpers.invocations import invocation
 
 
 def _lines(*events: object) -> bytes:

@@ -8,7 +8,7 @@ import pytest
 
 from crewchief.agents.command import CommandAgent, fill, json_events, looks_transient
 from crewchief.errors import UserError
-from tests.agents.helpers import invocation
+from tests.helpers.invocations import invocation
 
 
 def test_command_fills_every_placeholder(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.dependencies import check as deps
 from crewchief.gate.checks.dependencies.check import CHECK, DependenciesCheck
 from crewchief.gate.engine import GateRequest, run_gate
-from crewchief.gate.findings import Finding, Severity, Verdict
+from crewchief.gate.findings import Finding, Severity, Verdict, fingerprint
 from crewchief.spec.policy import DependenciesPolicy, Policy
 
 PYPROJECT = """\
@@ -59,9 +59,7 @@ def test_new_dependency_is_flagged_with_its_line() -> None:
     assert finding.severity is Severity.MEDIUM and not finding.blocking
     assert finding.path == "pyproject.toml" and finding.line == 5
     assert "quantumflux-sdk" in finding.message and "pyproject.toml" in finding.message
-    assert finding.fingerprint == deps.fingerprint(
-        "new-dependency", "quantumflux-sdk", "pyproject.toml"
-    )
+    assert finding.fingerprint == fingerprint("new-dependency", "quantumflux-sdk", "pyproject.toml")
 
 
 def test_dependency_declared_elsewhere_at_base_is_not_new() -> None:
@@ -387,7 +385,7 @@ def test_online_check_is_off_by_default_and_used_when_on() -> None:
         calls.append((ecosystem, name))
         return name != "zqxv-hallucinated-lib"
 
-    check = DependenciesCheck(fetch=fetch)  # type: ignore[arg-type]
+    check = DependenciesCheck(fetch=fetch)
     base = {"requirements.txt": ""}
     head = {"requirements.txt": "zqxv-hallucinated-lib\nacme-real-lib\n"}
     assert rules(run(base, head, check=check)) == [
@@ -426,7 +424,7 @@ def test_lookups_take_milliseconds() -> None:
 
 def test_data_files_are_sorted_canonical_lists() -> None:
     for ecosystem, low in (("pypi", 5000), ("npm", 3000)):
-        names = deps.popular(ecosystem).names  # type: ignore[arg-type]
+        names = deps.popular(ecosystem).names
         assert len(names) > low
         assert all(n == n.strip().lower() and " " not in n for n in names)
     assert {"requests", "numpy", "django", "python-dateutil"} <= deps.popular("pypi").names

@@ -50,7 +50,10 @@ def policy_text(command: str = f"{PY} bench.py", rounds: int = 4, timeout: float
 
 
 def setup(
-    make_repo, head_files: dict[str, str], base_files: dict[str, str] | None = None, **policy
+    make_repo,
+    head_files: dict[str | bytes, str | bytes | None],
+    base_files: dict[str, str] | None = None,
+    **policy,
 ) -> tuple[Repo, str, str]:
     files = {"crewchief.toml": policy_text(**policy), "bench.py": FAST, **(base_files or {})}
     repo: Repo = make_repo(files)

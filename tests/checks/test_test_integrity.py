@@ -502,11 +502,11 @@ def test_syntax_error_only_at_base_is_not_compared() -> None:
 
 def test_hostile_content_never_crashes() -> None:
     deep = "x = " + "(" * 5000 + ")" * 5000 + "\n"
-    base = {
+    base: dict[str, str | bytes] = {
         "tests/test_bin.py": b"\x00\x01",
         "tests/test_deep.py": "def test_a():\n    assert 1 == 1\n",
     }
-    head = {
+    head: dict[str, str | bytes] = {
         "tests/test_bin.py": b"\x00\x02\xff",
         "tests/test_deep.py": deep,
         "tests/test_latin.py": b"def test_\xe9():\n    assert 1\n",
@@ -618,7 +618,7 @@ def test_policy_test_paths_decide_what_is_guarded() -> None:
 # --- end to end -------------------------------------------------------------------------------
 
 
-def test_gate_blocks_a_real_commit_that_games_the_tests(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_gate_blocks_a_real_commit_that_games_the_tests(make_repo) -> None:
     repo = make_repo(
         {
             "app.py": "def add(a, b):\n    return a + b\n",
@@ -651,7 +651,7 @@ def test_gate_blocks_a_real_commit_that_games_the_tests(make_repo) -> None:  # t
     assert weakened.path == "tests/test_arith.py"
 
 
-def test_gate_passes_a_real_commit_that_adds_tests(make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_gate_passes_a_real_commit_that_adds_tests(make_repo) -> None:
     repo = make_repo({"app.py": "def add(a, b):\n    return a + b\n", "tests/test_app.py": BASE})
     base = repo.git("rev-parse", "HEAD")
     repo.commit({"tests/test_app.py": BASE + "\ndef test_more():\n    assert add(2, 3) == 5\n"})

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.sdists import git_env, import_sdist, run_git, run_git_raw
+from tests.helpers.sdists import git_env, import_sdist, run_git, run_git_raw
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from crewchief.store import open_store
-from tests.cli_helpers import run_cli
 from tests.conftest import Repo
-from tests.runfactory import fake_run
+from tests.helpers.cli import run_cli
+from tests.helpers.runfactory import fake_run
 
 TASKS = {
     f".crewchief/tasks/{t}.md": f"---\nid: {t}\ntitle: Greet politely\nscope: [app.py]\n---\n`greet('x')` returns 'hello x'.\n"
@@ -169,8 +169,10 @@ def test_reject_queues_next_attempt_with_feedback_and_findings(capsys, base_repo
     store = open_store(base_repo.path)
     assert store.run(run_id).state == "rejected"
     decision = store.decisions(run_id)[0]
+    assert decision.next_run_id is not None, "a reject with retry queues the next attempt"
     nxt = store.run(decision.next_run_id)
     assert (nxt.state, nxt.attempt, nxt.task_id) == ("queued", 2, "greet")
+    assert nxt.feedback is not None
     history = json.loads(nxt.feedback)
     assert history[-1]["feedback"] == "Only touch app.py; keep greet."
     assert any(f["rule"] == "protected-path" for f in history[-1]["findings"])

@@ -19,7 +19,7 @@ from typing import Literal
 
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import CheckStatus, Report, Severity, Verdict
-from tests.sdists import run_git as git
+from tests.helpers.sdists import run_git as git
 
 STATIC_CHECKS = (
     "scope",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.sdists import git_env, import_sdist
+from tests.helpers.sdists import git_env, import_sdist
 
 
 @dataclass(frozen=True)

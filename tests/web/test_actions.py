@@ -8,7 +8,7 @@ import pytest
 
 from crewchief.store import open_store
 from tests.conftest import Repo
-from tests.web.helpers import BASE, GOOD, client, csrf_of, fake_run
+from tests.helpers.web import BASE, GOOD, client, csrf_of, fake_run
 
 
 @pytest.fixture
@@ -83,8 +83,10 @@ def test_reject_queues_the_next_attempt_with_the_feedback(web_repo) -> None:
         next_id = store.decisions(run_id)[0].next_run_id
         assert f'<a id="next-attempt" href="/runs/{next_id}">' in page
         next_page = http.get(f"/runs/{next_id}").text
+    assert next_id is not None, "a reject with retry queues the next attempt"
     nxt = store.run(next_id)
     assert (nxt.state, nxt.attempt) == ("queued", 2)
+    assert nxt.feedback is not None
     assert json.loads(nxt.feedback)[-1]["feedback"] == "Keep 'hi'.\nThanks"
     assert store.run(run_id).state == "rejected"
     assert store.decisions(run_id)[0].who == "rita <test@example.com>"

@@ -9,7 +9,7 @@ import pytest
 
 from crewchief.store import open_store
 from tests.conftest import Repo
-from tests.web.helpers import BASE, client, fake_run, transcript_file
+from tests.helpers.web import BASE, client, fake_run, transcript_file
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'

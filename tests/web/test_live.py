@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from crewchief.store import RunState, open_store
-from tests.web.helpers import BASE, GOOD, client, fake_run
+from tests.helpers.web import BASE, GOOD, client, fake_run
 
 
 def events(lines):

@@ -10,9 +10,9 @@ import pytest
 from crewchief.store import open_store
 from crewchief.web.queueview import Query, queue_page, snapshot
 from crewchief.web.snapshot import load_awaiting
-from tests.cli_helpers import run_cli
 from tests.conftest import Repo
-from tests.web.helpers import BASE, EVAL, GOOD, client, fake_run
+from tests.helpers.cli import run_cli
+from tests.helpers.web import BASE, EVAL, GOOD, client, fake_run
 
 RISKY = {
     "app.py": "import os\n\n\ndef greet(name):\n    os.system('echo ' + name)\n",
@@ -112,6 +112,7 @@ def test_evidence_links_serve_only_files_in_crewchiefs_folder(web_repo, tmp_path
     outside = tmp_path / "secret.txt"
     outside.write_text("do not serve me\n")
     report = store.latest_report(run_id)
+    assert report is not None
     elsewhere = (
         web_repo.path / ".git" / "crewchief" / "gate-cache.sqlite"
     )  # crewchief's, not evidence

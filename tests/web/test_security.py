@@ -12,7 +12,7 @@ from crewchief.store import open_store
 from crewchief.web.app import check_binding, serve
 from crewchief.web.security import AUTH_COOKIE, is_loopback
 from tests.conftest import Repo
-from tests.web.helpers import BASE, GOOD, client, csrf_of, fake_run
+from tests.helpers.web import BASE, GOOD, client, csrf_of, fake_run
 
 
 @pytest.fixture

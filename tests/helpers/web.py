@@ -14,7 +14,7 @@ import httpx
 
 from crewchief.web.app import create_app
 from tests.conftest import Repo
-from tests.runfactory import fake_run
+from tests.helpers.runfactory import fake_run
 
 __all__ = ["BASE", "EVAL", "GOOD", "client", "fake_run"]
 

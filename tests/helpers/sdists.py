@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tests.conftest import GIT_IDENTITY
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_ENV = "CREWCHIEF_SDIST_CACHE"
 
 
