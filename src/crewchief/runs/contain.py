@@ -120,8 +120,8 @@ def refs(repo: Path) -> dict[str, str]:
 
 
 def git_commands(log: Path, verb: str) -> list[str]:
-    """The logged `git` calls of the agent whose subcommand is `verb` (a global flag may precede
-    it, as in `git -C x push`); the log is the agent's to write, so it is read capped."""
+    """The logged `git` calls of the agent whose first or second word is `verb` (one flag may
+    precede it, as in `git --no-pager push`); the log is the agent's to write, so it is read capped."""
     try:
         text = log.read_bytes()[:COMMAND_LOG_CAP].decode("utf-8", "replace")
     except OSError:
