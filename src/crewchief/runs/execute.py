@@ -6,6 +6,12 @@ store as it happens (state changes are compare-and-set events; the agent's pid i
 can do anything), so a crash at any point leaves what `recovery.recover` needs. Whatever happens,
 the worktree is removed at the end; the branch, the transcript and the report stay.
 
+`_execute` is the sequence of steps, each a function that can be tried alone: `resolve_plan` (task,
+base, the base's policy, the options), `prepare_worktree` (worktree, branch, per-run setup),
+`render_invocation` (the prompt), `_launch` (environment and sandbox: `workspace.agent_env`), `_run`
+(the agent under its budgets: `runs.supervise`), `_contain` (what it did outside its worktree:
+`runs.contain`), `_commit`, `_judge_agent` and `_validate` (the gate).
+
 Files of a run live in `<git dir>/crewchief/runs/<id>/` (prompt, transcript, gate evidence), its
 worktree in `<git dir>/crewchief/run-trees/`, both outside the user's checkout. The worktree is
 checked out detached at the base: the branch `crewchief/<task>/<attempt>` is created at the base
@@ -16,14 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import shlex
 import shutil
-import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,7 +38,7 @@ from crewchief.errors import UserError
 from crewchief.gate.engine import GateRequest, load_base_policy, run_gate
 from crewchief.gate.reader import read_files_at
 from crewchief.runs import commit as commits
-from crewchief.runs import contain
+from crewchief.runs import contain, supervise
 from crewchief.spec.policy import AgentPolicy, Policy
 from crewchief.spec.task import TASK_DIR, Task
 from crewchief.store import RunState, Store
@@ -58,7 +62,6 @@ class PromptRenderer(Protocol):
 ACTIVE = (RunState.PREPARING, RunState.RUNNING, RunState.VALIDATING)
 TRANSCRIPT = "transcript.log"
 OWNER_LOCK = "owner.lock"
-OWNER_FILE = "owner.json"
 SCRATCH = ("objects", "gitdir", "home", "tmp", "bin", "crewchief.index", "git.config")
 """What a run folder holds only while an agent works in it."""
 TRANSIENT = "transient: "
@@ -99,6 +102,9 @@ class RunFailed(Exception):
 
 @dataclass
 class RunContext:
+    """What every step of one run shares; mutable because the steps fill in the worktree (for the
+    cleanup) and the notes (for the gate report)."""
+
     store: Store
     repo: Path
     run_id: int
@@ -376,15 +382,19 @@ def _run(
         ctx.run_id, RunState.RUNNING, f"running: {launch.how}", expect=[RunState.PREPARING]
     )
     ctx.log(f"$ {shlex.join(command.argv)}\n# {launch.how}\n# time budget: {plan.minutes:g} min\n")
-    outcome = _run_agent(
-        ctx,
-        agent,
+    outcome = supervise.supervise(
+        ctx.store,
+        ctx.run_id,
+        agent=agent,
         invocation=invocation,
-        argv=launch.argv,
-        env=launch.env,
-        stdin=command.stdin,
-        minutes=plan.minutes,
-        token=token,
+        launched=supervise.Launched(launch.argv, launch.env, command.stdin, token),
+        limits=supervise.Limits(
+            minutes=plan.minutes,
+            output_cap=ctx.options.output_cap,
+            kill_grace_s=ctx.options.kill_grace_s,
+            usage_interval_s=ctx.options.usage_interval_s,
+        ),
+        transcript=ctx.transcript,
     )
     ctx.store.update_run(ctx.run_id, pid=None)
     return outcome
@@ -393,7 +403,7 @@ def _run(
 def _record_usage(
     ctx: RunContext, agent: Agent, invocation: Invocation, outcome: proc.StreamOutcome
 ) -> Usage:
-    usage = _usage(agent, outcome.output, invocation)
+    usage = supervise.usage_of(agent, outcome.output, invocation)
     ctx.store.update_run(
         ctx.run_id,
         model=usage.model,
@@ -442,7 +452,7 @@ def _judge_agent(
         raise RunFailed(f"the agent was stopped: {outcome.stopped}")
     if outcome.returncode != 0:
         reason = f"the agent exited with code {outcome.returncode}"
-        if _transient(agent, outcome):
+        if supervise.transient(agent, outcome):
             reason = TRANSIENT + reason
         raise RunFailed(reason)
     if problems:
@@ -536,101 +546,6 @@ def _run_setup(ctx: RunContext, worktree: Path, setup: Sequence[str]) -> Path:
 
 def _glob_escape(path: str) -> str:
     return "".join(f"\\{c}" if c in "*?[]\\!#" else c for c in path)
-
-
-def _run_agent(
-    ctx: RunContext,
-    agent: Agent,
-    *,
-    invocation: Invocation,
-    argv: tuple[str, ...],
-    env: Mapping[str, str],
-    stdin: bytes | None,
-    minutes: float,
-    token: str,
-) -> proc.StreamOutcome:
-    budget = invocation.task.budget
-    last_usage = [0.0]
-    last_tick = [time.monotonic()]
-
-    def on_start(pid: int) -> None:
-        (ctx.run_dir / OWNER_FILE).write_text(
-            json.dumps({"pid": pid, "owner": os.getpid(), "token": token})
-        )
-        ctx.store.update_run(ctx.run_id, pid=pid)
-
-    def on_output(output: bytes) -> str | None:
-        if budget.usd is None and budget.tokens is None:
-            return None
-        now = time.monotonic()
-        if now - last_usage[0] < ctx.options.usage_interval_s:
-            return None
-        last_usage[0] = now
-        return _over_budget(_usage(agent, output, invocation), invocation.task)
-
-    def on_tick() -> str | None:
-        now = time.monotonic()
-        if now - last_tick[0] < 2.0:
-            return None
-        last_tick[0] = now
-        if ctx.store.run(ctx.run_id).state == RunState.CANCELLED.value:
-            return "the run was cancelled"
-        return None
-
-    with open(ctx.transcript, "ab") as sink:
-        outcome = proc.stream(
-            proc.Request(
-                argv,
-                cwd=invocation.worktree,
-                env=env,
-                timeout=minutes * 60,
-                stdin=stdin,
-                output_cap=ctx.options.output_cap,
-            ),
-            sink,
-            on_start=on_start,
-            on_output=on_output,
-            on_tick=on_tick,
-            grace=ctx.options.kill_grace_s,
-        )
-        end = (
-            f"\n# exit: {outcome.returncode}  duration: {outcome.duration_s:.2f}s"
-            f"{'  TIMED OUT' if outcome.timed_out else ''}"
-            f"{f'  STOPPED: {outcome.stopped}' if outcome.stopped else ''}\n"
-        )
-        sink.write(end.encode())
-    if not outcome.stopped and not outcome.timed_out:
-        over = _over_budget(_usage(agent, outcome.output, invocation), invocation.task)
-        if over:
-            return proc.StreamOutcome(
-                outcome.returncode, outcome.output, outcome.duration_s, stopped=over
-            )
-    return outcome
-
-
-def _usage(agent: Agent, output: bytes, invocation: Invocation) -> Usage:
-    """The agent's own account of its usage; a parser that chokes on hostile output counts as none."""
-    try:
-        return agent.usage(output, invocation)
-    except Exception:
-        return Usage()
-
-
-def _over_budget(usage: Usage, task: Task) -> str | None:
-    budget = task.budget
-    if budget.usd is not None and usage.cost_usd is not None and usage.cost_usd > budget.usd:
-        return f"cost budget passed: ${usage.cost_usd:.2f} > ${budget.usd:.2f}"
-    tokens = (usage.input_tokens or 0) + (usage.output_tokens or 0)
-    if budget.tokens is not None and tokens > budget.tokens:
-        return f"token budget passed: {tokens} > {budget.tokens}"
-    return None
-
-
-def _transient(agent: Agent, outcome: proc.StreamOutcome) -> bool:
-    try:
-        return bool(agent.transient(outcome.output, outcome.returncode))
-    except Exception:
-        return False
 
 
 def _commit(

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crewchief import git, proc, statepaths
-from crewchief.runs.execute import OWNER_FILE, OWNER_LOCK, scrub_run_dir
+from crewchief.runs.execute import OWNER_LOCK, scrub_run_dir
+from crewchief.runs.supervise import OWNER_FILE
 from crewchief.store import RunState, Store
 from crewchief.store.db import TransitionError
 from crewchief.workspace.worktree import Worktree
