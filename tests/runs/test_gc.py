@@ -62,6 +62,9 @@ def test_old_finished_branches_go_and_runs_in_review_keep_theirs(make_project) -
         [branches[merged], branches[rejected]]
     )
     assert all(branch_exists(project, b) for b in branches.values())
+    assert [(i.target, i.reason) for i in dry.kept if i.kind == "branches"] == [
+        (branches[in_review], f"run {in_review} is awaiting_review")
+    ]
 
     # Not old enough yet: nothing goes.
     fresh = collect(project.store, project.path, GcOptions())

@@ -68,7 +68,7 @@ def render_text(result: GcResult) -> str:
         shown = _bytes_cell(item.kind, item.size)
         lines.append(f"  {item.kind:<9} {visible(item.target)}  ({shown}; {visible(item.reason)})")
     freed, kept = result.totals(), result.totals(result.kept)
-    lines.append(f"{'kind':<10}{verb:>12}{'':>12}{'kept':>8}{'':>12}")
+    lines.append(f"{'kind':<10}{verb:>12}{'size':>12}{'kept':>8}{'size':>12}")
     for kind in KINDS:
         (count, size), (kept_count, kept_size) = freed[kind], kept[kind]
         lines.append(

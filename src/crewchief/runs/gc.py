@@ -170,12 +170,13 @@ def _branches(
     for run in sorted(runs.values(), key=lambda r: r.id):
         if not run.branch or run.branch not in existing:
             continue
+        existing.discard(run.branch)  # a branch is looked at once, for its first run
         state = RunState(run.state)
-        if state not in BRANCH_ENDS:
-            continue
         age = now - _timestamp(run.ended_at or run.created_at)
-        item = Item("branches", run.branch, 0, f"run {run.id} {state.value}", age)
-        if run.branch in wanted:
+        item = Item("branches", run.branch, 0, f"run {run.id} is {state.value}", age)
+        if state not in BRANCH_ENDS:
+            yield item, False
+        elif run.branch in wanted:
             yield replace(item, reason=f"{item.reason}; a run under way uses it"), False
         else:
             yield item, age > cutoff_s
