@@ -298,6 +298,65 @@ class StreamOutcome:
     """Why the caller's `on_output` asked to stop the process, when it did."""
 
 
+class _StreamPump(threading.Thread):
+    """Copies a streamed process's output to the sink as it arrives, keeps the first `cap` bytes,
+    and collects the first reason to stop the process (the cap passed, the caller's verdict)."""
+
+    def __init__(
+        self,
+        pipe: IO[bytes],
+        sink: BinaryIO,
+        cap: int,
+        *,
+        on_output: Callable[[bytes], str | None] | None,
+        stop_on_cap: bool,
+    ) -> None:
+        super().__init__(daemon=True)
+        self._pipe = pipe
+        self._sink = sink
+        self._cap = cap
+        self._on_output = on_output
+        self._stop_on_cap = stop_on_cap
+        self.kept = bytearray()
+        self.truncated = False
+        self.stop_reason: list[str] = []
+        self.wake = threading.Event()
+        """Set when the process should be looked at again: output ended or a stop was asked."""
+
+    def stop(self, reason: str) -> None:
+        if not self.stop_reason:
+            self.stop_reason.append(reason)
+        self.wake.set()
+
+    def run(self) -> None:
+        read = self._pipe.read1 if hasattr(self._pipe, "read1") else self._pipe.read
+        while True:
+            chunk: bytes = read(65536)
+            if not chunk:
+                break
+            self._take(chunk)
+        self.wake.set()
+
+    def _take(self, chunk: bytes) -> None:
+        room = self._cap - len(self.kept)
+        if room > 0:
+            piece = chunk[:room]
+            self.kept.extend(piece)
+            self._sink.write(piece)
+            self._sink.flush()
+        if len(chunk) > room:
+            if not self.truncated:
+                self.truncated = True
+                self._sink.write(b"\n[crewchief: output cap reached; the rest was dropped]\n")
+                self._sink.flush()
+            if self._stop_on_cap and not self.stop_reason:
+                self.stop(f"output passed its cap of {self._cap} bytes")
+        elif self._on_output is not None and not self.stop_reason:
+            reason = self._on_output(bytes(self.kept))
+            if reason:
+                self.stop(reason)
+
+
 def stream(
     request: Request,
     sink: BinaryIO,
@@ -319,41 +378,33 @@ def stream(
     """
     start = time.monotonic()
     child = _spawn(request, merge_stderr=True)
-    stop_reason: list[str] = []
-    wake = threading.Event()
-    kept = bytearray()
-    state = {"truncated": False}
+    assert child.stdout is not None
+    pump = _StreamPump(
+        child.stdout, sink, request.output_cap, on_output=on_output, stop_on_cap=stop_on_cap
+    )
+    pump.start()
+    _started(child, request, on_start)
+    deadline = None if request.timeout is None else start + request.timeout
+    try:
+        timed_out = _watch(child, pump, deadline, on_tick, grace)
+    except BaseException:
+        _end_tree(child, 0.5)
+        raise
+    _reap(child, pump)
+    return StreamOutcome(
+        returncode=child.returncode,
+        output=bytes(pump.kept),
+        duration_s=time.monotonic() - start,
+        timed_out=timed_out,
+        truncated=pump.truncated,
+        stopped=pump.stop_reason[0] if pump.stop_reason else None,
+    )
 
-    def pump() -> None:
-        assert child.stdout is not None
-        read = child.stdout.read1 if hasattr(child.stdout, "read1") else child.stdout.read
-        while True:
-            chunk: bytes = read(65536)
-            if not chunk:
-                break
-            room = request.output_cap - len(kept)
-            if room > 0:
-                piece = chunk[:room]
-                kept.extend(piece)
-                sink.write(piece)
-                sink.flush()
-            if len(chunk) > room:
-                if not state["truncated"]:
-                    state["truncated"] = True
-                    sink.write(b"\n[crewchief: output cap reached; the rest was dropped]\n")
-                    sink.flush()
-                if stop_on_cap and not stop_reason:
-                    stop_reason.append(f"output passed its cap of {request.output_cap} bytes")
-                    wake.set()
-            elif on_output is not None and not stop_reason:
-                reason = on_output(bytes(kept))
-                if reason:
-                    stop_reason.append(reason)
-                    wake.set()
-        wake.set()
 
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
+def _started(
+    child: subprocess.Popen[bytes], request: Request, on_start: Callable[[int], None] | None
+) -> None:
+    """Tell the caller the pid (a failure there ends the process), then hand over stdin."""
     if on_start is not None:
         try:
             on_start(child.pid)
@@ -364,42 +415,41 @@ def stream(
         with contextlib.suppress(BrokenPipeError):
             child.stdin.write(request.stdin)
             child.stdin.close()
-    deadline = None if request.timeout is None else start + request.timeout
-    timed_out = False
-    try:
-        while child.poll() is None:
-            if not stop_reason and on_tick is not None:
-                reason = on_tick()
-                if reason:
-                    stop_reason.append(reason)
-            if stop_reason:
-                _end_tree(child, grace)
-                break
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                timed_out = True
-                _end_tree(child, grace)
-                break
-            wake.wait(timeout=0.2 if left is None else min(0.2, left))
-            wake.clear()
-    except BaseException:
-        _end_tree(child, 0.5)
-        raise
+
+
+def _watch(
+    child: subprocess.Popen[bytes],
+    pump: _StreamPump,
+    deadline: float | None,
+    on_tick: Callable[[], str | None] | None,
+    grace: float,
+) -> bool:
+    """Wait for the process, ending its tree on a stop or at the deadline; True when it timed out."""
+    while child.poll() is None:
+        if not pump.stop_reason and on_tick is not None:
+            reason = on_tick()
+            if reason:
+                pump.stop(reason)
+        if pump.stop_reason:
+            _end_tree(child, grace)
+            return False
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            _end_tree(child, grace)
+            return True
+        pump.wake.wait(timeout=0.2 if left is None else min(0.2, left))
+        pump.wake.clear()
+    return False
+
+
+def _reap(child: subprocess.Popen[bytes], pump: _StreamPump) -> None:
     # The agent is done: whatever it left in its group is an orphan. The group id cannot be reused
     # while members remain, so this never hits a stranger.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, signal.SIGKILL)
     # A straggler that left the group and kept the pipe open must not block us forever; its pipe
     # is then left to the daemon reader rather than closed under it.
-    reader.join(timeout=5)
-    if not reader.is_alive() and child.stdout is not None:
+    pump.join(timeout=5)
+    if not pump.is_alive() and child.stdout is not None:
         child.stdout.close()
     child.wait()
-    return StreamOutcome(
-        returncode=child.returncode,
-        output=bytes(kept),
-        duration_s=time.monotonic() - start,
-        timed_out=timed_out,
-        truncated=state["truncated"],
-        stopped=stop_reason[0] if stop_reason else None,
-    )

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.runs.execute import run_dir_of
+from crewchief import statepaths
 from crewchief.store import RunState
-from crewchief.workspace.worktree import crewchief_dir
 from tests.runs.conftest import Project
 from tests.runs.test_runner import sandbox_option, worktrees
 
@@ -68,7 +67,7 @@ def test_writes_outside_the_worktree_are_prevented_or_detected(
         + LEGIT,
         agent_env={},
     )
-    state_target = crewchief_dir(project.path) / "runs" / "999"
+    state_target = statepaths.run_dir(project.path, 999)
     project.repo.commit(
         {
             "crewchief.toml": project.repo.path.joinpath("crewchief.toml")
@@ -82,7 +81,7 @@ def test_writes_outside_the_worktree_are_prevented_or_detected(
         "targets",
     )
     state, reason = _run(project, mode)
-    transcript = (run_dir_of(project.path, 1) / "transcript.log").read_text()
+    transcript = (statepaths.run_dir(project.path, 1) / "transcript.log").read_text()
     if mode == "bwrap":
         assert state == RunState.AWAITING_REVIEW, reason
         assert not (project.path / "pwned.txt").exists()
@@ -136,7 +135,7 @@ print("bypass push exit", r.returncode, r.stderr.strip()[-200:])
     assert refs.stdout == ""
     events = project.events(1)
     assert any("the agent ran 'git push origin HEAD:refs/heads/stolen'" in e for e in events)
-    transcript = (run_dir_of(project.path, 1) / "transcript.log").read_text()
+    transcript = (statepaths.run_dir(project.path, 1) / "transcript.log").read_text()
     assert "push exit 128" in transcript
     if mode == "bwrap":
         assert "bypass push exit 128" in transcript
@@ -176,7 +175,7 @@ def test_hooks_and_config_edits_never_run_and_are_restored(make_project, mode, t
     assert not marker.exists(), "a hook or filter the agent planted ran outside the sandbox"
     assert sorted(p.name for p in (common / "hooks").iterdir()) == hooks_before
     assert (common / "config").read_bytes() == config_before
-    transcript = (run_dir_of(project.path, 1) / "transcript.log").read_text()
+    transcript = (statepaths.run_dir(project.path, 1) / "transcript.log").read_text()
     if mode == "bwrap":
         assert "hook refused pre-commit OSError" in transcript
         assert "config refused OSError" in transcript
@@ -242,6 +241,6 @@ def test_host_secrets_are_not_visible_to_the_agent(make_project, mode, monkeypat
     assert env["BOT_API_KEY"] == "the-agents-own-key"
     assert env["BOT_MODE"] == "night"
     assert "NOT_SET_ANYWHERE" not in env
-    assert env["HOME"].startswith(str(run_dir_of(project.path, 1)))
+    assert env["HOME"].startswith(str(statepaths.run_dir(project.path, 1)))
     assert env["HOME"] != os.environ["HOME"]
     assert not any(k.startswith("PYTEST") for k in env)

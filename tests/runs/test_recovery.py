@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from crewchief import statepaths
 from crewchief.runs import recovery
-from crewchief.runs.execute import run_dir_of, run_trees_dir
 from crewchief.store import RunState
 from tests.runs.conftest import Project
 from tests.runs.test_runner import sandbox_option, worktrees
@@ -34,7 +34,7 @@ print("agent finished", flush=True)
 
 
 def _live(project: Project, run_id: int) -> list[int]:
-    marker = f"CREWCHIEF_RUN_DIR={run_dir_of(project.path, run_id)}".encode()
+    marker = f"CREWCHIEF_RUN_DIR={statepaths.run_dir(project.path, run_id)}".encode()
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -87,7 +87,7 @@ def test_kill_9_mid_batch_then_recover_and_finish(make_project, mode, tmp_path) 
 
     def agents_running() -> bool:
         for run_id in started:
-            transcript = run_dir_of(project.path, run_id) / "transcript.log"
+            transcript = statepaths.run_dir(project.path, run_id) / "transcript.log"
             if not transcript.exists() or "agent started" not in transcript.read_text():
                 return False
         return True
@@ -118,7 +118,7 @@ def test_kill_9_mid_batch_then_recover_and_finish(make_project, mode, tmp_path) 
     )
     _wait(lambda: not any(_live(project, r) for r in run_ids), timeout=10)
     assert worktrees(project) == [str(project.path)]
-    assert list(run_trees_dir(project.path).iterdir()) == []
+    assert list(statepaths.run_trees_dir(project.path).iterdir()) == []
     for run_id in run_ids:
         run = project.store.run(run_id)
         assert run.state == "awaiting_review", (run_id, run.reason)
@@ -133,7 +133,7 @@ def test_kill_9_mid_batch_then_recover_and_finish(make_project, mode, tmp_path) 
             f == "running" and t == "queued" and m.startswith("interrupted: re-queued after crash")
             for f, t, m in messages
         )
-        run_dir = run_dir_of(project.path, run_id)
+        run_dir = statepaths.run_dir(project.path, run_id)
         assert "agent started" in (run_dir / "transcript.interrupted-1.log").read_text()
         assert "agent finished" in (run_dir / "transcript.log").read_text()
     # Nothing is left to recover.
@@ -162,7 +162,7 @@ def test_live_runs_and_their_worktrees_are_left_alone(make_project) -> None:
     result: list[RunState] = []
     worker = threading.Thread(target=lambda: result.append(project.execute(run_id)))
     worker.start()
-    transcript = run_dir_of(project.path, run_id) / "transcript.log"
+    transcript = statepaths.run_dir(project.path, run_id) / "transcript.log"
     _wait(lambda: transcript.exists() and "agent started" in transcript.read_text())
     assert recovery.recover(project.store, project.path) == []
     assert recovery.prune_worktrees(project.store, project.path) == []

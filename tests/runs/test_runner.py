@@ -7,8 +7,9 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from crewchief import statepaths
 from crewchief.agents.base import AgentCommand, Invocation, Usage
-from crewchief.runs.execute import RunOptions, execute_run, run_dir_of
+from crewchief.runs.execute import RunOptions, execute_run
 from crewchief.spec.policy import AgentPolicy, Policy
 from crewchief.store import RunState
 from tests.runs.conftest import Project
@@ -86,7 +87,7 @@ def test_prompt_file_is_outside_the_worktree_and_carries_feedback(make_project) 
     assert project.execute(run_id) == RunState.AWAITING_REVIEW
     run = project.store.run(run_id)
     seen = project.repo.git("show", f"{run.branch}:seen.txt").splitlines()
-    prompt_file = run_dir_of(project.path, run_id) / "prompt.md"
+    prompt_file = statepaths.run_dir(project.path, run_id) / "prompt.md"
     assert seen == [str(prompt_file), str(prompt_file)]
     prompt = prompt_file.read_text()
     assert "Make add() document itself." in prompt
@@ -138,7 +139,9 @@ def test_hanging_agent_times_out_and_leaves_no_process(make_project, mode) -> No
 
 def _agent_processes(project: Project, run_id: int) -> list[int]:
     """Live processes started for this run (tests run in parallel, so the run id is not enough)."""
-    marker = f"CREWCHIEF_PROMPT_FILE={run_dir_of(project.path, run_id) / 'prompt.md'}".encode()
+    marker = (
+        f"CREWCHIEF_PROMPT_FILE={statepaths.run_dir(project.path, run_id) / 'prompt.md'}".encode()
+    )
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():

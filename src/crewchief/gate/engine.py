@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from crewchief import git
+from crewchief import git, statepaths
 from crewchief.errors import GitInputError, UserError
 from crewchief.gate import registry
 from crewchief.gate.analysis import astlock
@@ -24,7 +24,6 @@ from crewchief.gate.verdict import decide, risk_score, status_of
 from crewchief.spec.policy import POLICY_FILE, PYPROJECT, Policy, load_policy
 from crewchief.spec.task import TASK_DIR, TASK_ID, Task, parse_task
 from crewchief.workspace.checkouts import Checkouts
-from crewchief.workspace.worktree import crewchief_dir
 
 DEFAULT_BASES = ("@{upstream}", "origin/HEAD", "main", "master")
 
@@ -120,7 +119,7 @@ def load_base_task(repo: Path, base: str, task_id: str) -> Task:
 
 
 def cache_path(repo: Path) -> Path:
-    return crewchief_dir(repo) / "gate-cache.sqlite"
+    return statepaths.gate_cache(repo)
 
 
 def _wants_dynamic(request: GateRequest, policy: Policy) -> bool:
@@ -137,7 +136,7 @@ def _wants_dynamic(request: GateRequest, policy: Policy) -> bool:
 
 def _evidence_dir(repo: Path, head: str) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    return crewchief_dir(repo) / "evidence" / f"{stamp}-{head[:12]}-{os.getpid()}"
+    return statepaths.evidence_dir(repo) / f"{stamp}-{head[:12]}-{os.getpid()}"
 
 
 def run_gate(request: GateRequest, session: GateSession | None = None) -> Report:

@@ -6,6 +6,12 @@ store as it happens (state changes are compare-and-set events; the agent's pid i
 can do anything), so a crash at any point leaves what `recovery.recover` needs. Whatever happens,
 the worktree is removed at the end; the branch, the transcript and the report stay.
 
+`_execute` is the sequence of steps, each a function that can be tried alone: `resolve_plan` (task,
+base, the base's policy, the options), `prepare_worktree` (worktree, branch, per-run setup),
+`render_invocation` (the prompt), `_launch` (environment and sandbox: `workspace.agent_env`), `_run`
+(the agent under its budgets: `runs.supervise`), `_contain` (what it did outside its worktree:
+`runs.contain`), `_commit`, `_judge_agent` and `_validate` (the gate).
+
 Files of a run live in `<git dir>/crewchief/runs/<id>/` (prompt, transcript, gate evidence), its
 worktree in `<git dir>/crewchief/run-trees/`, both outside the user's checkout. The worktree is
 checked out detached at the base: the branch `crewchief/<task>/<attempt>` is created at the base
@@ -16,31 +22,31 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import shlex
 import shutil
-import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from crewchief import git, proc
-from crewchief.agents.base import Agent, Invocation, Usage
+from crewchief import git, proc, statepaths
+from crewchief.agents.base import Agent, AgentCommand, Invocation, Usage
 from crewchief.errors import UserError
 from crewchief.gate.engine import GateRequest, load_base_policy, run_gate
 from crewchief.gate.reader import read_files_at
 from crewchief.runs import commit as commits
+from crewchief.runs import contain, supervise
 from crewchief.spec.policy import AgentPolicy, Policy
 from crewchief.spec.task import TASK_DIR, Task
 from crewchief.store import RunState, Store
 from crewchief.store.db import TransitionError
 from crewchief.store.models import RunRow
-from crewchief.workspace import envpolicy, sandbox
-from crewchief.workspace.worktree import Worktree, add_worktree, crewchief_dir
+from crewchief.workspace import agent_env, envpolicy, sandbox
+from crewchief.workspace.agent_env import AgentSpace
+from crewchief.workspace.worktree import Worktree, add_worktree
 
 AgentFactory = Callable[[str, Policy], tuple[Agent, AgentPolicy]]
 """Resolves a run's agent name to its adapter and settings, given the base policy
@@ -56,7 +62,8 @@ class PromptRenderer(Protocol):
 ACTIVE = (RunState.PREPARING, RunState.RUNNING, RunState.VALIDATING)
 TRANSCRIPT = "transcript.log"
 OWNER_LOCK = "owner.lock"
-OWNER_FILE = "owner.json"
+SCRATCH = ("objects", "gitdir", "home", "tmp", "bin", "crewchief.index", "git.config")
+"""What a run folder holds only while an agent works in it."""
 TRANSIENT = "transient: "
 """Prefix of the reason of a failure worth retrying with backoff (rate limit, network)."""
 
@@ -84,14 +91,6 @@ class RunOptions:
     """For debugging: leave the worktree in place (recovery or `prune_worktrees` removes it)."""
 
 
-def run_dir_of(repo: Path, run_id: int) -> Path:
-    return crewchief_dir(repo) / "runs" / str(run_id)
-
-
-def run_trees_dir(repo: Path) -> Path:
-    return crewchief_dir(repo) / "run-trees"
-
-
 class RunFailed(Exception):
     """Ends a run as failed (or timed out) with a reason; raised anywhere in the run's steps."""
 
@@ -102,7 +101,10 @@ class RunFailed(Exception):
 
 
 @dataclass
-class _Run:
+class RunContext:
+    """What every step of one run shares; mutable because the steps fill in the worktree (for the
+    cleanup) and the notes (for the gate report)."""
+
     store: Store
     repo: Path
     run_id: int
@@ -143,9 +145,9 @@ def execute_run(
 
         agent_factory = resolve_agent
     repo = git.toplevel(repo)
-    run_dir = run_dir_of(repo, run_id)
+    run_dir = statepaths.run_dir(repo, run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
-    ctx = _Run(store, repo, run_id, options, run_dir, run_dir / TRANSCRIPT)
+    ctx = RunContext(store, repo, run_id, options, run_dir, run_dir / TRANSCRIPT)
     # The lock comes first: recovery must never see a claimed run without a live owner.
     with _owner_lock(run_dir, run_id):
         store.transition(
@@ -180,7 +182,7 @@ def execute_run(
             _cleanup(ctx)
 
 
-def _end(ctx: _Run, state: RunState, reason: str) -> RunState:
+def _end(ctx: RunContext, state: RunState, reason: str) -> RunState:
     # When the run was cancelled (or otherwise moved on) meanwhile, its state stands.
     with contextlib.suppress(TransitionError):
         ctx.store.transition(
@@ -204,11 +206,17 @@ def _owner_lock(run_dir: Path, run_id: int) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _cleanup(ctx: _Run) -> None:
+def _cleanup(ctx: RunContext) -> None:
     if ctx.tree is not None and not ctx.options.keep_worktree:
         remove_run_tree(ctx.tree)
-    for name in ("objects", "gitdir", "home", "tmp", "bin", "crewchief.index", "git.config"):
-        path = ctx.run_dir / name
+    scrub_run_dir(ctx.run_dir)
+
+
+def scrub_run_dir(run_dir: Path) -> None:
+    """Drop an attempt's scratch (the agent's objects, home, git copies); keep its prompt,
+    transcript and evidence."""
+    for name in SCRATCH:
+        path = run_dir / name
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:
@@ -226,186 +234,225 @@ def remove_run_tree(tree: Worktree) -> None:
 # --- the steps ------------------------------------------------------------------------------------
 
 
-def _execute(ctx: _Run, agent_factory: AgentFactory) -> RunState:
-    store, repo, run_id = ctx.store, ctx.repo, ctx.run_id
+@dataclass(frozen=True)
+class Plan:
+    """What a run works from, resolved once before anything is created: the task as queued, the
+    base commit, the base's policy (never the checkout's) and the options that override it."""
+
+    row: RunRow
+    task: Task
+    base: str
+    policy: Policy
+    sandbox: sandbox.SandboxMode
+    network: bool
+    setup: tuple[str, ...]
+    minutes: float
+    """The agent's time budget."""
+
+
+def _execute(ctx: RunContext, agent_factory: AgentFactory) -> RunState:
+    plan = resolve_plan(ctx.store, ctx.repo, ctx.run_id, ctx.options)
+    _rotate_transcript(ctx)
+    space, excludes = prepare_worktree(ctx, plan)
+    agent, config = agent_factory(plan.row.agent, plan.policy)
+    invocation = render_invocation(ctx, plan, space.worktree, config)
+    command = agent.command(invocation)
+    token = uuid.uuid4().hex
+    launch = _launch(ctx, plan, space, invocation, command, token)
+    watch = contain.Watch.take(ctx.repo, space.git_common, sandboxed=launch.sandboxed)
+    outcome = _run(ctx, plan, agent, invocation, command, launch, token)
+    usage = _record_usage(ctx, agent, invocation, outcome)
+    problems = _contain(ctx, watch, space, launch, plan.base)
+    head = _commit(ctx, plan, space, usage, excludes)
+    for problem in problems:
+        ctx.event(problem)
+    _judge_agent(agent, outcome, plan, problems, head)
+    return _validate(ctx, plan, head)
+
+
+def resolve_plan(store: Store, repo: Path, run_id: int, options: RunOptions) -> Plan:
+    """The run's task, base and policy; the options win over `[runs]` where they are given."""
     row = store.run(run_id)
     task = _load_task(store, row)
     base = row.base_commit or git.resolve_commit(repo, task.base or row.base_ref or "HEAD")
     policy, _source = load_base_policy(repo, base)
-    mode: sandbox.SandboxMode = ctx.options.sandbox or policy.runs.sandbox
-    network = policy.runs.network if ctx.options.network is None else ctx.options.network
-    setup = list(policy.runs.setup) if ctx.options.setup is None else ctx.options.setup
-    _rotate_transcript(ctx)
+    return Plan(
+        row=row,
+        task=task,
+        base=base,
+        policy=policy,
+        sandbox=options.sandbox or policy.runs.sandbox,
+        network=policy.runs.network if options.network is None else options.network,
+        setup=tuple(policy.runs.setup if options.setup is None else options.setup),
+        minutes=task.budget.minutes or options.default_minutes,
+    )
 
-    branch = _branch_name(store, row, task)
-    state_dir = ctx.run_dir.parent.parent  # <git common dir>/crewchief
-    common = state_dir.parent
-    tree = add_worktree(repo, base, root=state_dir / "run-trees", prefix=f"run{run_id}-")
+
+def prepare_worktree(ctx: RunContext, plan: Plan) -> tuple[AgentSpace, Path | None]:
+    """The run's worktree, detached at the base, its branch at the base, per-run setup done.
+
+    Returns where the agent works and the excludes file of what setup created (None without setup).
+    """
+    branch = _branch_name(ctx.store, plan.row, plan.task)
+    tree = add_worktree(
+        ctx.repo,
+        plan.base,
+        root=statepaths.run_trees_dir(ctx.repo),
+        prefix=statepaths.run_tree_prefix(ctx.run_id),
+    )
     ctx.tree = tree
-    git.run(repo, *commits.SAFE_FLAGS, "branch", "-f", "--no-track", branch, base)
-    store.update_run(run_id, branch=branch, base_commit=base, worktree=str(tree.path))
-    admin = _admin_dir(tree.path)
-
-    excludes = _run_setup(ctx, tree.path, setup) if setup else None
+    git.run(ctx.repo, *commits.SAFE_FLAGS, "branch", "-f", "--no-track", branch, plan.base)
+    ctx.store.update_run(ctx.run_id, branch=branch, base_commit=plan.base, worktree=str(tree.path))
+    space = AgentSpace.of(ctx.repo, tree.path, ctx.run_dir)
+    excludes = _run_setup(ctx, tree.path, plan.setup) if plan.setup else None
     # crewchief's own index for the commit starts as a copy of the fresh checkout's, taken before
     # the agent runs: its stat data spares hashing every unchanged file again.
-    shutil.copyfile(admin / "index", ctx.run_dir / "crewchief.index")
+    shutil.copyfile(space.admin_dir / "index", ctx.run_dir / "crewchief.index")
+    return space, excludes
 
-    agent, config = agent_factory(row.agent, policy)
+
+def render_invocation(
+    ctx: RunContext, plan: Plan, worktree: Path, config: AgentPolicy
+) -> Invocation:
+    """Render the prompt into the run folder and describe the call for the agent's adapter."""
     renderer = ctx.options.prompt_renderer or render_run_prompt
-    prompt = renderer(task, row, policy, base=base, store=store, repo=repo)
+    prompt = renderer(
+        plan.task, plan.row, plan.policy, base=plan.base, store=ctx.store, repo=ctx.repo
+    )
     prompt_file = ctx.run_dir / "prompt.md"
     prompt_file.write_text(prompt, encoding="utf-8")
-
-    invocation = Invocation(
-        run_id=run_id,
-        task=task,
+    return Invocation(
+        run_id=ctx.run_id,
+        task=plan.task,
         prompt=prompt,
         prompt_file=prompt_file,
-        worktree=tree.path,
+        worktree=worktree,
         run_dir=ctx.run_dir,
         config=config,
-        name=row.agent,
+        name=plan.row.agent,
     )
-    command = agent.command(invocation)
-    token = uuid.uuid4().hex
-    objects = ctx.run_dir / "objects"
-    for sub in ("pack", "info"):
-        (objects / sub).mkdir(parents=True, exist_ok=True)
-    git_log = ctx.run_dir / "git-commands.log"
-    shim = _git_shim(ctx.run_dir)
-    env = envpolicy.agent_env(
-        run_dir=ctx.run_dir,
-        pass_env=config.pass_env,
-        extra={
-            **config.env,
-            **command.env,
-            **envpolicy.git_identity(row.agent),
-            "PATH": f"{shim}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
-            "CREWCHIEF_RUN_ID": str(run_id),
+
+
+def _launch(
+    ctx: RunContext,
+    plan: Plan,
+    space: AgentSpace,
+    invocation: Invocation,
+    command: AgentCommand,
+    token: str,
+) -> agent_env.Launch:
+    env = agent_env.agent_environment(
+        space,
+        agent_name=plan.row.agent,
+        pass_env=invocation.config.pass_env,
+        extra={**invocation.config.env, **command.env},
+        crewchief={
+            "CREWCHIEF_RUN_ID": str(ctx.run_id),
             "CREWCHIEF_RUN_TOKEN": token,
-            "CREWCHIEF_TASK": task.id,
-            "CREWCHIEF_PROMPT_FILE": str(prompt_file),
-            "CREWCHIEF_GIT_LOG": str(git_log),
-            "GIT_OBJECT_DIRECTORY": str(objects),
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(common / "objects"),
-            "GIT_CONFIG_COUNT": "2",
-            "GIT_CONFIG_KEY_0": "protocol.allow",
-            "GIT_CONFIG_VALUE_0": "never",
-            "GIT_CONFIG_KEY_1": "core.hooksPath",
-            "GIT_CONFIG_VALUE_1": "/dev/null",
+            "CREWCHIEF_TASK": plan.task.id,
+            "CREWCHIEF_PROMPT_FILE": str(invocation.prompt_file),
         },
     )
     try:
-        sandboxed = sandbox.use_bwrap(mode, network)
+        launch = agent_env.launch(
+            space,
+            command.argv,
+            env,
+            mode=plan.sandbox,
+            network=plan.network,
+            extra_writable=command.extra_writable,
+        )
     except sandbox.SandboxUnavailable as exc:
         raise RunFailed(str(exc)) from exc
-    how = sandbox.describe(sandboxed, mode, network)
-    argv: tuple[str, ...] = tuple(command.argv)
-    agent_head = admin / "HEAD"
-    if sandboxed:
-        private_admin = ctx.run_dir / "gitdir"
-        sandbox.private_admin_copy(admin, private_admin)
-        git_config = ctx.run_dir / "git.config"
-        git_config.write_bytes(sandbox.sanitized_git_config(common))
-        layout = sandbox.Layout(
-            worktree=tree.path,
-            run_dir=ctx.run_dir,
-            checkout=repo,
-            git_common=common,
-            state_dir=state_dir,
-            admin_dir=admin,
-            private_admin=private_admin,
-            git_config=git_config,
-            home=sandbox.home_dir(),
-            writable=tuple(p for p in command.extra_writable if p.exists()),
-            network=network,
-        )
-        layout = replace(
-            layout, visible=sandbox.visible_again(layout, argv, env.get("PATH", os.defpath))
-        )
-        argv = sandbox.bwrap_argv(argv, layout, sandbox.probe())
-        agent_head = private_admin / "HEAD"
-    ctx.notes.append(how)
-    guard = commits.GitDirSnapshot.take(common)
-    checkout_before = None if sandboxed else git.head_tree_of_worktree(repo)
-    refs_before = None if sandboxed else _refs(repo)
+    ctx.notes.append(launch.how)
+    return launch
 
-    minutes = task.budget.minutes or ctx.options.default_minutes
-    store.transition(run_id, RunState.RUNNING, f"running: {how}", expect=[RunState.PREPARING])
-    ctx.log(f"$ {shlex.join(command.argv)}\n# {how}\n# time budget: {minutes:g} min\n")
-    outcome = _run_agent(
-        ctx,
-        agent,
-        invocation=invocation,
-        argv=argv,
-        env=env,
-        stdin=command.stdin,
-        minutes=minutes,
-        token=token,
+
+def _run(
+    ctx: RunContext,
+    plan: Plan,
+    agent: Agent,
+    invocation: Invocation,
+    command: AgentCommand,
+    launch: agent_env.Launch,
+    token: str,
+) -> proc.StreamOutcome:
+    """Move the run to `running` and run the agent to its end (or its budget's)."""
+    ctx.store.transition(
+        ctx.run_id, RunState.RUNNING, f"running: {launch.how}", expect=[RunState.PREPARING]
     )
-    store.update_run(run_id, pid=None)
+    ctx.log(f"$ {shlex.join(command.argv)}\n# {launch.how}\n# time budget: {plan.minutes:g} min\n")
+    outcome = supervise.supervise(
+        ctx.store,
+        ctx.run_id,
+        agent=agent,
+        invocation=invocation,
+        launched=supervise.Launched(launch.argv, launch.env, command.stdin, token),
+        limits=supervise.Limits(
+            minutes=plan.minutes,
+            output_cap=ctx.options.output_cap,
+            kill_grace_s=ctx.options.kill_grace_s,
+            usage_interval_s=ctx.options.usage_interval_s,
+        ),
+        transcript=ctx.transcript,
+    )
+    ctx.store.update_run(ctx.run_id, pid=None)
+    return outcome
 
-    # --- after the agent: contain, record, then judge --------------------------------------------
-    usage = _usage(agent, outcome.output, invocation)
-    store.update_run(
-        run_id,
+
+def _record_usage(
+    ctx: RunContext, agent: Agent, invocation: Invocation, outcome: proc.StreamOutcome
+) -> Usage:
+    usage = supervise.usage_of(agent, outcome.output, invocation)
+    ctx.store.update_run(
+        ctx.run_id,
         model=usage.model,
         tokens_in=usage.input_tokens,
         tokens_out=usage.output_tokens,
         cost_usd=usage.cost_usd,
         transcript=str(ctx.transcript),
     )
-    tampered = guard.restore()
-    problems: list[str] = []
-    if tampered:
-        problems.append(
-            "the agent changed the repository's shared git files (restored): " + ", ".join(tampered)
-        )
-    if checkout_before is not None and git.head_tree_of_worktree(repo) != checkout_before:
-        problems.append("the user's checkout changed while the agent ran (no sandbox here)")
-    if refs_before is not None:
-        after = _refs(repo)
-        moved = sorted(r for r in {*refs_before, *after} if refs_before.get(r) != after.get(r))
-        if moved:
-            # The user may commit during a night run too, so this is on record, not a failure.
-            ctx.event(
-                "refs changed while the agent ran (no sandbox here): " + ", ".join(moved[:20])
-            )
-    pushes = _git_commands(git_log, "push")
-    if pushes:
-        ctx.event(f"the agent ran {pushes[0][:200]!r}: pushing is blocked for agents")
-        ctx.notes.append(f"agent tried: {pushes[0][:200]}")
-    own = commits.agent_commit_log(common, objects, agent_head, base)
-    if own:
-        ctx.log("\n# commits the agent made itself (not kept on the branch):\n" + own)
-        ctx.event("the agent committed by itself; its commits were replaced by crewchief's")
+    return usage
 
-    if tree.path.is_symlink() or not (tree.path / ".git").is_file():
-        raise RunFailed("the agent deleted (or replaced) its worktree; nothing was committed")
 
-    head = _commit(
-        ctx,
-        common=common,
-        worktree=tree.path,
-        base=base,
-        task=task,
-        row=row,
-        usage=usage,
-        excludes=excludes,
+def _contain(
+    ctx: RunContext, watch: contain.Watch, space: AgentSpace, launch: agent_env.Launch, base: str
+) -> tuple[str, ...]:
+    """Put right and record what the agent did outside its worktree; return the problems that
+    fail the run once its work is committed. A worktree the agent destroyed fails it now."""
+    found = watch.check(
+        git_log=space.git_log, objects=space.objects, agent_head=launch.agent_head, base=base
     )
-    for problem in problems:
-        ctx.event(problem)
+    if found.agent_commits:
+        ctx.log(
+            "\n# commits the agent made itself (not kept on the branch):\n" + found.agent_commits
+        )
+    for event in found.events:
+        ctx.event(event)
+    ctx.notes.extend(found.notes)
+    if not contain.worktree_intact(space.worktree):
+        raise RunFailed("the agent deleted (or replaced) its worktree; nothing was committed")
+    return found.problems
+
+
+def _judge_agent(
+    agent: Agent,
+    outcome: proc.StreamOutcome,
+    plan: Plan,
+    problems: Sequence[str],
+    head: str | None,
+) -> None:
+    """Fail the run when the agent did not finish well, broke containment or changed nothing."""
     if outcome.timed_out:
         raise RunFailed(
-            f"the agent ran past its time budget of {minutes:g} min and was stopped",
+            f"the agent ran past its time budget of {plan.minutes:g} min and was stopped",
             RunState.TIMED_OUT,
         )
     if outcome.stopped:
         raise RunFailed(f"the agent was stopped: {outcome.stopped}")
     if outcome.returncode != 0:
         reason = f"the agent exited with code {outcome.returncode}"
-        if _transient(agent, outcome):
+        if supervise.transient(agent, outcome):
             reason = TRANSIENT + reason
         raise RunFailed(reason)
     if problems:
@@ -413,24 +460,24 @@ def _execute(ctx: _Run, agent_factory: AgentFactory) -> RunState:
     if head is None:
         raise RunFailed("the agent changed nothing")
 
-    store.transition(run_id, RunState.VALIDATING, "validating", expect=[RunState.RUNNING])
-    if ctx.options.gate:
-        report = _gate(ctx, base, head, task)
-        store.save_report(run_id, report)
+
+def _validate(ctx: RunContext, plan: Plan, head: str | None) -> RunState:
+    """Gate the run's commit and hand it to review."""
+    ctx.store.transition(ctx.run_id, RunState.VALIDATING, "validating", expect=[RunState.RUNNING])
+    if ctx.options.gate and head is not None:
+        report = _gate(ctx, plan.base, head, plan.task)
+        ctx.store.save_report(ctx.run_id, report)
         summary = f"awaiting review: gate {report['verdict']}, risk {report['risk']}"
     else:
         summary = "awaiting review: gate not run"
-    store.transition(
-        run_id, RunState.AWAITING_REVIEW, summary, expect=[RunState.VALIDATING], worktree=None
+    ctx.store.transition(
+        ctx.run_id,
+        RunState.AWAITING_REVIEW,
+        summary,
+        expect=[RunState.VALIDATING],
+        worktree=None,
     )
     return RunState.AWAITING_REVIEW
-
-
-def _refs(repo: Path) -> dict[str, str]:
-    """Every ref but the run branches (which other runs move), to notice an agent moving one."""
-    out = git.run(repo, "for-each-ref", "--format=%(refname) %(objectname)").text()
-    pairs = (line.split(" ", 1) for line in out.splitlines() if " " in line)
-    return {name: oid for name, oid in pairs if not name.startswith("refs/heads/crewchief/")}
 
 
 def _load_task(store: Store, row: RunRow) -> Task:
@@ -451,14 +498,7 @@ def _branch_name(store: Store, row: RunRow, task: Task) -> str:
     return f"{name}-run{row.id}" if clash else name
 
 
-def _admin_dir(worktree: Path) -> Path:
-    text = (worktree / ".git").read_text(encoding="utf-8").strip()
-    if not text.startswith("gitdir:"):
-        raise RunFailed(f"{worktree}/.git is not a worktree link")
-    return Path(text.removeprefix("gitdir:").strip()).resolve()
-
-
-def _rotate_transcript(ctx: _Run) -> None:
+def _rotate_transcript(ctx: RunContext) -> None:
     """An interrupted attempt's transcript is kept beside the new one, never overwritten."""
     if ctx.transcript.exists():
         n = 1
@@ -467,30 +507,7 @@ def _rotate_transcript(ctx: _Run) -> None:
         ctx.transcript.rename(ctx.run_dir / f"transcript.interrupted-{n}.log")
 
 
-def _git_shim(run_dir: Path) -> Path:
-    """A `git` first on the agent's PATH that logs each call, so a push attempt is on record."""
-    real = shutil.which("git") or "/usr/bin/git"
-    folder = run_dir / "bin"
-    folder.mkdir(exist_ok=True)
-    script = folder / "git"
-    script.write_text(
-        "#!/bin/sh\n"
-        'printf "git %s\\n" "$*" >> "$CREWCHIEF_GIT_LOG" 2>/dev/null\n'
-        f'exec {shlex.quote(real)} "$@"\n'
-    )
-    script.chmod(0o755)
-    return folder
-
-
-def _git_commands(log: Path, verb: str) -> list[str]:
-    try:
-        text = log.read_bytes()[:65536].decode("utf-8", "replace")
-    except OSError:
-        return []
-    return [line for line in text.splitlines() if verb in line.split()[1:3]]
-
-
-def _run_setup(ctx: _Run, worktree: Path, setup: Sequence[str]) -> Path:
+def _run_setup(ctx: RunContext, worktree: Path, setup: Sequence[str]) -> Path:
     """Run `[runs] setup` in the worktree; what it creates is excluded from the agent's commit."""
     from crewchief.workspace.checkouts import split_command
 
@@ -531,126 +548,23 @@ def _glob_escape(path: str) -> str:
     return "".join(f"\\{c}" if c in "*?[]\\!#" else c for c in path)
 
 
-def _run_agent(
-    ctx: _Run,
-    agent: Agent,
-    *,
-    invocation: Invocation,
-    argv: tuple[str, ...],
-    env: Mapping[str, str],
-    stdin: bytes | None,
-    minutes: float,
-    token: str,
-) -> proc.StreamOutcome:
-    budget = invocation.task.budget
-    last_usage = [0.0]
-    last_tick = [time.monotonic()]
-
-    def on_start(pid: int) -> None:
-        (ctx.run_dir / OWNER_FILE).write_text(
-            json.dumps({"pid": pid, "owner": os.getpid(), "token": token})
-        )
-        ctx.store.update_run(ctx.run_id, pid=pid)
-
-    def on_output(output: bytes) -> str | None:
-        if budget.usd is None and budget.tokens is None:
-            return None
-        now = time.monotonic()
-        if now - last_usage[0] < ctx.options.usage_interval_s:
-            return None
-        last_usage[0] = now
-        return _over_budget(_usage(agent, output, invocation), invocation.task)
-
-    def on_tick() -> str | None:
-        now = time.monotonic()
-        if now - last_tick[0] < 2.0:
-            return None
-        last_tick[0] = now
-        if ctx.store.run(ctx.run_id).state == RunState.CANCELLED.value:
-            return "the run was cancelled"
-        return None
-
-    with open(ctx.transcript, "ab") as sink:
-        outcome = proc.stream(
-            proc.Request(
-                argv,
-                cwd=invocation.worktree,
-                env=env,
-                timeout=minutes * 60,
-                stdin=stdin,
-                output_cap=ctx.options.output_cap,
-            ),
-            sink,
-            on_start=on_start,
-            on_output=on_output,
-            on_tick=on_tick,
-            grace=ctx.options.kill_grace_s,
-        )
-        end = (
-            f"\n# exit: {outcome.returncode}  duration: {outcome.duration_s:.2f}s"
-            f"{'  TIMED OUT' if outcome.timed_out else ''}"
-            f"{f'  STOPPED: {outcome.stopped}' if outcome.stopped else ''}\n"
-        )
-        sink.write(end.encode())
-    if not outcome.stopped and not outcome.timed_out:
-        over = _over_budget(_usage(agent, outcome.output, invocation), invocation.task)
-        if over:
-            return proc.StreamOutcome(
-                outcome.returncode, outcome.output, outcome.duration_s, stopped=over
-            )
-    return outcome
-
-
-def _usage(agent: Agent, output: bytes, invocation: Invocation) -> Usage:
-    """The agent's own account of its usage; a parser that chokes on hostile output counts as none."""
-    try:
-        return agent.usage(output, invocation)
-    except Exception:
-        return Usage()
-
-
-def _over_budget(usage: Usage, task: Task) -> str | None:
-    budget = task.budget
-    if budget.usd is not None and usage.cost_usd is not None and usage.cost_usd > budget.usd:
-        return f"cost budget passed: ${usage.cost_usd:.2f} > ${budget.usd:.2f}"
-    tokens = (usage.input_tokens or 0) + (usage.output_tokens or 0)
-    if budget.tokens is not None and tokens > budget.tokens:
-        return f"token budget passed: {tokens} > {budget.tokens}"
-    return None
-
-
-def _transient(agent: Agent, outcome: proc.StreamOutcome) -> bool:
-    try:
-        return bool(agent.transient(outcome.output, outcome.returncode))
-    except Exception:
-        return False
-
-
 def _commit(
-    ctx: _Run,
-    *,
-    common: Path,
-    worktree: Path,
-    base: str,
-    task: Task,
-    row: RunRow,
-    usage: Usage,
-    excludes: Path | None,
+    ctx: RunContext, plan: Plan, space: AgentSpace, usage: Usage, excludes: Path | None
 ) -> str | None:
     """Commit the worktree as one crewchief commit on the run branch; None when nothing changed."""
-    rg = commits.RunGit(common, worktree, ctx.run_dir / "crewchief.index", excludes)
-    tree = commits.tree_of_worktree(rg, base)
-    if tree == rg.run("rev-parse", f"{base}^{{tree}}"):
+    rg = commits.RunGit(space.git_common, space.worktree, ctx.run_dir / "crewchief.index", excludes)
+    tree = commits.tree_of_worktree(rg, plan.base)
+    if tree == rg.run("rev-parse", f"{plan.base}^{{tree}}"):
         return None
     text = commits.message(
-        run_id=row.id,
-        task_id=task.id,
-        title=task.title,
-        agent=row.agent,
+        run_id=plan.row.id,
+        task_id=plan.task.id,
+        title=plan.task.title,
+        agent=plan.row.agent,
         model=usage.model,
-        attempt=row.attempt,
+        attempt=plan.row.attempt,
     )
-    head = commits.commit_tree(rg, tree, base, text)
+    head = commits.commit_tree(rg, tree, plan.base, text)
     branch = ctx.store.run(ctx.run_id).branch
     if branch:
         commits.set_branch(rg, branch, head)
@@ -658,7 +572,7 @@ def _commit(
     return head
 
 
-def _gate(ctx: _Run, base: str, head: str, task: Task) -> dict[str, Any]:
+def _gate(ctx: RunContext, base: str, head: str, task: Task) -> dict[str, Any]:
     path = f"{TASK_DIR}/{task.id}.md"
     at_base = read_files_at(ctx.repo, base, [path])[path] is not None
     notes = list(ctx.notes)
@@ -670,7 +584,7 @@ def _gate(ctx: _Run, base: str, head: str, task: Task) -> dict[str, Any]:
         head=head,
         task=task.id if at_base else None,
         static=ctx.options.static_gate,
-        evidence_dir=ctx.run_dir / "evidence",
+        evidence_dir=statepaths.run_evidence_dir(ctx.repo, ctx.run_id),
     )
     try:
         report = run_gate(request).to_json()

@@ -16,14 +16,14 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from crewchief import git, proc
-from crewchief.runs.execute import OWNER_FILE, OWNER_LOCK, run_dir_of, run_trees_dir
+from crewchief import git, proc, statepaths
+from crewchief.runs.execute import OWNER_LOCK, scrub_run_dir
+from crewchief.runs.supervise import OWNER_FILE
 from crewchief.store import RunState, Store
 from crewchief.store.db import TransitionError
 from crewchief.workspace.worktree import Worktree
@@ -43,7 +43,7 @@ class Recovered:
 
 def owner_alive(repo: Path, run_id: int) -> bool:
     """True while some process holds the run's owner lock (an `execute_run` is working on it)."""
-    return _lock_held(run_dir_of(repo, run_id) / OWNER_LOCK)
+    return _lock_held(statepaths.run_dir(repo, run_id) / OWNER_LOCK)
 
 
 def _lock_held(lock: Path) -> bool:
@@ -81,7 +81,7 @@ def end_orphans(repo: Path, run_id: int, pid: int | None, grace: float = 1.0) ->
     """End the agent of a run whose owner is gone: its group and every process with its token."""
     token = None
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        data = json.loads((run_dir_of(repo, run_id) / OWNER_FILE).read_text())
+        data = json.loads((statepaths.run_dir(repo, run_id) / OWNER_FILE).read_text())
         token, pid = str(data["token"]), int(data["pid"]) if pid is None else pid
     pids = agent_processes(token) if token else []
     if not pids:
@@ -122,7 +122,7 @@ def recover(
         killed = end_orphans(repo, run.id, run.pid)
         if run.worktree:
             _remove_tree(repo, Path(run.worktree))
-        _scrub_run_dir(run_dir_of(repo, run.id))
+        scrub_run_dir(statepaths.run_dir(repo, run.id))
         state = RunState(run.state)
         count = _interruptions(store, run.id) + 1
         try:
@@ -157,30 +157,19 @@ def _remove_tree(repo: Path, path: Path) -> None:
     Worktree(repo, path, "").remove()
 
 
-def _scrub_run_dir(run_dir: Path) -> None:
-    """Drop the interrupted attempt's scratch; keep its prompt, transcript and evidence."""
-    for name in ("objects", "gitdir", "home", "tmp", "bin", "crewchief.index", "git.config"):
-        path = run_dir / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                path.unlink()
-
-
 def prune_worktrees(store: Store, repo: Path) -> list[Path]:
     """Remove run worktrees whose run no live process is working on (left by a crash).
 
     Run worktrees are named `run<ID>-<random>`; the run's owner lock says whether it is in use, so
     this is safe while other `crewchief run` processes work on the same repository.
     """
-    parent = run_trees_dir(repo)
+    parent = statepaths.run_trees_dir(repo)
     if not parent.exists():
         return []
     removed = []
     for child in sorted(parent.iterdir()):
-        number = child.name[3:].split("-", 1)[0] if child.name.startswith("run") else ""
-        if number.isdigit() and owner_alive(repo, int(number)):
+        number = statepaths.run_id_of_tree(child.name)
+        if number is not None and owner_alive(repo, number):
             continue
         _remove_tree(repo, child)
         removed.append(child)

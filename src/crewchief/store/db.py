@@ -19,6 +19,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from crewchief import statepaths
 from crewchief.errors import UserError
 from crewchief.store.models import (
     DecisionRow,
@@ -52,7 +53,7 @@ def default_url(repo_root: Path) -> str:
     url = os.environ.get(DB_ENV)
     if url:
         return url
-    path = repo_root / ".crewchief" / "state.db"
+    path = statepaths.state_db(repo_root)
     path.parent.mkdir(parents=True, exist_ok=True)
     _exclude_from_git(repo_root, "/.crewchief/state.db*")
     return f"sqlite:///{path}"

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from crewchief import proc
+from crewchief import proc, statepaths
 from crewchief.errors import UserError
 from crewchief.spec.policy import Policy
 from crewchief.workspace import envpolicy, sandbox
-from crewchief.workspace.worktree import Worktree, add_worktree, crewchief_dir, git_common_dir
+from crewchief.workspace.worktree import Worktree, add_worktree, git_common_dir
 
 DEPENDENCY_FILES = re.compile(
     r"^(pyproject\.toml|setup\.cfg|setup\.py|Pipfile(\.lock)?|poetry\.lock|uv\.lock|"
@@ -106,7 +106,7 @@ class Checkouts:
         if not setup:
             return PreparedTree(tree, host_env(home=self._home(label)), sys.executable)
         key = self._env_key(tree, setup, label)
-        envs = crewchief_dir(self.repo) / "envs"
+        envs = statepaths.envs_dir(self.repo)
         envs.mkdir(parents=True, exist_ok=True)
         home = envs / key
         lock = open(envs / f"{key}.lock", "wb")  # noqa: SIM115 - held until close()
@@ -240,7 +240,7 @@ class Checkouts:
             run_dir=self.evidence_dir,
             checkout=self.repo,
             git_common=common,
-            state_dir=crewchief_dir(self.repo),
+            state_dir=statepaths.state_dir(self.repo),
             admin_dir=admin,
             private_admin=private,
             git_config=config,

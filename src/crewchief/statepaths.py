@@ -1,0 +1,82 @@
+"""Every place crewchief keeps state on disk, named once.
+
+Two homes, for two lifetimes. The store (`.crewchief/state.db`) sits in the checkout beside the
+task files, excluded from git, so a team member finds runs where they find tasks. Everything bulky
+or disposable sits in `<git common dir>/crewchief/`, outside every checkout, shared by all
+worktrees of the repository and never reachable by an agent's `git add -A`:
+
+- `runs/<id>/` a run's prompt, transcript, scratch and gate evidence;
+- `run-trees/` the runs' worktrees (named `run<id>-<random>`);
+- `evidence/` the folders standalone gates leave their logs and data in;
+- `envs/` prepared test environments, keyed by the hash of the dependency files;
+- `gate-cache.sqlite` static gate results by blob id.
+
+`crewchief gc` prunes what these grow into, so it and the writers must agree on the names: hence
+this leaf module (it imports nothing of crewchief but the git-directory helpers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crewchief.workspace.worktree import crewchief_dir, git_common_dir
+
+STATE_DB = Path(".crewchief") / "state.db"
+"""The default store, relative to the checkout's top level."""
+RUN_TREE_PREFIX = "run"
+
+
+def state_db(repo_root: Path) -> Path:
+    return repo_root / STATE_DB
+
+
+def state_dir(repo: Path) -> Path:
+    """`<git common dir>/crewchief` (created on first use)."""
+    return crewchief_dir(repo)
+
+
+def git_dir(repo: Path) -> Path:
+    """The repository's git directory, shared by every worktree (what `state_dir` lives in)."""
+    return git_common_dir(repo)
+
+
+def runs_dir(repo: Path) -> Path:
+    return state_dir(repo) / "runs"
+
+
+def run_dir(repo: Path, run_id: int) -> Path:
+    return runs_dir(repo) / str(run_id)
+
+
+def run_trees_dir(repo: Path) -> Path:
+    return state_dir(repo) / "run-trees"
+
+
+def run_tree_prefix(run_id: int) -> str:
+    """Run worktrees are `run<id>-<random>`: the id tells gc and recovery whose tree it is."""
+    return f"{RUN_TREE_PREFIX}{run_id}-"
+
+
+def run_id_of_tree(name: str) -> int | None:
+    """The run id in a run worktree's folder name, None for anything else."""
+    if not name.startswith(RUN_TREE_PREFIX):
+        return None
+    number = name[len(RUN_TREE_PREFIX) :].split("-", 1)[0]
+    return int(number) if number.isdigit() else None
+
+
+def run_evidence_dir(repo: Path, run_id: int) -> Path:
+    return run_dir(repo, run_id) / "evidence"
+
+
+def evidence_dir(repo: Path) -> Path:
+    """Where standalone gates leave evidence, one folder per gate."""
+    return state_dir(repo) / "evidence"
+
+
+def envs_dir(repo: Path) -> Path:
+    return state_dir(repo) / "envs"
+
+
+def gate_cache(repo: Path) -> Path:
+    return state_dir(repo) / "gate-cache.sqlite"
