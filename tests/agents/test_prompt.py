@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crewchief.agents.prompt import PromptInputs, render_prompt
+from crewchief.agents.prompt import FindingSummary, PromptInputs, render_prompt
 from crewchief.errors import UserError
-from crewchief.gate.findings import Finding, Severity
 from crewchief.spec.policy import ScopePolicy
 from crewchief.spec.task import Budget, Task
 
@@ -38,11 +37,11 @@ def test_default_prompt_has_every_part() -> None:
 
 def test_feedback_and_blocking_findings_of_previous_attempt() -> None:
     findings = [
-        Finding("tests", "test-failed", Severity.HIGH, "test_unicode fails: AssertionError",
-                path="tests/test_slug.py", line=12, blocking=True),
-        Finding("quality", "complexity", Severity.LOW, "not blocking", path="x.py"),
-        Finding("scope", "outside-task-scope", Severity.HIGH, "touches a path outside scope",
-                path="docs/\x1b[2Jevil.md", blocking=True),
+        FindingSummary("tests", "test-failed", "high", "test_unicode fails: AssertionError",
+                       path="tests/test_slug.py", line=12, blocking=True),
+        FindingSummary("quality", "complexity", "low", "not blocking", path="x.py"),
+        FindingSummary("scope", "outside-task-scope", "high", "touches a path outside scope",
+                       path="docs/\x1b[2Jevil.md", blocking=True),
     ]  # fmt: skip
     inputs = PromptInputs(
         TASK,
@@ -88,3 +87,14 @@ def test_repo_override_template() -> None:
 def test_broken_or_unsafe_override_is_a_user_error(template: str, message: str) -> None:
     with pytest.raises(UserError, match=message):
         render_prompt(PromptInputs(TASK), template)
+
+
+def test_findings_come_from_the_stored_gate_report_json() -> None:
+    """A retry's prompt is built from the report the store kept (`crewchief.gate/v1` findings),
+    extra keys (cwe, fingerprint, snippet) ignored."""
+    stored = {"check": "security", "rule": "eval", "severity": "high", "message": "eval of input",
+              "path": "app.py", "line": 3, "blocking": True, "cwe": "CWE-95", "fingerprint": "ab"}  # fmt: skip
+    summary = FindingSummary.from_json(stored)
+    assert summary == FindingSummary("security", "eval", "high", "eval of input", "app.py", 3, True)
+    text = render_prompt(PromptInputs(TASK, findings=[summary], attempt=2))
+    assert "- [high] app.py:3 (security/eval): eval of input" in text

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crewchief.gate.change import match_any
+from crewchief.spec.globs import match_any
 
 if TYPE_CHECKING:  # the hook process stays light: no pydantic, it runs before every edit
     from crewchief.spec.policy import ScopePolicy

@@ -9,13 +9,12 @@ anything an agent could have written (paths, messages) is made visible-safe firs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any
+from typing import Any, Protocol
 
 from crewchief.errors import UserError
-from crewchief.gate.findings import Finding
 from crewchief.spec.policy import PROTECTED_PATHS, ScopePolicy
 from crewchief.spec.task import Task
 from crewchief.textsafe import visible
@@ -24,14 +23,61 @@ OVERRIDE_PATH = ".crewchief/prompt.md.j2"
 _MAX_FINDINGS = 50
 
 
+class FindingFacts(Protocol):
+    """What the prompt reads of a finding: any object with these attributes will do (a
+    `FindingSummary`, or the gate's own finding class), so agents never depend on the gate."""
+
+    @property
+    def check(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def blocking(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class FindingSummary:
+    """One finding of an earlier attempt's gate report, as the prompt tells the agent about it."""
+
+    check: str
+    rule: str
+    severity: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    blocking: bool = False
+
+    @classmethod
+    def from_json(cls, item: Mapping[str, Any]) -> FindingSummary:
+        """From a `findings` entry of a `crewchief.gate/v1` report (what the store keeps)."""
+        line = item.get("line")
+        return cls(
+            check=str(item["check"]),
+            rule=str(item["rule"]),
+            severity=str(item["severity"]),
+            message=str(item["message"]),
+            path=str(item["path"]) if item.get("path") is not None else None,
+            line=int(line) if line is not None else None,
+            blocking=bool(item.get("blocking", False)),
+        )
+
+
 @dataclass(frozen=True)
 class PromptInputs:
     task: Task
     scope: ScopePolicy | None = None
     feedback: Sequence[str] = ()
     """Reviewers' feedback on earlier rejected attempts, oldest first."""
-    findings: Sequence[Finding] = ()
-    """Blocking findings of the previous attempt's gate report."""
+    findings: Sequence[FindingFacts] = ()
+    """Findings of the previous attempt's gate report; the prompt lists the blocking ones."""
     attempt: int = 1
 
 
@@ -47,9 +93,9 @@ def _num(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def _finding(finding: FindingFacts) -> dict[str, Any]:
     return {
-        "severity": finding.severity.value,
+        "severity": str(finding.severity),
         "check": finding.check,
         "rule": finding.rule,
         "path": visible(finding.path, 300) if finding.path else None,

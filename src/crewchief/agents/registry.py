@@ -1,20 +1,17 @@
 """Which adapter runs an agent named in the policy.
 
-Adapters register under the `crewchief.agents` entry point group, keyed by their policy `type`;
-the built-ins register through the same door and are also listed here, so a checkout that was never
-installed (no entry point metadata) still finds them. A third-party adapter with a built-in's type
-name does not replace the built-in.
+The built-in adapters are listed here, keyed by their policy `type`; third-party adapters register
+under the `crewchief.agents` entry point group. The rules are those of `crewchief.plugins`, shared
+with the gate's checks: a third-party adapter with a built-in's type name does not replace it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
-from importlib import import_module
-from importlib.metadata import entry_points
 
 from crewchief.agents.base import Agent
 from crewchief.errors import UserError
+from crewchief.plugins import Registry
 from crewchief.spec.policy import AgentPolicy, Policy
 
 GROUP = "crewchief.agents"
@@ -35,30 +32,24 @@ DEFAULT_AGENTS: Mapping[str, AgentPolicy] = {
 """Agents usable without an `[agents.NAME]` table: `claude`, `codex`, `aider`, `gemini`, ..."""
 
 
-def _load(spec: str) -> Agent:
-    module, _, attr = spec.partition(":")
-    target = getattr(import_module(module), attr)
+def _adopt(target: object) -> Agent:
+    """An entry may name an adapter class (instantiated without arguments) or an instance."""
     agent = target() if isinstance(target, type) else target
     if not isinstance(agent, Agent):
-        raise UserError(f"agent adapter {spec} does not implement the Agent interface")
+        raise TypeError("it does not implement the Agent interface (type, command, usage, ...)")
     return agent
 
 
-@cache
-def _plugin_specs() -> dict[str, str]:
-    return {ep.name: ep.value for ep in entry_points(group=GROUP) if ep.name not in BUILTINS}
+ADAPTERS: Registry[Agent] = Registry("agent type", GROUP, BUILTINS, _adopt)
 
 
 def known_types() -> list[str]:
-    return sorted({*BUILTINS, *_plugin_specs()})
+    return sorted(ADAPTERS.names())
 
 
 def adapter(type_name: str) -> Agent:
-    """The adapter for a policy `type`."""
-    spec = BUILTINS.get(type_name) or _plugin_specs().get(type_name)
-    if spec is None:
-        raise UserError(f"unknown agent type '{type_name}'; use one of: {', '.join(known_types())}")
-    return _load(spec)
+    """The adapter for a policy `type`; a `UserError` when it is unknown or cannot load."""
+    return ADAPTERS.load(type_name)
 
 
 def resolve_agent(name: str, policy: Policy) -> tuple[Agent, AgentPolicy]:

@@ -21,26 +21,13 @@ from crewchief.gate.findings import Report
 from crewchief.gate.report.text import renderable
 from crewchief.runs.execute import execute_run
 from crewchief.runs.scheduler import Batch, Scheduler, queue_tasks
-from crewchief.store import open_store
+from crewchief.store import Store, open_store
 from crewchief.tasks.catalog import load_catalog
 from crewchief.textsafe import visible
 
 
-def demo_command(
-    directory: Path | None = typer.Option(
-        None, "--dir", help="Where to build the sample (default: a new temporary folder)."
-    ),
-    no_serve: bool = typer.Option(
-        False, "--no-serve", help="Exit after printing the queue (for CI)."
-    ),
-    port: int = typer.Option(8765, "--port", help="Port of the review UI."),
-    parallel: int = typer.Option(2, "--parallel", help="Runs at the same time."),
-) -> None:
-    """Run scripted agents on a sample backlog, gate their changes, print the review queue, serve it."""
-    console = Console()
-    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="crewchief-demo-"))
-    repo = build_sample(root / "textutil")
-    console.print(f"[bold]sample repository:[/] {repo}")
+def _queue_backlog(repo: Path, console: Console) -> Store:
+    """Queue tonight's backlog (a run per task and agent) and say what it is."""
     store = open_store(repo)
     catalog = load_catalog(repo)
     for item in BACKLOG:
@@ -52,6 +39,11 @@ def demo_command(
         for agent in item.agents:
             console.print(f"  {item.task:<22} {agent:<13} [dim]{AGENTS[agent]}[/]")
     console.print()
+    return store
+
+
+def _work(store: Store, repo: Path, parallel: int, console: Console) -> None:
+    """Run the queue, one line per state change of a run."""
     seen: dict[int, str] = {}
 
     def progress(batch: Batch) -> None:
@@ -69,6 +61,9 @@ def demo_command(
         parallel=parallel,
         on_change=progress,
     ).run()
+
+
+def _print_reports(store: Store, console: Console) -> None:
     for run in store.runs():
         report = store.latest_report(run.id)
         console.rule(f"run {run.id}: {run.task_id} by {run.agent} ({AGENTS.get(run.agent, '')})")
@@ -78,6 +73,26 @@ def demo_command(
             )
             continue
         console.print(renderable(Report.from_json(report)))
+
+
+def demo_command(
+    directory: Path | None = typer.Option(
+        None, "--dir", help="Where to build the sample (default: a new temporary folder)."
+    ),
+    no_serve: bool = typer.Option(
+        False, "--no-serve", help="Exit after printing the queue (for CI)."
+    ),
+    port: int = typer.Option(8765, "--port", help="Port of the review UI."),
+    parallel: int = typer.Option(2, "--parallel", help="Runs at the same time."),
+) -> None:
+    """Run scripted agents on a sample backlog, gate their changes, print the review queue, serve it."""
+    console = Console()
+    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="crewchief-demo-"))
+    repo = build_sample(root / "textutil")
+    console.print(f"[bold]sample repository:[/] {repo}")
+    store = _queue_backlog(repo, console)
+    _work(store, repo, parallel, console)
+    _print_reports(store, console)
     console.rule("the review queue")
     review_command(repo=repo, fmt=ListFormat.text)
     console.print(

@@ -11,7 +11,7 @@ import typer
 from crewchief.errors import ExitCode, UserError
 from crewchief.gate import registry
 from crewchief.gate.engine import GateRequest, run_gate
-from crewchief.gate.findings import Verdict
+from crewchief.gate.findings import Report, Verdict
 from crewchief.gate.report import render_json, render_sarif, render_text
 
 
@@ -66,23 +66,29 @@ def gate_command(
         static=static,
     )
     report = run_gate(request)
+    _emit(report, fmt, output)
+    raise typer.Exit(int(ExitCode.BLOCKED if report.verdict == Verdict.BLOCK else ExitCode.OK))
+
+
+def _emit(report: Report, fmt: Format, output: Path | None) -> None:
+    """The report on stdout, or in `output` with a one-line summary on stderr (so CI logs still
+    say what the gate decided)."""
     if fmt == Format.json:
         rendered = render_json(report)
     elif fmt == Format.sarif:
         rendered = render_sarif(report)
     else:
         rendered = render_text(report, color=output is None and sys.stdout.isatty())
-    if output is not None:
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"--output {output}: cannot write: {exc.strerror}") from exc
-        typer.echo(
-            f"{report.verdict.value} (risk {report.risk}): {len(report.findings)} findings; "
-            f"report written to {output}",
-            err=True,
-        )
-    else:
+    if output is None:
         sys.stdout.write(rendered)
-    raise typer.Exit(int(ExitCode.BLOCKED if report.verdict == Verdict.BLOCK else ExitCode.OK))
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(rendered, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"--output {output}: cannot write: {exc.strerror}") from exc
+    typer.echo(
+        f"{report.verdict.value} (risk {report.risk}): {len(report.findings)} findings; "
+        f"report written to {output}",
+        err=True,
+    )

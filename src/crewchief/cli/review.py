@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -13,14 +12,12 @@ from rich.table import Table
 
 from crewchief.cli.common import ListFormat, print_json, repo_root
 from crewchief.cli.status import parse_run_id
-from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.review.decide import reject
-from crewchief.review.land import Strategy, approve, identity
-from crewchief.review.queue import rank
+from crewchief.review.land import Strategy, approve, gate_replayed, identity
+from crewchief.review.queue import rank, review_document
 from crewchief.review.remote import open_pull_request, push
 from crewchief.review.show import render_run, transcript_tail
 from crewchief.store import RunState, open_store
-from crewchief.store.db import run_to_json
 from crewchief.textsafe import visible
 
 REPO = typer.Option(Path("."), "--repo", help="Repository (default: here).")
@@ -36,28 +33,15 @@ def reviewer(repo: Path, who: str | None) -> str:
     return f"{name} <{email}>"
 
 
-def regate(repo: Path, base: str, head: str, task: str) -> dict[str, Any]:
-    return run_gate(GateRequest(repo=repo, base=base, head=head, task=task)).to_json()
-
-
 def review_command(repo: Path = REPO, fmt: ListFormat = FORMAT) -> None:
     """The review queue: runs awaiting review, riskiest and most important first."""
     store = open_store(repo_root(repo))
-    groups = rank(store.runs([RunState.AWAITING_REVIEW]))
+    runs = store.runs([RunState.AWAITING_REVIEW])
     if fmt == ListFormat.json:
-        queue = []
-        for position, group in enumerate(groups, 1):
-            for run in group.runs:
-                queue.append(
-                    {
-                        **run_to_json(run),
-                        "position": position,
-                        "group": group.key,
-                        "priority": run.priority,
-                    }
-                )
-        print_json("crewchief.review/v1", {"queue": queue})
+        document = review_document(runs)
+        print_json(document["schema"], {"queue": document["queue"]})
         return
+    groups = rank(runs)
     table = Table(box=None)
     for column in ("#", "run", "task", "agent", "try", "verdict", "risk", "pri", "cost"):
         table.add_column(column)
@@ -113,7 +97,7 @@ def approve_command(
         run_id,
         strategy=strategy,
         who=reviewer(root, who) if who else None,
-        regate=regate,
+        regate=gate_replayed,
         force=force,
         title=task.title if task else None,
     )

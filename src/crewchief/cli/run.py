@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -81,6 +82,80 @@ def _table(store: Store, batch: Batch) -> Table:
     return table
 
 
+def _queue_named(
+    store: Store, root: Path, tasks: list[str], agent: str | None, agents: str | None
+) -> tuple[list[int], str]:
+    """Queue a run per named task and agent, on the branch checked out here (or the task's own
+    `base`); a task must be committed there, since runs read it from the base commit."""
+    catalog = load_catalog(root)
+    policy = worktree_policy(root)
+    base_ref = _base_ref(root)
+    queued: list[int] = []
+    for task_id in tasks:
+        task = catalog.get(task_id)
+        path = f"{TASK_DIR}/{task_id}.md"
+        if git.run(root, "cat-file", "-e", f"{base_ref}:{path}", check=False).returncode != 0:
+            raise UserError(
+                f"{path} is not committed on {base_ref}: runs read their task from the "
+                "base commit, so commit it first"
+            )
+        names = _agents_for(task.agent, agent, agents, sorted(policy.agents))
+        queued += queue_tasks(
+            store, [task_id], names, base_ref=task.base or base_ref, tasks={task_id: task}
+        )
+    return queued, base_ref
+
+
+def _state_lines(store: Store, console: Console) -> Callable[[Batch], None]:
+    """Progress for a log or a pipe: one line per state change of a run."""
+    last: dict[int, str] = {}
+
+    def report_lines(batch: Batch) -> None:
+        for run_id in sorted(batch.run_ids):
+            state = store.run(run_id).state
+            if last.get(run_id) != state:
+                last[run_id] = state
+                run = store.run(run_id)
+                console.print(
+                    f"run {run_id} {escape(visible(run.task_id))}/{escape(visible(run.agent))}: {state}"
+                    + (f" ({escape(visible(run.reason, 120))})" if run.reason else "")
+                )
+
+    return report_lines
+
+
+def _work(scheduler: Scheduler, store: Store, console: Console) -> Batch:
+    """Work the queue with a live table on a terminal, state lines otherwise; Ctrl-C re-queues
+    the runs in flight and exits 130."""
+    try:
+        if console.is_terminal and sys.stdout.isatty():
+            with Live(
+                _table(store, scheduler.batch), console=console, refresh_per_second=2
+            ) as live:
+                scheduler.on_change = lambda batch: live.update(_table(store, batch))
+                return scheduler.run()
+        scheduler.on_change = _state_lines(store, console)
+        return scheduler.run()
+    except KeyboardInterrupt:
+        scheduler.stop()
+        console.print(
+            "[yellow]interrupted: runs in flight were re-queued; 'crewchief run' resumes them[/]"
+        )
+        raise typer.Exit(130) from None
+
+
+def _summary(store: Store, batch: Batch, console: Console) -> None:
+    for warning in batch.warnings:
+        console.print(f"[yellow]warning:[/] {escape(visible(warning))}")
+    for run_id, why in sorted(batch.waiting.items()):
+        console.print(f"[dim]run {run_id} not started: {escape(visible(why))}[/]")
+    done = [store.run(r) for r in sorted(batch.run_ids)]
+    summary = ", ".join(
+        f"{s}: {sum(1 for r in done if r.state == s)}" for s in sorted({r.state for r in done})
+    )
+    console.print(f"{len(done)} run(s) worked: {summary or 'none'}; next: 'crewchief review'")
+
+
 def run_command(
     tasks: list[str] = typer.Argument(None, help="Tasks to queue (default: work what is queued)."),
     agent: str | None = typer.Option(None, "--agent", help="Agent name from the policy."),
@@ -110,22 +185,7 @@ def run_command(
         console.print(f"[yellow]recovered run {item.run_id}: {item.action}[/]")
     deadline = deadline_from(until)
     if tasks:
-        catalog = load_catalog(root)
-        policy = worktree_policy(root)
-        base_ref = _base_ref(root)
-        queued: list[int] = []
-        for task_id in tasks:
-            task = catalog.get(task_id)
-            path = f"{TASK_DIR}/{task_id}.md"
-            if git.run(root, "cat-file", "-e", f"{base_ref}:{path}", check=False).returncode != 0:
-                raise UserError(
-                    f"{path} is not committed on {base_ref}: runs read their task from the "
-                    "base commit, so commit it first"
-                )
-            names = _agents_for(task.agent, agent, agents, sorted(policy.agents))
-            queued += queue_tasks(
-                store, [task_id], names, base_ref=task.base or base_ref, tasks={task_id: task}
-            )
+        queued, base_ref = _queue_named(store, root, tasks, agent, agents)
         console.print(f"queued runs {', '.join(map(str, queued))} on {base_ref}")
     if sandbox not in (None, "auto", "required", "off"):
         raise UserError(f"--sandbox {sandbox!r}: use auto, required or off")
@@ -137,42 +197,4 @@ def run_command(
         parallel=parallel,
         deadline=deadline,
     )
-    interactive = console.is_terminal and sys.stdout.isatty()
-    last: dict[int, str] = {}
-
-    def report_lines(batch: Batch) -> None:
-        for run_id in sorted(batch.run_ids):
-            state = store.run(run_id).state
-            if last.get(run_id) != state:
-                last[run_id] = state
-                run = store.run(run_id)
-                console.print(
-                    f"run {run_id} {escape(visible(run.task_id))}/{escape(visible(run.agent))}: {state}"
-                    + (f" ({escape(visible(run.reason, 120))})" if run.reason else "")
-                )
-
-    try:
-        if interactive:
-            with Live(
-                _table(store, scheduler.batch), console=console, refresh_per_second=2
-            ) as live:
-                scheduler.on_change = lambda batch: live.update(_table(store, batch))
-                batch = scheduler.run()
-        else:
-            scheduler.on_change = report_lines
-            batch = scheduler.run()
-    except KeyboardInterrupt:
-        scheduler.stop()
-        console.print(
-            "[yellow]interrupted: runs in flight were re-queued; 'crewchief run' resumes them[/]"
-        )
-        raise typer.Exit(130) from None
-    for warning in batch.warnings:
-        console.print(f"[yellow]warning:[/] {escape(visible(warning))}")
-    for run_id, why in sorted(batch.waiting.items()):
-        console.print(f"[dim]run {run_id} not started: {escape(visible(why))}[/]")
-    done = [store.run(r) for r in sorted(batch.run_ids)]
-    summary = ", ".join(
-        f"{s}: {sum(1 for r in done if r.state == s)}" for s in sorted({r.state for r in done})
-    )
-    console.print(f"{len(done)} run(s) worked: {summary or 'none'}; next: 'crewchief review'")
+    _summary(store, _work(scheduler, store, console), console)

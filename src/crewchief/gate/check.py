@@ -8,7 +8,7 @@ in (see the `tests` check); the runner passes one only to checks whose `kind` is
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -20,19 +20,23 @@ from crewchief.spec.policy import Policy
 from crewchief.spec.task import Task
 from crewchief.workspace.checkouts import Checkouts
 
-KNOWN_CHECKS: tuple[str, ...] = (
-    "scope",
-    "test-integrity",
-    "tests",
-    "acceptance",
-    "security",
-    "secrets",
-    "dependencies",
-    "quality",
-    "coverage",
-    "performance",
-    "hygiene",
-)
+BUILTIN_CHECKS: Mapping[str, str] = {
+    "scope": "crewchief.gate.checks.scope:CHECK",
+    "test-integrity": "crewchief.gate.checks.test_integrity.check:CHECK",
+    "tests": "crewchief.gate.checks.tests:CHECK",
+    "acceptance": "crewchief.gate.checks.acceptance.check:CHECK",
+    "security": "crewchief.gate.checks.security.check:CHECK",
+    "secrets": "crewchief.gate.checks.secrets.check:CHECK",
+    "dependencies": "crewchief.gate.checks.dependencies.check:CHECK",
+    "quality": "crewchief.gate.checks.quality:CHECK",
+    "coverage": "crewchief.gate.checks.coverage:CHECK",
+    "performance": "crewchief.gate.checks.performance.check:CHECK",
+    "hygiene": "crewchief.gate.checks.hygiene.check:CHECK",
+}
+"""The built-in checks, in report order: the one list a new built-in check is added to. Third-party
+checks come from the `crewchief.checks` entry point group (see `crewchief.plugins`)."""
+
+KNOWN_CHECKS: tuple[str, ...] = tuple(BUILTIN_CHECKS)
 
 
 class CheckSkipped(Exception):
@@ -97,9 +101,26 @@ class CheckContext:
 
 @runtime_checkable
 class Check(Protocol):
+    """A check: a name, a version, a kind and `run`.
+
+    Two optional attributes are read with a default, so a third-party check written before they
+    existed still loads (and still passes `isinstance(obj, Check)`, which a runtime-checkable
+    protocol decides on its declared members only):
+
+    - `exclusive: bool` (default False): the check measures time, so it runs alone, after the
+      others, and their load does not add noise to its samples (the `performance` check).
+    - `rules: RuleTable` (from `crewchief.gate.findings`; default: none): the rules the check can
+      report, with their severity and help, for `crewchief rules` and SARIF rule metadata.
+    """
+
     name: ClassVar[str]
     version: ClassVar[str]
     """Bump when the check's logic changes, so cached results are not reused."""
     kind: ClassVar[Literal["static", "dynamic"]]
 
     def run(self, ctx: CheckContext) -> Sequence[Finding]: ...
+
+
+def is_exclusive(check: Check) -> bool:
+    """Whether `check` must run alone, after the others (see `Check`)."""
+    return bool(getattr(check, "exclusive", False))

@@ -17,7 +17,7 @@ from crewchief.gate import registry
 from crewchief.gate.analysis import astlock
 from crewchief.gate.cache import Cache, NullCache
 from crewchief.gate.change import Change
-from crewchief.gate.check import Check, CheckContext, CheckSkipped, GateSession
+from crewchief.gate.check import Check, CheckContext, CheckSkipped, GateSession, is_exclusive
 from crewchief.gate.findings import CheckResult, CheckStatus, Finding, Report, Severity, Stats
 from crewchief.gate.reader import read_change, read_files_at
 from crewchief.gate.verdict import decide, risk_score, status_of
@@ -203,6 +203,47 @@ def _errored(name: str, start: float, detail: str, evidence: tuple[str, ...] = (
     return CheckResult(name, CheckStatus.ERROR, elapsed, (finding,), detail, evidence)
 
 
+def _triage(
+    wanted: Sequence[str],
+    available: dict[str, Check],
+    broken: dict[str, str],
+    session: GateSession | None,
+) -> tuple[dict[str, CheckResult], list[Check]]:
+    """The results known without running anything (load errors, checks this version lacks,
+    dynamic checks without a session), and the checks left to run."""
+    results: dict[str, CheckResult] = {}
+    runnable: list[Check] = []
+    for name in wanted:
+        check = available.get(name)
+        if name in broken:
+            results[name] = _errored(name, time.monotonic(), broken[name])
+        elif check is None:
+            results[name] = CheckResult(
+                name, CheckStatus.NOT_BUILT, 0.0, detail="not provided by this version of crewchief"
+            )
+        elif check.kind == "dynamic" and session is None:
+            detail = "dynamic check: not run (--static, or no gate session)"
+            results[name] = CheckResult(name, CheckStatus.SKIPPED, 0.0, detail=detail)
+        else:
+            runnable.append(check)
+    return results, runnable
+
+
+def _run_checks(runnable: Sequence[Check], ctx: CheckContext) -> dict[str, CheckResult]:
+    """Run the checks concurrently, then the exclusive ones (they measure time) alone, after the
+    rest, so the others' load does not add noise to their samples."""
+    results: dict[str, CheckResult] = {}
+    alone = [c for c in runnable if is_exclusive(c)]
+    together = [c for c in runnable if not is_exclusive(c)]
+    if together:
+        with ThreadPoolExecutor(max_workers=len(together), thread_name_prefix="check") as pool:
+            for result in pool.map(lambda c: _run_one(c, ctx), together):
+                results[result.name] = result
+    for check in alone:
+        results[check.name] = _run_one(check, ctx)
+    return results
+
+
 def gate_change(
     change: Change,
     policy: Policy,
@@ -220,47 +261,19 @@ def gate_change(
     started = time.monotonic()
     astlock.install()
     available = checks if checks is not None else registry.available_checks()
+    broken = registry.load_errors() if checks is None else {}
     wanted = [n for n in (only or registry.all_names()) if n not in set(skip)]
     ctx = CheckContext(change, policy, task, cache or NullCache(), session)
-    results: dict[str, CheckResult] = {}
-    runnable: list[Check] = []
-    broken = registry.load_errors() if checks is None else {}
-    for name in wanted:
-        check = available.get(name)
-        if name in broken:
-            results[name] = _errored(name, time.monotonic(), broken[name])
-        elif check is None:
-            results[name] = CheckResult(
-                name, CheckStatus.NOT_BUILT, 0.0, detail="not provided by this version of crewchief"
-            )
-        elif check.kind == "dynamic" and session is None:
-            results[name] = CheckResult(
-                name,
-                CheckStatus.SKIPPED,
-                0.0,
-                detail="dynamic check: not run (--static, or no gate session)",
-            )
-        else:
-            runnable.append(check)
-    # Checks that measure time (performance) run alone, after the rest, so the others' load does
-    # not add noise to their samples.
-    alone = [c for c in runnable if getattr(c, "exclusive", False)]
-    together = [c for c in runnable if not getattr(c, "exclusive", False)]
-    if together:
-        with ThreadPoolExecutor(max_workers=len(together), thread_name_prefix="check") as pool:
-            for result in pool.map(lambda c: _run_one(c, ctx), together):
-                results[result.name] = result
-    for check in alone:
-        results[check.name] = _run_one(check, ctx)
+    results, runnable = _triage(wanted, available, broken, session)
+    results.update(_run_checks(runnable, ctx))
     ordered = tuple(results[n] for n in wanted if n in results)
     findings = [f for c in ordered for f in c.findings]
     stats = Stats(len(change.files), change.lines_added, change.lines_removed)
     risk = risk_score(findings, stats)
-    verdict = decide(ordered, risk, policy.gate.review_at_risk)
     return Report(
         base=change.base,
         head=change.head,
-        verdict=verdict,
+        verdict=decide(ordered, risk, policy.gate.review_at_risk),
         risk=risk,
         checks=ordered,
         stats=stats,

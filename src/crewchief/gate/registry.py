@@ -1,72 +1,40 @@
-"""Finds checks. Built-ins and third-party plugins come through the same door: the
-`crewchief.checks` entry point group, each entry naming an object that satisfies `Check`."""
+"""Finds checks: the built-ins of `BUILTIN_CHECKS`, then third-party plugins from the
+`crewchief.checks` entry point group, each naming an object that satisfies `Check`. The rules a
+plugin must follow (no replacing a built-in, a broken one is reported, not fatal) are those of
+`crewchief.plugins`, shared with the agent adapters."""
 
 from __future__ import annotations
 
-import importlib
-from functools import cache
-from importlib.metadata import entry_points
-
 from crewchief.errors import UserError
-from crewchief.gate.check import KNOWN_CHECKS, Check
+from crewchief.gate.check import BUILTIN_CHECKS, Check
+from crewchief.plugins import Registry
 
 ENTRY_POINT_GROUP = "crewchief.checks"
 
-# Used only when the package's metadata is missing (running from a source tree that was never
-# installed); an installed crewchief always reads its built-ins from its own entry points.
-_BUILTIN_FALLBACK = {
-    "scope": "crewchief.gate.checks.scope:CHECK",
-    "test-integrity": "crewchief.gate.checks.test_integrity.check:CHECK",
-    "security": "crewchief.gate.checks.security.check:CHECK",
-    "secrets": "crewchief.gate.checks.secrets.check:CHECK",
-    "dependencies": "crewchief.gate.checks.dependencies.check:CHECK",
-    "quality": "crewchief.gate.checks.quality:CHECK",
-    "tests": "crewchief.gate.checks.tests:CHECK",
-    "acceptance": "crewchief.gate.checks.acceptance.check:CHECK",
-    "coverage": "crewchief.gate.checks.coverage:CHECK",
-    "performance": "crewchief.gate.checks.performance.check:CHECK",
-    "hygiene": "crewchief.gate.checks.hygiene:CHECK",
-}
 
-
-def _load(spec: str) -> Check:
-    module, _, attr = spec.partition(":")
-    obj = getattr(importlib.import_module(module), attr)
+def _adopt(obj: object) -> Check:
     if not isinstance(obj, Check):
-        raise UserError(f"check plugin {spec} does not implement the Check interface")
+        raise TypeError("it does not implement the Check interface (name, version, kind, run)")
     return obj
 
 
-@cache
-def _discover() -> tuple[dict[str, Check], dict[str, str]]:
-    found: dict[str, str] = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    if not found:
-        found = dict(_BUILTIN_FALLBACK)
-    checks: dict[str, Check] = {}
-    broken: dict[str, str] = {}
-    for name, spec in found.items():
-        try:
-            checks[name] = _load(spec)
-        except Exception as exc:  # one broken plugin must not take the whole gate down
-            broken[name] = f"cannot load {spec}: {type(exc).__name__}: {exc}"
-    order = {name: i for i, name in enumerate(KNOWN_CHECKS)}
-    ordered = dict(sorted(checks.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
-    return ordered, broken
+CHECKS: Registry[Check] = Registry("check", ENTRY_POINT_GROUP, BUILTIN_CHECKS, _adopt)
 
 
 def available_checks() -> dict[str, Check]:
-    """Every installed check by name, in the documented order, plugins after built-ins."""
-    return _discover()[0]
+    """Every check that loads, by name, in the documented order, plugins after built-ins."""
+    return CHECKS.load_all()[0]
 
 
 def load_errors() -> dict[str, str]:
-    """Checks that are registered but failed to load, with the reason; the gate reports them."""
-    return _discover()[1]
+    """Checks that are registered but cannot be used, with the reason; the gate reports them."""
+    return CHECKS.load_all()[1]
 
 
 def all_names() -> list[str]:
-    names = list(KNOWN_CHECKS)
-    names.extend(n for n in [*available_checks(), *load_errors()] if n not in names)
+    """Every check name the gate knows, those that failed to load included."""
+    names = CHECKS.names()
+    names.extend(n for n in load_errors() if n not in names)
     return names
 
 

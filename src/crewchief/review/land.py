@@ -112,17 +112,17 @@ def _replay(repo: Path, base: str, head: str, onto: str) -> str:
         tree.remove()
 
 
-def approve(
-    store: Store,
-    repo: Path,
-    run_id: int,
-    *,
-    strategy: Strategy = Strategy.squash,
-    who: str | None = None,
-    regate: Regate | None = None,
-    force: bool = False,
-    title: str | None = None,
-) -> Landed:
+def gate_replayed(repo: Path, base: str, head: str, task: str) -> dict[str, Any]:
+    """The `Regate` the CLI and the web UI use: the whole gate, as `crewchief gate` runs it, on a
+    change replayed onto a target that moved (a change fine on an old base may not be on the new)."""
+    from crewchief.gate.engine import GateRequest, run_gate
+
+    return run_gate(GateRequest(repo=repo, base=base, head=head, task=task)).to_json()
+
+
+def _landable(store: Store, repo: Path, run_id: int, force: bool) -> tuple[RunRow, str]:
+    """The run, if it may land (awaiting review, not blocked unless forced, its branch where the
+    gate left it), and the commit the gate judged."""
     run = store.run(run_id)
     if run.state != RunState.AWAITING_REVIEW.value:
         raise UserError(f"run {run_id} is {run.state}; only runs awaiting review can be approved")
@@ -133,10 +133,8 @@ def approve(
         )
     if not (run.branch and run.base_commit and run.base_ref):
         raise UserError(f"run {run_id} has no branch or base recorded; it cannot be landed")
-    target = run.base_ref
-    if git.run(repo, "check-ref-format", "--branch", target, check=False).returncode != 0:
-        raise UserError(f"run {run_id} targets '{target}', which is not a branch name")
-    target_tip = git.resolve_commit(repo, target)
+    if git.run(repo, "check-ref-format", "--branch", run.base_ref, check=False).returncode != 0:
+        raise UserError(f"run {run_id} targets '{run.base_ref}', which is not a branch name")
     if not run.head_commit:
         raise UserError(f"run {run_id} has no gated commit recorded; it cannot be landed")
     head = run.head_commit  # what the gate judged, whatever the branch points to now
@@ -150,19 +148,45 @@ def approve(
             f"branch {run.branch} moved since run {run_id} was gated ({head[:12]} -> "
             f"{branch_tip[:12]}); nothing was landed — re-gate it or reject the run"
         )
-    report: dict[str, Any] | None = None
-    rebased = target_tip != run.base_commit
-    if rebased:
-        head = _replay(repo, run.base_commit, head, target_tip)
-        if regate is not None:
-            report = regate(repo, target_tip, head, run.task_id)
-            store.save_report(run.id, report)
-            if report["verdict"] == "block" and not force:
-                raise UserError(
-                    f"after replaying onto the new {target}, the gate blocks run {run_id}; "
-                    f"nothing was landed (see 'crewchief show {run_id}')"
-                )
-    name, email = identity(repo, who)
+    return run, head
+
+
+def _replay_and_regate(
+    store: Store,
+    repo: Path,
+    run: RunRow,
+    head: str,
+    target_tip: str,
+    *,
+    regate: Regate | None,
+    force: bool,
+) -> tuple[str, dict[str, Any] | None]:
+    """Replay the run onto the target's new tip and gate it there; a block leaves all as it was."""
+    assert run.base_commit is not None and run.base_ref is not None
+    head = _replay(repo, run.base_commit, head, target_tip)
+    if regate is None:
+        return head, None
+    report = regate(repo, target_tip, head, run.task_id)
+    store.save_report(run.id, report)
+    if report["verdict"] == "block" and not force:
+        raise UserError(
+            f"after replaying onto the new {run.base_ref}, the gate blocks run {run.id}; "
+            f"nothing was landed (see 'crewchief show {run.id}')"
+        )
+    return head, report
+
+
+def _landing_commit(
+    repo: Path,
+    run: RunRow,
+    head: str,
+    target_tip: str,
+    strategy: Strategy,
+    person: tuple[str, str],
+    title: str | None,
+) -> str:
+    """The commit to put on the target, built with `commit-tree` (no hooks, no work tree)."""
+    name, email = person
     approver = f"{name} <{email}>"
     messages = git.run(repo, "log", "--format=%B%x00", f"{target_tip}..{head}").text().split("\0")
     body = next((m.strip() for m in messages if m.strip()), f"crewchief run {run.id}")
@@ -184,24 +208,56 @@ def approve(
             raise UserError(
                 "--rebase lands one commit per run and this run has several; use --squash"
             )
-    commit = git.run(repo, "commit-tree", tree, *parents, "-m", message, env=env).text().strip()
+    return git.run(repo, "commit-tree", tree, *parents, "-m", message, env=env).text().strip()
+
+
+def _move_target(repo: Path, target: str, commit: str, target_tip: str) -> None:
+    """Point `target` at `commit`: fast-forward the checkout that has it, else compare-and-set the
+    ref, so a user's checkout never silently disagrees with its branch."""
+    checkout = _checked_out_at(repo, target)
+    if checkout is None:
+        git.run(repo, "update-ref", f"refs/heads/{target}", commit, target_tip)
+        return
+    dirty = git.run(checkout, "status", "--porcelain", "--untracked-files=no").text().strip()
+    if dirty:
+        raise UserError(
+            f"'{target}' is checked out at {checkout} with uncommitted changes; "
+            "commit or stash them, then approve again"
+        )
+    git.run(checkout, *NO_HOOKS, "merge", "--ff-only", "-q", commit)
+
+
+def approve(
+    store: Store,
+    repo: Path,
+    run_id: int,
+    *,
+    strategy: Strategy = Strategy.squash,
+    who: str | None = None,
+    regate: Regate | None = None,
+    force: bool = False,
+    title: str | None = None,
+) -> Landed:
+    """Land run `run_id` on its target (see the module docstring); `regate=None` lands a replayed
+    change without gating it again."""
+    run, head = _landable(store, repo, run_id, force)
+    assert run.base_ref is not None
+    target = run.base_ref
+    target_tip = git.resolve_commit(repo, target)
+    report: dict[str, Any] | None = None
+    rebased = target_tip != run.base_commit
+    if rebased:
+        head, report = _replay_and_regate(
+            store, repo, run, head, target_tip, regate=regate, force=force
+        )
+    person = identity(repo, who)
+    approver = f"{person[0]} <{person[1]}>"
+    commit = _landing_commit(repo, run, head, target_tip, strategy, person, title)
     store.transition(
         run.id, RunState.APPROVED, f"approved by {approver}", expect=[RunState.AWAITING_REVIEW]
     )
     try:
-        checkout = _checked_out_at(repo, target)
-        if checkout is not None:
-            dirty = (
-                git.run(checkout, "status", "--porcelain", "--untracked-files=no").text().strip()
-            )
-            if dirty:
-                raise UserError(
-                    f"'{target}' is checked out at {checkout} with uncommitted changes; "
-                    "commit or stash them, then approve again"
-                )
-            git.run(checkout, *NO_HOOKS, "merge", "--ff-only", "-q", commit)
-        else:
-            git.run(repo, "update-ref", f"refs/heads/{target}", commit, target_tip)
+        _move_target(repo, target, commit, target_tip)
     except Exception:
         store.transition(
             run.id,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from crewchief.store.db import run_to_json
 from crewchief.store.models import RunRow
 
 _VERDICT_ORDER = {"pass": 0, "review": 1, "block": 2, None: 3}
@@ -58,3 +60,18 @@ def rank(runs: Iterable[RunRow]) -> list[QueueGroup]:
 
 def ordered_runs(runs: Iterable[RunRow]) -> list[RunRow]:
     return [run for group in rank(runs) for run in group.runs]
+
+
+REVIEW_SCHEMA = "crewchief.review/v1"
+
+
+def review_document(runs: Iterable[RunRow]) -> dict[str, Any]:
+    """`crewchief.review/v1`: the ranked queue as `crewchief review --format json` prints it and
+    the web UI serves it, built here once so the two can never disagree. Each run is its
+    `crewchief.status/v1` object plus its group's position, the group key and the task priority."""
+    queue = [
+        {**run_to_json(run), "position": position, "group": group.key, "priority": run.priority}
+        for position, group in enumerate(rank(runs), 1)
+        for run in group.runs
+    ]
+    return {"schema": REVIEW_SCHEMA, "queue": queue}

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -19,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from crewchief import git
 from crewchief.errors import UserError
-from crewchief.review.land import Regate
+from crewchief.review.land import Regate, gate_replayed
 from crewchief.store import Store, open_store
 from crewchief.web import filters
 from crewchief.web.diffview import DiffCache
@@ -49,13 +48,6 @@ class WebContext:
     """Decisions are taken one at a time: landing moves refs in one repository."""
 
 
-def default_regate(repo: Path, base: str, head: str, task: str) -> dict[str, Any]:
-    """Gate a replayed change again, as `crewchief approve` does."""
-    from crewchief.gate.engine import GateRequest, run_gate
-
-    return run_gate(GateRequest(repo=repo, base=base, head=head, task=task)).to_json()
-
-
 def templates() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -75,7 +67,7 @@ def create_app(
     token: str | None = None,
     *,
     store: Store | None = None,
-    regate: Regate | None = default_regate,
+    regate: Regate | None = gate_replayed,
     who: str | None = None,
     poll_seconds: float = POLL_SECONDS,
 ) -> FastAPI:

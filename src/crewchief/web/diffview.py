@@ -241,6 +241,44 @@ def _hunk_start(header: str) -> tuple[int, int]:
     return old, new
 
 
+def _header_line(current: FileDiff, raw: str) -> None:
+    """A line between `diff --git` and the first hunk: paths, modes, renames, binary."""
+    if raw.startswith("--- "):
+        current.old_path = _strip_prefix(raw[4:])
+    elif raw.startswith("+++ "):
+        current.new_path = _strip_prefix(raw[4:])
+    elif raw.startswith("new file mode"):
+        current.old_path = None
+        current.header.append(raw)
+    elif raw.startswith("deleted file mode"):
+        current.new_path = None
+        current.header.append(raw)
+    elif raw.startswith("rename from "):
+        current.old_path = unquote(raw[len("rename from ") :])
+    elif raw.startswith("rename to "):
+        current.new_path = unquote(raw[len("rename to ") :])
+    elif raw.startswith("Binary files "):
+        current.binary = True
+    elif raw and not raw.startswith("index "):
+        current.header.append(show_text(raw, 300))
+
+
+def _hunk_line(hunk: Hunk, raw: str, old_no: int, new_no: int) -> tuple[int, int]:
+    """Add one line of a hunk; the old and new line numbers of the next one."""
+    mark, text = raw[0], raw[1:]
+    if mark == "+":
+        hunk.lines.append(DiffLine("add", None, new_no, show_text(text)))
+        return old_no, new_no + 1
+    if mark == "-":
+        hunk.lines.append(DiffLine("del", old_no, None, show_text(text)))
+        return old_no + 1, new_no
+    if mark == " ":
+        hunk.lines.append(DiffLine("ctx", old_no, new_no, show_text(text)))
+        return old_no + 1, new_no + 1
+    hunk.lines.append(DiffLine("note", None, None, show_text(raw, 300)))
+    return old_no, new_no
+
+
 def parse(diff: str) -> tuple[list[FileDiff], bool, int]:
     """Files of a `git diff` text; whether it was cut at MAX_DIFF_LINES; how many lines it had."""
     files: list[FileDiff] = []
@@ -255,52 +293,20 @@ def parse(diff: str) -> tuple[list[FileDiff], bool, int]:
             current = FileDiff(len(files), old, new)
             files.append(current)
             hunk = None
+        elif current is None:
             continue
-        if current is None:
-            continue
-        if hunk is None or raw.startswith("@@ "):
-            if raw.startswith("@@ "):
-                old_no, new_no = _hunk_start(raw)
-                hunk = Hunk(show_text(raw, 300))
-                current.hunks.append(hunk)
-            elif raw.startswith("--- "):
-                current.old_path = _strip_prefix(raw[4:])
-            elif raw.startswith("+++ "):
-                current.new_path = _strip_prefix(raw[4:])
-            elif raw.startswith("new file mode"):
-                current.old_path = None
-                current.header.append(raw)
-            elif raw.startswith("deleted file mode"):
-                current.new_path = None
-                current.header.append(raw)
-            elif raw.startswith("rename from "):
-                current.old_path = unquote(raw[len("rename from ") :])
-            elif raw.startswith("rename to "):
-                current.new_path = unquote(raw[len("rename to ") :])
-            elif raw.startswith("Binary files "):
-                current.binary = True
-            elif raw and not raw.startswith("index "):
-                current.header.append(show_text(raw, 300))
-            continue
-        if not raw:
-            continue  # the split's empty tail
-        count += 1
-        if count > MAX_DIFF_LINES:
-            truncated = True
-            break
-        mark, text = raw[0], raw[1:]
-        if mark == "+":
-            hunk.lines.append(DiffLine("add", None, new_no, show_text(text)))
-            new_no += 1
-        elif mark == "-":
-            hunk.lines.append(DiffLine("del", old_no, None, show_text(text)))
-            old_no += 1
-        elif mark == " ":
-            hunk.lines.append(DiffLine("ctx", old_no, new_no, show_text(text)))
-            old_no += 1
-            new_no += 1
-        else:
-            hunk.lines.append(DiffLine("note", None, None, show_text(raw, 300)))
+        elif raw.startswith("@@ "):
+            old_no, new_no = _hunk_start(raw)
+            hunk = Hunk(show_text(raw, 300))
+            current.hunks.append(hunk)
+        elif hunk is None:
+            _header_line(current, raw)
+        elif raw:  # not the split's empty tail
+            count += 1
+            if count > MAX_DIFF_LINES:
+                truncated = True
+                break
+            old_no, new_no = _hunk_line(hunk, raw, old_no, new_no)
     return files, truncated, count
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from crewchief import git
 from crewchief.errors import UserError
 from crewchief.review.decide import feedback_history
+from crewchief.review.queue import review_document
 from crewchief.review.show import diff_text, transcript_tail
 from crewchief.store import RunState
 from crewchief.store.db import run_to_json
@@ -28,7 +29,7 @@ from crewchief.store.models import RunRow
 from crewchief.tasks.catalog import load_catalog
 from crewchief.web import diffview
 from crewchief.web.app import WebContext
-from crewchief.web.queueview import Query, Snapshot, queue_page, review_json, snapshot
+from crewchief.web.queueview import Query, Snapshot, queue_page, snapshot
 from crewchief.web.security import csrf_token
 from crewchief.web.snapshot import load_awaiting, no_gc_pauses
 
@@ -94,7 +95,7 @@ def next_run(request: Request) -> RedirectResponse:
 
 @router.get("/api/queue")
 def api_queue(request: Request) -> JSONResponse:
-    return JSONResponse(review_json(context(request).store.runs(AWAITING)))
+    return JSONResponse(review_document(context(request).store.runs(AWAITING)))
 
 
 @router.get("/api/runs/{run_id}")

@@ -13,9 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crewchief.review.queue import rank
-from crewchief.store.db import run_to_json
-from crewchief.store.models import RunRow
 from crewchief.web.snapshot import QueueRun, Row, ranked
 
 PAGE_SIZE = 200
@@ -124,19 +121,3 @@ def queue_page(whole: Snapshot, query: Query, page_size: int = PAGE_SIZE) -> Que
         page=page,
         pages=pages,
     )
-
-
-def review_json(runs: list[RunRow]) -> dict[str, Any]:
-    """`crewchief.review/v1`, the same document as `crewchief review --format json`."""
-    queue = []
-    for position, group in enumerate(rank(runs), 1):
-        for run in group.runs:
-            queue.append(
-                {
-                    **run_to_json(run),
-                    "position": position,
-                    "group": group.key,
-                    "priority": run.priority,
-                }
-            )
-    return {"schema": "crewchief.review/v1", "queue": queue}

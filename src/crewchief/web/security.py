@@ -97,6 +97,10 @@ def _cookie_header(name: str, value: str, path: str = "/") -> tuple[bytes, bytes
     )
 
 
+_Answer = tuple[int, str, list[tuple[bytes, bytes]]]
+"""A plain-text response: status, body, extra headers."""
+
+
 async def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]]) -> None:
     body = text.encode()
     headers = [
@@ -128,69 +132,80 @@ class AccessGuard:
             return True
         return hmac.compare_digest(cookies.get(AUTH_COOKIE, "").encode(), self.digest.encode())
 
+    def _login(self, scope: Scope) -> _Answer:
+        """Without a valid token: `?token=` on a GET trades the token for a cookie (and a redirect
+        that drops it from the address bar); anything else is a 401."""
+        assert self.token is not None
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+        given = next((v for k, v in query if k == "token"), None)
+        if (
+            given is not None
+            and scope["method"] == "GET"
+            and self.digest is not None
+            and hmac.compare_digest(given.encode(), self.token.encode())
+        ):
+            rest = urlencode([(k, v) for k, v in query if k != "token"])
+            # one leading slash: "//host" would be a redirect to another site
+            location = "/" + quote(scope["path"].lstrip("/")) + (f"?{rest}" if rest else "")
+            cookie = _cookie_header(AUTH_COOKIE, self.digest)
+            return 303, "logged in\n", [(b"location", location.encode()), cookie]
+        return (
+            401,
+            "a token is required: send 'Authorization: Bearer TOKEN' or open /?token=TOKEN\n",
+            [(b"www-authenticate", b"Bearer")],
+        )
+
+    def _refusal(
+        self, scope: Scope, headers: dict[bytes, bytes], cookies: dict[str, str]
+    ) -> _Answer | None:
+        """The answer that ends a request before the app sees it, if any: a Host name beyond
+        loopback when no token is set (DNS rebinding), a missing token, a cross-site POST."""
+        if self.token is None:
+            host = _hostname(headers.get(b"host", b"").decode("latin-1"))
+            if not is_loopback(host):
+                return 403, "this server answers only to a loopback Host name\n", []
+        elif not self._authorized(headers, cookies):
+            return self._login(scope)
+        if scope["method"] == "POST":
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = headers.get(b"host", b"").decode("latin-1")
+            if origin and origin != "null" and origin.split("://", 1)[-1] != host:
+                return 403, "cross-site request refused\n", []
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
         cookies = _cookies(headers)
-        if self.token is None:
-            host = _hostname(headers.get(b"host", b"").decode("latin-1"))
-            if not is_loopback(host):
-                await _plain(send, 403, "this server answers only to a loopback Host name\n", [])
-                return
-        elif not self._authorized(headers, cookies):
-            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
-            given = next((v for k, v in query if k == "token"), None)
-            if (
-                given is not None
-                and scope["method"] == "GET"
-                and self.digest is not None
-                and hmac.compare_digest(given.encode(), self.token.encode())
-            ):
-                rest = urlencode([(k, v) for k, v in query if k != "token"])
-                # one leading slash: "//host" would be a redirect to another site
-                location = "/" + quote(scope["path"].lstrip("/")) + (f"?{rest}" if rest else "")
-                await _plain(
-                    send,
-                    303,
-                    "logged in\n",
-                    [
-                        (b"location", location.encode()),
-                        _cookie_header(AUTH_COOKIE, self.digest),
-                    ],
-                )
-                return
-            await _plain(
-                send,
-                401,
-                "a token is required: send 'Authorization: Bearer TOKEN' or open /?token=TOKEN\n",
-                [(b"www-authenticate", b"Bearer")],
-            )
+        refusal = self._refusal(scope, headers, cookies)
+        if refusal is not None:
+            await _plain(send, *refusal)
             return
-        if scope["method"] == "POST":
-            origin = headers.get(b"origin", b"").decode("latin-1")
-            host = headers.get(b"host", b"").decode("latin-1")
-            if origin and origin != "null" and origin.split("://", 1)[-1] != host:
-                await _plain(send, 403, "cross-site request refused\n", [])
-                return
         nonce = cookies.get(CSRF_COOKIE)
         fresh = None
         if not nonce or len(nonce) > 100:
             nonce = fresh = secrets.token_urlsafe(24)
         scope.setdefault("state", {})["csrf_nonce"] = nonce
         scope["state"]["csrf_cookie_sent"] = fresh is None
+        await self.app(scope, receive, _with_security_headers(send, fresh))
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                extra = list(HEADERS)
-                if fresh is not None:
-                    extra.append(_cookie_header(CSRF_COOKIE, fresh))
-                names = {name for name, _ in message.get("headers", [])}
-                message["headers"] = [
-                    *message.get("headers", []),
-                    *(h for h in extra if h[0] not in names or h[0] == b"set-cookie"),
-                ]
-            await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+def _with_security_headers(send: Send, fresh_nonce: str | None) -> Send:
+    """`send`, adding the security headers (and a new CSRF nonce cookie) to the response start;
+    headers the app set itself win, except cookies, which add up."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            extra = list(HEADERS)
+            if fresh_nonce is not None:
+                extra.append(_cookie_header(CSRF_COOKIE, fresh_nonce))
+            names = {name for name, _ in message.get("headers", [])}
+            message["headers"] = [
+                *message.get("headers", []),
+                *(h for h in extra if h[0] not in names or h[0] == b"set-cookie"),
+            ]
+        await send(message)
+
+    return send_with_headers
