@@ -131,7 +131,7 @@ RULES = RuleTable(
         NAME,
         "key-file",
         Severity.HIGH,
-        "A binary key store or private key file added (.p12, .jks, .kdbx, id_rsa).",
+        "A key store or private key file that is not text added (.p12, .jks, .kdbx, id_rsa).",
         "Rotate the key, remove the file and add it to .gitignore.",
         blocking=True,
         cwe=CWE,
