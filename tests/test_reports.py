@@ -111,7 +111,9 @@ def _sarif_of(check: str, *findings: Finding) -> dict:
     change = Change.from_files({}, {"src/a.py": "x = 1\n"})
     gated = gate_change(change, Policy(), only=[check], checks={check: _Emits(check, findings)})
     sarif = json.loads(render_sarif(gated))
-    jsonschema.validate(sarif, json.loads(schema_path().read_text()), cls=jsonschema.Draft4Validator)
+    jsonschema.validate(
+        sarif, json.loads(schema_path().read_text()), cls=jsonschema.Draft4Validator
+    )
     return sarif
 
 

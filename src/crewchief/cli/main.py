@@ -63,6 +63,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pr": ("crewchief.cli.review", "pr_command"),
     "serve": ("crewchief.cli.serve", "serve_command"),
     "demo": ("crewchief.cli.demo", "demo_command"),
+    "rules": ("crewchief.cli.rules", "rules_command"),
 }
 _registered: set[str] = set()
 
