@@ -94,6 +94,7 @@ def test_plugin_rule_text_is_escaped_and_checks_without_tables_are_skipped(
     data = json.loads(run_cli(capsys, "rules", "--format", "json").out)
     assert {r["check"] for r in data["rules"]} >= {"plugin"}
     assert "bare" not in {r["check"] for r in data["rules"]}
+    assert "plugin" not in {r.check for r in rulebook.all_rules(builtin_only=True)}
 
 
 def test_unknown_format_is_a_usage_error(capsys) -> None:

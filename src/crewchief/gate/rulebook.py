@@ -24,10 +24,13 @@ BEGIN = "<!-- rules:begin -->"
 END = "<!-- rules:end -->"
 
 
-def all_rules() -> list[Rule]:
-    """The rules of every available check, in check order and each table's own order."""
+def all_rules(*, builtin_only: bool = False) -> list[Rule]:
+    """The rules of every available check, in check order and each table's own order;
+    `builtin_only` leaves out installed plugins (the README documents crewchief itself)."""
     rules: list[Rule] = []
     for check in available_checks().values():
+        if builtin_only and not type(check).__module__.startswith("crewchief."):
+            continue
         rules.extend(r for r in getattr(check, "rules", ()) if isinstance(r, Rule))
     return rules
 
@@ -99,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write-readme", metavar="FILE", type=Path, required=True)
     args = parser.parse_args(argv)
     path: Path = args.write_readme
-    path.write_text(replace_block(path.read_text(encoding="utf-8"), render_markdown()))
+    block = render_markdown(all_rules(builtin_only=True))
+    path.write_text(replace_block(path.read_text(encoding="utf-8"), block), encoding="utf-8")
     return 0
 
 
