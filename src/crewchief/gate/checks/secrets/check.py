@@ -69,7 +69,7 @@ def _format_rules() -> list[Rule]:
                 NAME,
                 rule_id,
                 Severity.CRITICAL if rule_id in CRITICAL_FORMATS else severity,
-                f"A {what} added in plain text"
+                f"{what[0].upper()}{what[1:]} added in plain text"
                 + (" (often a harmless fixture, so it asks for review)." if review else "."),
                 "Check whether it is live; if so, revoke it." if review else _REVOKE,
                 blocking=not review,
@@ -131,7 +131,7 @@ RULES = RuleTable(
         NAME,
         "key-file",
         Severity.HIGH,
-        "A key store or private key file that is not text added (.p12, .jks, .kdbx, id_rsa).",
+        "A key store or private key file (not text) added: .p12, .jks, .kdbx, id_rsa and the like.",
         "Rotate the key, remove the file and add it to .gitignore.",
         blocking=True,
         cwe=CWE,
