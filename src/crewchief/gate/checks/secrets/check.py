@@ -69,7 +69,7 @@ def _format_rules() -> list[Rule]:
                 NAME,
                 rule_id,
                 Severity.CRITICAL if rule_id in CRITICAL_FORMATS else severity,
-                f"{what[0].upper()}{what[1:]} added in plain text"
+                f"A committed {what} in plain text"
                 + (" (often a harmless fixture, so it asks for review)." if review else "."),
                 "Check whether it is live; if so, revoke it." if review else _REVOKE,
                 blocking=not review,
