@@ -116,3 +116,13 @@ def test_a_computed_id_finds_its_family_and_an_unknown_one_nothing() -> None:
     assert rulebook.find_rule("quality", "ruff-E999") is not None
     assert rulebook.find_rule("scope", "protected-path-x") is None
     assert rulebook.find_rule("no-such-check", "x") is None
+
+
+def test_only_a_family_has_members() -> None:
+    from crewchief.gate.checks.quality import RULES
+
+    member = RULES["ruff"].member("F401")
+    assert (member.id, member.family, member.summary) == ("ruff-F401", False, RULES["ruff"].summary)
+    assert member.finding("unused").rule == "ruff-F401"
+    with pytest.raises(ValueError, match="not a family"):
+        RULES["complex-function"].member("x")

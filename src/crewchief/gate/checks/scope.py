@@ -211,21 +211,28 @@ def _path_findings(file: FileChange, policy: Policy, task: Task | None) -> list[
                     fingerprint=_at("outside-task-scope", path),
                 )
             )
-    if "\ufffd" in file.path or any("\udc80" <= ch <= "\udcff" for ch in file.path):
+    found.extend(_name_findings(file.path))
+    return found
+
+
+def _name_findings(path: str) -> list[Finding]:
+    """File names that display as something else than they are."""
+    found: list[Finding] = []
+    if "\ufffd" in path or any("\udc80" <= ch <= "\udcff" for ch in path):
         found.append(
             RULES["non-utf8-name"].finding(
                 "file name is not valid UTF-8; tools and reviewers may show it wrongly",
-                path=file.path,
-                fingerprint=_at("non-utf8-name", file.path),
+                path=path,
+                fingerprint=_at("non-utf8-name", path),
             )
         )
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in file.path):
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
         found.append(
             RULES["control-char-name"].finding(
                 "file name contains control characters (newline, escape); it can spoof "
                 "terminal and log output",
-                path=file.path,
-                fingerprint=_at("control-char-name", file.path),
+                path=path,
+                fingerprint=_at("control-char-name", path),
             )
         )
     return found
@@ -248,22 +255,7 @@ def _kind_findings(file: FileChange, policy: Policy) -> list[Finding]:
         return found
     if new.is_symlink:
         if old is None or not old.is_symlink or old.data != new.data:
-            if _symlink_escapes(new):
-                found.append(
-                    RULES["symlink-outside-repo"].finding(
-                        "adds a symlink that points outside the repository",
-                        path=file.path,
-                        fingerprint=_at("symlink-outside-repo", file.path),
-                    )
-                )
-            else:
-                found.append(
-                    RULES["symlink"].finding(
-                        "adds a symlink inside the repository",
-                        path=file.path,
-                        fingerprint=_at("symlink", file.path),
-                    )
-                )
+            found.append(_symlink_finding(file.path, new))
         return found
     if new.is_executable and not (old and old.is_executable):
         found.append(
@@ -295,6 +287,18 @@ def _kind_findings(file: FileChange, policy: Policy) -> list[Finding]:
             )
         )
     return found
+
+
+def _symlink_finding(path: str, new: Side) -> Finding:
+    if _symlink_escapes(new):
+        return RULES["symlink-outside-repo"].finding(
+            "adds a symlink that points outside the repository",
+            path=path,
+            fingerprint=_at("symlink-outside-repo", path),
+        )
+    return RULES["symlink"].finding(
+        "adds a symlink inside the repository", path=path, fingerprint=_at("symlink", path)
+    )
 
 
 def _size_findings(change: Change, policy: Policy) -> list[Finding]:
