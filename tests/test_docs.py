@@ -23,3 +23,14 @@ def test_readme_names_every_command() -> None:
     assert len(names) >= 14
     for name in names:
         assert f"crewchief {name}" in text, name
+
+
+def test_readme_rule_reference_is_generated_from_the_rule_tables() -> None:
+    from crewchief.gate.rulebook import BEGIN, END, all_rules, render_markdown
+
+    text = README.read_text()
+    block = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    assert block.strip() == render_markdown(all_rules(builtin_only=True)).strip(), (
+        "the README's rule reference is stale: run "
+        "`python -m crewchief.gate.rulebook --write-readme README.md`"
+    )

@@ -94,3 +94,60 @@ def test_text_report_neutralises_terminal_escapes_and_markup() -> None:
     assert "\\x1b[31mred" in text
     assert "[bold]x[/bold]" in text  # shown literally, not interpreted as markup
     assert "BLOCK" in text and "CWE-89" in text
+
+
+class _Emits:
+    """A check that reports given findings under a built-in check's name."""
+
+    version = "1"
+    kind = "static"
+
+    def __init__(self, name, findings):
+        self.name = name
+        self.findings = findings
+
+    def run(self, ctx):
+        return self.findings
+
+
+def _sarif_of(check: str, *findings: Finding) -> dict:
+    change = Change.from_files({}, {"src/a.py": "x = 1\n"})
+    gated = gate_change(change, Policy(), only=[check], checks={check: _Emits(check, findings)})
+    sarif = json.loads(render_sarif(gated))
+    jsonschema.validate(
+        sarif, json.loads(schema_path().read_text()), cls=jsonschema.Draft4Validator
+    )
+    return sarif
+
+
+def test_sarif_rule_metadata_comes_from_the_checks_rule_tables() -> None:
+    from crewchief.gate.checks.scope import RULES
+
+    rule = RULES["symlink-outside-repo"]
+    sarif = _sarif_of("scope", rule.finding("adds a symlink to /etc/passwd", path="src/a.py"))
+    [described] = sarif["runs"][0]["tool"]["driver"]["rules"]
+    assert described["id"] == "scope/symlink-outside-repo"
+    assert described["shortDescription"]["text"] == rule.summary
+    assert described["help"]["text"] == rule.remedy
+    assert described["defaultConfiguration"]["level"] == "error"
+    assert "external/cwe/cwe-59" in described["properties"]["tags"]
+    assert described["properties"]["cwe"] == "CWE-59"
+
+
+def test_sarif_describes_a_computed_rule_id_by_its_family() -> None:
+    from crewchief.gate.checks.quality import RULES
+
+    member = RULES["ruff"].member("F401")
+    quiet = RULES["complexity-growth"]
+    sarif = _sarif_of(
+        "quality",
+        member.finding("F401: os imported but unused", path="src/a.py", line=1),
+        quiet.finding("f: cyclomatic complexity grew", path="src/a.py", line=1),
+    )
+    first, second = sarif["runs"][0]["tool"]["driver"]["rules"]
+    assert first["id"] == "quality/ruff-F401"
+    assert first["shortDescription"]["text"] == RULES["ruff"].summary
+    assert first["defaultConfiguration"]["level"] == "note"
+    assert second["defaultConfiguration"]["level"] == "warning"
+    assert second["help"]["text"] == quiet.remedy
+    assert [r["ruleIndex"] for r in sarif["runs"][0]["results"]] == [0, 1]

@@ -64,6 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("crewchief.cli.serve", "serve_command"),
     "demo": ("crewchief.cli.demo", "demo_command"),
     "gc": ("crewchief.cli.gc", "gc_command"),
+    "rules": ("crewchief.cli.rules", "rules_command"),
 }
 _registered: set[str] = set()
 

@@ -120,6 +120,16 @@ class Rule:
     """One line: what the author of the change should do about it."""
     blocking: bool = False
     cwe: str | None = None
+    family: bool = False
+    """The id names a family: findings carry `<id>-<suffix>` with a suffix computed at run time (a
+    bandit test id, a ruff code) that no table could list in advance."""
+
+    def member(self, suffix: str) -> Rule:
+        """This family's rule for one computed suffix: its findings keep the exact id reports and
+        baselines already store (`bandit-b602`), while the family states what it means once."""
+        if not self.family:
+            raise ValueError(f"rule {self.check}/{self.id} is not a family")
+        return replace(self, id=f"{self.id}-{suffix}", family=False)
 
     def finding(
         self,
@@ -177,6 +187,18 @@ class RuleTable:
 
     def __len__(self) -> int:
         return len(self._rules)
+
+    def find(self, rule_id: str) -> Rule | None:
+        """The rule a reported id stands for: its own entry, or the family it is a member of, so
+        a stored report's `ruff-F401` still finds what the `ruff` rule says."""
+        rule = self._rules.get(rule_id)
+        if rule is not None:
+            return rule
+        families = [r for r in self._rules.values() if r.family and rule_id.startswith(f"{r.id}-")]
+        if not families:
+            return None
+        family = max(families, key=lambda r: len(r.id))
+        return family.member(rule_id[len(family.id) + 1 :])
 
 
 class CheckStatus(StrEnum):

@@ -20,7 +20,7 @@ from crewchief import proc
 from crewchief.gate.analysis.pyfiles import line_text, python_changes
 from crewchief.gate.change import Change, FileChange, Side
 from crewchief.gate.check import CheckContext
-from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
 NAME = "quality"
@@ -47,6 +47,36 @@ _HIGH = {
     "B018",
     "PLE",
 }
+_SYNTAX_CODES = frozenset({"syntax-error", "invalid-syntax", "E999"})
+
+RULES = RuleTable(
+    NAME,
+    Rule(
+        NAME,
+        "ruff",
+        Severity.LOW,
+        "A ruff violation the change introduces under the repo's own ruff configuration "
+        "(`ruff-<code>`); high for likely bugs, medium for other pyflakes, bugbear and bandit "
+        "codes, blocking only when the file no longer parses.",
+        "Fix the code ruff points at; if the rule does not fit the repo, change the repo's ruff "
+        "configuration in a separate change.",
+        family=True,
+    ),
+    Rule(
+        NAME,
+        "complexity-growth",
+        Severity.MEDIUM,
+        "A function's cyclomatic complexity grew by more than [quality] max_complexity_increase.",
+        "Split the function into smaller named steps.",
+    ),
+    Rule(
+        NAME,
+        "complex-function",
+        Severity.MEDIUM,
+        "A new function whose cyclomatic complexity is over [quality] max_complexity.",
+        "Split the function into smaller named steps.",
+    ),
+)
 
 
 def _ruff_config(change: Change) -> dict[str, bytes]:
@@ -168,25 +198,28 @@ def _lint(ctx: CheckContext, files: list[FileChange]) -> list[Finding]:
 
 
 def _ruff_finding(code: str, message: str, path: str, line: int | None, text: str) -> Finding:
-    if code in ("syntax-error", "invalid-syntax", "E999") or code.startswith("E9"):
-        severity, blocking = Severity.HIGH, True
+    blocking = code in _SYNTAX_CODES or code.startswith("E9")
+    if blocking:
+        severity = Severity.HIGH
         message = f"does not parse: {message}"
     elif code in _HIGH or code.startswith("PLE"):
-        severity, blocking = Severity.HIGH, False
+        severity = Severity.HIGH
     elif code.startswith(("F", "B", "S")):
-        severity, blocking = Severity.MEDIUM, False
+        severity = Severity.MEDIUM
     else:
-        severity, blocking = Severity.LOW, False
-    return Finding(
-        NAME,
-        f"ruff-{code}",
-        severity,
-        f"{code}: {message}",
-        path=path,
-        line=line,
-        blocking=blocking,
-        fingerprint=fingerprint(code, text),
-        snippet=text.strip()[:200],
+        severity = Severity.LOW
+    return (
+        RULES["ruff"]
+        .member(code)
+        .finding(
+            f"{code}: {message}",
+            path=path,
+            line=line,
+            fingerprint=fingerprint(code, text),
+            snippet=text.strip()[:200],
+            severity=severity,
+            blocking=blocking,
+        )
     )
 
 
@@ -244,10 +277,7 @@ def _complexity(ctx: CheckContext, files: list[FileChange]) -> list[Finding]:
                 growth = value - before[name][0]
                 if growth > quality.max_complexity_increase:
                     findings.append(
-                        Finding(
-                            NAME,
-                            "complexity-growth",
-                            Severity.MEDIUM,
+                        RULES["complexity-growth"].finding(
                             f"{name}: cyclomatic complexity grew from {before[name][0]} to {value} "
                             f"(policy allows +{quality.max_complexity_increase})",
                             path=file.path,
@@ -257,10 +287,7 @@ def _complexity(ctx: CheckContext, files: list[FileChange]) -> list[Finding]:
                     )
             elif value > quality.max_complexity:
                 findings.append(
-                    Finding(
-                        NAME,
-                        "complex-function",
-                        Severity.MEDIUM,
+                    RULES["complex-function"].finding(
                         f"{name}: new function with cyclomatic complexity {value} "
                         f"(policy limit {quality.max_complexity})",
                         path=file.path,
@@ -275,6 +302,7 @@ class QualityCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = VERSION
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
+    rules: ClassVar[RuleTable] = RULES
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         files = python_changes(ctx.change.files)

@@ -13,34 +13,144 @@ from typing import ClassVar, Literal
 
 from crewchief.gate.change import Change, FileChange, Side, Status, match_any
 from crewchief.gate.check import CheckContext
-from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.spec.policy import PROTECTED_PATHS, PYPROJECT, Policy
 from crewchief.spec.task import Task
 
 NAME = "scope"
 
 
-def _finding(
-    rule: str,
-    severity: Severity,
-    message: str,
-    path: str | None,
-    *,
-    blocking: bool,
-    cwe: str | None = None,
-    line: int | None = None,
-) -> Finding:
-    return Finding(
+RULES = RuleTable(
+    NAME,
+    Rule(
         NAME,
-        rule,
-        severity,
-        message,
-        path=path,
-        line=line,
-        blocking=blocking,
-        cwe=cwe,
-        fingerprint=fingerprint(rule, path or ""),
-    )
+        "protected-path",
+        Severity.CRITICAL,
+        "Touches a built-in protected path: the policy, CI or agent instructions.",
+        "Revert the change to that path; a human changes policy and CI in a change of their own.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "denied-path",
+        Severity.HIGH,
+        "Touches a path the policy denies ([scope] deny).",
+        "Revert the change to that path, or have the policy's owners allow it.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "outside-policy-scope",
+        Severity.HIGH,
+        "Touches a path outside the policy's allowed scope ([scope] allow).",
+        "Keep the change inside the allowed paths, or widen [scope] allow in a separate change.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "outside-task-scope",
+        Severity.HIGH,
+        "Touches a path outside the task's scope.",
+        "Keep the change inside the task's scope, or widen the task's scope first.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "non-utf8-name",
+        Severity.MEDIUM,
+        "A file name that is not valid UTF-8, which tools and reviewers may show wrongly.",
+        "Rename the file to a UTF-8 name.",
+        blocking=False,
+    ),
+    Rule(
+        NAME,
+        "control-char-name",
+        Severity.HIGH,
+        "A file name with control characters that can spoof terminal and log output.",
+        "Rename the file without newlines, escapes or other control characters.",
+        cwe="CWE-150",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "submodule",
+        Severity.HIGH,
+        "Adds, removes or changes a git submodule, whose code the gate cannot see.",
+        "Vendor the code or add the dependency through a manifest, where it can be reviewed.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "symlink-outside-repo",
+        Severity.CRITICAL,
+        "Adds a symlink that points outside the repository.",
+        "Remove the symlink; reference the file by a path inside the repository.",
+        cwe="CWE-59",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "symlink",
+        Severity.LOW,
+        "Adds or retargets a symlink inside the repository.",
+        "Check that the link's target is the file meant.",
+        blocking=False,
+    ),
+    Rule(
+        NAME,
+        "executable-bit",
+        Severity.MEDIUM,
+        "Makes a file executable.",
+        "Check that the file is meant to run; otherwise drop the executable bit.",
+        blocking=False,
+    ),
+    Rule(
+        NAME,
+        "large-file",
+        Severity.HIGH,
+        "A file over the policy's size limit ([scope] max_file_kb).",
+        "Keep large files out of the repository (generate or download them), or raise the limit.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "binary-file",
+        Severity.MEDIUM,
+        "Adds or changes a binary file, which cannot be reviewed as text; "
+        'high and blocking under [scope] binary = "block".',
+        "Check where the binary came from, or produce it from reviewable sources.",
+        blocking=False,
+    ),
+    Rule(
+        NAME,
+        "too-many-files",
+        Severity.HIGH,
+        "Changes more files than the policy allows ([scope] max_files).",
+        "Split the change into smaller ones.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "too-many-lines",
+        Severity.HIGH,
+        "Changes more lines than the policy allows ([scope] max_lines).",
+        "Split the change into smaller ones.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "policy-changed",
+        Severity.CRITICAL,
+        "Changes the [tool.crewchief] policy in pyproject.toml.",
+        "Revert the policy table; a human changes the policy in a change of their own.",
+        blocking=True,
+    ),
+)
+
+
+def _at(rule_id: str, path: str | None) -> str:
+    """Scope findings are about a path, so rule and path are their identity across base and head."""
+    return fingerprint(rule_id, path or "")
 
 
 def _touched_paths(file: FileChange) -> list[str]:
@@ -67,68 +177,62 @@ def _path_findings(file: FileChange, policy: Policy, task: Task | None) -> list[
     for path in _touched_paths(file):
         if match_any(path, protected):
             found.append(
-                _finding(
-                    "protected-path",
-                    Severity.CRITICAL,
+                RULES["protected-path"].finding(
                     "touches a protected path (policy, CI or agent instructions); agents may not change "
                     "the rules that judge them",
-                    path,
-                    blocking=True,
+                    path=path,
+                    fingerprint=_at("protected-path", path),
                 )
             )
             continue
         if match_any(path, policy.scope.deny):
             found.append(
-                _finding(
-                    "denied-path",
-                    Severity.HIGH,
+                RULES["denied-path"].finding(
                     "touches a path the policy denies ([scope] deny)",
-                    path,
-                    blocking=True,
+                    path=path,
+                    fingerprint=_at("denied-path", path),
                 )
             )
             continue
         if policy.scope.allow and not match_any(path, policy.scope.allow):
             found.append(
-                _finding(
-                    "outside-policy-scope",
-                    Severity.HIGH,
+                RULES["outside-policy-scope"].finding(
                     "touches a path outside the policy's allowed scope ([scope] allow)",
-                    path,
-                    blocking=True,
+                    path=path,
+                    fingerprint=_at("outside-policy-scope", path),
                 )
             )
             continue
         if task and task.scope and not match_any(path, task.scope):
             found.append(
-                _finding(
-                    "outside-task-scope",
-                    Severity.HIGH,
+                RULES["outside-task-scope"].finding(
                     f"touches a path outside task '{task.id}' scope",
-                    path,
-                    blocking=True,
+                    path=path,
+                    fingerprint=_at("outside-task-scope", path),
                 )
             )
-    if "\ufffd" in file.path or any("\udc80" <= ch <= "\udcff" for ch in file.path):
+    found.extend(_name_findings(file.path))
+    return found
+
+
+def _name_findings(path: str) -> list[Finding]:
+    """File names that display as something else than they are."""
+    found: list[Finding] = []
+    if "\ufffd" in path or any("\udc80" <= ch <= "\udcff" for ch in path):
         found.append(
-            _finding(
-                "non-utf8-name",
-                Severity.MEDIUM,
+            RULES["non-utf8-name"].finding(
                 "file name is not valid UTF-8; tools and reviewers may show it wrongly",
-                file.path,
-                blocking=False,
+                path=path,
+                fingerprint=_at("non-utf8-name", path),
             )
         )
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in file.path):
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
         found.append(
-            _finding(
-                "control-char-name",
-                Severity.HIGH,
+            RULES["control-char-name"].finding(
                 "file name contains control characters (newline, escape); it can spoof "
                 "terminal and log output",
-                file.path,
-                blocking=True,
-                cwe="CWE-150",
+                path=path,
+                fingerprint=_at("control-char-name", path),
             )
         )
     return found
@@ -140,12 +244,10 @@ def _kind_findings(file: FileChange, policy: Policy) -> list[Finding]:
     if (old and old.is_submodule) or (new and new.is_submodule):
         verb = {Status.ADDED: "adds", Status.DELETED: "removes"}.get(file.status, "changes")
         found.append(
-            _finding(
-                "submodule",
-                Severity.HIGH,
+            RULES["submodule"].finding(
                 f"{verb} a git submodule: it brings in code this gate cannot see",
-                file.path,
-                blocking=True,
+                path=file.path,
+                fingerprint=_at("submodule", file.path),
             )
         )
         return found
@@ -153,62 +255,50 @@ def _kind_findings(file: FileChange, policy: Policy) -> list[Finding]:
         return found
     if new.is_symlink:
         if old is None or not old.is_symlink or old.data != new.data:
-            if _symlink_escapes(new):
-                found.append(
-                    _finding(
-                        "symlink-outside-repo",
-                        Severity.CRITICAL,
-                        "adds a symlink that points outside the repository",
-                        file.path,
-                        blocking=True,
-                        cwe="CWE-59",
-                    )
-                )
-            else:
-                found.append(
-                    _finding(
-                        "symlink",
-                        Severity.LOW,
-                        "adds a symlink inside the repository",
-                        file.path,
-                        blocking=False,
-                    )
-                )
+            found.append(_symlink_finding(file.path, new))
         return found
     if new.is_executable and not (old and old.is_executable):
         found.append(
-            _finding(
-                "executable-bit",
-                Severity.MEDIUM,
+            RULES["executable-bit"].finding(
                 "makes a file executable",
-                file.path,
-                blocking=False,
+                path=file.path,
+                fingerprint=_at("executable-bit", file.path),
             )
         )
     limit = policy.scope.max_file_kb * 1024
     if new.size > limit and (old is None or old.size <= limit or new.size > old.size):
         found.append(
-            _finding(
-                "large-file",
-                Severity.HIGH,
+            RULES["large-file"].finding(
                 f"file is {new.size // 1024} KiB, over the policy limit of "
                 f"{policy.scope.max_file_kb} KiB ([scope] max_file_kb)",
-                file.path,
-                blocking=True,
+                path=file.path,
+                fingerprint=_at("large-file", file.path),
             )
         )
     elif new.is_binary and policy.scope.binary != "allow" and (old is None or old.blob != new.blob):
         block = policy.scope.binary == "block"
         found.append(
-            _finding(
-                "binary-file",
-                Severity.HIGH if block else Severity.MEDIUM,
+            RULES["binary-file"].finding(
                 "adds or changes a binary file; its content cannot be reviewed as text",
-                file.path,
+                path=file.path,
+                fingerprint=_at("binary-file", file.path),
+                severity=Severity.HIGH if block else Severity.MEDIUM,
                 blocking=block,
             )
         )
     return found
+
+
+def _symlink_finding(path: str, new: Side) -> Finding:
+    if _symlink_escapes(new):
+        return RULES["symlink-outside-repo"].finding(
+            "adds a symlink that points outside the repository",
+            path=path,
+            fingerprint=_at("symlink-outside-repo", path),
+        )
+    return RULES["symlink"].finding(
+        "adds a symlink inside the repository", path=path, fingerprint=_at("symlink", path)
+    )
 
 
 def _size_findings(change: Change, policy: Policy) -> list[Finding]:
@@ -216,23 +306,19 @@ def _size_findings(change: Change, policy: Policy) -> list[Finding]:
     files = len(change.files)
     if policy.scope.max_files is not None and files > policy.scope.max_files:
         found.append(
-            _finding(
-                "too-many-files",
-                Severity.HIGH,
+            RULES["too-many-files"].finding(
                 f"changes {files} files, over the policy limit of {policy.scope.max_files}",
-                None,
-                blocking=True,
+                path=None,
+                fingerprint=_at("too-many-files", None),
             )
         )
     lines = change.lines_added + change.lines_removed
     if policy.scope.max_lines is not None and lines > policy.scope.max_lines:
         found.append(
-            _finding(
-                "too-many-lines",
-                Severity.HIGH,
+            RULES["too-many-lines"].finding(
                 f"changes {lines} lines, over the policy limit of {policy.scope.max_lines}",
-                None,
-                blocking=True,
+                path=None,
+                fingerprint=_at("too-many-lines", None),
             )
         )
     return found
@@ -256,13 +342,11 @@ def _pyproject_policy_findings(change: Change) -> list[Finding]:
         touches = file.path == PYPROJECT or (file.old is not None and file.old.path == PYPROJECT)
         if touches and _policy_table(file.old) != _policy_table(file.new):
             found.append(
-                _finding(
-                    "policy-changed",
-                    Severity.CRITICAL,
+                RULES["policy-changed"].finding(
                     "changes the [tool.crewchief] policy in pyproject.toml; agents may not change "
                     "the rules that judge them",
-                    PYPROJECT,
-                    blocking=True,
+                    path=PYPROJECT,
+                    fingerprint=_at("policy-changed", PYPROJECT),
                 )
             )
     return found
@@ -272,6 +356,7 @@ class ScopeCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = "1"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
+    rules: ClassVar[RuleTable] = RULES
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         findings: list[Finding] = []

@@ -17,15 +17,117 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import ClassVar
 
 from crewchief.gate.change import Change, FileChange, Side, blob_id
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.dependencies import manifests as mf
 from crewchief.gate.checks.dependencies.manifests import Dep, Ecosystem, Manifest
-from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
 NAME = "dependencies"
+
+
+RULES = RuleTable(
+    NAME,
+    Rule(
+        NAME,
+        "new-dependency",
+        Severity.MEDIUM,
+        "A dependency the repository did not use before (nor [dependencies] allow lists).",
+        "Vet the package (maintainers, age, downloads) or add it to [dependencies] allow.",
+    ),
+    Rule(
+        NAME,
+        "typosquat",
+        Severity.HIGH,
+        "A new dependency whose name is a few edits from a well-known or already used package.",
+        "Use the exact name of the package meant; a look-alike may run code on install.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "unknown-package",
+        Severity.HIGH,
+        "A new dependency that does not exist in the registry (with [dependencies] online_check).",
+        "Find the real package name; anyone could register a hallucinated one.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "import-name-confusion",
+        Severity.MEDIUM,
+        "A new dependency named like another package's import name (`sklearn`, `yaml`).",
+        "Declare the distribution name of the package meant.",
+    ),
+    Rule(
+        NAME,
+        "undeclared-import",
+        Severity.MEDIUM,
+        "Code imports a third-party package no manifest declares.",
+        "Declare the package in the manifest, or remove the import.",
+    ),
+    Rule(
+        NAME,
+        "url-dependency",
+        Severity.HIGH,
+        "A dependency that now installs from a URL or path instead of the registry.",
+        "Depend on a released version from the registry, or pin the URL to an immutable commit and review it.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "package-source-added",
+        Severity.HIGH,
+        "A manifest adds another package index or install location.",
+        "Install from the default registry; a second index can substitute any package.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "invalid-requirement",
+        Severity.MEDIUM,
+        "A manifest entry that is not a valid requirement.",
+        "Fix the requirement's syntax.",
+    ),
+    Rule(
+        NAME,
+        "manifest-invalid",
+        Severity.HIGH,
+        "A manifest or lock file that no longer parses.",
+        "Fix the file's syntax; regenerate a lock file with its tool.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "loosened-pin",
+        Severity.MEDIUM,
+        "A version constraint made looser (a pin turned into a range, an upper bound dropped).",
+        "Keep the constraint, or say in the change why newer versions are safe.",
+    ),
+    Rule(
+        NAME,
+        "downgrade",
+        Severity.MEDIUM,
+        "A version constraint moved down; medium for an exact pin, low for a bounded range.",
+        "Adapt the code to the newer version instead of moving back to an old one.",
+    ),
+    Rule(
+        NAME,
+        "lock-file-removed",
+        Severity.MEDIUM,
+        "A lock file was deleted.",
+        "Keep the lock file, regenerated with its tool.",
+    ),
+    Rule(
+        NAME,
+        "lock-entry-removed",
+        Severity.MEDIUM,
+        "A package that is still declared is no longer pinned in the lock file.",
+        "Regenerate the whole lock file with its tool instead of editing it.",
+    ),
+)
 Fetch = Callable[[Ecosystem, str], bool | None]
 """Whether the registry has a package: True, False, or None when it could not be asked."""
 
@@ -242,6 +344,7 @@ class DependenciesCheck:
     name = NAME
     version = "1"
     kind = "static"
+    rules: ClassVar[RuleTable] = RULES
 
     def __init__(self, fetch: Fetch | None = None) -> None:
         self.fetch: Fetch = fetch or registry_has
@@ -480,16 +583,14 @@ class _Analysis:
                 continue
             path = f.path
             out.append(
-                self._finding(
-                    "undeclared-import",
-                    Severity.MEDIUM,
-                    blocking=False,
-                    path=path,
-                    line=line,
-                    name=module,
-                    message=f"{path} imports '{module}' but no manifest declares "
+                RULES["undeclared-import"].finding(
+                    f"{path} imports '{module}' but no manifest declares "
                     f"'{package or mf.canonical('pypi', module)}': it works only where it "
                     "happens to be installed",
+                    path=path,
+                    line=line,
+                    fingerprint=fingerprint("undeclared-import", module, path),
+                    snippet=module[:200] or None,
                 )
             )
         return out
@@ -507,15 +608,11 @@ class _Analysis:
             if old is not None and old.error:
                 return []
             return [
-                self._finding(
-                    "manifest-invalid",
-                    Severity.HIGH,
-                    blocking=True,
-                    path=path,
-                    line=None,
-                    name="",
-                    message=f"{path} no longer parses ({head.error[:200]}), so installs "
+                RULES["manifest-invalid"].finding(
+                    f"{path} no longer parses ({head.error[:200]}), so installs "
                     "from it fail or silently skip what it declares",
+                    path=path,
+                    fingerprint=fingerprint("manifest-invalid", "", path),
                 )
             ]
         out: list[Finding] = []
@@ -539,29 +636,25 @@ class _Analysis:
         return out
 
     def _url_dependency(self, dep: Dep, side: Side) -> Finding:
-        return self._finding(
-            "url-dependency",
-            Severity.HIGH,
-            blocking=True,
+        return RULES["url-dependency"].finding(
+            f"'{dep.raw}' now installs straight from '{(dep.source or '')[:120]}', "
+            "bypassing the registry: what it points at can change without any review",
             path=side.path,
             line=_dep_line(side, dep),
-            name=dep.name,
-            message=f"'{dep.raw}' now installs straight from '{(dep.source or '')[:120]}', "
-            "bypassing the registry: what it points at can change without any review",
+            fingerprint=fingerprint("url-dependency", dep.name, side.path),
+            snippet=dep.name[:200] or None,
         )
 
     def _invalid_entries(self, head: Manifest, old: Manifest | None) -> list[Finding]:
         fresh = introduced(old.invalid if old else (), head.invalid, key=lambda item: item[1])
         return [
-            self._finding(
-                "invalid-requirement",
-                Severity.MEDIUM,
-                blocking=False,
+            RULES["invalid-requirement"].finding(
+                f"'{text[:80]}' is not a valid requirement, so installers reject the "
+                "file or the package is not what it seems",
                 path=head.path,
                 line=line,
-                name=text,
-                message=f"'{text[:80]}' is not a valid requirement, so installers reject the "
-                "file or the package is not what it seems",
+                fingerprint=fingerprint("invalid-requirement", text, head.path),
+                snippet=text[:200] or None,
             )
             for line, text in fresh
         ]
@@ -569,15 +662,13 @@ class _Analysis:
     def _sources(self, head: Manifest, old: Manifest | None, side: Side) -> list[Finding]:
         fresh = introduced(old.sources if old else (), head.sources, key=lambda item: item[1])
         return [
-            self._finding(
-                "package-source-added",
-                Severity.HIGH,
-                blocking=True,
+            RULES["package-source-added"].finding(
+                f"{head.path} now installs from another index or location "
+                f"('{text[:80]}'), which can substitute any package",
                 path=head.path,
                 line=line,
-                name=text,
-                message=f"{head.path} now installs from another index or location "
-                f"('{text[:80]}'), which can substitute any package",
+                fingerprint=fingerprint("package-source-added", text, head.path),
+                snippet=text[:200] or None,
             )
             for line, text in fresh
         ]
@@ -586,15 +677,13 @@ class _Analysis:
         line = _dep_line(side, dep)
         alias = IMPORT_NAMES[dep.ecosystem].get(dep.name)
         if alias is not None and dep.name in popular(dep.ecosystem).names:
-            return self._finding(
-                "import-name-confusion",
-                Severity.MEDIUM,
-                blocking=False,
+            return RULES["import-name-confusion"].finding(
+                f"'{dep.raw}' is the import name of '{alias}'; the package '{dep.raw}' is a "
+                "different project, so check which one is meant",
                 path=side.path,
                 line=line,
-                name=dep.name,
-                message=f"'{dep.raw}' is the import name of '{alias}'; the package '{dep.raw}' is a "
-                "different project, so check which one is meant",
+                fingerprint=fingerprint("import-name-confusion", dep.name, side.path),
+                snippet=dep.name[:200] or None,
             )
         target = alias or lookalike(
             dep.name,
@@ -603,39 +692,33 @@ class _Analysis:
             self.policy.typosquat_distance,
         )
         if target is not None and target != dep.name:
-            return self._finding(
-                "typosquat",
-                Severity.HIGH,
-                blocking=True,
+            return RULES["typosquat"].finding(
+                f"new dependency '{dep.raw}' looks like '{target}': a likely typo or hallucinated "
+                "name, the kind attackers register to run code on install",
                 path=side.path,
                 line=line,
-                name=dep.name,
-                message=f"new dependency '{dep.raw}' looks like '{target}': a likely typo or hallucinated "
-                "name, the kind attackers register to run code on install",
+                fingerprint=fingerprint("typosquat", dep.name, side.path),
+                snippet=dep.name[:200] or None,
             )
         if self.policy.online_check and dep.spec is not None:
             exists = self.fetch(dep.ecosystem, dep.name)
             if exists is False:
-                return self._finding(
-                    "unknown-package",
-                    Severity.HIGH,
-                    blocking=True,
+                return RULES["unknown-package"].finding(
+                    f"new dependency '{dep.raw}' does not exist in the registry: a hallucinated "
+                    "name that anyone could register with malicious code",
                     path=side.path,
                     line=line,
-                    name=dep.name,
-                    message=f"new dependency '{dep.raw}' does not exist in the registry: a hallucinated "
-                    "name that anyone could register with malicious code",
+                    fingerprint=fingerprint("unknown-package", dep.name, side.path),
+                    snippet=dep.name[:200] or None,
                 )
         source = " from a URL or path" if dep.spec is None else ""
-        return self._finding(
-            "new-dependency",
-            Severity.MEDIUM,
-            blocking=False,
+        return RULES["new-dependency"].finding(
+            f"new dependency '{dep.raw}'{source} in {side.path}: nothing the repo used before, "
+            "so a human should vet it",
             path=side.path,
             line=line,
-            name=dep.name,
-            message=f"new dependency '{dep.raw}'{source} in {side.path}: nothing the repo used before, "
-            "so a human should vet it",
+            fingerprint=fingerprint("new-dependency", dep.name, side.path),
+            snippet=dep.name[:200] or None,
         )
 
     def _compare(self, old: Dep, new: Dep, side: Side) -> list[Finding]:
@@ -650,15 +733,13 @@ class _Analysis:
         out: list[Finding] = []
         if after[0] > before[0]:
             out.append(
-                self._finding(
-                    "loosened-pin",
-                    Severity.MEDIUM,
-                    blocking=False,
+                RULES["loosened-pin"].finding(
+                    f"'{new.raw}' went from '{old.spec}' to '{shown}': installs may now pick "
+                    "versions nobody tested",
                     path=side.path,
                     line=line,
-                    name=new.name,
-                    message=f"'{new.raw}' went from '{old.spec}' to '{shown}': installs may now pick "
-                    "versions nobody tested",
+                    fingerprint=fingerprint("loosened-pin", new.name, side.path),
+                    snippet=new.name[:200] or None,
                 )
             )
         # A lowered floor under a loose constraint still installs the newest version; only a
@@ -667,15 +748,14 @@ class _Analysis:
         if lowered and after[0] <= mf.BOUNDED:
             pinned = after[0] == mf.EXACT
             out.append(
-                self._finding(
-                    "downgrade",
-                    Severity.MEDIUM if pinned else Severity.LOW,
-                    blocking=False,
+                RULES["downgrade"].finding(
+                    f"'{new.raw}' moved down from '{old.spec}' to '{shown}', often a way to dodge an "
+                    "API change instead of adapting to it; it may bring back fixed bugs",
                     path=side.path,
                     line=line,
-                    name=new.name,
-                    message=f"'{new.raw}' moved down from '{old.spec}' to '{shown}', often a way to dodge an "
-                    "API change instead of adapting to it; it may bring back fixed bugs",
+                    fingerprint=fingerprint("downgrade", new.name, side.path),
+                    snippet=new.name[:200] or None,
+                    severity=Severity.MEDIUM if pinned else Severity.LOW,
                 )
             )
         return out
@@ -689,15 +769,11 @@ class _Analysis:
             return self._lock_invalid(before, self.lock(f.new))
         if f.new is None or not mf.lock_ecosystem(f.new.path):
             return [
-                self._finding(
-                    "lock-file-removed",
-                    Severity.MEDIUM,
-                    blocking=False,
-                    path=f.old.path,
-                    line=None,
-                    name="",
-                    message=f"{f.old.path} was deleted: installs are no longer reproducible and may pull "
+                RULES["lock-file-removed"].finding(
+                    f"{f.old.path} was deleted: installs are no longer reproducible and may pull "
                     "in versions nobody reviewed",
+                    path=f.old.path,
+                    fingerprint=fingerprint("lock-file-removed", "", f.old.path),
                 )
             ]
         after = self.lock(f.new)
@@ -709,15 +785,13 @@ class _Analysis:
                 continue
             spellings = (name, name.replace("-", "_"), name.replace("-", "."))
             out.append(
-                self._finding(
-                    "lock-entry-removed",
-                    Severity.MEDIUM,
-                    blocking=False,
+                RULES["lock-entry-removed"].finding(
+                    f"'{name}' is still declared but no longer pinned in {f.new.path}: "
+                    "the lock file was edited by hand or regenerated partially",
                     path=f.old.path,
                     line=mf.lock_line(f.old.lines, spellings),
-                    name=name,
-                    message=f"'{name}' is still declared but no longer pinned in {f.new.path}: "
-                    "the lock file was edited by hand or regenerated partially",
+                    fingerprint=fingerprint("lock-entry-removed", name, f.old.path),
+                    snippet=name[:200] or None,
                 )
             )
         return out
@@ -726,40 +800,12 @@ class _Analysis:
         if after is None or not after.error or (before is not None and before.error):
             return []
         return [
-            self._finding(
-                "manifest-invalid",
-                Severity.HIGH,
-                blocking=True,
+            RULES["manifest-invalid"].finding(
+                f"{after.path} no longer parses ({after.error[:200]}), so installs from it fail",
                 path=after.path,
-                line=None,
-                name="",
-                message=f"{after.path} no longer parses ({after.error[:200]}), so "
-                "installs from it fail",
+                fingerprint=fingerprint("manifest-invalid", "", after.path),
             )
         ]
-
-    def _finding(
-        self,
-        rule: str,
-        severity: Severity,
-        *,
-        blocking: bool,
-        path: str,
-        line: int | None,
-        name: str,
-        message: str,
-    ) -> Finding:
-        return Finding(
-            check=NAME,
-            rule=rule,
-            severity=severity,
-            message=message,
-            path=path,
-            line=line,
-            blocking=blocking,
-            fingerprint=fingerprint(rule, name, path),
-            snippet=name[:200] or None,
-        )
 
 
 def _dep_line(side: Side, dep: Dep) -> int | None:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 from crewchief.gate.change import FileChange, Side, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.secrets import rules as sr
-from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
 NAME = "secrets"
@@ -51,6 +51,109 @@ CRITICAL_FORMATS = frozenset(
 REVIEW_FORMATS = frozenset({"jwt"})
 """Formats that are often harmless fixtures (a JWT may be expired or unsigned): review, not block."""
 
+_REVOKE = "Revoke it, then load it from the environment or a secret store."
+
+
+def _format_rules() -> list[Rule]:
+    """One rule per credential format the scanner knows: a finding names the exact format."""
+    labels: dict[str, list[str]] = {}
+    for token in sr.TOKEN_RULES:
+        labels.setdefault(token.id, []).append(token.label)
+    rules = []
+    for rule_id, names in labels.items():
+        review = rule_id in REVIEW_FORMATS
+        severity = Severity.MEDIUM if review else Severity.HIGH
+        what = " or ".join(dict.fromkeys(names))
+        rules.append(
+            Rule(
+                NAME,
+                rule_id,
+                Severity.CRITICAL if rule_id in CRITICAL_FORMATS else severity,
+                f"A committed {what} in plain text"
+                + (" (often a harmless fixture, so it asks for review)." if review else "."),
+                "Check whether it is live; if so, revoke it." if review else _REVOKE,
+                blocking=not review,
+                cwe=CWE,
+            )
+        )
+    return rules
+
+
+RULES = RuleTable(
+    NAME,
+    *_format_rules(),
+    Rule(
+        NAME,
+        "url-credentials",
+        Severity.HIGH,
+        "A URL that embeds a password; random-looking ones block, guessable ones in code ask for "
+        "review.",
+        "Pass the credentials separately, from the environment or a secret store.",
+        blocking=True,
+        cwe=CWE,
+    ),
+    Rule(
+        NAME,
+        "secret-assignment",
+        Severity.HIGH,
+        "A random-looking literal assigned to a secret-looking name (token, api_key, secret).",
+        _REVOKE,
+        blocking=True,
+        cwe=CWE,
+    ),
+    Rule(
+        NAME,
+        "hardcoded-password",
+        Severity.MEDIUM,
+        "A guessable literal password assigned in code (not in tests or docs).",
+        "Read the password from configuration or the environment.",
+        cwe=CWE,
+    ),
+    Rule(
+        NAME,
+        "private-key",
+        Severity.CRITICAL,
+        "A private key block added to a file.",
+        "Rotate the key (history keeps it) and keep keys out of the repository.",
+        blocking=True,
+        cwe=CWE,
+    ),
+    Rule(
+        NAME,
+        "dotenv-file",
+        Severity.HIGH,
+        "An environment (.env) file added; low and not blocking when it sets no values.",
+        "Remove it, add it to .gitignore and commit a template (.env.example) instead.",
+        blocking=True,
+        cwe=CWE,
+    ),
+    Rule(
+        NAME,
+        "key-file",
+        Severity.HIGH,
+        "A key store or private key file (not text) added: .p12, .jks, .kdbx, id_rsa and the like.",
+        "Rotate the key, remove the file and add it to .gitignore.",
+        blocking=True,
+        cwe=CWE,
+    ),
+    Rule(
+        NAME,
+        "not-scanned",
+        Severity.LOW,
+        "Added text the scanner did not fully read (over-long lines, too many hits, or a file too "
+        "large for the gate, reported as info).",
+        "Review those lines by hand for credentials.",
+    ),
+    Rule(
+        NAME,
+        "allowlist-pragma",
+        Severity.LOW,
+        "An 'allowlist secret' pragma added, which silences this check on its line.",
+        "Confirm the value it hides is not a real credential.",
+        cwe=CWE,
+    ),
+)
+
 _DOTENV_TEMPLATE = re.compile(r"example|sample|template|\.dist$|\.tpl$|\.defaults?$", re.IGNORECASE)
 _DOTENV_VALUE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*\S")
 _KEY_NAMES = frozenset(
@@ -73,6 +176,7 @@ class SecretsCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = "1"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
+    rules: ClassVar[RuleTable] = RULES
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         ignored = ctx.policy.secrets.ignore_paths
@@ -233,17 +337,14 @@ def _hit_findings(
                 f"literal password {shown} assigned to '{detail}': a password in code is shared "
                 "with every reader and hard to rotate; read it from configuration"
             )
-        finding = Finding(
-            check=NAME,
-            rule=rule,
-            severity=severity,
-            message=message,
+        finding = RULES[rule].finding(
+            message,
             path=path,
             line=lineno,
-            blocking=blocking,
-            cwe=CWE,
             fingerprint=fingerprint(rule, _digest(value, guessable=strength == "weak")),
             snippet=_snippet(line, [(start, end)]),
+            severity=severity,
+            blocking=blocking,
         )
         out.append((finding, value))
     return out
@@ -276,15 +377,10 @@ def _key_findings(
             f"{kind} added: a committed private key is compromised for good (history keeps it); "
             "rotate it and keep keys out of the repository"
         )
-        finding = Finding(
-            check=NAME,
-            rule="private-key",
-            severity=Severity.CRITICAL,
-            message=message,
+        finding = RULES["private-key"].finding(
+            message,
             path=path,
             line=first,
-            blocking=True,
-            cwe=CWE,
             fingerprint=fingerprint("private-key", _digest(canonical, guessable=False)),
             snippet=f"{kind} …({len(canonical)} chars)",
         )
@@ -308,60 +404,41 @@ def _file_findings(
     ):
         holds = bool(scan["dotenv_values"]) or new.data is None or new.is_binary
         out.append(
-            Finding(
-                check=NAME,
-                rule="dotenv-file",
-                severity=Severity.HIGH if holds else Severity.LOW,
-                message=(
-                    "environment file added: .env files hold local settings and secrets, and "
-                    "belong in .gitignore, not in the repository"
-                ),
+            RULES["dotenv-file"].finding(
+                "environment file added: .env files hold local settings and secrets, and "
+                "belong in .gitignore, not in the repository",
                 path=new.path,
-                blocking=holds,
-                cwe=CWE,
                 fingerprint=fingerprint("dotenv-file", new.blob),
+                severity=Severity.HIGH if holds else Severity.LOW,
+                blocking=holds,
             )
         )
     readable = new.text is not None
     if is_key_file(name) and not readable and not (old_name is not None and is_key_file(old_name)):
         out.append(
-            Finding(
-                check=NAME,
-                rule="key-file",
-                severity=Severity.HIGH,
-                message=(
-                    "key file added: key stores and private key files must not be committed; "
-                    "rotate the key and add the file to .gitignore"
-                ),
+            RULES["key-file"].finding(
+                "key file added: key stores and private key files must not be committed; "
+                "rotate the key and add the file to .gitignore",
                 path=new.path,
-                blocking=True,
-                cwe=CWE,
                 fingerprint=fingerprint("key-file", new.blob),
             )
         )
     if new.data is None:
         out.append(
-            Finding(
-                check=NAME,
-                rule="not-scanned",
-                severity=Severity.INFO,
-                message="file too large for the gate to read, so it was not scanned for secrets",
+            RULES["not-scanned"].finding(
+                "file too large for the gate to read, so it was not scanned for secrets",
                 path=new.path,
                 fingerprint=fingerprint("not-scanned", new.blob),
+                severity=Severity.INFO,
             )
         )
     return out
 
 
 def _unscanned(path: str, count: int) -> Finding:
-    return Finding(
-        check=NAME,
-        rule="not-scanned",
-        severity=Severity.LOW,
-        message=(
-            f"{count} added line(s) were not fully scanned for secrets (over-long lines or too "
-            "many findings in one file); review them by hand"
-        ),
+    return RULES["not-scanned"].finding(
+        f"{count} added line(s) were not fully scanned for secrets (over-long lines or too "
+        "many findings in one file); review them by hand",
         path=path,
         fingerprint=fingerprint("not-scanned", path, str(count)),
     )
@@ -378,17 +455,11 @@ def _pragma_findings(
 
 def _pragma_finding(path: str, lineno: int, text: str, rules: list[str]) -> Finding:
     hides = f" (here it hides: {', '.join(rules)})" if rules else ""
-    return Finding(
-        check=NAME,
-        rule="allowlist-pragma",
-        severity=Severity.LOW,
-        message=(
-            f"an 'allowlist secret' pragma added: it silences the secrets check{hides}; "
-            "a reviewer should confirm the value is not a real credential"
-        ),
+    return RULES["allowlist-pragma"].finding(
+        f"an 'allowlist secret' pragma added: it silences the secrets check{hides}; "
+        "a reviewer should confirm the value is not a real credential",
         path=path or None,
         line=lineno or None,
-        cwe=CWE,
         fingerprint=fingerprint("allowlist-pragma", _digest(_SPACE.sub(" ", text).strip())),
         snippet=_pragma_snippet(text),
     )

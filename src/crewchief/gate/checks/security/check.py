@@ -26,10 +26,10 @@ from crewchief.gate.change import Side, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.security import unicode_safety
 from crewchief.gate.checks.security.bandit_runner import BanditIssue
-from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.checks.security.rules import BANDIT, NAME, RULES, TAINT_RULES
+from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
-NAME = "security"
 _SPACE = re.compile(r"\s+")
 _SEVERITY = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
 _MIN_RANK = {"low": 1, "medium": 2, "high": 3}
@@ -45,33 +45,12 @@ _DUPLICATED_BANDIT = frozenset({"B613"})
 _SECRET_BANDIT = frozenset({"B105", "B106", "B107"})
 """Hard-coded password tests, whose text and line quote the password itself."""
 
-TAINT_RULES: dict[str, tuple[str, bool, str]] = {
-    taint.COMMAND: ("taint-command-injection", True, "lets the input run arbitrary commands"),
-    taint.CODE: ("taint-code-injection", True, "lets the input run arbitrary Python"),
-    taint.SQL: ("taint-sql-injection", True, "lets the input rewrite the query"),
-    taint.DESERIALIZATION: (
-        "taint-unsafe-deserialization",
-        True,
-        "lets the input build arbitrary objects and run code",
-    ),
-    taint.PATH: (
-        "taint-path-traversal",
-        False,
-        "may let the input reach files outside the intended folder",
-    ),
-    taint.XML: (
-        "taint-xml-parsing",
-        False,
-        "may let the input expand entities or read local files",
-    ),
-}
-"""Sink kind: rule id, whether a flow blocks whatever its source, and why the flow matters."""
-
 
 class SecurityCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = "1"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
+    rules: ClassVar[RuleTable] = RULES
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         found = [*self._python(ctx), *unicode_safety.findings(ctx.change)]
@@ -175,7 +154,7 @@ def _is_ignored(finding: Finding, ignored: set[str]) -> bool:
 
 
 def _bandit_finding(side: Side, issue: BanditIssue) -> Finding:
-    rule = f"bandit-{issue.test_id.lower()}"
+    rule = RULES[BANDIT].member(issue.test_id.lower())
     code = line_text(side, issue.line)
     blocking = (
         issue.severity == "HIGH"
@@ -184,45 +163,37 @@ def _bandit_finding(side: Side, issue: BanditIssue) -> Finding:
     )
     secret = issue.test_id in _SECRET_BANDIT
     text = issue.text.split(":", 1)[0] if secret else issue.text
-    return Finding(
-        check=NAME,
-        rule=rule,
-        severity=_SEVERITY.get(issue.severity, Severity.LOW),
-        message=(
-            f"bandit {issue.test_id} ({issue.test_name}, {issue.confidence.lower()} confidence): "
-            f"{text}"
-        ),
+    return rule.finding(
+        f"bandit {issue.test_id} ({issue.test_name}, {issue.confidence.lower()} confidence): {text}",
         path=side.path,
         line=issue.line,
-        blocking=blocking,
-        cwe=f"CWE-{issue.cwe}" if issue.cwe else "CWE-710",
-        fingerprint=fingerprint(rule, code),
+        fingerprint=fingerprint(rule.id, code),
         snippet=None if secret else unicode_safety.escape(code.strip(), only_hidden=True),
+        severity=_SEVERITY.get(issue.severity, Severity.LOW),
+        blocking=blocking,
+        cwe=f"CWE-{issue.cwe}" if issue.cwe else None,
     )
 
 
 def _taint_finding(side: Side, flow: taint.Flow) -> Finding:
-    rule, blocking, why = TAINT_RULES[flow.kind]
-    # A file path or XML document from a web request is reachable by anyone on the network; from
-    # argv, input() or the environment it is the operator's own choice, so it asks for review.
-    blocking = blocking or flow.remote
+    rule_id, why = TAINT_RULES[flow.kind]
+    rule = RULES[rule_id]
     code = line_text(side, flow.sink_line)
     where = "module level" if flow.function == "<module>" else f"{flow.function}()"
     message = (
         f"untrusted {flow.source} (line {flow.source_line}) reaches {flow.sink} "
         f"(line {flow.sink_line}) in {where}, which {why}"
     )
-    return Finding(
-        check=NAME,
-        rule=rule,
-        severity=Severity.HIGH,
-        message=unicode_safety.escape(message, 400, only_hidden=True),
+    return rule.finding(
+        unicode_safety.escape(message, 400, only_hidden=True),
         path=side.path,
         line=flow.sink_line,
-        blocking=blocking,
-        cwe=flow.cwe,
-        fingerprint=fingerprint(rule, flow.function, code),
+        fingerprint=fingerprint(rule.id, flow.function, code),
         snippet=unicode_safety.escape(code.strip(), only_hidden=True),
+        # A file path or XML document from a web request is reachable by anyone on the network;
+        # from argv, input() or the environment it is the operator's own choice: review.
+        blocking=rule.blocking or flow.remote,
+        cwe=flow.cwe,
     )
 
 

@@ -26,13 +26,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from crewchief.gate.change import Change, FileChange, Side
+from crewchief.gate.checks.security.rules import BIDI as BIDI_RULE
+from crewchief.gate.checks.security.rules import CONFUSABLE as CONFUSABLE_RULE
+from crewchief.gate.checks.security.rules import INVISIBLE as INVISIBLE_RULE
+from crewchief.gate.checks.security.rules import RULES
 from crewchief.gate.findings import Finding, Severity, fingerprint
 from crewchief.gate.introduced import introduced
-
-CHECK_NAME = "security"
-BIDI_RULE = "bidi-control"
-INVISIBLE_RULE = "invisible-character"
-CONFUSABLE_RULE = "confusable-identifier"
 
 BIDI = frozenset({*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C})
 _JOINERS = frozenset({0x200B, 0x200C, 0x200D})
@@ -201,26 +200,18 @@ def _message(hit: _Hit, prose: bool) -> str:
     )
 
 
-def _finding(path: str, hit: _Hit, prose: bool) -> Finding:
-    if hit.rule == BIDI_RULE:
-        severity, blocking, cwe = Severity.CRITICAL, True, "CWE-451"
-    elif hit.rule == INVISIBLE_RULE:
-        severity, blocking, cwe = (
-            (Severity.MEDIUM, False, "CWE-451") if prose else (Severity.HIGH, True, "CWE-451")
-        )
-    else:
-        severity, blocking, cwe = Severity.HIGH, True, "CWE-1007"
-    return Finding(
-        check=CHECK_NAME,
-        rule=hit.rule,
-        severity=severity,
-        message=_message(hit, prose),
+def _hit_finding(path: str, hit: _Hit, prose: bool) -> Finding:
+    """An invisible character in prose (a Markdown or text file) is more often a pasted
+    zero-width space than an attack, so it asks for review where in code it blocks."""
+    quiet = hit.rule == INVISIBLE_RULE and prose
+    return RULES[hit.rule].finding(
+        _message(hit, prose),
         path=path,
         line=hit.line,
-        blocking=blocking,
-        cwe=cwe,
         fingerprint=fingerprint(hit.rule, "".join(hit.chars), hit.text),
         snippet=escape(hit.text.strip(), only_hidden=hit.rule != CONFUSABLE_RULE),
+        severity=Severity.MEDIUM if quiet else None,
+        blocking=False if quiet else None,
     )
 
 
@@ -260,7 +251,7 @@ def file_findings(change: FileChange) -> tuple[list[Finding], list[Finding]]:
         # A deleted file's lines are all removed: they let a line moved elsewhere match.
         prose = old.path.lower().endswith(PROSE_SUFFIXES)
         text = old.text if _is_python(old.path) else None
-        return [], [_finding(old.path, h, prose) for h in _scan(_lines(old), text)]
+        return [], [_hit_finding(old.path, h, prose) for h in _scan(_lines(old), text)]
     if new is None or new.is_symlink or new.is_binary or new.data is None:
         return [], []
     if _ascii(new) and (old is None or _ascii(old)):
@@ -273,9 +264,9 @@ def file_findings(change: FileChange) -> tuple[list[Finding], list[Finding]]:
         removed: Iterable[tuple[int, str]] = change.removed_lines
     else:
         added, removed = _lines(new), _lines(old)
-    head = [_finding(path, h, prose) for h in _scan(added, new.text if python else None)]
+    head = [_hit_finding(path, h, prose) for h in _scan(added, new.text if python else None)]
     old_text = old.text if old is not None and python else None
-    base = [_finding(path, h, prose) for h in _scan(removed, old_text)]
+    base = [_hit_finding(path, h, prose) for h in _scan(removed, old_text)]
     return head, base
 
 

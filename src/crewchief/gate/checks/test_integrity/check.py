@@ -11,20 +11,179 @@ so moving a test to another file is not a deletion.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from crewchief.gate.analysis import pytest_ast as pa
 from crewchief.gate.change import FileChange, Side, Status, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.test_integrity import testconfig as tc
-from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
 NAME = "test-integrity"
 VERSION = "2"
-_HIGH, _MEDIUM = Severity.HIGH, Severity.MEDIUM
+
+RULES = RuleTable(
+    NAME,
+    Rule(
+        NAME,
+        "test-file-syntax-error",
+        Severity.HIGH,
+        "A test file that no longer parses, so none of its tests run.",
+        "Fix the syntax error.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "test-deleted",
+        Severity.HIGH,
+        "An existing test was deleted.",
+        "Restore the test; if it is really obsolete, remove it in a change of its own that says why.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "test-not-collected",
+        Severity.HIGH,
+        "An existing test still exists but pytest no longer collects it (renamed, moved, disabled).",
+        "Give the test back a name and place pytest collects.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "test-skipped",
+        Severity.HIGH,
+        "An existing test is now skipped or expected to fail.",
+        "Fix the code so the test passes instead of skipping it.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "new-test-skipped",
+        Severity.MEDIUM,
+        "A new test (or a new test module) that is skipped or expected to fail.",
+        "Check the skip does not hide a failure; give its reason in the marker.",
+    ),
+    Rule(
+        NAME,
+        "module-skipped",
+        Severity.HIGH,
+        "Existing tests are skipped or ignored at module level (pytestmark, collect_ignore).",
+        "Remove the module-level skip and fix what fails.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "assertions-removed",
+        Severity.HIGH,
+        "A test makes fewer assertions than before.",
+        "Keep the assertions; add new ones rather than dropping old ones.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "assertion-weakened",
+        Severity.HIGH,
+        "A test replaced an exact assertion with a truthiness check, or now expects any Exception.",
+        "Keep asserting the exact value or the specific exception.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "assertions-swallowed",
+        Severity.HIGH,
+        "A test's assertions are wrapped in a try whose except swallows the failure.",
+        "Let assertion errors propagate; use pytest.raises for expected errors.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "tolerance-loosened",
+        Severity.HIGH,
+        "A test loosened a numeric tolerance (approx, isclose, assert_allclose).",
+        "Keep the tolerance, or explain in the change why the looser one is right.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "test-outcome-hook",
+        Severity.HIGH,
+        "A conftest or plugin defines a pytest hook that can change test outcomes or reports.",
+        "Remove the hook; outcomes must come from the tests themselves.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "test-collection-hook",
+        Severity.HIGH,
+        "A pytest collection hook; blocking when its body removes, deselects or skips tests, else medium.",
+        "Remove the hook or show it does not hide tests.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "test-exit-call",
+        Severity.HIGH,
+        "Test code calls sys.exit, os._exit, os.kill or similar, which can end the run before failures are reported.",
+        "Raise an exception or call pytest.fail instead of ending the process.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "pragma-no-cover-added",
+        Severity.MEDIUM,
+        "A `# pragma: no cover` added, excluding lines from coverage.",
+        "Test the code instead; keep the pragma for code that cannot run in tests.",
+    ),
+    Rule(
+        NAME,
+        "pytest-config-deselects",
+        Severity.HIGH,
+        "pytest addopts now deselect, ignore or hide tests (-k, -m, --deselect, --ignore).",
+        "Remove the option from addopts.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "pytest-testpaths-narrowed",
+        Severity.HIGH,
+        "testpaths no longer include a folder (blocking) or newly limit collection (medium).",
+        "Keep every folder with tests in testpaths.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "pytest-collection-narrowed",
+        Severity.HIGH,
+        "norecursedirs or python_files/classes/functions now collect fewer tests.",
+        "Restore the collection settings.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "xfail-strict-disabled",
+        Severity.HIGH,
+        "xfail_strict was turned off, so unexpected passes no longer fail.",
+        "Keep xfail_strict on; remove xfail markers from tests that pass.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "coverage-threshold-lowered",
+        Severity.HIGH,
+        "The coverage fail_under threshold was lowered or removed.",
+        "Keep the threshold; add tests for the new code.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "test-config-unreadable",
+        Severity.MEDIUM,
+        "A pytest or coverage configuration file no longer parses.",
+        "Fix the file's syntax.",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -46,34 +205,11 @@ class _Module:
         return list(self.summary.get(key) or []) if self.ok and self.summary else []
 
 
-def _finding(
-    rule: str,
-    severity: Severity,
-    message: str,
-    path: str | None,
-    line: int | None,
-    *,
-    key: Iterable[str],
-    snippet: str | None = None,
-    blocking: bool = True,
-) -> Finding:
-    return Finding(
-        check=NAME,
-        rule=rule,
-        severity=severity,
-        message=message,
-        path=path,
-        line=line,
-        blocking=blocking,
-        fingerprint=fingerprint(rule, *key),
-        snippet=snippet[:200] if snippet else None,
-    )
-
-
 class IntegrityCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = VERSION
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
+    rules: ClassVar[RuleTable] = RULES
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         root = tc.read_settings({n: ctx.change.context.get(n) for n in tc.CONFIG_NAMES})
@@ -158,14 +294,12 @@ def _syntax_errors(base: list[_Module], head: list[_Module]) -> list[Finding]:
             continue
         error = mod.summary["error"]
         out.append(
-            _finding(
-                "test-file-syntax-error",
-                _HIGH,
+            RULES["test-file-syntax-error"].finding(
                 f"{mod.path} does not parse ({error['message']}): pytest cannot collect or import "
                 "it, so its tests no longer run",
-                mod.path,
-                error.get("line"),
-                key=[mod.path],
+                path=mod.path,
+                line=error.get("line"),
+                fingerprint=fingerprint("test-file-syntax-error", mod.path),
             )
         )
     return out
@@ -276,26 +410,22 @@ def _compare_tests(base_mods: list[_Module], head_mods: list[_Module]) -> list[F
         where = uncollected.get(test.q) or uncollected.get(test.data["body"])
         if where is not None:
             out.append(
-                _finding(
-                    "test-not-collected",
-                    _HIGH,
+                RULES["test-not-collected"].finding(
                     f"test {test.q} still exists in {where.path} but pytest no longer collects it "
                     "(renamed, moved to a non-test file or disabled), so it stops running",
-                    test.module.path,
-                    line,
-                    key=[test.q],
+                    path=test.module.path,
+                    line=line,
+                    fingerprint=fingerprint("test-not-collected", test.q),
                 )
             )
         else:
             out.append(
-                _finding(
-                    "test-deleted",
-                    _HIGH,
+                RULES["test-deleted"].finding(
                     f"test {test.q} from {test.module.path} was deleted; a change should not remove "
                     "the tests that judge it",
-                    test.module.path,
-                    line,
-                    key=[test.q],
+                    path=test.module.path,
+                    line=line,
+                    fingerprint=fingerprint("test-deleted", test.q),
                 )
             )
     base_helpers, head_helpers = _Helpers(base_mods), _Helpers(head_mods)
@@ -320,29 +450,24 @@ def _skip_findings(
         line = int(test.data["line"])
         if existing:
             out.append(
-                _finding(
-                    "test-skipped",
-                    _HIGH,
+                RULES["test-skipped"].finding(
                     f"existing test {origin} is now skipped or expected to fail ({text}), so a failure "
                     "no longer fails the suite",
-                    test.module.path,
-                    line,
-                    key=[origin, text],
-                    snippet=text,
+                    path=test.module.path,
+                    line=line,
+                    fingerprint=fingerprint("test-skipped", origin, text),
+                    snippet=text[:200] or None,
                 )
             )
         else:
             out.append(
-                _finding(
-                    "new-test-skipped",
-                    _MEDIUM,
+                RULES["new-test-skipped"].finding(
                     f"new test {origin} is skipped or expected to fail ({text}); check it is not hiding "
                     "a failure",
-                    test.module.path,
-                    line,
-                    key=[origin, text],
-                    snippet=text,
-                    blocking=False,
+                    path=test.module.path,
+                    line=line,
+                    fingerprint=fingerprint("new-test-skipped", origin, text),
+                    snippet=text[:200] or None,
                 )
             )
     return out
@@ -355,62 +480,52 @@ def _compare_pair(b: _Test, h: _Test, bh: _Helpers, hh: _Helpers) -> list[Findin
     out = []
     if len(h_asserts) < len(b_asserts):
         out.append(
-            _finding(
-                "assertions-removed",
-                _HIGH,
+            RULES["assertions-removed"].finding(
                 f"test {h.q} makes {len(h_asserts)} assertion(s), down from {len(b_asserts)}: it checks "
                 "less than before",
-                path,
-                line,
-                key=[h.q],
+                path=path,
+                line=line,
+                fingerprint=fingerprint("assertions-removed", h.q),
             )
         )
     elif Counter(h_asserts)[pa.STRONG] < Counter(b_asserts)[pa.STRONG]:
         out.append(
-            _finding(
-                "assertion-weakened",
-                _HIGH,
+            RULES["assertion-weakened"].finding(
                 f"test {h.q} replaced an exact assertion (equality, identity, comparison, raises) with "
                 "a truthiness check that passes for almost any value",
-                path,
-                line,
-                key=[h.q],
+                path=path,
+                line=line,
+                fingerprint=fingerprint("assertion-weakened", h.q),
             )
         )
     if int(h.data.get("broad_raises", 0)) > int(b.data.get("broad_raises", 0)):
         out.append(
-            _finding(
-                "assertion-weakened",
-                _HIGH,
+            RULES["assertion-weakened"].finding(
                 f"test {h.q} now expects any Exception where it expected a specific error: it passes "
                 "when the code fails in the wrong way",
-                path,
-                line,
-                key=[h.q, "broad-raises"],
+                path=path,
+                line=line,
+                fingerprint=fingerprint("assertion-weakened", h.q, "broad-raises"),
             )
         )
     if int(h.data.get("swallows", 0)) > int(b.data.get("swallows", 0)):
         out.append(
-            _finding(
-                "assertions-swallowed",
-                _HIGH,
+            RULES["assertions-swallowed"].finding(
                 f"test {h.q} wraps its assertions in a try whose except catches the failure and "
                 "does not re-raise: the test cannot fail",
-                path,
-                line,
-                key=[h.q, "swallows"],
+                path=path,
+                line=line,
+                fingerprint=fingerprint("assertions-swallowed", h.q, "swallows"),
             )
         )
     loosened = _loosened(b_tols, h_tols)
     if loosened:
         out.append(
-            _finding(
-                "tolerance-loosened",
-                _HIGH,
+            RULES["tolerance-loosened"].finding(
                 f"test {h.q} loosened a numeric tolerance ({loosened}), so wrong results can pass",
-                path,
-                line,
-                key=[h.q],
+                path=path,
+                line=line,
+                fingerprint=fingerprint("tolerance-loosened", h.q),
             )
         )
     return out
@@ -441,17 +556,15 @@ def _module_skips(base: list[_Module], head: list[_Module]) -> list[Finding]:
         fresh = introduced(old, mod.get("module_skips"), key=lambda s: s[0])
         for text, line in fresh:
             hides_existing = before is not None or text.startswith("collect_ignore")
+            rule = RULES["module-skipped" if hides_existing else "new-test-skipped"]
             out.append(
-                _finding(
-                    "module-skipped" if hides_existing else "new-test-skipped",
-                    _HIGH if hides_existing else _MEDIUM,
+                rule.finding(
                     f"{mod.path} now skips or ignores tests at module level ({text}), so they no "
                     "longer run",
-                    mod.path,
-                    int(line),
-                    key=[mod.path, text],
-                    snippet=text,
-                    blocking=hides_existing,
+                    path=mod.path,
+                    line=int(line),
+                    fingerprint=fingerprint(rule.id, mod.path, text),
+                    snippet=text[:200] or None,
                 )
             )
     return out
@@ -468,30 +581,27 @@ def _hooks(base: list[_Module], head: list[_Module]) -> list[Finding]:
     for mod, (name, line, tampers) in introduced(olds, news, key=key):
         if name in pa.OUTCOME_HOOKS:
             out.append(
-                _finding(
-                    "test-outcome-hook",
-                    _HIGH,
+                RULES["test-outcome-hook"].finding(
                     f"{mod.path} defines {name}, a pytest hook that can change test outcomes or "
                     "reports, so failing tests may be reported as passing",
-                    mod.path,
-                    int(line),
-                    key=[name],
+                    path=mod.path,
+                    line=int(line),
+                    fingerprint=fingerprint("test-outcome-hook", name),
                 )
             )
         else:
             out.append(
-                _finding(
-                    "test-collection-hook",
-                    _HIGH if tampers else _MEDIUM,
+                RULES["test-collection-hook"].finding(
                     f"{mod.path} defines {name}"
                     + (
                         " and its body removes, deselects or skips tests or rewrites results"
                         if tampers
                         else "; check it does not hide tests"
                     ),
-                    mod.path,
-                    int(line),
-                    key=[name, str(tampers)],
+                    path=mod.path,
+                    line=int(line),
+                    fingerprint=fingerprint("test-collection-hook", name, str(tampers)),
+                    severity=Severity.HIGH if tampers else Severity.MEDIUM,
                     blocking=bool(tampers),
                 )
             )
@@ -504,15 +614,13 @@ def _exits(base: list[_Module], head: list[_Module]) -> list[Finding]:
     out = []
     for mod, (scope, text, line) in introduced(olds, news, key=lambda x: (x[1][0], x[1][1])):
         out.append(
-            _finding(
-                "test-exit-call",
-                _HIGH,
+            RULES["test-exit-call"].finding(
                 f"{scope} in test code calls {text}, which can end the test process before "
                 "failures are reported",
-                mod.path,
-                int(line),
-                key=[scope, text],
-                snippet=text,
+                path=mod.path,
+                line=int(line),
+                fingerprint=fingerprint("test-exit-call", scope, text),
+                snippet=text[:200] or None,
             )
         )
     return out
@@ -533,16 +641,13 @@ def _pragmas(files: tuple[FileChange, ...]) -> list[Finding]:
     out = []
     for path, (line, text) in introduced(olds, news, key=lambda p: str(p[1][1])):
         out.append(
-            _finding(
-                "pragma-no-cover-added",
-                _MEDIUM,
+            RULES["pragma-no-cover-added"].finding(
                 f"`# pragma: no cover` added in {path}: the line is excluded from coverage; fine for "
                 "code that cannot run in tests, not for code nobody tested",
-                path,
-                int(line),
-                key=[text],
-                snippet=text,
-                blocking=False,
+                path=path,
+                line=int(line),
+                fingerprint=fingerprint("pragma-no-cover-added", text),
+                snippet=text[:200] or None,
             )
         )
     return out
@@ -590,39 +695,77 @@ def _line_of(data: bytes | None, needle: str) -> int | None:
     return None
 
 
+class _Loosened(NamedTuple):
+    """A test setting that now runs or checks less: what a finding says, before it has a place."""
+
+    rule: str
+    message: str
+    needle: str
+    """Text of the line the finding points at, in the file that holds the setting."""
+    key: str
+    blocking: bool = True
+    where: str | None = None
+    """The file that holds the setting, when not the pytest configuration file."""
+
+
 def _compare_settings(
     before: tc.PytestSettings, after: tc.PytestSettings, new: dict[str, bytes | None], prefix: str
 ) -> list[Finding]:
     where = after.source or before.source or f"{prefix}pytest.ini"
-    data = new.get(where)
-    out: list[Finding] = []
-
-    def add(rule: str, message: str, needle: str, key: str, *, blocking: bool = True) -> None:
-        sev = _HIGH if blocking else _MEDIUM
+    loosened = [
+        *_deselecting(before, after),
+        *_narrowed_testpaths(before, after),
+        *_narrowed_collection(before, after),
+        *_weakened_checks(before, after),
+    ]
+    out = [_setting_finding(item, item.where or where, new, prefix) for item in loosened]
+    for path in sorted(set(after.broken) - set(before.broken)):
         out.append(
-            _finding(
-                rule,
-                sev,
-                message,
-                where,
-                _line_of(data, needle),
-                key=[prefix, key],
-                blocking=blocking,
+            RULES["test-config-unreadable"].finding(
+                f"{path} no longer parses, so pytest or coverage may fail or ignore its settings",
+                path=path,
+                fingerprint=fingerprint("test-config-unreadable", path),
             )
         )
+    return out
 
-    for opt in introduced(
+
+def _setting_finding(
+    item: _Loosened, where: str, new: dict[str, bytes | None], prefix: str
+) -> Finding:
+    """A loosened setting that does not block (a first testpaths) is a medium one to review."""
+    rule = RULES[item.rule]
+    return rule.finding(
+        item.message,
+        path=where,
+        line=_line_of(new.get(where), item.needle),
+        fingerprint=fingerprint(rule.id, prefix, item.key),
+        severity=None if item.blocking else Severity.MEDIUM,
+        blocking=None if item.blocking else False,
+    )
+
+
+def _deselecting(before: tc.PytestSettings, after: tc.PytestSettings) -> list[_Loosened]:
+    fresh = introduced(
         tc.narrowing_options(before.addopts), tc.narrowing_options(after.addopts), key=lambda o: o
-    ):
-        add(
+    )
+    return [
+        _Loosened(
             "pytest-config-deselects",
             f"pytest addopts now include `{opt}`, which deselects, ignores or hides tests",
             opt.split(" ", 1)[0],
             opt,
         )
-    if after.testpaths is not None and after.testpaths != before.testpaths:
-        if before.testpaths is None:
-            add(
+        for opt in fresh
+    ]
+
+
+def _narrowed_testpaths(before: tc.PytestSettings, after: tc.PytestSettings) -> list[_Loosened]:
+    if after.testpaths is None or after.testpaths == before.testpaths:
+        return []
+    if before.testpaths is None:
+        return [
+            _Loosened(
                 "pytest-testpaths-narrowed",
                 f"testpaths now limits collection to {', '.join(after.testpaths) or 'nothing'}; "
                 "tests outside these paths stop running",
@@ -630,21 +773,32 @@ def _compare_settings(
                 "testpaths",
                 blocking=False,
             )
-        elif not set(before.testpaths) <= set(after.testpaths):
-            dropped = sorted(set(before.testpaths) - set(after.testpaths))
-            add(
-                "pytest-testpaths-narrowed",
-                f"testpaths no longer include {', '.join(dropped)}, so tests there stop running",
-                "testpaths",
-                "testpaths",
-            )
+        ]
+    dropped = sorted(set(before.testpaths) - set(after.testpaths))
+    if not dropped:
+        return []
+    return [
+        _Loosened(
+            "pytest-testpaths-narrowed",
+            f"testpaths no longer include {', '.join(dropped)}, so tests there stop running",
+            "testpaths",
+            "testpaths",
+        )
+    ]
+
+
+def _narrowed_collection(before: tc.PytestSettings, after: tc.PytestSettings) -> list[_Loosened]:
+    out: list[_Loosened] = []
     skipped_dirs = sorted(set(after.norecursedirs) - set(before.norecursedirs))
     if skipped_dirs:
-        add(
-            "pytest-collection-narrowed",
-            f"norecursedirs now skips {', '.join(skipped_dirs)}, so tests there are not collected",
-            "norecursedirs",
-            "norecursedirs",
+        out.append(
+            _Loosened(
+                "pytest-collection-narrowed",
+                f"norecursedirs now skips {', '.join(skipped_dirs)}, so tests there are not "
+                "collected",
+                "norecursedirs",
+                "norecursedirs",
+            )
         )
     for option, b, a in (
         ("python_files", before.collect.files, after.collect.files),
@@ -653,42 +807,42 @@ def _compare_settings(
     ):
         dropped = sorted(set(b) - set(a))
         if dropped:
-            add(
-                "pytest-collection-narrowed",
-                f"{option} no longer includes {', '.join(dropped)}, so tests named that way are "
-                "not collected",
-                option,
-                option,
+            out.append(
+                _Loosened(
+                    "pytest-collection-narrowed",
+                    f"{option} no longer includes {', '.join(dropped)}, so tests named that way "
+                    "are not collected",
+                    option,
+                    option,
+                )
             )
+    return out
+
+
+def _weakened_checks(before: tc.PytestSettings, after: tc.PytestSettings) -> list[_Loosened]:
+    out: list[_Loosened] = []
     if before.xfail_strict and not after.xfail_strict:
-        add(
-            "xfail-strict-disabled",
-            "xfail_strict was turned off, so xfail tests that unexpectedly pass no longer fail",
-            "xfail_strict",
-            "xfail_strict",
+        out.append(
+            _Loosened(
+                "xfail-strict-disabled",
+                "xfail_strict was turned off, so xfail tests that unexpectedly pass no longer fail",
+                "xfail_strict",
+                "xfail_strict",
+            )
         )
     if before.fail_under is not None and (
         after.fail_under is None or after.fail_under < before.fail_under
     ):
         now = "removed" if after.fail_under is None else f"{after.fail_under:g}"
-        where = after.fail_under_source or before.fail_under_source or where
-        data = new.get(where)
-        add(
-            "coverage-threshold-lowered",
-            f"coverage fail_under went from {before.fail_under:g} to {now}, letting untested code in",
-            "fail_under" if "cov-fail-under" not in " ".join(before.addopts) else "cov-fail-under",
-            "fail_under",
-        )
-    for path in sorted(set(after.broken) - set(before.broken)):
+        on_command_line = "cov-fail-under" in " ".join(before.addopts)
         out.append(
-            _finding(
-                "test-config-unreadable",
-                _MEDIUM,
-                f"{path} no longer parses, so pytest or coverage may fail or ignore its settings",
-                path,
-                None,
-                key=[path],
-                blocking=False,
+            _Loosened(
+                "coverage-threshold-lowered",
+                f"coverage fail_under went from {before.fail_under:g} to {now}, letting untested "
+                "code in",
+                "cov-fail-under" if on_command_line else "fail_under",
+                "fail_under",
+                where=after.fail_under_source or before.fail_under_source,
             )
         )
     return out
