@@ -26,6 +26,8 @@ class Diagnosis:
     """Every command tried, in order, up to the first that worked."""
     problem: str | None
     """One actionable line when nothing works; None when the last run works."""
+    first: Candidate | None = None
+    """The interpreter the discovery order finds first (the gate's, unless `python` is pinned)."""
     notes: tuple[str, ...] = ()
 
     @property
@@ -36,17 +38,24 @@ class Diagnosis:
     def ok(self) -> bool:
         return self.problem is None
 
-    def proposal(self, first: Candidate | None) -> str:
-        """The `[tests]` TOML that worked. `python` is named when the interpreter is the
-        repository's own venv (portable) or when the discovery order would not find it first."""
-        lines = ["[tests]", f"command = {json.dumps(self.runs[-1].command)}"]
+    def python_value(self) -> str | None:
+        """What `[tests] python` should say: the repository's own venv (portable), or the working
+        interpreter when the discovery order would not find it first."""
         chosen = self.python
-        if chosen is not None:
-            value = chosen.candidate.policy_value
-            if value is None and first is not None and chosen.candidate != first:
-                value = chosen.candidate.python
-            if value is not None:
-                lines.append(f"python = {json.dumps(value)}")
+        if chosen is None:
+            return None
+        if chosen.candidate.policy_value is not None:
+            return chosen.candidate.policy_value
+        if self.first is not None and chosen.candidate != self.first:
+            return chosen.candidate.python
+        return None
+
+    def proposal(self) -> str:
+        """The `[tests]` TOML that worked."""
+        lines = ["[tests]", f"command = {json.dumps(self.runs[-1].command)}"]
+        python = self.python_value()
+        if python is not None:
+            lines.append(f"python = {json.dumps(python)}")
         return "\n".join(lines) + "\n"
 
 
@@ -137,8 +146,9 @@ def diagnose(
         shown = p.problem or f"Python {p.version}, pytest {p.pytest or 'missing'}"
         report(f"python: {p.candidate.python} ({p.candidate.source}): {shown}")
     chosen = next((p for p in probes if p.usable), None)
+    first = found[0] if found else None
     if chosen is None:
-        return Diagnosis(tuple(probes), (), _no_interpreter(found, probes))
+        return Diagnosis(tuple(probes), (), _no_interpreter(found, probes), first)
     env = env_for(chosen.candidate.python, environ)
     runs: list[SuiteRun] = []
     for command in commands:
@@ -147,10 +157,10 @@ def diagnose(
         runs.append(run)
         report(f"  {run.summary()}")
         if run.works:
-            return Diagnosis(tuple(probes), tuple(runs), None, _notes(run))
+            return Diagnosis(tuple(probes), tuple(runs), None, first, _notes(run))
         if run.exit_code != USAGE_ERROR:
             break
-    return Diagnosis(tuple(probes), tuple(runs), explain(runs[-1], chosen, layout))
+    return Diagnosis(tuple(probes), tuple(runs), explain(runs[-1], chosen, layout), first)
 
 
 def _notes(run: SuiteRun) -> tuple[str, ...]:

@@ -105,7 +105,7 @@ def candidates(root: Path, environ: Mapping[str, str]) -> list[Candidate]:
     if active:
         python = _venv_python(Path(active))
         if python is not None:
-            found.append(Candidate(str(python), f"VIRTUAL_ENV ({active})", None))
+            found.append(Candidate(str(python), f"VIRTUAL_ENV={active}", None))
     for name in REPO_VENVS:
         python = _venv_python(root / name)
         if python is not None:

@@ -53,11 +53,10 @@ def set_key(text: str, table: str, key: str, value: str, *, commented: bool = Fa
     pattern = _line_pattern(key)
     matches = [(i, m) for i in range(start, end) if (m := pattern.match(lines[i]))]
     active = [(i, m) for i, m in matches if not m.group("hash")]
-    chosen = (active or matches or [None])[0]
-    if chosen is None:
+    if not matches:
         lines.insert(start, new)
     else:
-        index, match = chosen
+        index, match = (active or matches)[0]
         lines[index] = new + (match.group("comment") or "")
     return "\n".join(lines) + "\n"
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from crewchief import proc
 
@@ -99,7 +100,10 @@ def run_suite(
             proc.Request(tuple(argv), cwd=root, env=run_env, timeout=timeout, merge_stderr=True)
         )
         data = _read_report(report)
-    outcomes = data.get("outcomes", {}) if isinstance(data.get("outcomes"), dict) else {}
+    outcomes = data.get("outcomes")
+    outcomes = outcomes if isinstance(outcomes, dict) else {}
+    errors = data.get("collect_errors")
+    collected = data.get("collected")
     return SuiteRun(
         command=command,
         exit_code=outcome.returncode,
@@ -107,14 +111,14 @@ def run_suite(
         duration_s=outcome.duration_s,
         is_pytest=args is not None,
         reported=bool(data),
-        collected=int(data.get("collected", 0) or 0),
+        collected=collected if isinstance(collected, int) else 0,
         counts=dict(Counter(str(v) for v in outcomes.values())),
-        collect_errors=tuple(str(e) for e in data.get("collect_errors", [])),
+        collect_errors=tuple(str(e) for e in errors) if isinstance(errors, list) else (),
         output=outcome.text(),
     )
 
 
-def _read_report(path: Path) -> dict[str, object]:
+def _read_report(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):

@@ -191,9 +191,9 @@ def from_tox(root: Path) -> TestCommand | None:
     commands = tox.get("env_run_base", {}).get("commands", [])
     for argv in commands if isinstance(commands, list) else []:
         words = [str(w) for w in argv if isinstance(w, str)] if isinstance(argv, list) else []
-        found = pytest_argv(words)
-        if found is not None:
-            return TestCommand(_command(found), "pyproject.toml [tool.tox.env_run_base]")
+        args = pytest_argv(words)
+        if args is not None:
+            return TestCommand(_command(args), "pyproject.toml [tool.tox.env_run_base]")
     return None
 
 
