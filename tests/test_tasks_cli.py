@@ -181,7 +181,10 @@ def test_task_new_writes_acceptance_existing(capsys, repo) -> None:
 def test_show_prints_multi_line_objective_as_lines(capsys, make_repo) -> None:
     body = "First paragraph says `add(2, 3)` returns 5.\n\n- a bullet\n\tan indented line\nred \x1b[31mtext\n"
     repo = make_repo(
-        {**FILES, ".crewchief/tasks/fix-add.md": GOOD.split("---\n`")[0] + "---\n" + body}
+        {
+            **FILES,
+            ".crewchief/tasks/fix-add.md": GOOD.split("---\n`", maxsplit=1)[0] + "---\n" + body,
+        }
     )
     out = run_cli(capsys, "task", "show", "fix-add", "--repo", str(repo.path)).out
     assert "\\x0a" not in out
