@@ -268,3 +268,24 @@ def test_test_command_sources(make_repo, files: dict[str, str], command: str, so
     repo: Repo = make_repo(files)
     found = detect_test_command(repo.path)
     assert (found.command, found.source) == (command, source)
+
+
+def test_doctor_pins_a_later_interpreter_when_the_first_has_no_pytest(
+    capsys, make_repo, narrow_path
+) -> None:
+    repo: Repo = make_repo(
+        {"calc.py": "def add(a, b):\n    return a + b\n", "tests/test_calc.py": CALC_TEST}
+    )
+    made = subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(repo.path / ".venv")], check=False
+    )
+    assert made.returncode == 0
+    suite_python_on_path(narrow_path)
+    doctor = run_cli(capsys, "doctor", "--repo", str(repo.path))
+    assert doctor.code == 0, doctor.err
+    assert "(.venv/ in the repository): Python" in doctor.out and "pytest missing" in doctor.out
+    assert "comes first but cannot run pytest" in doctor.out
+    assert f'python = "{narrow_path}/python"' in doctor.out
+
+
+CALC_TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"

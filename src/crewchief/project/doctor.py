@@ -157,17 +157,24 @@ def diagnose(
         runs.append(run)
         report(f"  {run.summary()}")
         if run.works:
-            return Diagnosis(tuple(probes), tuple(runs), None, first, _notes(run))
+            return Diagnosis(tuple(probes), tuple(runs), None, first, _notes(run, probes))
         if run.exit_code != USAGE_ERROR:
             break
     return Diagnosis(tuple(probes), tuple(runs), explain(runs[-1], chosen, layout), first)
 
 
-def _notes(run: SuiteRun) -> tuple[str, ...]:
+def _notes(run: SuiteRun, probes: list[Probe]) -> tuple[str, ...]:
+    notes: list[str] = []
+    if len(probes) > 1:
+        skipped = probes[0].candidate
+        notes.append(
+            f"{skipped.python} ({skipped.source}) comes first but cannot run pytest: without "
+            f"[tests] python the gate would use it; install pytest there or pin the one that works"
+        )
     broken = sum(n for state, n in run.counts.items() if state in ("failed", "error"))
-    if not broken:
-        return ()
-    return (
-        f"{broken} test(s) fail before any change: the gate compares per test, so they will not "
-        "block a change, but a reviewer sees less; fix or deselect them",
-    )
+    if broken:
+        notes.append(
+            f"{broken} test(s) fail before any change: the gate compares per test, so they will "
+            "not block a change, but a reviewer sees less; fix or deselect them"
+        )
+    return tuple(notes)
