@@ -7,11 +7,16 @@ from tests.helpers.cli import run_cli
 
 
 def test_init_writes_starter_policy_and_refuses_to_overwrite(capsys, repo) -> None:
-    result = run_cli(capsys, "init", "--repo", str(repo.path))
+    result = run_cli(capsys, "init", "--repo", str(repo.path), "--no-doctor")
     assert result.code == 0, result.err
     policy = repo.path / "crewchief.toml"
-    parse_policy(policy.read_bytes(), "crewchief.toml")
+    parsed = parse_policy(policy.read_bytes(), "crewchief.toml")
     assert "# crewchief policy" in policy.read_text()
+    # no Python code found: the scope allows everything, and says why
+    assert (
+        parsed.scope.allow == [] and "no Python package or test folder found" in policy.read_text()
+    )
+    assert "checking that the tests run" not in result.out
     assert (repo.path / ".crewchief" / "tasks").is_dir()
     policy.write_text("# mine\n")
     result = run_cli(capsys, "init", "--repo", str(repo.path))

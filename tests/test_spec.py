@@ -77,3 +77,21 @@ def test_task_errors(text: bytes, expected: str) -> None:
     with pytest.raises(SpecError) as info:
         parse_task(text, "t.md")
     assert expected in str(info.value)
+
+
+def test_task_acceptance_existing() -> None:
+    from crewchief.spec.task import Task
+
+    head = b"---\nid: tidy\ntitle: t\nacceptance: existing\n---\nbody\n"
+    task = parse_task(head, "tidy.md")
+    assert (task.acceptance, task.acceptance_existing) == ([], True)
+    assert Task.model_validate(task.model_dump(mode="json")) == task  # the store's round trip
+    plain = parse_task(head.replace(b"existing", b"[tests/t.py::test_x]"), "tidy.md")
+    assert (plain.acceptance, plain.acceptance_existing) == (["tests/t.py::test_x"], False)
+    with pytest.raises(SpecError, match="either 'acceptance: existing' or a list"):
+        parse_task(
+            head.replace(b"acceptance: existing", b"acceptance: [a]\nacceptance_existing: true"),
+            "x.md",
+        )
+    with pytest.raises(SpecError, match="acceptance"):
+        parse_task(head.replace(b"existing", b"sometimes"), "x.md")

@@ -100,3 +100,96 @@ def test_new_list_show(capsys, repo) -> None:
     assert "Add docs" in shown.out
     missing = run_cli(capsys, "task", "show", "nope", "--repo", str(repo.path))
     assert missing.code == 2 and "no task 'nope'" in missing.err
+
+
+def test_lint_finds_acceptance_tests_shipped_with_the_task(capsys, make_repo) -> None:
+    shipped = GOOD.replace(
+        "tests/test_calc.py::test_add", "tests/test_calc_new.py::test_add_negative"
+    )
+    repo = make_repo(
+        {
+            **FILES,
+            ".crewchief/tasks/fix-add.md": shipped,
+            ".crewchief/tasks/fix-add/tests/test_calc_new.py": (
+                "from calc import add\n\n\ndef test_add_negative():\n    assert add(-1, -2) == -3\n"
+            ),
+        }
+    )
+    code, data = lint(capsys, repo)
+    assert (code, data["problems"]) == (0, [])
+    # the folder is the task's own: another task cannot point into it
+    other = shipped.replace("id: fix-add", "id: other-task")
+    repo.commit({".crewchief/tasks/other-task.md": other})
+    code, data = lint(capsys, repo, "other-task")
+    assert code == 1
+    assert [(p["rule"], p["message"]) for p in data["problems"]] == [
+        (
+            "acceptance-not-found",
+            "acceptance 'tests/test_calc_new.py::test_add_negative': "
+            "file tests/test_calc_new.py does not exist",
+        )
+    ]
+    # and a shipped file still has to hold the named test
+    repo.commit({".crewchief/tasks/fix-add.md": shipped.replace("test_add_negative", "test_gone")})
+    code, data = lint(capsys, repo, "fix-add")
+    assert code == 1 and "no test 'test_gone'" in data["problems"][0]["message"]
+
+
+REFACTOR = """---
+id: tidy-calc
+title: tidy calc.py
+scope: [calc.py]
+acceptance: existing
+budget: {minutes: 10}
+---
+Rename the local variables in `calc.py` to full words; every public function must return exactly
+what it returns today.
+"""
+
+
+def test_acceptance_existing_is_accepted_by_spec_lint_and_show(capsys, make_repo) -> None:
+    repo = make_repo({**FILES, ".crewchief/tasks/tidy-calc.md": REFACTOR})
+    code, data = lint(capsys, repo, "tidy-calc")
+    assert (code, data["problems"]) == (0, [])
+    shown = run_cli(
+        capsys, "task", "show", "tidy-calc", "--repo", str(repo.path), "--format", "json"
+    )
+    task = json.loads(shown.out)["task"]
+    assert (task["acceptance"], task["acceptance_existing"]) == ([], True)
+    text = run_cli(capsys, "task", "show", "tidy-calc", "--repo", str(repo.path)).out
+    assert "acceptance: existing" in text
+    listed = run_cli(capsys, "task", "list", "--repo", str(repo.path)).out
+    assert "existing" in listed
+    # an empty list is still "no acceptance": only the explicit word opts out
+    repo.commit({".crewchief/tasks/tidy-calc.md": REFACTOR.replace("existing", "[]", 1)})
+    code, data = lint(capsys, repo, "tidy-calc")
+    assert code == 1 and [p["rule"] for p in data["problems"]] == ["no-acceptance"]
+    assert "acceptance: existing" in data["problems"][0]["suggestion"]
+
+
+def test_task_new_writes_acceptance_existing(capsys, repo) -> None:
+    result = run_cli(
+        capsys, "task", "new", "docs", "--acceptance", "existing", "--repo", str(repo.path)
+    )
+    assert result.code == 0, result.err
+    text = (repo.path / ".crewchief/tasks/docs.md").read_text()
+    assert "\nacceptance: existing" in text
+    shown = run_cli(capsys, "task", "show", "docs", "--repo", str(repo.path), "--format", "json")
+    assert json.loads(shown.out)["task"]["acceptance_existing"] is True
+
+
+def test_show_prints_multi_line_objective_as_lines(capsys, make_repo) -> None:
+    body = "First paragraph says `add(2, 3)` returns 5.\n\n- a bullet\n\tan indented line\nred \x1b[31mtext\n"
+    repo = make_repo(
+        {
+            **FILES,
+            ".crewchief/tasks/fix-add.md": GOOD.split("---\n`", maxsplit=1)[0] + "---\n" + body,
+        }
+    )
+    out = run_cli(capsys, "task", "show", "fix-add", "--repo", str(repo.path)).out
+    assert "\\x0a" not in out
+    lines = out.splitlines()
+    assert "First paragraph says `add(2, 3)` returns 5." in lines
+    assert "- a bullet" in lines
+    assert any(line != line.lstrip() and line.strip() == "an indented line" for line in lines)
+    assert "red \\x1b[31mtext" in lines  # a terminal escape is still shown, not obeyed

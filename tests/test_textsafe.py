@@ -24,3 +24,17 @@ def test_trailer_values_cannot_forge_trailers() -> None:
     assert "\n" not in forged and forged.startswith("claude-x_Crewchief-Approved-By:_mallory")
     assert safe_trailer_value("anthropic/claude-sonnet-4.5") == "anthropic/claude-sonnet-4.5"
     assert safe_trailer_value("") == "unknown"
+
+
+def test_visible_lines_keeps_lines_and_tabs_but_escapes_other_controls() -> None:
+    from crewchief.textsafe import visible_lines
+
+    shown = visible_lines("first line\r\n\tindented\nred \x1b[31mtext\rover\u202eyes")
+    assert shown.splitlines() == [
+        "first line",
+        "\tindented",
+        "red \\x1b[31mtext\\x0dover\\u202eyes",
+    ]
+    assert visible_lines("a\u2028b") == "a\\u2028b"  # a Unicode line separator is not a newline
+    assert visible_lines("x" * 50, 10).endswith("(+40 chars)")
+    assert visible("two\nlines") == "two\\x0alines"  # one-line contexts still escape newlines

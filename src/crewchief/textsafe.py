@@ -13,25 +13,44 @@ import unicodedata
 _MAX_DEFAULT = 2000
 
 
-def visible(text: str, max_len: int = _MAX_DEFAULT) -> str:
-    """Control, format and unpaired surrogate characters become `\\xNN` / `\\uNNNN` escapes."""
+def _escaped(ch: str) -> str:
+    """One character as it may be shown: itself, or an escape that shows what it was."""
+    code = ord(ch)
+    if code < 32 or code == 127:
+        return f"\\x{code:02x}"
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF or unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp", "Co"):
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return ch
+
+
+def _shown(text: str, max_len: int, keep: str, tab: str) -> str:
     out: list[str] = []
     for ch in text[: max_len + 1] if max_len else text:
-        code = ord(ch)
-        if ch == "\t":
-            out.append("    ")
-        elif code < 32 or code == 127:
-            out.append(f"\\x{code:02x}")
-        elif 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif 0xD800 <= code <= 0xDFFF or unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp", "Co"):
-            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
-        else:
+        if ch in keep:
             out.append(ch)
+        elif ch == "\t":
+            out.append(tab)
+        else:
+            out.append(_escaped(ch))
     shown = "".join(out)
     if max_len and len(text) > max_len:
         shown = shown[:max_len] + f"… (+{len(text) - max_len} chars)"
     return shown
+
+
+def visible(text: str, max_len: int = _MAX_DEFAULT) -> str:
+    """One line: control, format and unpaired surrogate characters become `\\xNN` / `\\uNNNN`
+    escapes (a newline too, so a message cannot forge the next line of a listing)."""
+    return _shown(text, max_len, "", "    ")
+
+
+def visible_lines(text: str, max_len: int = _MAX_DEFAULT) -> str:
+    """Multi-line text (an objective, a commit message) shown as its lines: newlines and tabs stay,
+    every other control character is escaped as in `visible`. A CRLF ending becomes a newline; a
+    lone carriage return is escaped, since a terminal would use it to overwrite the line."""
+    return _shown(text.replace("\r\n", "\n"), max_len, "\n\t", "\t")
 
 
 _TRAILER_UNSAFE = re.compile(r"[^\w.:/@+-]")

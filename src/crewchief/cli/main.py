@@ -50,6 +50,7 @@ def _root(
 # the web UI or the agents (SQLAlchemy and Alembic alone cost half a second of start-up).
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("crewchief.cli.init", "init_command"),
+    "doctor": ("crewchief.cli.doctor", "doctor_command"),
     "task": ("crewchief.cli.task", "app"),
     "run": ("crewchief.cli.run", "run_command"),
     "status": ("crewchief.cli.status", "status_command"),

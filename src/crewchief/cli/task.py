@@ -14,7 +14,7 @@ from crewchief.errors import UserError
 from crewchief.spec.task import TASK_DIR, Task
 from crewchief.tasks.catalog import load_catalog, render_new
 from crewchief.tasks.lint import Level, lint_catalog
-from crewchief.textsafe import visible
+from crewchief.textsafe import visible, visible_lines
 
 app = typer.Typer(
     help="Write, list, show and lint tasks (.crewchief/tasks/*.md).",
@@ -77,7 +77,7 @@ def list_tasks(repo: Path = REPO, fmt: ListFormat = FORMAT) -> None:
             str(task.priority),
             escape(task.agent or "-"),
             escape(visible(task.title, 60)),
-            str(len(task.acceptance)),
+            "existing" if task.acceptance_existing else str(len(task.acceptance)),
             escape(", ".join(task.depends_on) or "-"),
         )
     console = Console()
@@ -96,10 +96,15 @@ def show(task_id: str = typer.Argument(...), repo: Path = REPO, fmt: ListFormat 
     console = Console()
     console.print(f"[bold]{escape(task.id)}[/]: {escape(visible(task.title))}")
     for key in ("agent", "priority", "scope", "acceptance", "depends_on", "base"):
-        console.print(f"  {key}: {escape(visible(str(getattr(task, key))))}")
+        value = getattr(task, key)
+        if key == "acceptance" and task.acceptance_existing:
+            value = "existing (the current suite must keep passing)"
+        console.print(f"  {key}: {escape(visible(str(value)))}")
     console.print(f"  budget: {escape(task.budget.model_dump_json(exclude_none=True))}")
     console.print()
-    console.print(escape(visible(task.objective, 20000)), markup=True)
+    # The objective is Markdown written by a person (or imported from an issue): its lines stay
+    # lines, every other control character is escaped.
+    console.print(escape(visible_lines(task.objective, 20000)), markup=True, soft_wrap=True)
 
 
 @app.command("lint")

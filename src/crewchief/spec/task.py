@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crewchief.spec._validation import check_globs, one_line
 from crewchief.spec.errors import SpecError
@@ -14,6 +14,9 @@ from crewchief.spec.errors import SpecError
 TASK_DIR = ".crewchief/tasks"
 TASK_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _ID = TASK_ID
+ACCEPTANCE_EXISTING = "existing"
+"""`acceptance: existing`: a task without new behaviour (a refactor, docs) whose proof of done is
+that the current suite keeps passing."""
 
 
 class Budget(BaseModel):
@@ -34,6 +37,9 @@ class Task(BaseModel):
     """Globs this task's change may touch, on top of the policy's scope."""
     acceptance: list[str] = Field(default_factory=list)
     """Pytest node ids or commands that must fail at base and pass at head."""
+    acceptance_existing: bool = False
+    """Set by `acceptance: existing` (then `acceptance` is empty): no new behaviour to prove, the
+    current suite must keep passing."""
     budget: Budget = Field(default_factory=Budget)
     priority: int = Field(default=3, ge=0, le=9)
     """0 is most urgent."""
@@ -41,6 +47,26 @@ class Task(BaseModel):
     base: str | None = None
     """The ref the run starts from (default: the current HEAD when queued)."""
     objective: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _existing_acceptance(cls, data: Any) -> Any:
+        """`acceptance: existing` becomes an empty list plus the flag, so code that iterates the
+        entries needs no special case and code that must know asks `acceptance_existing`."""
+        if not isinstance(data, dict) or data.get("acceptance") != ACCEPTANCE_EXISTING:
+            return data
+        if data.get("acceptance_existing") is False:
+            raise ValueError("acceptance: 'existing' contradicts acceptance_existing: false")
+        return {**data, "acceptance": [], "acceptance_existing": True}
+
+    @model_validator(mode="after")
+    def _existing_means_no_entries(self) -> Task:
+        if self.acceptance_existing and self.acceptance:
+            raise ValueError(
+                "acceptance_existing: true means no acceptance entries; "
+                "write either 'acceptance: existing' or a list of entries"
+            )
+        return self
 
     @field_validator("scope")
     @classmethod

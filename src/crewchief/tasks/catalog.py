@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crewchief.spec.errors import SpecError
-from crewchief.spec.task import TASK_DIR, Task, parse_task
+from crewchief.spec.task import ACCEPTANCE_EXISTING, TASK_DIR, Task, parse_task
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,8 @@ def render_new(
     task_id: str, title: str, agent: str | None, scope: list[str], acceptance: list[str]
 ) -> str:
     def items(key: str, values: list[str], example: str) -> str:
+        if key == "acceptance" and values == [ACCEPTANCE_EXISTING]:
+            return f"acceptance: {ACCEPTANCE_EXISTING}  # no new behaviour: the suite must keep passing"
         if not values:
             return f"{key}: []  # e.g. [{example}]"
         return f"{key}:\n" + "\n".join(f"  - {json.dumps(v)}" for v in values)

@@ -10,15 +10,15 @@ import ast
 import re
 import shlex
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from crewchief.gate.change import match_glob
+from crewchief.spec.globs import match_glob
 from crewchief.spec.policy import Policy
-from crewchief.spec.task import Task
+from crewchief.spec.task import TASK_DIR, Task
 from crewchief.tasks.catalog import Catalog
 
 _OUTCOME = re.compile(
@@ -52,11 +52,12 @@ class Problem:
         }
 
 
-def _test_exists(root: Path, node: str) -> str | None:
-    """None when the pytest node id names an existing test, else why not."""
+def _test_exists(roots: Sequence[Path], node: str) -> str | None:
+    """None when the pytest node id names an existing test in one of `roots` (the repository,
+    then the task's own folder that mirrors it), else why not."""
     parts = node.split("::")
-    path = root / parts[0]
-    if not path.is_file():
+    path = next((r / parts[0] for r in roots if (r / parts[0]).is_file()), None)
+    if path is None:
         return f"file {parts[0]} does not exist"
     if len(parts) == 1:
         return None
@@ -82,10 +83,10 @@ def _test_exists(root: Path, node: str) -> str | None:
     return None
 
 
-def _acceptance_problem(root: Path, entry: str) -> str | None:
+def _acceptance_problem(roots: Sequence[Path], entry: str) -> str | None:
     text = entry.strip()
     if not any(ch.isspace() for ch in text):
-        return _test_exists(root, text)
+        return _test_exists(roots, text)
     try:
         argv = shlex.split(text)
     except ValueError as exc:
@@ -95,7 +96,7 @@ def _acceptance_problem(root: Path, entry: str) -> str | None:
         return f"program '{program}' is not on PATH"
     for arg in argv[1:]:
         if "::" in arg and not arg.startswith("-"):
-            problem = _test_exists(root, arg)
+            problem = _test_exists(roots, arg)
             if problem:
                 return problem
     return None
@@ -125,44 +126,34 @@ def _cycles(tasks: dict[str, Task]) -> list[list[str]]:
     return cycles
 
 
-def lint_task(
-    task: Task,
-    root: Path,
-    tracked: list[str],
-    policy: Policy,
-    catalog: Catalog,
-    *,
-    path: Path | None = None,
-) -> list[Problem]:
-    out: list[Problem] = []
+Add = Callable[[str, Level, str, str], None]
 
-    def add(rule: str, level: Level, message: str, suggestion: str) -> None:
-        out.append(Problem(task.id, rule, level, message, suggestion))
 
-    if path is not None and path.stem != task.id:
-        add(
-            "id-mismatch",
-            Level.ERROR,
-            f"file {path.name} holds task id '{task.id}'",
-            f"rename the file to {task.id}.md or change its id",
-        )
+def _check_acceptance(task: Task, root: Path, add: Add) -> None:
+    if task.acceptance_existing:
+        return  # no new behaviour: the current suite keeping passing is the proof
     if not task.acceptance:
         add(
             "no-acceptance",
             Level.ERROR,
             "no acceptance checks: nothing proves the task is done",
-            "add acceptance: pytest node ids or commands that fail now and must pass when done",
+            "add acceptance: pytest node ids or commands that fail now and must pass when done "
+            "(or 'acceptance: existing' for a refactor or docs: the current suite must keep passing)",
         )
+    roots = (root, root / TASK_DIR / task.id)
     for entry in task.acceptance:
-        problem = _acceptance_problem(root, entry)
+        problem = _acceptance_problem(roots, entry)
         if problem:
             add(
                 "acceptance-not-found",
                 Level.ERROR,
                 f"acceptance '{entry}': {problem}",
                 "point at a test that exists at the base, or ship it under "
-                f".crewchief/tasks/{task.id}/ so the agent cannot edit it",
+                f"{TASK_DIR}/{task.id}/ (mirroring the repo) so the agent cannot edit it",
             )
+
+
+def _check_scope(task: Task, root: Path, tracked: list[str], add: Add) -> None:
     if not task.scope:
         add(
             "no-scope",
@@ -171,23 +162,26 @@ def lint_task(
             "add scope: globs of the files this change needs, e.g. [src/pkg/module.py, tests/test_module.py]",
         )
     for glob in task.scope:
-        if not any(match_glob(f, glob) for f in tracked):
-            wildcard = any(ch in glob for ch in "*?[")
-            parent = (root / glob).parent
-            if wildcard or not parent.is_dir():
-                add(
-                    "scope-matches-nothing",
-                    Level.ERROR,
-                    f"scope '{glob}' matches no file in the repo",
-                    "fix the path (globs are relative to the repo root; ** spans folders)",
-                )
-            else:
-                add(
-                    "scope-new-file",
-                    Level.WARNING,
-                    f"scope '{glob}' names a file that does not exist yet",
-                    "fine if the task creates it; otherwise fix the path",
-                )
+        if any(match_glob(f, glob) for f in tracked):
+            continue
+        wildcard = any(ch in glob for ch in "*?[")
+        if wildcard or not (root / glob).parent.is_dir():
+            add(
+                "scope-matches-nothing",
+                Level.ERROR,
+                f"scope '{glob}' matches no file in the repo",
+                "fix the path (globs are relative to the repo root; ** spans folders)",
+            )
+        else:
+            add(
+                "scope-new-file",
+                Level.WARNING,
+                f"scope '{glob}' names a file that does not exist yet",
+                "fine if the task creates it; otherwise fix the path",
+            )
+
+
+def _check_objective(task: Task, add: Add) -> None:
     words = re.findall(r"\w+", task.objective)
     if len(words) < 12:
         add(
@@ -203,6 +197,10 @@ def lint_task(
             "the objective names no observable outcome",
             "add a concrete check: `f(x)` returns y, a command exits 0, an error is raised",
         )
+
+
+def _check_plan(task: Task, policy: Policy, catalog: Catalog, add: Add) -> None:
+    """Budget, dependencies and agent: what the scheduler needs to run the task at all."""
     if task.budget.minutes is None and task.budget.usd is None:
         add(
             "no-budget",
@@ -226,6 +224,33 @@ def lint_task(
             f"add [agents.{task.agent}] to crewchief.toml or pick one of: "
             f"{', '.join(sorted(policy.agents)) or 'none defined'}",
         )
+
+
+def lint_task(
+    task: Task,
+    root: Path,
+    tracked: list[str],
+    policy: Policy,
+    catalog: Catalog,
+    *,
+    path: Path | None = None,
+) -> list[Problem]:
+    out: list[Problem] = []
+
+    def add(rule: str, level: Level, message: str, suggestion: str) -> None:
+        out.append(Problem(task.id, rule, level, message, suggestion))
+
+    if path is not None and path.stem != task.id:
+        add(
+            "id-mismatch",
+            Level.ERROR,
+            f"file {path.name} holds task id '{task.id}'",
+            f"rename the file to {task.id}.md or change its id",
+        )
+    _check_acceptance(task, root, add)
+    _check_scope(task, root, tracked, add)
+    _check_objective(task, add)
+    _check_plan(task, policy, catalog, add)
     return out
 
 
