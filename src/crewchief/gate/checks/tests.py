@@ -230,15 +230,20 @@ class TestsCheck:
         ws.add_evidence(NAME, head.log)
         ws.add_evidence(NAME, base.log)
         environment = _plain(
-            "test-environment", f"the tests ran with {head.python or 'an unknown interpreter'}"
+            "test-environment",
+            f"test environment: {head.python or 'unknown'}; `{ctx.policy.tests.command}` ran "
+            "with it activated (its python and tools first on PATH)",
         )
+        return [*self._judge(ctx, base, head), environment]
+
+    def _judge(self, ctx: CheckContext, base: SuiteResult, head: SuiteResult) -> list[Finding]:
         config = config_problem(base, head)
         if config is not None:
-            return [config, environment]
+            return [config]
         problem = suite_problem(head, "head")
         if problem:
-            return [problem, environment]
-        findings = [environment]
+            return [problem]
+        findings: list[Finding] = []
         base_problem = suite_problem(base, "base")
         if base_problem:
             findings.append(base_problem)
