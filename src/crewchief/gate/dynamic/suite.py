@@ -195,9 +195,14 @@ def run_suite(checkouts: Checkouts, prepared: PreparedTree, request: SuiteReques
         )
     data = data or {}
     coverage_json = log.with_suffix(".coverage.json")
+    # pytest's own exit status when the reporter saw it: a wrapper (`make` exits 2 for any failure)
+    # must not read as pytest's "interrupted".
+    exit_code = (
+        outcome.returncode if outcome.timed_out else data.get("exitstatus", outcome.returncode)
+    )
     return SuiteResult(
         outcomes={str(k): str(v) for k, v in dict(data.get("outcomes", {})).items()},
-        exit_code=outcome.returncode,
+        exit_code=exit_code,
         timed_out=outcome.timed_out,
         log=str(log),
         is_pytest=True,
