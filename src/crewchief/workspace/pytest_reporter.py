@@ -24,23 +24,21 @@ _COLLECT_ERRORS: list[str] = []
 # the report.
 _REPORT = os.environ.pop("CREWCHIEF_PYTEST_REPORT", "")
 _COVERAGE_DATA = os.environ.pop("CREWCHIEF_COVERAGE_DATA", "")
-_COVERAGE: Any = None
-_COVERAGE_STATE = "not-asked"
+_COVERAGE: dict[str, Any] = {"measure": None, "state": "not-asked"}
 
 
 def _start_coverage() -> None:
-    global _COVERAGE, _COVERAGE_STATE
     try:
         import coverage
     except ImportError:
-        _COVERAGE_STATE = "not-installed"
+        _COVERAGE["state"] = "not-installed"
         return
     if coverage.Coverage.current() is not None:
-        _COVERAGE_STATE = "measured-by-the-command"  # pytest-cov or `coverage run` already is
+        _COVERAGE["state"] = "measured-by-the-command"  # pytest-cov or `coverage run` already is
         return
-    _COVERAGE = coverage.Coverage(data_file=_COVERAGE_DATA, source=[os.getcwd()])
-    _COVERAGE.start()
-    _COVERAGE_STATE = "measured"
+    measure = coverage.Coverage(data_file=_COVERAGE_DATA, source=[os.getcwd()])
+    measure.start()
+    _COVERAGE.update(measure=measure, state="measured")
 
 
 if _REPORT and _COVERAGE_DATA:
@@ -78,16 +76,16 @@ def pytest_collectreport(report: Any) -> None:
 
 def _finish_coverage() -> str:
     """Stop measuring and write coverage's JSON report beside the data file; the state."""
-    global _COVERAGE_STATE
-    if _COVERAGE is None:
-        return _COVERAGE_STATE
+    measure = _COVERAGE["measure"]
+    if measure is None:
+        return str(_COVERAGE["state"])
     try:
-        _COVERAGE.stop()
-        _COVERAGE.save()
-        _COVERAGE.json_report(outfile=_COVERAGE_DATA + ".json", ignore_errors=True)
+        measure.stop()
+        measure.save()
+        measure.json_report(outfile=_COVERAGE_DATA + ".json", ignore_errors=True)
     except Exception as exc:  # coverage's own failure must not lose the outcomes
-        _COVERAGE_STATE = f"failed: {type(exc).__name__}: {exc}"
-    return _COVERAGE_STATE
+        _COVERAGE["state"] = f"failed: {type(exc).__name__}: {exc}"
+    return str(_COVERAGE["state"])
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
