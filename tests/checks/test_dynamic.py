@@ -129,7 +129,7 @@ def test_flaky_failure_is_labelled_not_blocking(make_repo) -> None:
     repo.branch("agent")
     repo.commit({"calc.py": CODE + "\n# tidy\n", "flaky.flag": "x\n"})
     report = gate(repo, only=("tests",))
-    rules = {(f.rule, f.blocking) for f in report.findings}
+    rules = {(f.rule, f.blocking) for f in report.findings if f.rule != "test-environment"}
     assert rules == {("flaky-test", False)}
     assert report.verdict != "block"
 
@@ -144,13 +144,14 @@ def test_hanging_suite_is_killed_at_its_timeout(make_repo) -> None:
     assert ("tests", "tests-timeout") in blocking(report)
 
 
-def test_missing_tool_is_an_error_not_a_pass(make_repo) -> None:
+def test_missing_tool_is_a_config_finding_not_a_pass(make_repo) -> None:
     repo = make(make_repo, {}, command="no-such-test-runner-xyz --all")
     repo.branch("agent")
     repo.commit({"calc.py": CODE + "\n"})
     report = gate(repo, only=("tests",))
     tests = by_check(report, "tests")
-    assert tests.status == "error"
+    assert tests.status == "warned"
+    assert tests.findings[0].rule == "test-config-broken"
     assert "not found on PATH" in tests.findings[0].message
     assert report.verdict == "review"
 
@@ -171,7 +172,7 @@ def test_repo_without_tests_says_so(make_repo) -> None:
     repo.branch("agent")
     repo.commit({"calc.py": CODE + "\n"})
     report = gate(repo, only=("tests",))
-    assert {f.rule for f in report.findings} == {"no-tests"}
+    assert {f.rule for f in report.findings} == {"no-tests", "test-environment"}
     assert report.verdict == "review"
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crewchief import git
+from crewchief.demo.pyenv import demo_env, say
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "crewchief demo",
@@ -164,7 +165,10 @@ BACKLOG = (
 )
 
 
-def policy(python: str, agents_script: Path) -> str:
+def policy(python: str, agents_script: Path, tests_python: str) -> str:
+    """The sample's policy. Its tests run in the sample project's own environment (`[tests]
+    python`), as a real project's would; the scripted agents and the benchmark need only the
+    standard library, so they run with crewchief's interpreter."""
     lines = [
         "# The demo repository's policy: what every agent change is judged by.",
         "[scope]",
@@ -173,7 +177,8 @@ def policy(python: str, agents_script: Path) -> str:
         "max_lines = 300",
         "",
         "[tests]",
-        f"command = {json.dumps(f'{python} -m pytest -q -p no:cacheprovider')}",
+        'command = "python -m pytest -q"',
+        f"python = {json.dumps(tests_python)}",
         "timeout_s = 120",
         "",
         "[benchmark]",
@@ -203,8 +208,12 @@ def _write(root: Path, files: Mapping[str, str]) -> None:
         target.write_text(content, encoding="utf-8")
 
 
-def build_sample(root: Path) -> Path:
-    """Create the sample repository at `root` (a new folder) with everything committed on main."""
+def build_sample(root: Path, tests_python: str | None = None) -> Path:
+    """Create the sample repository at `root` (a new folder) with everything committed on main;
+    `tests_python` is the interpreter of the sample project's environment (by default the demo's
+    cached one, see `demo.pyenv`)."""
+    if tests_python is None:
+        tests_python = str(demo_env(say))
     root.mkdir(parents=True, exist_ok=False)
     scripts = root.parent / "agents"
     scripts.mkdir(exist_ok=True)
@@ -215,7 +224,7 @@ def build_sample(root: Path) -> Path:
         "README.md": "# textutil\n\nSmall text helpers.\n",
         "pyproject.toml": '[project]\nname = "textutil"\nversion = "0.1.0"\ndependencies = []\n\n'
         '[tool.pytest.ini_options]\npythonpath = ["src"]\n',
-        "crewchief.toml": policy(sys.executable, agents_script),
+        "crewchief.toml": policy(sys.executable, agents_script, tests_python),
         ".gitignore": "__pycache__/\n",
         "src/textutil/__init__.py": "",
         "src/textutil/slug.py": SLUG,

@@ -76,7 +76,16 @@ class TestsPolicy(_Model):
         return check_globs(value)
 
     command: str | None = None
+    """The project's test command, run by the `tests` check (pytest, or anything that runs it)."""
     setup: list[str] = Field(default_factory=list)
+    """Commands that build a fresh environment for the tests; re-run only when the dependency
+    files change."""
+    python: str | None = None
+    """The project's interpreter: a path (relative to the repository), a virtualenv folder, or a
+    name on PATH. Unset, crewchief looks where a developer would: the active virtualenv, then
+    `.venv/` or `venv/` in the repository, then `python` on PATH."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Variables set for the test commands (and setup), on top of the allowlisted environment."""
     timeout_s: float = Field(default=1800, gt=0)
     paths: list[str] = Field(default_factory=lambda: list(DEFAULT_TEST_PATHS))
     """Globs of test code that the test-integrity check guards."""

@@ -5,11 +5,14 @@ worktrees outside the user's checkout, prepares each with the policy's setup com
 with a timeout (process group killed), an output cap and a log file per command in the evidence
 folder, and removes every worktree when closed.
 
-Environments: with `[tests] setup` commands, each worktree gets a virtualenv cached by the hash of
-the setup commands and the dependency files (pyproject.toml, setup.cfg, setup.py, requirements*,
-lock files), so packages are installed once per dependency set. The setup commands are re-run in
-each new worktree with the warm environment (an editable install must point at this worktree), and
-the environment is locked while a worktree uses it, so two gates never install into it at once.
+Environments: the project's commands run with the project's interpreter (`pyenv.find_python`:
+`[tests] python`, the active virtualenv, the checkout's `.venv/`, or `python` on PATH), its
+virtualenv activated, and the worktree first on PYTHONPATH so the code judged is the worktree's.
+With `[tests] setup` commands, each side (base, head) gets a virtualenv made from that interpreter
+and keyed by the hash of the setup commands and the dependency files (pyproject.toml, setup.cfg,
+setup.py, requirements*, lock files): setup runs once per dependency set, and every worktree of
+that side, in this gate and later ones, reuses it. The environment is locked exclusively while it
+is built and shared while gates use it, so two gates never install into it at once.
 """
 
 from __future__ import annotations
@@ -21,10 +24,8 @@ import os
 import re
 import shlex
 import shutil
-import sys
 import tempfile
 import threading
-import venv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import IO
 from crewchief import proc, statepaths
 from crewchief.errors import UserError
 from crewchief.spec.policy import Policy
-from crewchief.workspace import envpolicy, sandbox
+from crewchief.workspace import envpolicy, pyenv, sandbox
 from crewchief.workspace.worktree import Worktree, add_worktree, git_common_dir
 
 DEPENDENCY_FILES = re.compile(
@@ -41,6 +42,8 @@ DEPENDENCY_FILES = re.compile(
     r"requirements[^/]*\.(txt|in)|requirements/[^/]+\.(txt|in)|package(-lock)?\.json|tox\.ini)$"
 )
 LOG_CAP = 8 * 1024 * 1024
+READY = ".crewchief-ready"
+"""Written into a `[tests] setup` environment once its setup commands succeeded."""
 
 
 def split_command(command: str) -> list[str]:
@@ -75,6 +78,29 @@ class PreparedTree:
     env: dict[str, str]
     python: str
     setup_log: Path | None = None
+    how: str = ""
+    """How the interpreter was found, one line (for the report)."""
+
+    def describe(self) -> str:
+        return f"{self.python} ({self.how})" if self.how else self.python
+
+
+def side_of(label: str) -> str:
+    """`accept-base`, `bench-base` and `base` are all the base side (one environment per side)."""
+    last = label.rsplit("-", 1)[-1]
+    return last if last in ("base", "head") else label
+
+
+def code_first(tree: Path, pythonpath: str | None) -> str:
+    """PYTHONPATH with the worktree (and its `src/`) first: a project environment often holds an
+    editable install of the user's checkout (or of the worktree the setup ran in), and the code
+    judged must be this worktree's, never that one's."""
+    parts = [str(tree)]
+    if (tree / "src").is_dir():
+        parts.append(str(tree / "src"))
+    if pythonpath:
+        parts.append(pythonpath)
+    return os.pathsep.join(parts)
 
 
 @dataclass
@@ -87,46 +113,104 @@ class Checkouts:
     _mutex: threading.Lock = field(default_factory=threading.Lock)
     _counter: int = 0
     _venvs: dict[Path, Path] = field(default_factory=dict)
+    _envs: dict[str, Path] = field(default_factory=dict)
+    _env_mutex: threading.Lock = field(default_factory=threading.Lock)
+    _env_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _python: pyenv.ProjectPython | None = None
 
     def _home(self, label: str) -> Path:
         return self.evidence_dir / f"env-{label}"
 
+    def project_python(self) -> pyenv.ProjectPython:
+        """The project's interpreter, looked up once per gate in the user's checkout."""
+        with self._mutex:
+            if self._python is None:
+                self._python = pyenv.find_python(self.repo, self.policy.tests.python)
+            return self._python
+
     def checkout(
-        self, rev: str, overlay: Mapping[str, bytes | None] | None = None, label: str = "tree"
+        self,
+        rev: str,
+        overlay: Mapping[str, bytes | None] | None = None,
+        label: str = "tree",
+        side: str | None = None,
     ) -> PreparedTree:
         tree = add_worktree(self.repo, rev, prefix=f"{label}-")
         with self._mutex:
             self._trees.append(tree)
         if overlay:
             tree.write_overlay(overlay)
-        return self._prepare(tree, label)
+        return self._prepare(tree, label, side or side_of(label))
 
-    def _prepare(self, tree: Worktree, label: str) -> PreparedTree:
-        setup = self.policy.tests.setup
-        if not setup:
-            return PreparedTree(tree, host_env(home=self._home(label)), sys.executable)
-        key = self._env_key(tree, setup, label)
-        envs = statepaths.envs_dir(self.repo)
-        envs.mkdir(parents=True, exist_ok=True)
-        home = envs / key
-        lock = open(envs / f"{key}.lock", "wb")  # noqa: SIM115 - held until close()
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        with self._mutex:
-            self._locks.append(lock)
-        if not (home / "bin" / "python").exists():
-            venv.EnvBuilder(with_pip=True, clear=True).create(home)
-        bin_dir = home / "bin"
-        env = host_env(
-            {
-                "VIRTUAL_ENV": str(home),
-                "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-            },
-            home=self._home(label),
-        )
+    def _prepare(self, tree: Worktree, label: str, side: str) -> PreparedTree:
+        found = self.project_python()
+        path_var = os.environ.get("PATH", os.defpath)
+        if self.policy.tests.setup:
+            home, log = self._setup_env(tree, side, found)
+            python = home / "bin" / "python"
+            how = f"[tests] setup environment for {side}, made from {found.describe()}"
+            found = pyenv.ProjectPython(python, how, home)
+            with self._mutex:
+                self._venvs[tree.path] = home
+        else:
+            log = None
+            if found.venv is not None:
+                with self._mutex:
+                    self._venvs[tree.path] = found.venv
+        variables = {**found.activation(path_var), **self.policy.tests.env}
+        variables["PYTHONPATH"] = code_first(tree.path, self.policy.tests.env.get("PYTHONPATH"))
+        env = host_env(variables, home=self._home(label))
+        return PreparedTree(tree, env, str(found.python), log, found.how)
+
+    def _setup_env(
+        self, tree: Worktree, side: str, found: pyenv.ProjectPython
+    ) -> tuple[Path, Path | None]:
+        """The `[tests] setup` environment for this side and dependency set: built and set up
+        once, then reused by every worktree of the side in this gate and by later gates, until
+        the dependency files change. Base and head never share one, so head's code (its
+        setup.py, its tests) cannot alter the environment base's results come from."""
+        key = self._env_key(tree, self.policy.tests.setup, side, found)
+        with self._env_mutex:
+            key_lock = self._env_locks.setdefault(key, threading.Lock())
+        with key_lock:  # the checks of one gate ask for the same side at the same time
+            if key in self._envs:
+                return self._envs[key], None
+            envs = statepaths.envs_dir(self.repo)
+            envs.mkdir(parents=True, exist_ok=True)
+            home = envs / key
+            lock = open(envs / f"{key}.lock", "wb")  # noqa: SIM115 - held until close()
+            with self._mutex:
+                self._locks.append(lock)
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            log: Path | None = None
+            if not (home / READY).exists():
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another gate may be building it: wait
+                if not (home / READY).exists():
+                    log = self._build_env(tree, home, side, found)
+                fcntl.flock(lock, fcntl.LOCK_SH)  # then used, read-only, by any number of gates
+            self._envs[key] = home
+            return home, log
+
+    def _build_env(self, tree: Worktree, home: Path, side: str, found: pyenv.ProjectPython) -> Path:
+        log = self.log_path(f"setup-{side}")
+        if home.exists():
+            shutil.rmtree(home)  # a build that failed half-way
+        made = proc.run(proc.Request((str(found.python), "-m", "venv", str(home)), timeout=300))
+        if not made.ok:
+            raise UserError(
+                f"cannot create the [tests] setup environment with {found.describe()}: "
+                f"{made.text().strip()[-300:]}"
+            )
         with self._mutex:
             self._venvs[tree.path] = home
-        log = self.log_path(f"setup-{label}")
-        for command in setup:
+        bin_dir = home / "bin"
+        variables = {
+            "VIRTUAL_ENV": str(home),
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
+            **self.policy.tests.env,
+        }
+        env = host_env(variables, home=self._home(f"setup-{side}"))
+        for command in self.policy.tests.setup:
             outcome = self.run(
                 split_command(command),
                 tree.path,
@@ -138,23 +222,26 @@ class Checkouts:
             )
             if not outcome.ok:
                 raise UserError(
-                    f"setup command {command!r} failed (exit {outcome.returncode}) in {label}; "
+                    f"setup command {command!r} failed (exit {outcome.returncode}) for {side}; "
                     f"see {log}"
                 )
-        return PreparedTree(tree, env, str(bin_dir / "python"), log)
+        (home / READY).write_text(tree.path.name, encoding="utf-8")
+        return log
 
     @staticmethod
-    def _env_key(tree: Worktree, setup: Sequence[str], role: str) -> str:
-        """Dependency files and setup commands decide the environment; the role (base, head, ...)
-        keeps the worktrees that a checkouts holds at the same time in separate environments."""
+    def _env_key(
+        tree: Worktree, setup: Sequence[str], side: str, found: pyenv.ProjectPython
+    ) -> str:
+        """Dependency files, setup commands and the interpreter the environment is made from decide
+        the environment; the side keeps base's and head's apart."""
         digest = hashlib.sha256()
-        digest.update(repr((sys.version_info[:2], list(setup), role)).encode())
+        digest.update(repr((str(found.python), list(setup), side)).encode())
         candidates = [*tree.path.iterdir(), *(tree.path / "requirements").glob("*")]
         for path in sorted(candidates):
             rel = path.relative_to(tree.path).as_posix()
             if path.is_file() and DEPENDENCY_FILES.match(rel):
                 digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
-        return f"{role}-{digest.hexdigest()[:16]}"
+        return f"{side}-{digest.hexdigest()[:16]}"
 
     def log_path(self, name: str) -> Path:
         self.evidence_dir.mkdir(parents=True, exist_ok=True)
@@ -249,9 +336,17 @@ class Checkouts:
             readable=(venv_dir,) if venv_dir is not None and not setup else (),
             network=self.policy.runs.network,
         )
-        layout = replace(
-            layout, visible=sandbox.visible_again(layout, argv, env.get("PATH", os.defpath))
-        )
+        path_var = env.get("PATH", os.defpath)
+        visible = sandbox.visible_again(layout, argv, path_var)
+        if venv_dir is not None:
+            # The project's interpreter, whatever the command calls (`make test` runs `python`
+            # from PATH): its venv and, through its `bin/python` link, the base installation
+            # (a pyenv under $HOME) are shown again read-only.
+            python = str(venv_dir / "bin" / "python")
+            visible += [
+                p for p in sandbox.visible_again(layout, (python,), path_var) if p not in visible
+            ]
+        layout = replace(layout, visible=visible)
         return sandbox.bwrap_argv(argv, layout, sandbox.probe())
 
     def close(self) -> None:

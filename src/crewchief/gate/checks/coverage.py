@@ -1,8 +1,10 @@
 """Do the tests execute the lines the change added?
 
-coverage.py measures the head test run (the same run the `tests` check judges); the check reports
-the share of added executable lines in changed non-test Python files that the tests execute, each
-file's uncovered added lines, and a finding when the share is under the policy's threshold.
+The project's own coverage.py measures the head test run (the same run the `tests` check judges;
+crewchief's reporter plugin starts it); the check reports the share of added executable lines in
+changed non-test Python files that the tests execute, each file's uncovered added lines, and a
+finding when the share is under the policy's threshold. A test environment without coverage.py is
+not the change's fault: the check is skipped and says so.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import json
 from typing import Any, ClassVar, Literal
 
 from crewchief.gate.analysis.pyfiles import python_changes
-from crewchief.gate.change import match_any
+from crewchief.gate.change import FileChange, match_any
 from crewchief.gate.check import CheckContext, CheckSkipped
 from crewchief.gate.dynamic.runs import NoTestCommand, head_suite, session
-from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.dynamic.suite import SuiteResult
+from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 
 NAME = "coverage"
 
@@ -36,10 +39,94 @@ def ranges(lines: list[int]) -> str:
     return ", ".join(out)
 
 
+NOT_INSTALLED = "coverage not measured: coverage is not installed in the test environment"
+
+RULES = RuleTable(
+    NAME,
+    Rule(
+        NAME,
+        "coverage-unavailable",
+        Severity.MEDIUM,
+        "coverage.py is installed in the test environment but measured nothing",
+        "run the test command under `coverage run -m pytest` by hand and fix what it reports",
+    ),
+    Rule(
+        NAME,
+        "not-measured",
+        Severity.LOW,
+        "a changed file the tests never imported",
+        "add a test that imports and exercises the file",
+    ),
+    Rule(
+        NAME,
+        "uncovered-lines",
+        Severity.LOW,
+        "added executable lines the tests do not run",
+        "add tests that run these lines",
+    ),
+    Rule(
+        NAME,
+        "diff-coverage-low",
+        Severity.HIGH,
+        "the share of added lines the tests run is under [coverage] min_diff_coverage",
+        "add tests for the new code, or lower the threshold in the base's policy",
+    ),
+)
+
+
+def _measured_run(ctx: CheckContext) -> SuiteResult:
+    """The head test run, if it measured coverage; otherwise why not, as a skip reason."""
+    try:
+        head = head_suite(ctx)
+    except NoTestCommand:
+        raise CheckSkipped("no [tests] command in the policy") from None
+    if head.timed_out or head.crashed:
+        raise CheckSkipped("the head test run did not complete (see the tests check)")
+    if not head.is_pytest:
+        raise CheckSkipped(
+            "coverage not measured: the test command never started pytest, which coverage needs"
+        )
+    if head.coverage_state == "not-installed":
+        raise CheckSkipped(f"{NOT_INSTALLED} ({head.python})")
+    if head.coverage_state == "measured-by-the-command":
+        raise CheckSkipped("coverage not measured: the test command measures coverage itself")
+    return head
+
+
+def _file_lines(
+    targets: list[FileChange], measured: dict[str, dict[str, Any]]
+) -> tuple[list[Finding], list[tuple[str, list[int], int]], int, int]:
+    """Per changed file: never imported (a finding), or its uncovered added lines; and the
+    totals of added executable and covered lines."""
+    findings: list[Finding] = []
+    per_file: list[tuple[str, list[int], int]] = []
+    total = covered = 0
+    for file in targets:
+        info = measured.get(file.path)
+        if info is None:
+            message = "the tests never imported this file, so none of its added lines ran"
+            rule = RULES["not-measured"]
+            findings.append(
+                rule.finding(message, path=file.path, fingerprint=fingerprint(rule.id, file.path))
+            )
+            continue
+        added = file.added_line_numbers
+        executed = set(info.get("executed_lines", ()))
+        missing = set(info.get("missing_lines", ()))
+        changed = added & (executed | missing)
+        uncovered = sorted(added & missing)
+        total += len(changed)
+        covered += len(changed) - len(uncovered)
+        if uncovered:
+            per_file.append((file.path, uncovered, len(changed)))
+    return findings, per_file, total, covered
+
+
 class CoverageCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     kind: ClassVar[Literal["static", "dynamic"]] = "dynamic"
+    rules: ClassVar[RuleTable] = RULES
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         targets = [
@@ -49,85 +136,51 @@ class CoverageCheck:
         ]
         if not targets:
             raise CheckSkipped("no added lines in non-test Python files")
-        try:
-            head = head_suite(ctx)
-        except NoTestCommand:
-            raise CheckSkipped("no [tests] command in the policy") from None
-        if head.timed_out or head.crashed:
-            raise CheckSkipped("the head test run did not complete (see the tests check)")
-        if not head.is_pytest:
-            raise CheckSkipped(
-                "the test command is not pytest; coverage needs `pytest` or `python -m pytest`"
-            )
+        head = _measured_run(ctx)
         if head.coverage_json is None:
-            return [
-                Finding(
-                    NAME,
-                    "coverage-unavailable",
-                    Severity.MEDIUM,
-                    "coverage.py is not importable in the test environment; add it to "
-                    "[tests] setup (e.g. 'pip install coverage') to measure changed lines",
-                    fingerprint=fingerprint("coverage-unavailable"),
-                )
-            ]
+            rule = RULES["coverage-unavailable"]
+            message = (
+                f"coverage.py did not produce data ({head.coverage_state}) with {head.python}; "
+                f"see {head.log}"
+            )
+            return [rule.finding(message, fingerprint=fingerprint(rule.id))]
         session(ctx).add_evidence(NAME, head.coverage_json)
         with open(head.coverage_json, encoding="utf-8") as fh:
             data: dict[str, Any] = json.load(fh)
-        measured: dict[str, dict[str, Any]] = data.get("files", {})
-        findings: list[Finding] = []
-        total = covered = 0
-        per_file: list[tuple[str, list[int], int]] = []
-        for file in targets:
-            info = measured.get(file.path)
-            added = file.added_line_numbers
-            if info is None:
-                findings.append(
-                    Finding(
-                        NAME,
-                        "not-measured",
-                        Severity.LOW,
-                        "the tests never imported this file, so none of its added lines ran",
-                        path=file.path,
-                        fingerprint=fingerprint("not-measured", file.path),
-                    )
-                )
-                continue
-            executed = set(info.get("executed_lines", ()))
-            missing = set(info.get("missing_lines", ()))
-            changed = added & (executed | missing)
-            uncovered = sorted(added & missing)
-            total += len(changed)
-            covered += len(changed) - len(uncovered)
-            if uncovered:
-                per_file.append((file.path, uncovered, len(changed)))
+        findings, per_file, total, covered = _file_lines(targets, data.get("files", {}))
         if total == 0:
             return findings
+        return findings + self._judge(ctx, per_file, total, covered)
+
+    @staticmethod
+    def _judge(
+        ctx: CheckContext, per_file: list[tuple[str, list[int], int]], total: int, covered: int
+    ) -> list[Finding]:
         share = 100.0 * covered / total
-        below = share < ctx.policy.coverage.min_diff_coverage
+        wanted = ctx.policy.coverage.min_diff_coverage
+        below = share < wanted
+        findings = []
         for path, uncovered, executable in per_file:
+            message = (
+                f"{len(uncovered)} of {executable} added executable lines are not run by the "
+                f"tests: lines {ranges(uncovered)}"
+            )
             findings.append(
-                Finding(
-                    NAME,
-                    "uncovered-lines",
-                    Severity.MEDIUM if below else Severity.LOW,
-                    f"{len(uncovered)} of {executable} added executable lines are not run by the tests: "
-                    f"lines {ranges(uncovered)}",
+                RULES["uncovered-lines"].finding(
+                    message,
                     path=path,
                     line=uncovered[0],
+                    severity=Severity.MEDIUM if below else Severity.LOW,
                     fingerprint=fingerprint("uncovered-lines", path, str(len(uncovered))),
                 )
             )
         if below:
-            findings.append(
-                Finding(
-                    NAME,
-                    "diff-coverage-low",
-                    Severity.HIGH,
-                    f"the tests run {share:.0f}% of the change's added executable lines ({covered}/{total}); "
-                    f"the policy asks for {ctx.policy.coverage.min_diff_coverage:.0f}%",
-                    fingerprint=fingerprint("diff-coverage-low"),
-                )
+            message = (
+                f"the tests run {share:.0f}% of the change's added executable lines "
+                f"({covered}/{total}); the policy asks for {wanted:.0f}%"
             )
+            rule = RULES["diff-coverage-low"]
+            findings.append(rule.finding(message, fingerprint=fingerprint(rule.id)))
         return findings
 
 

@@ -4,6 +4,8 @@ Runs the policy's test command at head in its own worktree and compares per-test
 base (cached by tree id). A test that passed at base and fails, errors or is skipped at head blocks;
 failures are re-run once, and a test that then passes is labelled flaky, recorded, and does not
 block. A test that disappeared is reported (test-integrity says why); a new test that fails blocks.
+A suite that cannot start at base and at head the same way is a configuration problem: one
+`test-config-broken` finding, for review, never a block. An info finding names the interpreter.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from crewchief.gate.check import CheckContext, CheckSkipped
+from crewchief.gate.dynamic.config import NO_TESTS, same_start_failure
 from crewchief.gate.dynamic.runs import NoTestCommand, base_suite, head_suite, prepared, session
 from crewchief.gate.dynamic.suite import (
     BROKEN,
@@ -20,30 +23,106 @@ from crewchief.gate.dynamic.suite import (
     SuiteResult,
     run_suite,
 )
-from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 
 NAME = "tests"
 MAX_LISTED = 20
 
 
-def _finding(
-    rule: str,
-    severity: Severity,
-    message: str,
-    *,
-    blocking: bool,
-    test: str = "",
-    path: str | None = None,
-) -> Finding:
-    return Finding(
+RULES = RuleTable(
+    NAME,
+    Rule(
         NAME,
-        rule,
-        severity,
-        message,
-        path=path,
-        blocking=blocking,
-        fingerprint=fingerprint(rule, test),
-    )
+        "tests-timeout",
+        Severity.HIGH,
+        "the test suite ran past [tests] timeout_s and was killed",
+        "find the test that hangs (the log's last lines) or raise [tests] timeout_s",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "tests-error",
+        Severity.HIGH,
+        "the test suite could not run (pytest interrupted, a usage or internal error)",
+        "run the test command at head and fix what stops it from collecting or starting",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "test-config-broken",
+        Severity.MEDIUM,
+        "the suite fails to start at base and at head the same way: the configuration is broken",
+        "fix the test environment ([tests] python, setup, command) so the base's tests run",
+    ),
+    Rule(
+        NAME,
+        "test-environment",
+        Severity.INFO,
+        "which interpreter ran the tests, and how it was found",
+        "set [tests] python if it is not the project's environment",
+    ),
+    Rule(
+        NAME,
+        "test-disappeared",
+        Severity.MEDIUM,
+        "a test that passed at base did not run at head",
+        "restore the test, or explain why it no longer applies (test-integrity says how it went)",
+    ),
+    Rule(
+        NAME,
+        "flaky-test",
+        Severity.LOW,
+        "a test failed at head and passed on a re-run",
+        "make the test deterministic",
+    ),
+    Rule(
+        NAME,
+        "test-regressed",
+        Severity.HIGH,
+        "a test that passed at base fails or errors at head",
+        "fix the change so the test passes again",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "test-skipped-at-head",
+        Severity.HIGH,
+        "a test that passed at base is skipped at head",
+        "remove the skip, or fix what makes the test skip itself",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "new-test-failing",
+        Severity.HIGH,
+        "a test the change added fails at head",
+        "fix the code or the new test",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "no-tests-collected",
+        Severity.HIGH,
+        "pytest collected no tests at head but did at base",
+        "restore the tests, or the configuration that collects them",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "tests-failed",
+        Severity.HIGH,
+        "a non-pytest test command passed at base and fails at head",
+        "fix the change so the command passes again",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "no-tests",
+        Severity.MEDIUM,
+        "the test command collected no tests at base or head",
+        "add tests, or fix the [tests] command so it finds them",
+    ),
+)
 
 
 def _path_of(nodeid: str) -> str | None:
@@ -51,107 +130,95 @@ def _path_of(nodeid: str) -> str | None:
     return head if head.endswith(".py") else None
 
 
+def _test_finding(rule: str, message: str, test: str) -> Finding:
+    return RULES[rule].finding(message, path=_path_of(test), fingerprint=fingerprint(rule, test))
+
+
+def _plain(rule: str, message: str, *, blocking: bool | None = None) -> Finding:
+    return RULES[rule].finding(message, fingerprint=fingerprint(rule, ""), blocking=blocking)
+
+
 def suite_problem(result: SuiteResult, side: str) -> Finding | None:
-    """A finding when the suite could not run at all, else None."""
+    """A finding when the suite could not run at all, else None; it blocks only at head."""
     if result.timed_out:
-        return _finding(
-            "tests-timeout",
-            Severity.HIGH,
-            f"the test suite timed out at {side} and was killed; see {result.log}",
-            blocking=side == "head",
-        )
+        message = f"the test suite timed out at {side} and was killed; see {result.log}"
+        return _plain("tests-timeout", message, blocking=side == "head")
     if result.crashed:
-        errors = ", ".join(result.collect_errors[:5]) or f"exit code {result.exit_code}"
-        return _finding(
-            "tests-error",
-            Severity.HIGH,
-            f"the test suite could not run at {side} ({errors}); see {result.log}",
-            blocking=side == "head",
+        errors = (
+            result.start_error
+            or ", ".join(result.collect_errors[:5])
+            or f"exit code {result.exit_code}"
         )
+        message = f"the test suite could not run at {side} ({errors}); see {result.log}"
+        return _plain("tests-error", message, blocking=side == "head")
     return None
+
+
+def config_problem(base: SuiteResult, head: SuiteResult) -> Finding | None:
+    """One fix-the-configuration finding when base and head fail to start the same way."""
+    failure = same_start_failure(base, head)
+    if failure is None:
+        return None
+    if failure.cause == NO_TESTS and not base.collect_errors:
+        return _plain(
+            "no-tests",
+            "the test command collected no tests at base or head: "
+            "nothing checks this change's behaviour",
+        )
+    return _plain("test-config-broken", failure.message(head.python))
 
 
 def compare(base: SuiteResult, head: SuiteResult, flaky: set[str]) -> list[Finding]:
     findings: list[Finding] = []
-    regressed = []
     for test, before in base.outcomes.items():
         after = head.outcomes.get(test)
         if before not in PASSING:
             continue
         if after is None:
-            findings.append(
-                _finding(
-                    "test-disappeared",
-                    Severity.MEDIUM,
-                    f"{test} passed at base and did not run at head",
-                    blocking=False,
-                    test=test,
-                    path=_path_of(test),
-                )
-            )
+            message = f"{test} passed at base and did not run at head"
+            findings.append(_test_finding("test-disappeared", message, test))
         elif after in BROKEN and test in flaky:
-            findings.append(
-                _finding(
-                    "flaky-test",
-                    Severity.LOW,
-                    f"{test} failed at head, then passed on a re-run: flaky, "
-                    "not counted against the change",
-                    blocking=False,
-                    test=test,
-                    path=_path_of(test),
-                )
+            message = (
+                f"{test} failed at head, then passed on a re-run: flaky, "
+                "not counted against the change"
             )
+            findings.append(_test_finding("flaky-test", message, test))
         elif after in BROKEN:
-            regressed.append(test)
-            findings.append(
-                _finding(
-                    "test-regressed",
-                    Severity.HIGH,
-                    f"{test} passed at base and {after} at head",
-                    blocking=True,
-                    test=test,
-                    path=_path_of(test),
-                )
-            )
+            message = f"{test} passed at base and {after} at head"
+            findings.append(_test_finding("test-regressed", message, test))
         elif after in NOT_RUN:
-            findings.append(
-                _finding(
-                    "test-skipped-at-head",
-                    Severity.HIGH,
-                    f"{test} passed at base and is {after} at head",
-                    blocking=True,
-                    test=test,
-                    path=_path_of(test),
-                )
-            )
+            message = f"{test} passed at base and is {after} at head"
+            findings.append(_test_finding("test-skipped-at-head", message, test))
     for test, after in head.outcomes.items():
         if test not in base.outcomes and after in BROKEN and test not in flaky:
-            findings.append(
-                _finding(
-                    "new-test-failing",
-                    Severity.HIGH,
-                    f"{test} is new and {after} at head",
-                    blocking=True,
-                    test=test,
-                    path=_path_of(test),
-                )
-            )
+            message = f"{test} is new and {after} at head"
+            findings.append(_test_finding("new-test-failing", message, test))
     if head.is_pytest and head.exit_code == 5 and base.outcomes:
-        findings.append(
-            _finding(
-                "no-tests-collected",
-                Severity.HIGH,
-                "pytest collected no tests at head, but did at base",
-                blocking=True,
-            )
-        )
+        message = "pytest collected no tests at head, but did at base"
+        findings.append(_plain("no-tests-collected", message))
     return findings
+
+
+def _command_findings(base: SuiteResult, head: SuiteResult) -> list[Finding]:
+    """A command that never started pytest is one pseudo-test: did it pass at base only?"""
+    if (
+        base.outcomes
+        and all(v in PASSING for v in base.outcomes.values())
+        and not all(v in PASSING for v in head.outcomes.values())
+    ):
+        message = (
+            f"the test command passed at base and fails at head "
+            f"(exit {head.exit_code}); see {head.log}"
+        )
+        return [_plain("tests-failed", message)]
+    return []
 
 
 class TestsCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     kind: ClassVar[Literal["static", "dynamic"]] = "dynamic"
+    rules: ClassVar[RuleTable] = RULES
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         ws = session(ctx)
@@ -162,6 +229,17 @@ class TestsCheck:
             raise CheckSkipped("no [tests] command in the policy") from None
         ws.add_evidence(NAME, head.log)
         ws.add_evidence(NAME, base.log)
+        environment = _plain(
+            "test-environment",
+            f"test environment: {head.python or 'unknown'}; `{ctx.policy.tests.command}` ran "
+            "with it activated (its python and tools first on PATH)",
+        )
+        return [*self._judge(ctx, base, head), environment]
+
+    def _judge(self, ctx: CheckContext, base: SuiteResult, head: SuiteResult) -> list[Finding]:
+        config = config_problem(base, head)
+        if config is not None:
+            return [config]
         problem = suite_problem(head, "head")
         if problem:
             return [problem]
@@ -170,31 +248,7 @@ class TestsCheck:
         if base_problem:
             findings.append(base_problem)
         if not head.is_pytest:
-            if (
-                base.outcomes
-                and all(v in PASSING for v in base.outcomes.values())
-                and not all(v in PASSING for v in head.outcomes.values())
-            ):
-                findings.append(
-                    _finding(
-                        "tests-failed",
-                        Severity.HIGH,
-                        f"the test command passed at base and fails at head "
-                        f"(exit {head.exit_code}); see {head.log}",
-                        blocking=True,
-                    )
-                )
-            return findings
-        if head.exit_code == 5 and not base.outcomes:
-            findings.append(
-                _finding(
-                    "no-tests",
-                    Severity.MEDIUM,
-                    "the test command collected no tests at base or head: "
-                    "nothing checks this change's behaviour",
-                    blocking=False,
-                )
-            )
+            return [*findings, *_command_findings(base, head)]
         suspects = [t for t, v in head.outcomes.items() if v in BROKEN]
         flaky = self._rerun(ctx, suspects) if suspects else set()
         findings.extend(compare(base, head, flaky))
@@ -202,7 +256,8 @@ class TestsCheck:
 
     @staticmethod
     def _rerun(ctx: CheckContext, tests: list[str]) -> set[str]:
-        """Re-run failing tests once; those that pass now are flaky."""
+        """Re-run failing tests once; those that pass now are flaky. A wrapper command (`make
+        test`) cannot take node ids, so it runs whole and the same tests are read from it."""
         ws = session(ctx)
         command = ctx.policy.tests.command or ""
         env = prepared(ctx, "head")

@@ -1,13 +1,13 @@
 """The test runs the dynamic checks share within one gate, and across gates on the same base.
 
-The base suite's results are cached by the base tree id (plus command, setup and interpreter), so a
-batch of changes on one base runs the base suite once. The head suite runs once per gate, under
-coverage when the test environment has coverage.py, and feeds both `tests` and `coverage`.
+The base suite's results are cached by the base tree id (plus command, setup, variables and the
+project's interpreter), so a batch of changes on one base runs the base suite once. The head suite
+runs once per gate, measured by the project's coverage.py when it has one, and feeds both `tests`
+and `coverage`.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from crewchief import git
@@ -15,7 +15,7 @@ from crewchief.gate.check import CheckContext, GateSession
 from crewchief.gate.dynamic.suite import SuiteRequest, SuiteResult, run_suite
 from crewchief.workspace.checkouts import PreparedTree
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 
 class NoTestCommand(Exception):
@@ -49,18 +49,12 @@ def prepared(ctx: CheckContext, side: str) -> PreparedTree:
     return result
 
 
-def has_coverage(ctx: CheckContext, env: PreparedTree) -> bool:
-    ws = session(ctx)
-
-    def probe() -> bool:
-        log = ws.checkouts.log_path("probe-coverage")
-        outcome = ws.checkouts.run(
-            [env.python, "-c", "import coverage"], env.tree.path, env.env, 60, log
-        )
-        return outcome.ok
-
-    value: bool = ws.once(f"has-coverage:{env.python}", probe)
-    return value
+def environment_key(ctx: CheckContext) -> str:
+    """What, besides the tree and the command, decides a cached suite result: the interpreter the
+    tests run with, the setup commands and the variables set for them."""
+    tests = ctx.policy.tests
+    python = session(ctx).checkouts.project_python().describe()
+    return repr((python, tests.setup, sorted(tests.env.items())))
 
 
 def base_suite(ctx: CheckContext) -> SuiteResult:
@@ -72,8 +66,7 @@ def base_suite(ctx: CheckContext) -> SuiteResult:
         "base-suite",
         tree_id(ws.checkouts.repo, ws.base),
         command,
-        repr(ctx.policy.tests.setup),
-        f"{sys.version_info[:2]}",
+        environment_key(ctx),
     )
 
     def compute() -> SuiteResult:
@@ -103,7 +96,7 @@ def head_suite(ctx: CheckContext) -> SuiteResult:
         env = prepared(ctx, "head")
         request = SuiteRequest(
             command,
-            coverage=has_coverage(ctx, env),
+            coverage=True,
             timeout=ctx.policy.tests.timeout_s,
             label="tests-head",
         )

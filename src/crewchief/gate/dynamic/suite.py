@@ -1,9 +1,11 @@
 """Run a test command in a prepared worktree and read per-test outcomes.
 
-For pytest commands crewchief loads its own small reporter plugin (pytest's own hooks, written to
-JSON) to learn each test's outcome by node id; any other command is judged by its exit code alone,
-as one pseudo-test named after the command. `pytest` is run as `<env python> -m pytest` so the
-interpreter is the prepared environment's, and coverage can wrap it.
+crewchief's small reporter plugin (pytest's own hooks, written to JSON) goes in through the
+environment, not the command line: `PYTEST_ADDOPTS=-p crewchief_pytest_reporter` with its folder on
+PYTHONPATH. So any command that ends up running pytest in the project's environment (`pytest`,
+`env X=1 python -m pytest`, `uv run pytest`, `make test`) reports each test's outcome by node id, and
+measures coverage with the project's coverage.py when asked. A command that never starts pytest is
+judged by its exit code alone, as one pseudo-test named after the command.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from crewchief.errors import UserError
 from crewchief.workspace.checkouts import Checkouts, PreparedTree, split_command
 
 PLUGIN = "crewchief_pytest_reporter"
@@ -31,16 +34,24 @@ class SuiteResult:
     timed_out: bool
     log: str
     is_pytest: bool
+    """pytest ran (our reporter wrote its results) or the command is plainly a pytest command."""
     collect_errors: tuple[str, ...] = ()
     coverage_json: str | None = None
     duration_s: float = 0.0
     truncated: bool = False
+    coverage_state: str = "not-asked"
+    """measured | not-installed | measured-by-the-command | failed: ... | not-asked | no-pytest."""
+    python: str = ""
+    """The interpreter the command ran with and how it was found, for findings and notes."""
+    start_error: str = ""
+    """Why the command could not be started at all (a program not on PATH), else empty."""
 
     @property
     def crashed(self) -> bool:
-        """The suite could not run: a timeout, pytest's interrupted/internal/usage exits (2-4), or
-        a pytest that exited without our reporter's results (it never got to run tests)."""
-        if self.timed_out:
+        """The suite could not run: a timeout, a program that could not start, pytest's
+        interrupted/internal/usage exits (2-4), or a pytest that exited without our reporter's
+        results (it never got to run tests)."""
+        if self.timed_out or self.start_error:
             return True
         if not self.is_pytest:
             return False
@@ -59,6 +70,9 @@ class SuiteResult:
             "coverage_json": self.coverage_json,
             "duration_s": self.duration_s,
             "truncated": self.truncated,
+            "coverage_state": self.coverage_state,
+            "python": self.python,
+            "start_error": self.start_error,
         }
 
     @classmethod
@@ -73,10 +87,15 @@ class SuiteResult:
             coverage_json=data.get("coverage_json"),
             duration_s=data.get("duration_s", 0.0),
             truncated=data.get("truncated", False),
+            coverage_state=data.get("coverage_state", "not-asked"),
+            python=data.get("python", ""),
+            start_error=data.get("start_error", ""),
         )
 
 
 def is_pytest(argv: Sequence[str]) -> bool:
+    """The command is pytest itself (`pytest ...`, `python -m pytest ...`), so node ids can be
+    appended to it; wrappers (`make test`, `tox`) are recognised by the reporter's results instead."""
     if not argv:
         return False
     if Path(argv[0]).name in ("pytest", "py.test"):
@@ -107,91 +126,90 @@ def _plugin_dir(checkouts: Checkouts) -> Path:
 class SuiteRequest:
     command: str
     extra_args: Sequence[str] = ()
-    """Appended to a pytest command (node ids to select)."""
+    """Appended to a pytest command (node ids to select); a wrapper command runs whole."""
     coverage: bool = False
     timeout: float = 1800
     label: str = "tests"
     env: dict[str, str] = field(default_factory=dict)
 
 
-def run_suite(checkouts: Checkouts, prepared: PreparedTree, request: SuiteRequest) -> SuiteResult:
-    argv = split_command(request.command)
-    log = checkouts.log_path(request.label)
+def _joined(value: str, existing: str | None, sep: str) -> str:
+    return value + (sep + existing if existing else "")
+
+
+def suite_env(
+    checkouts: Checkouts, prepared: PreparedTree, request: SuiteRequest, log: Path
+) -> dict[str, str]:
+    """The command's environment: the prepared one, the request's variables, and the reporter
+    (and coverage) switched on through variables pytest reads wherever it is started from."""
     env = dict(prepared.env)
     env.update(request.env)
-    if not is_pytest(argv):
-        outcome = checkouts.run(
-            [*argv, *request.extra_args], prepared.tree.path, env, request.timeout, log
+    env["CREWCHIEF_PYTEST_REPORT"] = str(log.with_suffix(".json"))
+    if request.coverage:
+        env["CREWCHIEF_COVERAGE_DATA"] = str(log.with_suffix(".coverage"))
+    env["PYTHONPATH"] = _joined(str(_plugin_dir(checkouts)), env.get("PYTHONPATH"), ":")
+    addopts = f"-p {PLUGIN} -p no:cacheprovider"
+    env["PYTEST_ADDOPTS"] = _joined(addopts, env.get("PYTEST_ADDOPTS"), " ")
+    return env
+
+
+def _read_report(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def run_suite(checkouts: Checkouts, prepared: PreparedTree, request: SuiteRequest) -> SuiteResult:
+    argv = split_command(request.command)
+    pytest_argv = is_pytest(argv)
+    if pytest_argv:
+        argv = [*argv, *request.extra_args]
+    log = checkouts.log_path(request.label)
+    report = log.with_suffix(".json")
+    report.unlink(missing_ok=True)
+    env = suite_env(checkouts, prepared, request, log)
+    try:
+        outcome = checkouts.run(argv, prepared.tree.path, env, request.timeout, log)
+    except UserError as exc:  # the program is not there: the suite never started
+        log.write_text(f"$ {request.command}\n# {exc}\n", encoding="utf-8")
+        return SuiteResult(
+            {}, None, False, str(log), pytest_argv, python=prepared.describe(), start_error=str(exc)
         )
-        name = f"command: {request.command}"
+    data = _read_report(report)
+    if data is None and not pytest_argv:
         state = "passed" if outcome.ok else "failed"
         return SuiteResult(
-            {name: state},
+            {f"command: {request.command}": state},
             outcome.returncode,
             outcome.timed_out,
             str(log),
             False,
             duration_s=outcome.duration_s,
             truncated=outcome.truncated,
+            python=prepared.describe(),
+            coverage_state="no-pytest",
         )
-    report = log.with_suffix(".json")
-    report.unlink(missing_ok=True)
-    env["CREWCHIEF_PYTEST_REPORT"] = str(report)
-    plugin_dir = str(_plugin_dir(checkouts))
-    env["PYTHONPATH"] = plugin_dir + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    args = [*pytest_args(argv), "-p", PLUGIN, "-p", "no:cacheprovider", *request.extra_args]
-    coverage_json: str | None = None
-    if request.coverage:
-        data_file = log.with_suffix(".coverage")
-        run = [
-            prepared.python,
-            "-m",
-            "coverage",
-            "run",
-            f"--data-file={data_file}",
-            "--source=.",
-            "-m",
-            "pytest",
-            *args,
-        ]
-    else:
-        run = [prepared.python, "-m", "pytest", *args]
-    outcome = checkouts.run(run, prepared.tree.path, env, request.timeout, log)
-    data: dict[str, Any] = {}
-    if report.exists():
-        try:
-            data = json.loads(report.read_text("utf-8"))
-        except (OSError, ValueError):
-            data = {}
-    if request.coverage and not outcome.timed_out:
-        target = log.with_suffix(".coverage.json")
-        convert = checkouts.run(
-            [
-                prepared.python,
-                "-m",
-                "coverage",
-                "json",
-                f"--data-file={log.with_suffix('.coverage')}",
-                "-o",
-                str(target),
-                "--ignore-errors",
-            ],
-            prepared.tree.path,
-            env,
-            300,
-            checkouts.log_path(f"{request.label}-coverage"),
-        )
-        if convert.ok and target.exists():
-            coverage_json = str(target)
-    outcomes = {str(k): str(v) for k, v in dict(data.get("outcomes", {})).items()}
+    data = data or {}
+    coverage_json = log.with_suffix(".coverage.json")
+    # pytest's own exit status when the reporter saw it: a wrapper (`make` exits 2 for any failure)
+    # must not read as pytest's "interrupted".
+    exit_code = (
+        outcome.returncode if outcome.timed_out else data.get("exitstatus", outcome.returncode)
+    )
     return SuiteResult(
-        outcomes=outcomes,
-        exit_code=outcome.returncode,
+        outcomes={str(k): str(v) for k, v in dict(data.get("outcomes", {})).items()},
+        exit_code=exit_code,
         timed_out=outcome.timed_out,
         log=str(log),
         is_pytest=True,
         collect_errors=tuple(data.get("collect_errors", ())),
-        coverage_json=coverage_json,
+        coverage_json=str(coverage_json) if coverage_json.exists() else None,
         duration_s=outcome.duration_s,
         truncated=outcome.truncated,
+        coverage_state=str(data.get("coverage", "not-asked" if data else "no-pytest")),
+        python=prepared.describe(),
     )

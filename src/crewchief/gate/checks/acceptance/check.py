@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from crewchief import git
 from crewchief.gate.analysis.pyfiles import python_changes
 from crewchief.gate.change import Change, match_any
-from crewchief.gate.check import CheckContext, CheckSkipped
+from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
 from crewchief.gate.checks.acceptance.special_case import suspects, test_literals, test_sources
-from crewchief.gate.dynamic.runs import base_suite, session, tree_id
+from crewchief.gate.dynamic.config import same_start_failure
+from crewchief.gate.dynamic.runs import base_suite, environment_key, session, tree_id
 from crewchief.gate.dynamic.suite import (
     BROKEN,
     PASSING,
@@ -30,19 +31,92 @@ from crewchief.gate.dynamic.suite import (
     is_pytest,
     run_suite,
 )
-from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.gate.reader import read_files_at
 from crewchief.spec.task import TASK_DIR
 from crewchief.workspace.checkouts import PreparedTree, split_command
 
 NAME = "acceptance"
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 
-def _finding(rule: str, severity: Severity, message: str, entry: str, *, blocking: bool) -> Finding:
-    return Finding(
-        NAME, rule, severity, message, blocking=blocking, fingerprint=fingerprint(rule, entry)
-    )
+def _rule(rule: str, severity: Severity, summary: str, remedy: str, blocking: bool = False) -> Rule:
+    return Rule(NAME, rule, severity, summary, remedy, blocking=blocking)
+
+
+RULES = RuleTable(
+    NAME,
+    _rule(
+        "no-acceptance",
+        Severity.MEDIUM,
+        "the task has no acceptance checks: nothing proves the change does what was asked",
+        "add acceptance entries (pytest node ids or commands) to the task",
+    ),
+    _rule(
+        "weak-acceptance",
+        Severity.MEDIUM,
+        "an acceptance entry already passes at base: it does not test the objective",
+        "make the entry a test that fails before the change",
+    ),
+    _rule(
+        "acceptance-not-found",
+        Severity.HIGH,
+        "an acceptance entry found no test to run at head (with the base's tests)",
+        "keep the test the entry names; acceptance tests come from the base and the task folder",
+        blocking=True,
+    ),
+    _rule(
+        "acceptance-timeout",
+        Severity.HIGH,
+        "an acceptance entry timed out at head",
+        "find what hangs, or raise [tests] timeout_s",
+        blocking=True,
+    ),
+    _rule(
+        "acceptance-failed",
+        Severity.HIGH,
+        "an acceptance entry fails at head, run against the base's tests and the task's own",
+        "fix the code until the task's acceptance passes",
+        blocking=True,
+    ),
+    _rule(
+        "acceptance-missing-at-base",
+        Severity.LOW,
+        "an acceptance entry has no test at base and passes at head",
+        "commit the acceptance test with the task, before the change",
+    ),
+    _rule(
+        "test-config-broken",
+        Severity.MEDIUM,
+        "the acceptance runs fail to start at base and at head the same way: a configuration "
+        "problem, not the change's",
+        "fix the test environment ([tests] python, setup, command) so the base's tests run",
+    ),
+    _rule(
+        "pass-to-pass-error",
+        Severity.HIGH,
+        "the suite could not run at head with the base's tests",
+        "run the base's tests against the change and fix what stops them",
+        blocking=True,
+    ),
+    _rule(
+        "pass-to-pass-broken",
+        Severity.HIGH,
+        "a test passing at base fails at head when run with the base's tests",
+        "fix the change; editing the test does not count",
+        blocking=True,
+    ),
+    _rule(
+        "special-cases-test-input",
+        Severity.HIGH,
+        "added code compares against a literal of the acceptance tests",
+        "fix the general case instead of recognising the test's input",
+    ),
+)
+
+
+def _finding(rule: str, message: str, entry: str) -> Finding:
+    return RULES[rule].finding(message, fingerprint=fingerprint(rule, entry))
 
 
 def trusted_test_overlay(
@@ -174,100 +248,152 @@ def command_state(result: SuiteResult) -> str:
     return "failed"
 
 
+@dataclass
+class _Runs:
+    """The acceptance runs of one gate: base runs cached across gates by the base tree, the task's
+    files and the environment; head runs in a worktree with the trusted tests laid over it."""
+
+    ctx: CheckContext
+    task_only: dict[str, bytes | None]
+    head_env: PreparedTree
+    config: list[Finding] = field(default_factory=list)
+    """At most one fix-the-configuration finding, however many entries met the same failure."""
+
+    @property
+    def ws(self) -> GateSession:
+        return session(self.ctx)
+
+    def _base_env(self) -> PreparedTree:
+        ws = self.ws
+        env: PreparedTree = ws.once(
+            "accept-base",
+            lambda: ws.checkouts.checkout(ws.base, self.task_only, label="accept-base"),
+        )
+        return env
+
+    def at_base(self, request: SuiteRequest, key_part: str) -> SuiteResult:
+        ws = self.ws
+        digest = hashlib.sha256(repr(sorted(self.task_only.items())).encode()).hexdigest()[:16]
+        key = (
+            NAME,
+            CACHE_VERSION,
+            tree_id(ws.checkouts.repo, ws.base),
+            digest,
+            key_part,
+            request.command,
+            environment_key(self.ctx),
+        )
+        cached = self.ctx.cache.get(key)
+        if cached is not None:
+            return SuiteResult.from_json(cached)
+        result = run_suite(ws.checkouts, self._base_env(), request)
+        if not result.timed_out:
+            self.ctx.cache.put(key, result.to_json())
+        return result
+
+    def at_head(self, request: SuiteRequest) -> SuiteResult:
+        return run_suite(self.ws.checkouts, self.head_env, request)
+
+    def same_failure(self, before: SuiteResult, after: SuiteResult) -> bool:
+        """Base and head failed to start the same way: one config finding, no verdict on entries."""
+        failure = same_start_failure(before, after)
+        if failure is None:
+            return False
+        if not self.config:
+            message = failure.message(after.python, "the acceptance tests")
+            self.config.append(_finding("test-config-broken", message, ""))
+        return True
+
+    def nodes(self, nodes: list[str]) -> list[Finding]:
+        """The node-id entries, batched into one pytest run per side."""
+        command = pytest_base_command(self.ctx)
+        timeout = self.ctx.policy.tests.timeout_s
+        batch = SuiteRequest(command, extra_args=nodes, timeout=timeout, label="accept-nodes")
+        before = self.at_base(replace(batch, label="accept-base-nodes"), "\0".join(nodes))
+        after = self.at_head(replace(batch, label="accept-head-nodes"))
+        self.ws.add_evidence(NAME, before.log)
+        self.ws.add_evidence(NAME, after.log)
+        if self.same_failure(before, after):
+            return []
+        if after.exit_code == 4 and len(nodes) > 1:
+            # pytest stops at a node id it cannot find; judge each entry on its own run.
+            label = "accept-head-node"
+            per = {e: self.at_head(replace(batch, extra_args=[e], label=label)) for e in nodes}
+        else:
+            per = dict.fromkeys(nodes, after)
+        found: list[Finding] = []
+        for entry in nodes:
+            result = per[entry]
+            self.ws.add_evidence(NAME, result.log)
+            found += judge(entry, node_state(entry, before), node_state(entry, result), result)
+        return found
+
+    def commands(self, commands: list[str]) -> list[Finding]:
+        found: list[Finding] = []
+        for index, entry in enumerate(commands):
+            request = SuiteRequest(entry, timeout=self.ctx.policy.tests.timeout_s)
+            before = self.at_base(replace(request, label=f"accept-base-command-{index}"), entry)
+            after = self.at_head(replace(request, label=f"accept-head-command-{index}"))
+            self.ws.add_evidence(NAME, before.log)
+            self.ws.add_evidence(NAME, after.log)
+            if not self.same_failure(before, after):
+                found += judge(entry, command_state(before), command_state(after), after)
+        return found
+
+
+def judge(entry: str, before: str, after: str, result: SuiteResult) -> list[Finding]:
+    found: list[Finding] = []
+    if after == "passed" and before == "passed":
+        message = f"acceptance '{entry}' already passes at base: it does not test the objective (weak spec)"
+        found.append(_finding("weak-acceptance", message, entry))
+    elif after == "missing":
+        message = (
+            f"acceptance '{entry}' found no test to run at head (with the base's tests); "
+            f"see {result.log}"
+        )
+        found.append(_finding("acceptance-not-found", message, entry))
+    elif after == "timeout":
+        message = f"acceptance '{entry}' timed out at head; see {result.log}"
+        found.append(_finding("acceptance-timeout", message, entry))
+    elif after == "failed":
+        message = (
+            f"acceptance '{entry}' fails at head, run against the base's tests and the task's "
+            f"own; see {result.log}"
+        )
+        found.append(_finding("acceptance-failed", message, entry))
+    if before == "missing" and after == "passed":
+        message = f"acceptance '{entry}' has no test at base; it passes at head"
+        found.append(_finding("acceptance-missing-at-base", message, entry))
+    return found
+
+
 class AcceptanceCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
     kind: ClassVar[Literal["static", "dynamic"]] = "dynamic"
+    rules: ClassVar[RuleTable] = RULES
 
     def run(self, ctx: CheckContext) -> list[Finding]:
         if ctx.task is None:
             raise CheckSkipped("no task given (--task ID)")
         entries = ctx.task.acceptance
         if not entries:
-            return [
-                _finding(
-                    "no-acceptance",
-                    Severity.MEDIUM,
-                    f"task '{ctx.task.id}' has no acceptance checks: its objective is not "
-                    "executable, so nothing proves the change does what was asked",
-                    "",
-                    blocking=False,
-                )
-            ]
+            message = (
+                f"task '{ctx.task.id}' has no acceptance checks: its objective is not "
+                "executable, so nothing proves the change does what was asked"
+            )
+            return [_finding("no-acceptance", message, "")]
         ws = session(ctx)
         overlay, task_only = trusted_test_overlay(ctx)
-
-        def base_env() -> PreparedTree:
-            env: PreparedTree = ws.once(
-                "accept-base",
-                lambda: ws.checkouts.checkout(ws.base, task_only, label="accept-base"),
-            )
-            return env
-
         head_env: PreparedTree = ws.once(
             "accept-head", lambda: ws.checkouts.checkout(ws.head, overlay, label="accept-head")
         )
-        digest = hashlib.sha256(
-            repr(sorted((k, v) for k, v in task_only.items())).encode()
-        ).hexdigest()[:16]
-        base_tree = tree_id(ws.checkouts.repo, ws.base)
-        timeout = ctx.policy.tests.timeout_s
-        findings: list[Finding] = []
-
-        def at_base(request: SuiteRequest, key_part: str) -> SuiteResult:
-            key = (
-                NAME,
-                CACHE_VERSION,
-                base_tree,
-                digest,
-                key_part,
-                request.command,
-                repr(ctx.policy.tests.setup),
-            )
-            cached = ctx.cache.get(key)
-            if cached is not None:
-                return SuiteResult.from_json(cached)
-            result = run_suite(ws.checkouts, base_env(), request)
-            if not result.timed_out:
-                ctx.cache.put(key, result.to_json())
-            return result
-
+        runs = _Runs(ctx, task_only, head_env)
         nodes = [e for e in entries if is_node_entry(e)]
-        if nodes:
-            command = pytest_base_command(ctx)
-            batch = SuiteRequest(command, extra_args=nodes, timeout=timeout, label="accept-nodes")
-            before = at_base(replace(batch, label="accept-base-nodes"), "\0".join(nodes))
-            after = run_suite(ws.checkouts, head_env, replace(batch, label="accept-head-nodes"))
-            if after.exit_code == 4 and len(nodes) > 1:
-                # pytest stops at a node id it cannot find; judge each entry on its own run.
-                per = {
-                    e: run_suite(
-                        ws.checkouts,
-                        head_env,
-                        SuiteRequest(
-                            command, extra_args=[e], timeout=timeout, label="accept-head-node"
-                        ),
-                    )
-                    for e in nodes
-                }
-            else:
-                per = dict.fromkeys(nodes, after)
-            ws.add_evidence(NAME, before.log)
-            for entry in nodes:
-                result = per[entry]
-                ws.add_evidence(NAME, result.log)
-                findings.extend(
-                    self._judge(entry, node_state(entry, before), node_state(entry, result), result)
-                )
-        for index, entry in enumerate(e for e in entries if not is_node_entry(e)):
-            request = SuiteRequest(entry, timeout=timeout, label=f"accept-command-{index}")
-            before = at_base(replace(request, label=f"accept-base-command-{index}"), entry)
-            after = run_suite(
-                ws.checkouts, head_env, replace(request, label=f"accept-head-command-{index}")
-            )
-            ws.add_evidence(NAME, before.log)
-            ws.add_evidence(NAME, after.log)
-            findings.extend(self._judge(entry, command_state(before), command_state(after), after))
+        findings = runs.nodes(nodes) if nodes else []
+        findings += runs.commands([e for e in entries if not is_node_entry(e)])
+        if runs.config:
+            return runs.config
         findings.extend(self._pass_to_pass(ctx, head_env))
         findings.extend(self._special_cases(ctx, head_env, nodes))
         return findings
@@ -287,72 +413,12 @@ class AcceptanceCheck:
         return [
             _finding(
                 "special-cases-test-input",
-                Severity.HIGH,
-                f"added code compares against {s.value}, a literal of the acceptance tests: it may "
-                "recognise the test's input instead of fixing the general case",
+                f"added code compares against {s.value}, a literal of the acceptance tests: it "
+                "may recognise the test's input instead of fixing the general case",
                 f"{s.path}:{s.value}",
-                blocking=False,
             ).at(path=s.path, line=s.line)
             for s in suspects(code, literals)
         ]
-
-    @staticmethod
-    def _judge(entry: str, before: str, after: str, result: SuiteResult) -> list[Finding]:
-        found: list[Finding] = []
-        if after == "passed" and before == "passed":
-            found.append(
-                _finding(
-                    "weak-acceptance",
-                    Severity.MEDIUM,
-                    f"acceptance '{entry}' already passes at base: it does not test "
-                    "the objective (weak spec)",
-                    entry,
-                    blocking=False,
-                )
-            )
-        elif after == "missing":
-            found.append(
-                _finding(
-                    "acceptance-not-found",
-                    Severity.HIGH,
-                    f"acceptance '{entry}' found no test to run at head (with the "
-                    f"base's tests); see {result.log}",
-                    entry,
-                    blocking=True,
-                )
-            )
-        elif after == "timeout":
-            found.append(
-                _finding(
-                    "acceptance-timeout",
-                    Severity.HIGH,
-                    f"acceptance '{entry}' timed out at head; see {result.log}",
-                    entry,
-                    blocking=True,
-                )
-            )
-        elif after == "failed":
-            found.append(
-                _finding(
-                    "acceptance-failed",
-                    Severity.HIGH,
-                    f"acceptance '{entry}' fails at head, run against the base's "
-                    f"tests and the task's own; see {result.log}",
-                    entry,
-                    blocking=True,
-                )
-            )
-        if before == "missing" and after == "passed":
-            found.append(
-                _finding(
-                    "acceptance-missing-at-base",
-                    Severity.LOW,
-                    f"acceptance '{entry}' has no test at base; it passes at head",
-                    entry,
-                    blocking=False,
-                )
-            )
-        return found
 
     @staticmethod
     def _pass_to_pass(ctx: CheckContext, head_env: PreparedTree) -> list[Finding]:
@@ -368,28 +434,18 @@ class AcceptanceCheck:
         head = ws.once("accept-head-suite", lambda: run_suite(ws.checkouts, head_env, request))
         ws.add_evidence(NAME, head.log)
         if head.crashed:
-            return [
-                _finding(
-                    "pass-to-pass-error",
-                    Severity.HIGH,
-                    f"the suite could not run at head with the base's tests; see {head.log}",
-                    "",
-                    blocking=True,
-                )
-            ]
+            message = f"the suite could not run at head with the base's tests; see {head.log}"
+            return [_finding("pass-to-pass-error", message, "")]
         found = []
         for test, before in base.outcomes.items():
             after = head.outcomes.get(test)
             if before in PASSING and after in BROKEN:
+                message = (
+                    f"{test} passes at base and {after} at head when run with the base's "
+                    "tests: the change broke behaviour the tests pin down"
+                )
                 found.append(
-                    _finding(
-                        "pass-to-pass-broken",
-                        Severity.HIGH,
-                        f"{test} passes at base and {after} at head when run with the "
-                        "base's tests: the change broke behaviour the tests pin down",
-                        test,
-                        blocking=True,
-                    ).at(path=test.split("::")[0])
+                    _finding("pass-to-pass-broken", message, test).at(path=test.split("::")[0])
                 )
         return found
 
