@@ -37,18 +37,31 @@ without a human; "rounds" the mean rounds taken; "CI>1" is how often the interva
 no slowdown, the raw sensitivity of the test before the threshold applies. A 5% slowdown is below the threshold, so not flagging it is
 the intended behaviour; 10% sits on the threshold.
 
-Measured (2 cores shared with other work, load average 4.0-4.5, jobs 2, 206 s in all):
+Measured (2 cores shared with 7 other engineers' work, 12 comparisons per scenario, jobs 2,
+896 s in all; "quiet" ran at load average 7-12, so it was not quiet):
 
-| scenario | comparisons | flagged | rate | blocked | CI>1 | median ratio | plain t flagged |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-| A/A (same code) | 30 | 0 | 0.0% | 0 | 0.0% | 0.997 | 0.0% |
-| planted +5% | 30 | 0 | 0.0% | 0 | 76.7% | 1.046 | 0.0% |
-| planted +10% | 30 | 12 | 40.0% | 0 | 96.7% | 1.097 | 50.0% |
-| planted +25% | 30 | 30 | 100.0% | 30 | 100.0% | 1.263 | 96.7% |
+quiet:
+| scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 | median ratio |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| A/A (same code) | 12 | 0 | 0.0% | 0 | 10 | 2 | 14.2 | 0.0% | 0.933 |
+| planted +10% | 12 | 3 | 25.0% | 1 | 8 | 1 | 14.2 | 33.3% | 1.205 |
+| planted +25% | 12 | 9 | 75.0% | 6 | 3 | 0 | 11.7 | 75.0% | 1.323 |
+| planted 2x | 12 | 12 | 100.0% | 12 | 0 | 0 | 7.1 | 100.0% | 3.026 |
 
-End to end: A/A pass; planted 25% block, "head/base 1.23x (95% CI 1.20-1.27) over 5 rounds".
+loaded, 2 busy processes:
+| scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 | median ratio |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| A/A (same code) | 12 | 0 | 0.0% | 0 | 5 | 7 | 10.0 | 8.3% | 0.980 |
+| planted +10% | 12 | 3 | 25.0% | 0 | 8 | 1 | 14.2 | 58.3% | 1.095 |
+| planted +25% | 12 | 10 | 83.3% | 9 | 2 | 0 | 10.0 | 83.3% | 1.260 |
+| planted 2x | 12 | 12 | 100.0% | 12 | 0 | 0 | 5.8 | 100.0% | 2.043 |
 
-Usage: .venv/bin/python benchmarks/perf_detector.py [--comparisons 30] [--rounds 5] [--jobs 2]
+No slowdown of 25% or 2x passed in either state; no A/A comparison was flagged. The 25% target
+(90% flagged) is missed at this load: the misses are `too-noisy` reviews, not passes. End to end,
+loaded: A/A pass over 5 rounds; planted 25% block, "head/base 1.24x (95% CI 1.21-1.27)".
+
+Usage: .venv/bin/python benchmarks/perf_detector.py [--comparisons 20] [--rounds 5] [--jobs 2]
+       [--busy 2] [--only quiet|loaded] [--no-end-to-end]
 Exits 0 always (a benchmark, not a test) and prints PASS or FAIL per target.
 """
 
