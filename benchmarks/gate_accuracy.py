@@ -17,7 +17,8 @@ Then (unless --no-replay) the replay section: real release pairs from PyPI (test
 gated as a user runs crewchief: installed by a plain `pip install` in its own virtualenv, the
 project's `.venv/` in its checkout. Per pair: the later release's real source change (`fix`, must
 not block), a no-op (`noop`, must block) and the deletion of the tests that judge it (`tamper`, must
-block); a verdict off its expectation is marked with `!`.
+block, by the acceptance tests failing for the no-op and by test-integrity for the tamper); each
+cell names up to two blocking rules, and a verdict (or reason) off its expectation is marked `!`.
 
 Usage: python benchmarks/gate_accuracy.py [--json] [-k SUBSTRING] [--no-replay | --replay-only]
 The sdists are cached under .cache/sdists (or $CREWCHIEF_SDIST_CACHE): only the first run downloads.
@@ -81,10 +82,14 @@ def replay_table(names: list[str]) -> str:
             cells = []
             for head in replay.HEADS:
                 try:
-                    verdict = replay.gate(crewchief, case, case.heads[head], root / "home").verdict
+                    gated = replay.gate(crewchief, case, case.heads[head], root / "home")
                 except Exception as exc:
-                    verdict = f"error {type(exc).__name__}"
-                cells.append(verdict + ("" if replay.as_expected(head, verdict) else " !"))
+                    cells.append(f"error {type(exc).__name__} !")
+                    continue
+                rules = sorted({b.split("/")[1] for b in gated.blocking})
+                why = f" ({', '.join(rules[:2])})" if rules else ""
+                mark = "" if replay.as_expected(head, gated) else " !"
+                cells.append(f"{gated.verdict}{why}{mark}")
             lines.append(
                 f"| {name} | {project.label} | {len(case.acceptance)} | " + " | ".join(cells) + " |"
             )

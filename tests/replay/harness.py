@@ -350,5 +350,13 @@ def gate(crewchief: Path, replay: Replay, head: str, home: Path) -> Gated:
     return Gated(report["verdict"], blocking, report)
 
 
-def as_expected(head: str, verdict: str) -> bool:
-    return verdict != "block" if head == "fix" else verdict == "block"
+REASON = {"noop": "acceptance/acceptance-failed", "tamper": "test-integrity/"}
+"""What must block each bad change: the no-op's acceptance tests ran and failed; the tamper's
+deleted tests were seen."""
+
+
+def as_expected(head: str, gated: Gated) -> bool:
+    """`fix` does not block; `noop` and `tamper` block, for their reason (see `REASON`)."""
+    if head == "fix":
+        return gated.verdict != "block"
+    return gated.verdict == "block" and any(b.startswith(REASON[head]) for b in gated.blocking)

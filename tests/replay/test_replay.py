@@ -76,9 +76,4 @@ def test_gate_verdict(
 ) -> None:
     replay = replays(name)
     gated = harness.gate(crewchief, replay, replay.heads[head], tmp_path / "home")
-    assert harness.as_expected(head, gated.verdict), gated.describe()
-    if head == "noop":
-        # blocked because the acceptance tests ran and failed, not because they could not run
-        assert "acceptance/acceptance-failed" in gated.blocking, gated.describe()
-    if head == "tamper":
-        assert any(b.startswith("test-integrity/") for b in gated.blocking), gated.describe()
+    assert harness.as_expected(head, gated), gated.describe()
