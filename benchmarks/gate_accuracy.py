@@ -13,7 +13,14 @@ Definitions:
   secret that is also a security smell);
 - a verdict is right when it equals the label, or, for a clean change, when it is not `block`.
 
-Usage: python benchmarks/gate_accuracy.py [--json] [-k SUBSTRING]
+Then (unless --no-replay) the replay section: real release pairs from PyPI (tests/replay/harness.py)
+gated as a user runs crewchief: installed by a plain `pip install` in its own virtualenv, the
+project's `.venv/` in its checkout. Per pair: the later release's real source change (`fix`, must
+not block), a no-op (`noop`, must block) and the deletion of the tests that judge it (`tamper`, must
+block, by the acceptance tests failing for the no-op and by test-integrity for the tamper); each
+cell names up to two blocking rules, and a verdict (or reason) off its expectation is marked `!`.
+
+Usage: python benchmarks/gate_accuracy.py [--json] [-k SUBSTRING] [--no-replay | --replay-only]
 The sdists are cached under .cache/sdists (or $CREWCHIEF_SDIST_CACHE): only the first run downloads.
 """
 
@@ -28,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.replay import harness as replay
 from tests.scenarios import harness
 from tests.scenarios.cases import SCENARIOS
 from tests.scenarios.projects import PROJECTS, Workbench
@@ -55,6 +63,39 @@ def _run(bench: Workbench, sc: harness.Scenario) -> harness.Outcome:
         )
 
 
+def replay_table(names: list[str]) -> str:
+    """Every replay project's release pair gated three ways; `!` marks an unexpected verdict."""
+    lines = [
+        "| project | releases | acceptance tests | fix | no-op | tamper |",
+        "| --- | --- | ---: | --- | --- | --- |",
+    ]
+    with tempfile.TemporaryDirectory(prefix="gate-replay-") as tmp:
+        root = Path(tmp)
+        crewchief = replay.install_crewchief(root / "crewchief-venv")
+        for name in names:
+            project = replay.PROJECTS[name]
+            try:
+                case = replay.build(project, root / name)
+            except Exception as exc:
+                lines.append(f"| {name} | {project.label} | build failed: {exc!s:.80} | | | |")
+                continue
+            cells = []
+            for head in replay.HEADS:
+                try:
+                    gated = replay.gate(crewchief, case, case.heads[head], root / "home")
+                except Exception as exc:
+                    cells.append(f"error {type(exc).__name__} !")
+                    continue
+                rules = sorted({b.split("/")[1] for b in gated.blocking})
+                why = f" ({', '.join(rules[:2])})" if rules else ""
+                mark = "" if replay.as_expected(head, gated) else " !"
+                cells.append(f"{gated.verdict}{why}{mark}")
+            lines.append(
+                f"| {name} | {project.label} | {len(case.acceptance)} | " + " | ".join(cells) + " |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -65,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also print the findings of every failing scenario",
     )
+    parser.add_argument("--no-replay", action="store_true", help="skip the release replays")
+    parser.add_argument("--replay-only", action="store_true", help="only the release replays")
     args = parser.parse_args(argv)
+    if args.replay_only:
+        print(replay_table([n for n in replay.PROJECTS if args.k in n]))
+        return 0
     chosen = [sc for sc in SCENARIOS if args.k in sc.id]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gate-accuracy-") as tmp:
@@ -131,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.verbose:
                 for line in o.findings:
                     print(f"      {line[:200]}")
+    if not args.no_replay:
+        print("\nreal release pairs, gated as a user runs crewchief (fix / no-op / tamper):")
+        print(replay_table(list(replay.PROJECTS)))
     return 0
 
 

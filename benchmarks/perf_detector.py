@@ -20,24 +20,48 @@ runtime sane) through the same parser and statistics as the check; then one A/A 
 comparison run end to end through the real check (`crewchief.gate.engine.run_gate`, worktrees and
 all) on a git repository of the toolz sdist.
 
-Targets (default threshold 10%): at most 5% false alarms on A/A, at least 90% detected at 25%.
+Sequential sampling, as the check does it: after `rounds` rounds, a comparison whose interval
+straddles the threshold (`perfstats.decided`) gets `rounds` more rounds, up to `max_rounds` (3 x
+rounds); still undecided, it is "too noisy" (the check says `review`, never `pass`).
+
+Two machine states, each its own table: "quiet" (whatever else the machine is doing) and "loaded"
+(two extra processes spinning on the CPU, started before the comparisons and stopped after them by
+this script; on a 2-core box that is the load of 3 to 9 under which `make test` once passed a 2.4x
+slowdown).
+
+Targets (default threshold 10%): at most 5% false alarms on A/A, at least 90% detected at 25%,
+100% detected at 2x (a 2x that is "too noisy" counts as not detected, though it is not a pass).
 "flagged" means the check reports a `regression` finding (review or block); "blocked" counts the
-blocking ones; "CI>1" is how often the interval alone excludes no slowdown, the raw sensitivity of
-the test before the threshold applies. A 5% slowdown is below the threshold, so not flagging it is
+blocking ones; "noisy" counts the `too-noisy` reviews; "passed" what the check would let through
+without a human; "rounds" the mean rounds taken; "CI>1" is how often the interval alone excludes
+no slowdown, the raw sensitivity of the test before the threshold applies. A 5% slowdown is below the threshold, so not flagging it is
 the intended behaviour; 10% sits on the threshold.
 
-Measured (2 cores shared with other work, load average 4.0-4.5, jobs 2, 206 s in all):
+Measured (2 cores shared with 7 other engineers' work, 12 comparisons per scenario, jobs 2,
+896 s in all; "quiet" ran at load average 7-12, so it was not quiet):
 
-| scenario | comparisons | flagged | rate | blocked | CI>1 | median ratio | plain t flagged |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-| A/A (same code) | 30 | 0 | 0.0% | 0 | 0.0% | 0.997 | 0.0% |
-| planted +5% | 30 | 0 | 0.0% | 0 | 76.7% | 1.046 | 0.0% |
-| planted +10% | 30 | 12 | 40.0% | 0 | 96.7% | 1.097 | 50.0% |
-| planted +25% | 30 | 30 | 100.0% | 30 | 100.0% | 1.263 | 96.7% |
+quiet:
+| scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 | median ratio |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| A/A (same code) | 12 | 0 | 0.0% | 0 | 10 | 2 | 14.2 | 0.0% | 0.933 |
+| planted +10% | 12 | 3 | 25.0% | 1 | 8 | 1 | 14.2 | 33.3% | 1.205 |
+| planted +25% | 12 | 9 | 75.0% | 6 | 3 | 0 | 11.7 | 75.0% | 1.323 |
+| planted 2x | 12 | 12 | 100.0% | 12 | 0 | 0 | 7.1 | 100.0% | 3.026 |
 
-End to end: A/A pass; planted 25% block, "head/base 1.23x (95% CI 1.20-1.27) over 5 rounds".
+loaded, 2 busy processes:
+| scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 | median ratio |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| A/A (same code) | 12 | 0 | 0.0% | 0 | 5 | 7 | 10.0 | 8.3% | 0.980 |
+| planted +10% | 12 | 3 | 25.0% | 0 | 8 | 1 | 14.2 | 58.3% | 1.095 |
+| planted +25% | 12 | 10 | 83.3% | 9 | 2 | 0 | 10.0 | 83.3% | 1.260 |
+| planted 2x | 12 | 12 | 100.0% | 12 | 0 | 0 | 5.8 | 100.0% | 2.043 |
 
-Usage: .venv/bin/python benchmarks/perf_detector.py [--comparisons 30] [--rounds 5] [--jobs 2]
+No slowdown of 25% or 2x passed in either state; no A/A comparison was flagged. The 25% target
+(90% flagged) is missed at this load: the misses are `too-noisy` reviews, not passes. End to end,
+loaded: A/A pass over 5 rounds; planted 25% block, "head/base 1.24x (95% CI 1.21-1.27)".
+
+Usage: .venv/bin/python benchmarks/perf_detector.py [--comparisons 20] [--rounds 5] [--jobs 2]
+       [--busy 2] [--only quiet|loaded] [--no-end-to-end]
 Exits 0 always (a benchmark, not a test) and prints PASS or FAIL per target.
 """
 
@@ -48,6 +72,7 @@ import json
 import math
 import os
 import statistics
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -63,7 +88,7 @@ sys.path.insert(0, str(HERE))
 import _bigrepo  # noqa: E402
 
 from crewchief import proc  # noqa: E402
-from crewchief.gate import perfstats  # noqa: E402
+from crewchief.gate.checks.performance import perfstats  # noqa: E402
 from crewchief.gate.checks.performance.benchparse import parse_output  # noqa: E402
 
 PROJECT, VERSION = "toolz", "1.0.0"
@@ -147,6 +172,7 @@ class Scenario:
     extra: float
     results: list[perfstats.Comparison] = field(default_factory=list)
     assessments: list[perfstats.Assessment] = field(default_factory=list)
+    settled: list[bool] = field(default_factory=list)
     plain: list[perfstats.Assessment] = field(default_factory=list)
     """The same rounds judged by an untrimmed paired t, for comparison."""
     rounds: list[tuple[list[float], list[float]]] = field(default_factory=list)
@@ -166,6 +192,14 @@ class Scenario:
         return sum(a == perfstats.Assessment.BLOCK for a in self.assessments)
 
     @property
+    def noisy(self) -> int:
+        """Undecided at max_rounds and not a regression: the check's `too-noisy` review."""
+        hits = (perfstats.Assessment.BLOCK, perfstats.Assessment.REGRESSION)
+        return sum(
+            not d and a not in hits for a, d in zip(self.assessments, self.settled, strict=True)
+        )
+
+    @property
     def significant(self) -> int:
         return sum(c.low > 1 for c in self.results)
 
@@ -179,21 +213,28 @@ def run_value(source: Path, bench: Path, extra: float) -> float:
 
 
 def one_comparison(
-    source: Path, bench: Path, extra: float, rounds: int
+    source: Path, bench: Path, extra: float, rounds: int, max_rounds: int
 ) -> tuple[list[float], list[float]]:
-    """The check's order: an uncounted warm-up pair, then B A, A B, ... rounds."""
+    """The check's order: an uncounted warm-up pair, then B A, A B, ... rounds, `rounds` more at
+    a time while the interval straddles the threshold, up to `max_rounds`."""
     run_value(source, bench, 0.0)
     run_value(source, bench, extra)
     base: list[float] = []
     head: list[float] = []
-    for round_no in range(1, rounds + 1):
-        if round_no % 2:
-            head.append(run_value(source, bench, extra))
-            base.append(run_value(source, bench, 0.0))
-        else:
-            base.append(run_value(source, bench, 0.0))
-            head.append(run_value(source, bench, extra))
-    return base, head
+    target = rounds
+    while True:
+        for round_no in range(len(base) + 1, target + 1):
+            if round_no % 2:
+                head.append(run_value(source, bench, extra))
+                base.append(run_value(source, bench, 0.0))
+            else:
+                base.append(run_value(source, bench, 0.0))
+                head.append(run_value(source, bench, extra))
+        comparison = perfstats.compare(base, head)
+        assert comparison is not None
+        if perfstats.decided(comparison, THRESHOLD_PCT) or target >= max_rounds:
+            return base, head
+        target = min(max_rounds, target + rounds)
 
 
 def measure(source: Path, scenarios: Sequence[Scenario], n: int, rounds: int, jobs: int) -> None:
@@ -204,7 +245,7 @@ def measure(source: Path, scenarios: Sequence[Scenario], n: int, rounds: int, jo
     started = time.monotonic()
 
     def work(scenario: Scenario) -> tuple[Scenario, tuple[list[float], list[float]]]:
-        return scenario, one_comparison(source, bench, scenario.extra, rounds)
+        return scenario, one_comparison(source, bench, scenario.extra, rounds, 3 * rounds)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for scenario, (base, head) in pool.map(work, jobs_list):
@@ -214,11 +255,30 @@ def measure(source: Path, scenarios: Sequence[Scenario], n: int, rounds: int, jo
             scenario.rounds.append((base, head))
             scenario.results.append(comparison)
             scenario.assessments.append(perfstats.assess(comparison, THRESHOLD_PCT))
+            scenario.settled.append(perfstats.decided(comparison, THRESHOLD_PCT))
             scenario.plain.append(perfstats.assess(plain, THRESHOLD_PCT))
             done += 1
             if done % len(scenarios) == 0:
                 elapsed = time.monotonic() - started
                 print(f"  {done}/{len(jobs_list)} comparisons, {elapsed:.0f}s", file=sys.stderr)
+
+
+class Spinners:
+    """Processes spinning on the CPU while the loaded comparisons run; always stopped on exit."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> Spinners:
+        argv = (sys.executable, "-c", "while True: pass")
+        self.procs = [subprocess.Popen(argv, stdin=subprocess.DEVNULL) for _ in range(self.count)]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for spinner in self.procs:
+            spinner.kill()
+            spinner.wait()
 
 
 # --- end to end through the real check -------------------------------------------------------------
@@ -263,74 +323,94 @@ def percent(k: int, n: int) -> str:
     return f"{100 * k / n:5.1f}%" if n else "  n/a"
 
 
+def target_of(s: Scenario) -> str:
+    n = len(s.results)
+    if s.extra == 0:
+        ok = s.flagged / n <= TARGET_FALSE_ALARMS
+        return f"<= {TARGET_FALSE_ALARMS:.0%} false alarms: " + ("PASS" if ok else "FAIL")
+    if s.extra == 0.25:
+        ok = s.flagged / n >= TARGET_DETECTION_25
+        return f">= {TARGET_DETECTION_25:.0%} detected: " + ("PASS" if ok else "FAIL")
+    if s.extra == 1.0:
+        return "100% detected: " + ("PASS" if s.flagged == n else "FAIL")
+    return "(none; threshold is 10%)"
+
+
 def table(scenarios: Sequence[Scenario]) -> str:
     lines = [
-        "| scenario | comparisons | flagged | rate | blocked | CI>1 | median ratio | plain t "
-        "flagged | target |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 "
+        "| median ratio | plain t flagged | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for s in scenarios:
         n = len(s.results)
         median = statistics.median(c.ratio for c in s.results) if s.results else math.nan
-        if s.extra == 0:
-            target = f"<= {TARGET_FALSE_ALARMS:.0%} false alarms: " + (
-                "PASS" if s.flagged / n <= TARGET_FALSE_ALARMS else "FAIL"
-            )
-        elif s.extra == 0.25:
-            target = f">= {TARGET_DETECTION_25:.0%} detected: " + (
-                "PASS" if s.flagged / n >= TARGET_DETECTION_25 else "FAIL"
-            )
-        else:
-            target = "(none; threshold is 10%)"
+        mean_rounds = statistics.mean(c.rounds for c in s.results) if s.results else math.nan
+        passed = n - s.flagged - s.noisy
         lines.append(
             f"| {s.label} | {n} | {s.flagged} | {percent(s.flagged, n)} | {s.blocked} | "
-            f"{percent(s.significant, n)} | {median:.3f} | {percent(s.flagged_plain, n)} | "
-            f"{target} |"
+            f"{s.noisy} | {passed} | {mean_rounds:.1f} | {percent(s.significant, n)} | "
+            f"{median:.3f} | {percent(s.flagged_plain, n)} | {target_of(s)} |"
         )
     return "\n".join(lines)
 
 
+def scenarios_for_one_table() -> list[Scenario]:
+    return [
+        Scenario("A/A (same code)", 0.0),
+        Scenario("planted +10%", 0.10),
+        Scenario("planted +25%", 0.25),
+        Scenario("planted 2x", 1.0),
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--comparisons", type=int, default=30, help="per scenario")
+    parser.add_argument("--comparisons", type=int, default=20, help="per scenario and table")
     parser.add_argument("--rounds", type=int, default=5, help="the policy's rounds")
     parser.add_argument(
         "--jobs", type=int, default=2, help="comparisons run at the same time (2: a busy CI box)"
     )
+    parser.add_argument("--busy", type=int, default=2, help="spinning processes when loaded")
+    parser.add_argument("--only", choices=("quiet", "loaded"), help="one table only")
     parser.add_argument("--no-end-to-end", action="store_true")
     parser.add_argument("--save", type=Path, help="write every comparison's rounds (JSON) here")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    load_start = os.getloadavg()[0]
-    scenarios = [
-        Scenario("A/A (same code)", 0.0),
-        Scenario("planted +5%", 0.05),
-        Scenario("planted +10%", 0.10),
-        Scenario("planted +25%", 0.25),
-    ]
+    tables: dict[str, list[Scenario]] = {}
+    loads: dict[str, tuple[float, float]] = {}
+    rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="perf-detector-") as tmp:
         source = extract_toolz(Path(tmp) / "src")
         print(
             f"toolz {VERSION}: {args.comparisons} comparisons per scenario, {args.rounds} rounds "
-            f"+ warm-up, {UNITS} pipeline passes x {SAMPLES} samples per run, "
-            f"threshold {THRESHOLD_PCT:g}%, jobs {args.jobs}",
+            f"(up to {3 * args.rounds}) + warm-up, {UNITS} pipeline passes x {SAMPLES} samples "
+            f"per run, threshold {THRESHOLD_PCT:g}%, jobs {args.jobs}",
             file=sys.stderr,
         )
-        measure(source, scenarios, args.comparisons, args.rounds, args.jobs)
-        rows = [] if args.no_end_to_end else end_to_end(Path(tmp) / "e2e", args.rounds)
+        for state in ("quiet", "loaded"):
+            if args.only and args.only != state:
+                continue
+            tables[state] = scenarios_for_one_table()
+            load_start = os.getloadavg()[0]
+            with Spinners(args.busy if state == "loaded" else 0):
+                measure(source, tables[state], args.comparisons, args.rounds, args.jobs)
+                loads[state] = (load_start, os.getloadavg()[0])
+                if state == "loaded" and not args.no_end_to_end:
+                    rows = end_to_end(Path(tmp) / "e2e", args.rounds)
     if args.save:
-        data = {s.label: s.rounds for s in scenarios}
+        data = {f"{k}: {s.label}": s.rounds for k, ss in tables.items() for s in ss}
         args.save.write_text(json.dumps(data), encoding="utf-8")
-    print(table(scenarios))
+    for state, scenarios in tables.items():
+        busy = f", {args.busy} busy processes" if state == "loaded" else ""
+        low, high = loads[state]
+        print(f"\n{state}{busy} (load average {low:.1f} at start, {high:.1f} at end):")
+        print(table(scenarios))
     if rows:
-        print("\nend to end through the performance check (crewchief gate --only performance):")
+        print("\nend to end through the performance check, loaded (gate --only performance):")
         for label, verdict, message in rows:
             print(f"- {label}: {verdict}: {message}")
-    load_end = os.getloadavg()[0]
-    print(
-        f"\ntook {time.monotonic() - started:.0f}s on {os.cpu_count()} cores, jobs {args.jobs}; "
-        f"load average {load_start:.1f} at start, {load_end:.1f} at end"
-    )
+    print(f"\ntook {time.monotonic() - started:.0f}s on {os.cpu_count()} cores, jobs {args.jobs}")
     return 0
 
 

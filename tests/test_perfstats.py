@@ -10,6 +10,7 @@ from crewchief.gate.checks.performance.perfstats import (
     Comparison,
     assess,
     compare,
+    decided,
     t_cdf,
     t_quantile,
 )
@@ -134,3 +135,41 @@ def test_trimming_starts_at_five_rounds() -> None:
     assert compare(base, head) == compare(base, head, trim=0.0)
     with pytest.raises(ValueError):
         compare(base, head, trim=0.5)
+
+
+def _interval(low: float, high: float) -> Comparison:
+    ratio = math.sqrt(low * high)
+    return Comparison(rounds=5, ratio=ratio, low=low, high=high, confidence=0.95, p_value=0.5)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "settled"),
+    [
+        (1.15, 1.40, True),  # wholly above 1.10: a regression beyond the threshold
+        (0.95, 1.10, True),  # wholly at or below 1.10: nothing that matters
+        (0.60, 0.90, True),  # faster
+        (1.05, 1.30, False),  # significantly slower, but maybe not by 10%
+        (0.90, 1.30, False),  # could be anything: the A/A and the 2x of a busy machine
+        (0.95, 1.11, False),  # just over: a 11% slowdown is not excluded
+    ],
+)
+def test_decided_means_the_interval_is_wholly_on_one_side_of_the_threshold(
+    low: float, high: float, settled: bool
+) -> None:
+    assert decided(_interval(low, high), 10.0) is settled
+
+
+def test_more_rounds_of_the_same_noise_settle_a_real_doubling() -> None:
+    """The point of sequential sampling: at a noise where 5 rounds leave most 2x slowdowns
+    undecided, 15 rounds block nearly all of them (seeded, so the counts are exact)."""
+    rng = random.Random(1)
+    settled_at_5 = blocked_at_15 = 0
+    for _ in range(400):
+        head = [2.0 * math.exp(rng.gauss(0, 0.45)) for _ in range(15)]
+        first = compare([1.0] * 5, head[:5])
+        more = compare([1.0] * 15, head)
+        assert first is not None and more is not None
+        settled_at_5 += decided(first, 10.0)
+        blocked_at_15 += assess(more, 10.0) == Assessment.BLOCK
+    assert settled_at_5 < 200
+    assert blocked_at_15 >= 390

@@ -9,7 +9,14 @@ from __future__ import annotations
 import tomllib
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from crewchief.spec._validation import check_globs, one_line
 from crewchief.spec.errors import SpecError
@@ -92,12 +99,27 @@ class TestsPolicy(_Model):
 
 
 class BenchmarkPolicy(_Model):
+    @model_validator(mode="after")
+    def _max_rounds_not_below_rounds(self) -> BenchmarkPolicy:
+        if self.max_rounds is not None and self.max_rounds < self.rounds:
+            raise ValueError(f"max_rounds ({self.max_rounds}) is below rounds ({self.rounds})")
+        return self
+
     command: str | None = None
     threshold_pct: float = Field(default=10.0, gt=0)
     rounds: int = Field(default=5, ge=2)
     timeout_s: float = Field(default=900, gt=0)
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
     """Confidence level of the head/base ratio's interval."""
+    max_rounds: int | None = Field(default=None, ge=2)
+    """When the interval after `rounds` rounds is too wide to say whether head is slower than the
+    threshold (a busy machine), more interleaved rounds are taken, `rounds` at a time, up to this
+    many; still undecided, the check asks for review instead of passing. Default: 3 x rounds."""
+
+    @property
+    def round_limit(self) -> int:
+        """`max_rounds`, or its default of three times `rounds`."""
+        return self.max_rounds if self.max_rounds is not None else 3 * self.rounds
 
 
 class DependenciesPolicy(_Model):

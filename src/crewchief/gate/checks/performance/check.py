@@ -12,6 +12,12 @@ is above 1 + threshold and its confidence interval lies above 1; it blocks only 
 interval lies above 1 + threshold. A benchmark that cannot run at base is a finding that says the
 comparison could not be made, never a silent pass; one that breaks at head blocks.
 
+Sequential sampling: on a busy machine (a shared CI box, other gates running) the intervals widen
+until they straddle the threshold and say neither "slower" nor "not slower". Then the check takes
+`rounds` more interleaved rounds, and again, up to `[benchmark] max_rounds` (3 x rounds by
+default); a benchmark still undecided there is a `too-noisy` finding with its numbers, which asks
+for review: an undecided comparison is never a pass.
+
 Evidence: every sample of every run (side, round, position, log) goes to
 `performance-samples.json` in the evidence folder, registered with `GateSession.add_evidence`.
 """
@@ -19,6 +25,7 @@ Evidence: every sample of every run (side, round, position, log) goes to
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +36,7 @@ from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
 from crewchief.gate.checks.performance import perfstats
 from crewchief.gate.checks.performance.benchparse import Parsed, Unparsable, parse_output
 from crewchief.gate.dynamic.suite import is_pytest, pytest_args
-from crewchief.gate.findings import Finding, Severity, fingerprint
+from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.spec.policy import BenchmarkPolicy
 from crewchief.textsafe import visible
 from crewchief.workspace.checkouts import PreparedTree, split_command
@@ -76,12 +83,70 @@ class RunRecord:
         }
 
 
-def _finding(
-    rule: str, severity: Severity, message: str, *, blocking: bool, key: str = ""
-) -> Finding:
-    return Finding(
-        NAME, rule, severity, message, blocking=blocking, fingerprint=fingerprint(rule, key)
-    )
+RULES = RuleTable(
+    NAME,
+    Rule(
+        NAME,
+        "benchmark-timeout",
+        Severity.HIGH,
+        "the benchmark ran over its timeout (blocks at head when base ran fine)",
+        "make the change's code fast enough again, or raise [benchmark] timeout_s",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "benchmark-failed-base",
+        Severity.MEDIUM,
+        "the benchmark fails at base, so a slowdown would go unseen",
+        "fix the benchmark command on the main branch",
+    ),
+    Rule(
+        NAME,
+        "benchmark-failed-head",
+        Severity.HIGH,
+        "the benchmark runs at base but fails at head",
+        "fix what the change broke in the benchmark's code path (see the run's log)",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "benchmark-unparsable",
+        Severity.HIGH,
+        "the benchmark's output gave no timings (blocks when only head's does)",
+        "print one timing per line, or write pytest-benchmark or pyperf JSON",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "benchmark-missing",
+        Severity.MEDIUM,
+        "a benchmark that ran at base no longer runs at head",
+        "keep the benchmark, or remove it on purpose in a change of its own",
+    ),
+    Rule(
+        NAME,
+        "regression",
+        Severity.HIGH,
+        "head is slower than base beyond the threshold (blocks when even the interval's low end is)",
+        "find the slower code path in the samples and make it fast again",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "too-noisy",
+        Severity.MEDIUM,
+        "the rounds were too noisy to judge, even after max_rounds: a human looks",
+        "re-run the gate on a quieter machine, or raise [benchmark] rounds or max_rounds",
+    ),
+    Rule(NAME, "improvement", Severity.INFO, "head is faster than base", "nothing to do"),
+    Rule(
+        NAME,
+        "benchmark-summary",
+        Severity.INFO,
+        "how many benchmarks were compared, over how many rounds, and where the samples are",
+        "nothing to do",
+    ),
+)
 
 
 def _json_flag(args: Sequence[str]) -> str | None:
@@ -127,6 +192,8 @@ class Session:
     argv: list[str]
     records: list[RunRecord] = field(default_factory=list)
     trees: dict[str, PreparedTree] = field(default_factory=dict)
+    rounds_run: int = 0
+    """Counted rounds measured so far (the warm-up pair is round 0)."""
 
     @property
     def raw_dir(self) -> Path:
@@ -184,37 +251,33 @@ class Session:
         where = f"at {record.side}" + (" (warm-up run)" if record.round == 0 else "")
         where += f"; see {record.log}"
         at_head = record.side == "head" and other_ok
+        # before the change the benchmark was already broken: medium, not blocking
+        severity, blocking = (None, None) if at_head else (Severity.MEDIUM, False)
         if record.timed_out:
-            return _finding(
-                "benchmark-timeout",
-                Severity.HIGH if at_head else Severity.MEDIUM,
+            return RULES["benchmark-timeout"].finding(
                 f"the benchmark ran over its {self.policy.timeout_s:g} s timeout and was killed "
                 f"{where}" + ("" if at_head else "; base and head cannot be compared"),
-                blocking=at_head,
-                key=record.side,
+                fingerprint=fingerprint("benchmark-timeout", record.side),
+                severity=severity,
+                blocking=blocking,
             )
         if record.exit_code != 0:
             if record.side == "base":
-                return _finding(
-                    "benchmark-failed-base",
-                    Severity.MEDIUM,
+                return RULES["benchmark-failed-base"].finding(
                     f"the benchmark fails at base (exit {record.exit_code}), so base and head "
                     f"cannot be compared and a slowdown would go unseen {where}",
-                    blocking=False,
+                    fingerprint=fingerprint("benchmark-failed-base", ""),
                 )
-            return _finding(
-                "benchmark-failed-head",
-                Severity.HIGH,
+            return RULES["benchmark-failed-head"].finding(
                 f"the benchmark runs at base but fails at head (exit {record.exit_code}) {where}",
-                blocking=True,
+                fingerprint=fingerprint("benchmark-failed-head", ""),
             )
         if record.parsed is None:
-            return _finding(
-                "benchmark-unparsable",
-                Severity.HIGH if at_head else Severity.MEDIUM,
+            return RULES["benchmark-unparsable"].finding(
                 f"the benchmark's output could not be read {where}: {record.error}",
-                blocking=at_head,
-                key=record.side,
+                fingerprint=fingerprint("benchmark-unparsable", record.side),
+                severity=severity,
+                blocking=blocking,
             )
         return None
 
@@ -225,18 +288,18 @@ class Session:
                 self.trees[side] = self.ws.checkouts.checkout(rev, label=f"bench-{side}")
             except UserError as exc:
                 rule = "benchmark-failed-base" if side == "base" else "benchmark-failed-head"
-                return _finding(
-                    rule,
-                    Severity.MEDIUM if side == "base" else Severity.HIGH,
+                return RULES[rule].finding(
                     f"the benchmark could not be set up at {side}: {exc}",
-                    blocking=side == "head",
+                    fingerprint=fingerprint(rule, ""),
                 )
         return None
 
-    def measure(self) -> Finding | None:
-        """Warm-up pair, then the rounds; stops at the first run that gives no numbers."""
-        base_ok = False
-        for round_no in range(self.policy.rounds + 1):
+    def measure(self, first: int, last: int) -> Finding | None:
+        """Rounds `first` to `last` (round 0 is the uncounted warm-up pair), B A, A B, ... by the
+        round's parity, so rounds added later keep alternating; stops at the first run that gives
+        no numbers."""
+        base_ok = self.rounds_run > 0
+        for round_no in range(first, last + 1):
             order: tuple[Side, Side] = ("head", "base") if round_no % 2 else ("base", "head")
             for position, side in enumerate(order, 1):
                 record = self.run_once(side, round_no, position)
@@ -245,7 +308,22 @@ class Session:
                     return problem
                 if side == "base":
                     base_ok = True
+            self.rounds_run = round_no
         return None
+
+    def measure_until_decided(self) -> tuple[list[Finding], dict[str, Any]] | Finding:
+        """The policy's rounds, then `rounds` more at a time while some benchmark's interval
+        straddles the threshold, up to the round limit (sequential sampling)."""
+        problem = self.measure(0, self.policy.rounds)
+        while problem is None:
+            findings, results, undecided = self.compare()
+            limit = self.policy.round_limit
+            if not undecided or self.rounds_run >= limit:
+                return findings, results
+            problem = self.measure(
+                self.rounds_run + 1, min(limit, self.rounds_run + self.policy.rounds)
+            )
+        return problem
 
     def values(self) -> dict[str, dict[int, dict[str, float]]]:
         """benchmark -> round -> side -> value, counted rounds only."""
@@ -259,22 +337,21 @@ class Session:
                 )
         return table
 
-    def compare(self) -> tuple[list[Finding], dict[str, Any]]:
+    def compare(self) -> tuple[list[Finding], dict[str, Any], list[str]]:
+        """Findings, per-benchmark results, and the benchmarks whose interval is undecided."""
         findings: list[Finding] = []
         results: dict[str, Any] = {}
+        undecided: list[str] = []
         confidence = self.policy.confidence
         threshold = self.policy.threshold_pct
         for name, rounds in sorted(self.values().items()):
             paired = [r for r in rounds.values() if "base" in r and "head" in r]
             if not paired and any("base" in r for r in rounds.values()):
                 findings.append(
-                    _finding(
-                        "benchmark-missing",
-                        Severity.MEDIUM,
+                    RULES["benchmark-missing"].finding(
                         f"benchmark {visible(name, 120)} ran at base but not at head, so its "
                         "speed is no longer compared",
-                        blocking=False,
-                        key=name,
+                        fingerprint=fingerprint("benchmark-missing", name),
                     )
                 )
                 continue
@@ -284,50 +361,52 @@ class Session:
             if comparison is None:
                 continue
             verdict = perfstats.assess(comparison, threshold)
-            results[name] = {**comparison.to_json(), "assessment": verdict.value}
-            finding = self.judge(name, comparison, verdict)
+            settled = perfstats.decided(comparison, threshold)
+            results[name] = {
+                **comparison.to_json(),
+                "assessment": verdict.value,
+                "decided": settled,
+            }
+            if not settled:
+                undecided.append(name)
+            finding = self.judge(name, comparison, verdict, settled)
             if finding:
                 findings.append(finding)
-        return findings, results
+        return findings, results, undecided
 
     def judge(
-        self, name: str, c: perfstats.Comparison, verdict: perfstats.Assessment
+        self, name: str, c: perfstats.Comparison, verdict: perfstats.Assessment, settled: bool
     ) -> Finding | None:
         threshold = self.policy.threshold_pct
         summary = (
             f"bench {visible(name, 120)}: head/base {c.ratio:.2f}x "
             f"({c.confidence:.0%} CI {c.low:.2f}–{c.high:.2f}) over {c.rounds} rounds"
         )
+        key = fingerprint("regression", name)
         if verdict == perfstats.Assessment.BLOCK:
-            return _finding(
-                "regression",
-                Severity.HIGH,
+            return RULES["regression"].finding(
                 f"{summary}: slower by more than the {threshold:g}% threshold even at the "
                 "interval's low end",
-                blocking=True,
-                key=name,
+                fingerprint=key,
             )
         if verdict == perfstats.Assessment.REGRESSION:
-            return _finding(
-                "regression",
-                Severity.HIGH,
+            return RULES["regression"].finding(
                 f"{summary}: significantly slower and above the {threshold:g}% threshold, "
                 "though the interval reaches below it; worth a look",
+                fingerprint=key,
                 blocking=False,
-                key=name,
             )
-        if verdict == perfstats.Assessment.INCONCLUSIVE:
-            return _finding(
-                "regression-inconclusive",
-                Severity.LOW,
-                f"{summary}: looks slower than the {threshold:g}% threshold but the rounds are "
-                "too noisy to tell (more rounds would)",
-                blocking=False,
-                key=name,
+        if not settled:
+            return RULES["too-noisy"].finding(
+                f"{summary}: too noisy to judge against the {threshold:g}% threshold (the "
+                f"interval straddles {1 + threshold / 100:.2f}) even after "
+                f"{self.policy.round_limit} rounds (max_rounds); load average "
+                f"{os.getloadavg()[0]:.1f}",
+                fingerprint=fingerprint("too-noisy", name),
             )
         if verdict == perfstats.Assessment.IMPROVED:
-            return _finding(
-                "improvement", Severity.INFO, f"{summary}: faster", blocking=False, key=name
+            return RULES["improvement"].finding(
+                f"{summary}: faster", fingerprint=fingerprint("improvement", name)
             )
         return None
 
@@ -340,6 +419,8 @@ class Session:
             "base": self.ws.base,
             "head": self.ws.head,
             "rounds": self.policy.rounds,
+            "max_rounds": self.policy.round_limit,
+            "rounds_run": self.rounds_run,
             "threshold_pct": self.policy.threshold_pct,
             "statistic": "min of each run's inner samples; rounds paired as log(head/base)",
             "runs": [r.to_json() for r in self.records],
@@ -354,6 +435,7 @@ class PerformanceCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = "1"
     kind: ClassVar[Literal["static", "dynamic"]] = "dynamic"
+    rules: ClassVar[RuleTable] = RULES
     exclusive: ClassVar[bool] = True
     """Run alone after the other checks: concurrent test runs would add noise to the timings."""
 
@@ -364,32 +446,31 @@ class PerformanceCheck:
         if ctx.session is None:
             raise CheckSkipped("no gate session: the performance check runs commands")
         session = Session(ctx, ctx.session, policy, split_command(policy.command))
-        problem = session.prepare() or session.measure()
-        findings, results = ([], {}) if problem else session.compare()
+        outcome = session.prepare() or session.measure_until_decided()
+        findings, results = ([], {}) if isinstance(outcome, Finding) else outcome
         samples = session.save(results)
-        if problem:
+        if isinstance(outcome, Finding):
             if session.records:
                 session.ws.add_evidence(NAME, session.records[-1].log)
-            return [problem.at(message=f"{problem.message}; samples in {samples}")]
+            return [outcome.at(message=f"{outcome.message}; samples in {samples}")]
         compared = len(results)
         if not compared and not findings:
             findings.append(
-                _finding(
-                    "benchmark-unparsable",
-                    Severity.MEDIUM,
+                RULES["benchmark-unparsable"].finding(
                     f"no benchmark gave values at both base and head; see {samples}",
+                    severity=Severity.MEDIUM,
                     blocking=False,
+                    fingerprint=fingerprint("benchmark-unparsable", ""),
                 )
             )
         worst = max(results.items(), key=lambda kv: kv[1]["ratio"], default=None)
         detail = f", slowest {visible(worst[0], 120)} {worst[1]['ratio']:.2f}x" if worst else ""
         findings.append(
-            _finding(
-                "benchmark-summary",
-                Severity.INFO,
-                f"{compared} benchmark(s) compared over {policy.rounds} interleaved rounds"
+            RULES["benchmark-summary"].finding(
+                f"{compared} benchmark(s) compared over {session.rounds_run} interleaved rounds"
+                f" ({policy.rounds} asked, up to {policy.round_limit} when undecided)"
                 f"{detail}; every sample is in {samples}",
-                blocking=False,
+                fingerprint=fingerprint("benchmark-summary", ""),
             )
         )
         return findings

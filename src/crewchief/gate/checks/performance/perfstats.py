@@ -32,7 +32,10 @@ nothing is trimmed and the interval is the plain paired t.
 
 Decision (`assess`): a regression needs both a ratio above 1 + threshold (it matters) and a
 confidence interval wholly above 1 (it is real). It is certain enough to block only when even the
-lower bound exceeds 1 + threshold. No correction for many benchmarks is applied: requiring the
+lower bound exceeds 1 + threshold. The comparison is *decided* (`decided`) when the interval lies
+wholly above 1 + threshold (block) or wholly at or below it (no slowdown that matters); an interval
+that straddles the threshold cannot say either, and the check then takes more rounds, up to the
+policy's `max_rounds`, before it hands the question to a human. No correction for many benchmarks is applied: requiring the
 threshold as well as significance already keeps the per-benchmark false-alarm rate far below
 alpha/2 (see benchmarks/perf_detector.py), and a Bonferroni level over a suite of 50 benchmarks
 would make 5 rounds unable to detect anything.
@@ -192,3 +195,11 @@ def assess(comparison: Comparison, threshold_pct: float) -> Assessment:
     if comparison.ratio < 1 / limit and comparison.high < 1:
         return Assessment.IMPROVED
     return Assessment.SAME
+
+
+def decided(comparison: Comparison, threshold_pct: float) -> bool:
+    """Whether the interval settles the question "is head slower than the threshold?": wholly
+    above 1 + threshold (yes) or wholly at or below it (no). On a busy machine the interval widens
+    until it straddles the threshold, and then neither a pass nor a block is backed by evidence."""
+    limit = 1 + threshold_pct / 100
+    return comparison.low > limit or comparison.high <= limit
