@@ -23,9 +23,9 @@ from crewchief.project.layout import detect_layout
 from crewchief.project.policyfile import python_key_supported, set_key
 from crewchief.project.testcmd import detect_test_command
 from crewchief.spec.policy import parse_policy
-from tests.cli_helpers import run_cli
 from tests.conftest import Repo, git
-from tests.sdists import import_sdist
+from tests.helpers.cli import run_cli
+from tests.helpers.sdists import import_sdist
 
 TOOLZ = "toolz==1.0.0"
 HUMANIZE = "humanize==4.11.0"

@@ -112,7 +112,7 @@ class _Emits:
 
 def _sarif_of(check: str, *findings: Finding) -> dict:
     change = Change.from_files({}, {"src/a.py": "x = 1\n"})
-    gated = gate_change(change, Policy(), only=[check], checks={check: _Emits(check, findings)})
+    gated = gate_change(change, Policy(), only=[check], checks={check: _Emits(check, findings)})  # type: ignore[dict-item]
     sarif = json.loads(render_sarif(gated))
     jsonschema.validate(
         sarif, json.loads(schema_path().read_text()), cls=jsonschema.Draft4Validator

@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 
 from crewchief.store import RunState, open_store
-from tests.cli_helpers import run_cli
 from tests.conftest import Repo
-from tests.runfactory import fake_run
+from tests.helpers.cli import run_cli
+from tests.helpers.runfactory import fake_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "docs" / "schemas"

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.sdists import REPO_ROOT, git_env, import_sdist, run_git, sdist_path
+from tests.helpers.sdists import REPO_ROOT, git_env, import_sdist, run_git, sdist_path
 
 HEADS = ("fix", "noop", "tamper")
 EXPECTED = {"fix": "not block", "noop": "block", "tamper": "block"}
@@ -330,7 +330,7 @@ class Gated:
 
     def describe(self) -> str:
         lines = [f"verdict {self.verdict}"]
-        for check in self.report.get("checks", []):  # type: ignore[union-attr]
+        for check in self.report.get("checks", []):  # type: ignore[attr-defined]
             lines.append(f"  {check['name']}: {check['status']} {check.get('detail', '')[:200]}")
             for f in check["findings"]:
                 mark = "BLOCK " if f["blocking"] else ""

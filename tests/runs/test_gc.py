@@ -13,7 +13,7 @@ import pytest
 from crewchief import statepaths
 from crewchief.runs.gc import GcOptions, collect
 from crewchief.store import RunState
-from tests.cli_helpers import run_cli
+from tests.helpers.cli import run_cli
 from tests.runs.conftest import Project
 
 EDIT = """

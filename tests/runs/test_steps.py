@@ -189,7 +189,7 @@ def test_launch_in_the_sandbox_gives_a_private_git_admin_and_config(repo: Repo, 
     repo.git("remote", "add", "origin", "https://example.com/secret.git")
     space = space_of(repo)
     chosen = "required" if mode == "bwrap" else "off"
-    launch = agent_env.launch(space, ["true"], {"PATH": os.defpath}, mode=chosen, network=True)
+    launch = agent_env.launch(space, ["true"], {"PATH": os.defpath}, mode=chosen, network=True)  # type: ignore[arg-type]
     assert launch.sandboxed == (mode == "bwrap")
     if launch.sandboxed:
         assert launch.argv[0].endswith("bwrap") and launch.argv[-1] == "true"
