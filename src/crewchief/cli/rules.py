@@ -39,7 +39,9 @@ def rules_command(fmt: ListFormat = FORMAT) -> None:
         table.add_row(
             _safe(rule.check),
             _safe(rulebook.display_id(rule)),
-            f"[{SEVERITY_STYLE.get(severity, '')}]{severity}[/]",
+            f"[{SEVERITY_STYLE[severity]}]{severity}[/]"
+            if severity in SEVERITY_STYLE
+            else severity,
             "yes" if rule.blocking else "no",
             _safe(rule.cwe or "-"),
             f"{_safe(rule.summary)}\n[dim]{_safe(rule.remedy)}[/]",
