@@ -599,18 +599,22 @@ def render_run_prompt(
 ) -> str:
     """The agents' prompt template (the repository's override at the base, else the built-in),
     with the reviewer's feedback and the previous attempt's blocking findings on a retry."""
-    from crewchief.agents.prompt import OVERRIDE_PATH, PromptInputs, render_prompt
-    from crewchief.gate.findings import Finding
+    from crewchief.agents.prompt import (
+        OVERRIDE_PATH,
+        FindingSummary,
+        PromptInputs,
+        render_prompt,
+    )
     from crewchief.review.decide import feedback_history
 
-    findings: list[Finding] = []
+    findings: list[FindingSummary] = []
     if row.attempt > 1:
         earlier = [r for r in store.runs() if r.task_id == row.task_id and r.attempt < row.attempt]
         if earlier:
             report = store.latest_report(max(earlier, key=lambda r: r.attempt).id) or {}
             for item in report.get("findings", []):
                 with contextlib.suppress(Exception):
-                    findings.append(Finding.from_json(item))
+                    findings.append(FindingSummary.from_json(item))
     override = read_files_at(repo, base, [OVERRIDE_PATH])[OVERRIDE_PATH]
     inputs = PromptInputs(
         task=task,

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from crewchief import git
+from crewchief import git, statepaths
 from crewchief.errors import UserError
 from crewchief.review.land import Regate, gate_replayed
 from crewchief.store import Store, open_store
@@ -24,7 +24,6 @@ from crewchief.web import filters
 from crewchief.web.diffview import DiffCache
 from crewchief.web.security import AccessGuard, is_loopback
 from crewchief.web.snapshot import ChangeCache
-from crewchief.workspace.worktree import crewchief_dir
 
 HERE = Path(__file__).parent
 POLL_SECONDS = 0.5
@@ -85,7 +84,7 @@ def create_app(
         regate=regate,
         who=who,
         poll_seconds=poll_seconds,
-        evidence_root=crewchief_dir(root),
+        evidence_root=statepaths.state_dir(root),
         cache=ChangeCache(store),
     )
     app = FastAPI(
