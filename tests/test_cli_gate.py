@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Repo
 from tests.helpers.cli import run_cli
+from tests.helpers.repo import Repo
 
 CLEAN_POLICY = '[scope]\nallow = ["src/**", "tests/**"]\n'
 

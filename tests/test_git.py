@@ -18,7 +18,7 @@ import pytest
 
 from crewchief import git
 from crewchief.errors import ExitCode, GitInputError, GitInternalError
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 
 MakeRepo = Callable[..., Repo]
 

@@ -23,8 +23,8 @@ from crewchief.project.layout import detect_layout
 from crewchief.project.policyfile import python_key_supported, set_key
 from crewchief.project.testcmd import detect_test_command
 from crewchief.spec.policy import parse_policy
-from tests.conftest import Repo, git
 from tests.helpers.cli import run_cli
+from tests.helpers.repo import Repo, git
 from tests.helpers.sdists import import_sdist
 
 TOOLZ = "toolz==1.0.0"

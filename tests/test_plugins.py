@@ -27,7 +27,7 @@ from crewchief.gate.reader import read_change
 from crewchief.gate.registry import _adopt as adopt_check
 from crewchief.plugins import PluginError, Registry
 from crewchief.spec.policy import Policy
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 
 TODO_CHECK = '''
 """An example third-party check: flags added lines that say TODO. It declares neither

@@ -15,8 +15,8 @@ import jsonschema
 import pytest
 
 from crewchief.store import RunState, open_store
-from tests.conftest import Repo
 from tests.helpers.cli import run_cli
+from tests.helpers.repo import Repo
 from tests.helpers.runfactory import fake_run
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Repo
 from tests.helpers.cli import run_cli
+from tests.helpers.repo import Repo
 
 GOOD = """---
 id: fix-add

@@ -38,7 +38,8 @@ def run(
     timeout: float | None = 600,
     output_cap: int = _BIG,
 ) -> proc.Outcome:
-    """Run `git -C repo args...`; raise `GitInputError` with git's own words when `check` and it fails."""
+    """Run `git -C repo args...`; when `check` and git fails, raise `GitInternalError` with git's own
+    words (callers that can name a user mistake, such as an unknown ref, raise `GitInputError`)."""
     request = proc.Request(
         ("git", "-C", str(repo), *args),
         env=git_env(env),

@@ -16,8 +16,8 @@ from crewchief.agents.prompt import PromptInputs, render_prompt
 from crewchief.spec.policy import AgentPolicy
 from crewchief.spec.task import Task
 from crewchief.workspace.worktree import add_worktree
-from tests.conftest import Repo
 from tests.helpers.modelserver import Reply, ScriptedModelServer
+from tests.helpers.repo import Repo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO_ROOT / ".cache" / "agents" / "node_modules" / ".bin"

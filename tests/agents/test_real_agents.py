@@ -18,8 +18,8 @@ from crewchief.agents.codex import CodexAgent
 from crewchief.spec.policy import AgentPolicy
 from crewchief.spec.task import Task
 from tests.agents.conftest import InvocationFactory, agent_binary, run_agent
-from tests.conftest import git
 from tests.helpers.modelserver import Reply, ToolCall
+from tests.helpers.repo import git
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crewchief.gate.engine import GateRequest, run_gate
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 
 PY = sys.executable
 

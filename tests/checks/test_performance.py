@@ -21,7 +21,7 @@ from crewchief.gate.findings import Finding
 from crewchief.spec.errors import SpecError
 from crewchief.spec.policy import parse_policy
 from crewchief.workspace.checkouts import Checkouts
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 
 PY = sys.executable
 

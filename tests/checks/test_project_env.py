@@ -23,7 +23,7 @@ from crewchief.gate.checks.coverage import NOT_INSTALLED
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import CheckResult, Report
 from crewchief.workspace.pyenv import find_python
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 
 CODE = "import projdep\n\n\ndef add(a, b):\n    return projdep.plus(a, b)\n"
 PROJDEP = "def plus(a, b):\n    return a + b\n"

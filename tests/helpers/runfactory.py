@@ -7,7 +7,7 @@ from typing import Any
 
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.store import RunState, open_store
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 
 
 def fake_run(

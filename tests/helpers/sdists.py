@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from tests.conftest import GIT_IDENTITY
+from tests.helpers.repo import GIT_IDENTITY
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_ENV = "CREWCHIEF_SDIST_CACHE"

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from crewchief.web.app import create_app
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 from tests.helpers.runfactory import fake_run
 
 __all__ = ["BASE", "EVAL", "GOOD", "client", "fake_run"]

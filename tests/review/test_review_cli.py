@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from crewchief.store import open_store
-from tests.conftest import Repo
 from tests.helpers.cli import run_cli
+from tests.helpers.repo import Repo
 from tests.helpers.runfactory import fake_run
 
 TASKS = {

@@ -17,7 +17,7 @@ from crewchief.runs.execute import RunOptions, execute_run
 from crewchief.spec.task import parse_task
 from crewchief.store import RunState, Store, open_store
 from crewchief.workspace import sandbox
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 
 BASE_FILES = {
     "README.md": "# sample\n",

@@ -25,7 +25,7 @@ from crewchief.spec.policy import AgentPolicy
 from crewchief.workspace import agent_env
 from crewchief.workspace.agent_env import AgentSpace
 from crewchief.workspace.worktree import add_worktree
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 from tests.runs.conftest import Project
 
 NOOP = "print('nothing')\n"

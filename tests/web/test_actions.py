@@ -7,7 +7,7 @@ import json
 import pytest
 
 from crewchief.store import open_store
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 from tests.helpers.web import BASE, GOOD, client, csrf_of, fake_run
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from crewchief.store import RunState, open_store
 from crewchief.web.app import create_app
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 from tests.helpers.web import BASE, EVAL, GOOD, fake_run, live_server
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from crewchief.store import open_store
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 from tests.helpers.web import BASE, client, fake_run, transcript_file
 
 SCRIPT = "<script>alert(1)</script>"

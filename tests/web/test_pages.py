@@ -10,8 +10,8 @@ import pytest
 from crewchief.store import open_store
 from crewchief.web.queueview import Query, queue_page, snapshot
 from crewchief.web.snapshot import load_awaiting
-from tests.conftest import Repo
 from tests.helpers.cli import run_cli
+from tests.helpers.repo import Repo
 from tests.helpers.web import BASE, EVAL, GOOD, client, fake_run
 
 RISKY = {

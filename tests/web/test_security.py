@@ -11,7 +11,7 @@ from crewchief.errors import UserError
 from crewchief.store import open_store
 from crewchief.web.app import check_binding, serve
 from crewchief.web.security import AUTH_COOKIE, is_loopback
-from tests.conftest import Repo
+from tests.helpers.repo import Repo
 from tests.helpers.web import BASE, GOOD, client, csrf_of, fake_run
 
 
