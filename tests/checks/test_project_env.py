@@ -252,3 +252,100 @@ def test_find_python_looks_where_a_developer_would(tmp_path: Path, bare_venv: Pa
     assert configured.activation("/usr/bin")["PATH"].startswith(str(repo / "venv" / "bin"))
     with pytest.raises(UserError, match="no-such-python"):
         find_python(repo, "no-such-python", on_path)
+
+
+NEW_API_TASK = (
+    "---\nid: add-sub\ntitle: sub subtracts\nacceptance:\n"
+    "  - tests/test_sub.py::test_sub\n---\nAdd calc.sub.\n"
+)
+NEW_API_TEST = "from calc import sub\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
+
+
+def _new_api_project(make_repo, project_venv: Path, acceptance_test: str) -> Repo:
+    """A task whose acceptance test, shipped in the task folder, imports what the fix must add."""
+    return project(
+        make_repo,
+        f'command = "python -m pytest -q"\npython = "{project_venv}"\n'
+        'env = { FROM_POLICY = "yes" }',
+        extra={
+            ".crewchief/tasks/add-sub.md": NEW_API_TASK,
+            ".crewchief/tasks/add-sub/tests/test_sub.py": acceptance_test,
+        },
+    )
+
+
+def test_acceptance_that_cannot_import_what_the_fix_adds_blocks_a_no_op(
+    make_repo, project_venv: Path
+) -> None:
+    repo = _new_api_project(make_repo, project_venv, NEW_API_TEST)
+    repo.branch("noop")
+    repo.commit({"calc.py": CODE + "\n# looked at it\n"})
+    report = gate(repo, "tests", "acceptance", head="noop", task="add-sub")
+    assert report.verdict == "block", report.findings
+    assert rules(report) == {("acceptance", "acceptance-failed", True)}
+    failed = next(f for f in report.findings if f.rule == "acceptance-failed")
+    assert "could not be collected" in failed.message
+    repo.branch("fix", "main")
+    repo.commit({"calc.py": CODE + "\n\ndef sub(a, b):\n    return a - b\n"})
+    assert gate(repo, "tests", "acceptance", head="fix", task="add-sub").verdict == "pass"
+
+
+def test_acceptance_needing_a_module_the_environment_lacks_is_a_configuration_review(
+    make_repo, project_venv: Path
+) -> None:
+    needs_dep = "import not_installed_anywhere  # noqa: F401\n" + NEW_API_TEST
+    repo = _new_api_project(make_repo, project_venv, needs_dep)
+    repo.branch("fix")
+    repo.commit({"calc.py": CODE + "\n\ndef sub(a, b):\n    return a - b\n"})
+    report = gate(repo, "tests", "acceptance", head="fix", task="add-sub")
+    assert report.verdict == "review", report.findings
+    assert rules(report) == {("acceptance", "test-config-broken", False)}
+    config = next(f for f in report.findings if f.rule == "test-config-broken")
+    assert "module 'not_installed_anywhere' is not installed" in config.message
+
+
+def test_a_base_test_whose_module_no_longer_imports_is_broken_pass_to_pass(
+    make_repo, project_venv: Path
+) -> None:
+    repo = _new_api_project(make_repo, project_venv, NEW_API_TEST)
+    repo.branch("rename")
+    renamed = CODE.replace("def add(", "def plus(") + "\n\ndef sub(a, b):\n    return a - b\n"
+    repo.commit({"calc.py": renamed})
+    report = gate(repo, "acceptance", head="rename", task="add-sub")
+    broken = sorted(
+        f.message.split()[0] for f in report.findings if f.rule == "pass-to-pass-broken"
+    )
+    assert broken == ["tests/test_calc.py::test_add", "tests/test_calc.py::test_env"]
+    assert report.verdict == "block"
+
+
+def test_a_test_the_task_rewrites_is_judged_in_the_tasks_version(
+    make_repo, project_venv: Path
+) -> None:
+    """The task ships a new version of tests/test_calc.py that changes what add returns; the old
+    version failing at head is the spec changing, not a regression."""
+    task = TASK.replace("add(2, 3) is 5.", "add rounds up to the next even number.")
+    new_spec = TESTS.replace("assert add(2, 3) == 5", "assert add(2, 3) == 6")
+    repo = project(
+        make_repo,
+        f'command = "python -m pytest -q"\npython = "{project_venv}"\n'
+        'env = { FROM_POLICY = "yes" }',
+        extra={
+            ".crewchief/tasks/fix-add.md": task,
+            ".crewchief/tasks/fix-add/tests/test_calc.py": new_spec,
+        },
+    )
+    repo.branch("agent")
+    repo.commit(
+        {
+            "calc.py": CODE.replace(
+                "return projdep.plus(a, b)",
+                "total = projdep.plus(a, b)\n    return total + total % 2",
+            )
+        }
+    )
+    report = gate(repo, "tests", "acceptance", task="fix-add")
+    assert rules(report) == {("tests", "replaced-by-task", False)}, report.findings
+    assert report.verdict == "pass"
+    note = next(f for f in report.findings if f.rule == "replaced-by-task")
+    assert "tests/test_calc.py" in note.message and "test_add" in note.message

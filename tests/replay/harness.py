@@ -3,11 +3,13 @@
 The base commit is the earlier release as its sdist ships it. The later release's new or changed
 test functions that fail on the earlier release's code (run to find out, and run again on the
 later release's code to prove they pass there) become the task's acceptance entries; the later
-test files ship with the task under `.crewchief/tasks/<id>/`, mirroring the repository, where the
-project's own suite never runs them. Three heads are then gated:
+test files, and the data files under the test folder that they read, ship with the task under
+`.crewchief/tasks/<id>/`, mirroring the repository, where the project's own suite never runs them.
+Three heads are then gated:
 
-- `fix`: the earlier release plus the later release's source files, tests from the base. What the
-  maintainers really did; it must never block.
+- `fix`: the earlier release with every file outside its test folder replaced by the later
+  release's (package, metadata, examples: the whole source change; the task's scope names the
+  folders it touches), tests from the base. What the maintainers really did; it must never block.
 - `noop`: a comment added to a source file. The acceptance tests still fail: it must block.
 - `tamper`: the test files the later release changed, deleted from the repository. It must block.
 
@@ -67,7 +69,7 @@ PROJECTS: dict[str, Project] = {
     for p in (
         Project("more-itertools", "10.3.0", "10.4.0", "more_itertools", "tests"),
         Project("toolz", "0.11.2", "0.12.0", "toolz", "toolz/tests"),
-        Project("wcwidth", "0.2.12", "0.2.13", "wcwidth", "tests"),
+        Project("wcwidth", "0.2.12", "0.2.13", "wcwidth", "tests", ("pytest-cov",)),
         Project("sqlparse", "0.5.0", "0.5.1", "sqlparse", "tests"),
         Project("pyparsing", "3.1.1", "3.1.2", "pyparsing", "tests"),
     )
@@ -166,12 +168,15 @@ def _test_functions(source: str) -> dict[str, str]:
     return found
 
 
-def changed_test_files(old: Path, new: Path, tests: str) -> list[str]:
-    """Test modules of the later release that are new or differ from the earlier release's."""
+def changed_test_files(old: Path, new: Path, tests: str, pattern: str = "test*.py") -> list[str]:
+    """Files under the test folder matching `pattern` (test modules by default) that are new in
+    the later release or differ from the earlier release's."""
     out = []
-    for path in sorted((new / tests).rglob("test*.py")):
+    for path in sorted((new / tests).rglob(pattern)):
         rel = path.relative_to(new).as_posix()
         before = old / rel
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
         if not before.exists() or not filecmp.cmp(before, path, shallow=False):
             out.append(rel)
     return out
@@ -243,11 +248,12 @@ def prove(project: Project, old: Path, new: Path, python: Path, env: Mapping[str
     return acceptance, tuple(files), failing, passing
 
 
-def _task_file(project: Project, acceptance: Iterable[str]) -> str:
+def _task_file(project: Project, acceptance: Iterable[str], scope: Iterable[str]) -> str:
     entries = "".join(f"  - {json.dumps(a)}\n" for a in acceptance)
+    globs = "".join(f"  - {json.dumps(g)}\n" for g in scope)
     return (
         f"---\nid: {project.task_id}\ntitle: what {project.name} {project.new} changed\n"
-        f"scope:\n  - {json.dumps(project.package + '/**')}\nacceptance:\n{entries}---\n"
+        f"scope:\n{globs}acceptance:\n{entries}---\n"
         f"Make the new tests of {project.name} {project.new} pass on {project.old}'s code.\n"
     )
 
@@ -261,25 +267,45 @@ def _commit_branch(repo: Path, env: Mapping[str, str], branch: str, message: str
     return sha
 
 
-def _source_files(root: Path, project: Project) -> set[str]:
+OURS = (".git/", ".venv/", ".crewchief/", "crewchief.toml")
+"""What the replay added to the imported sdist; the release's change never touches them."""
+
+
+def _release_files(root: Path, project: Project) -> set[str]:
+    """Every file of the release outside its test folder: what the real source change may touch
+    (the package, and also its metadata, examples and build files)."""
     tests = f"{project.tests}/"
     return {
-        p.relative_to(root).as_posix()
-        for p in (root / project.package).rglob("*")
+        rel
+        for p in root.rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
-        and not p.relative_to(root).as_posix().startswith(tests)
+        and not (rel := p.relative_to(root).as_posix()).startswith((tests, *OURS))
     }  # fmt: skip
+
+
+def fix_paths(old: Path, new: Path, project: Project) -> list[str]:
+    """The files the real source change adds, changes or deletes."""
+    before, after = _release_files(old, project), _release_files(new, project)
+    changed = {r for r in before & after if not filecmp.cmp(old / r, new / r, shallow=False)}
+    return sorted(changed | (before ^ after))
+
+
+def scope_of(paths: Iterable[str]) -> list[str]:
+    """The task's scope: each top-level folder the change touches, and its top-level files."""
+    return sorted({f"{p.split('/', 1)[0]}/**" if "/" in p else p for p in paths})
 
 
 def make_heads(repo: Path, new: Path, project: Project, env: Mapping[str, str], changed: list[str]):
     """The three changes, each a branch off the base."""
     heads = {}
     run_git(repo, env, "checkout", "-q", "-b", "work-fix", "main")
-    for rel in _source_files(repo, project) - _source_files(new, project):
-        (repo / rel).unlink()
-    for rel in _source_files(new, project):
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(new / rel, repo / rel)
+    for rel in fix_paths(repo, new, project):
+        target = repo / rel
+        if (new / rel).is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(new / rel, target)
+        else:
+            target.unlink()
     heads["fix"] = _commit_branch(repo, env, "fix", f"{project.name} {project.new}'s source")
     run_git(repo, env, "checkout", "-q", "-b", "work-noop", "main")
     init = repo / project.package / "__init__.py"
@@ -310,8 +336,10 @@ def build(project: Project, root: Path) -> Replay:
     (repo / "crewchief.toml").write_text(f'[tests]\ncommand = "pytest -q {project.tests}"\n')
     tasks = repo / ".crewchief" / "tasks"
     tasks.mkdir(parents=True)
-    (tasks / f"{project.task_id}.md").write_text(_task_file(project, acceptance))
-    for rel in changed:
+    scope = scope_of(fix_paths(repo, new, project))
+    (tasks / f"{project.task_id}.md").write_text(_task_file(project, acceptance, scope))
+    # The tests' data files (fixtures, sample inputs) that the new tests read ship with them.
+    for rel in [*changed, *changed_test_files(repo, new, project.tests, "*")]:
         shipped = tasks / project.task_id / rel
         shipped.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(new / rel, shipped)

@@ -14,7 +14,14 @@ from typing import ClassVar, Literal
 
 from crewchief.gate.check import CheckContext, CheckSkipped
 from crewchief.gate.dynamic.config import NO_TESTS, same_start_failure
-from crewchief.gate.dynamic.runs import NoTestCommand, base_suite, head_suite, prepared, session
+from crewchief.gate.dynamic.runs import (
+    NoTestCommand,
+    base_suite,
+    head_suite,
+    prepared,
+    session,
+    task_replaced_files,
+)
 from crewchief.gate.dynamic.suite import (
     BROKEN,
     NOT_RUN,
@@ -117,6 +124,14 @@ RULES = RuleTable(
     ),
     Rule(
         NAME,
+        "replaced-by-task",
+        Severity.INFO,
+        "tests that passed at base fail at head in a file the task ships its own version of: the "
+        "task changed them, and the acceptance check judges them in that version",
+        "nothing to do; the acceptance check's pass-to-pass and fail-to-pass results count",
+    ),
+    Rule(
+        NAME,
         "no-tests",
         Severity.MEDIUM,
         "the test command collected no tests at base or head",
@@ -168,13 +183,18 @@ def config_problem(base: SuiteResult, head: SuiteResult) -> Finding | None:
     return _plain("test-config-broken", failure.message(head.python))
 
 
-def compare(base: SuiteResult, head: SuiteResult, flaky: set[str]) -> list[Finding]:
+def compare(
+    base: SuiteResult, head: SuiteResult, flaky: set[str], replaced: frozenset[str] = frozenset()
+) -> list[Finding]:
     findings: list[Finding] = []
+    superseded: dict[str, list[str]] = {}
     for test, before in base.outcomes.items():
         after = head.outcomes.get(test)
         if before not in PASSING:
             continue
-        if after is None:
+        if after not in PASSING and _path_of(test) in replaced:
+            superseded.setdefault(str(_path_of(test)), []).append(test)
+        elif after is None:
             message = f"{test} passed at base and did not run at head"
             findings.append(_test_finding("test-disappeared", message, test))
         elif after in BROKEN and test in flaky:
@@ -193,6 +213,13 @@ def compare(base: SuiteResult, head: SuiteResult, flaky: set[str]) -> list[Findi
         if test not in base.outcomes and after in BROKEN and test not in flaky:
             message = f"{test} is new and {after} at head"
             findings.append(_test_finding("new-test-failing", message, test))
+    for path, tests in sorted(superseded.items()):
+        listed = ", ".join(t.split("::", 1)[1] for t in tests[:MAX_LISTED])
+        message = (
+            f"{len(tests)} test(s) in {path} passed at base and not at head ({listed}); the task "
+            "ships its own version of this file, and the acceptance check judges them in it"
+        )
+        findings.append(_test_finding("replaced-by-task", message, path))
     if head.is_pytest and head.exit_code == 5 and base.outcomes:
         message = "pytest collected no tests at head, but did at base"
         findings.append(_plain("no-tests-collected", message))
@@ -251,7 +278,7 @@ class TestsCheck:
             return [*findings, *_command_findings(base, head)]
         suspects = [t for t, v in head.outcomes.items() if v in BROKEN]
         flaky = self._rerun(ctx, suspects) if suspects else set()
-        findings.extend(compare(base, head, flaky))
+        findings.extend(compare(base, head, flaky, task_replaced_files(ctx)))
         return findings
 
     @staticmethod

@@ -28,6 +28,10 @@ class StartFailure:
     """One line: "module 'requests' is not installed", "'tox' was not found on PATH"."""
     fix: str
     """One line: what to change in the environment or the policy."""
+    module: str = ""
+    """The module that could not be imported, when that is the cause (the acceptance check asks
+    whether it is the project's own module, which the change may be expected to add, or a missing
+    dependency)."""
 
     def message(self, python: str, what: str = "the tests") -> str:
         return (
@@ -77,6 +81,7 @@ def start_failure(result: SuiteResult) -> StartFailure | None:
             f"module '{module}' is not installed in the test environment",
             f"install '{module}' there, point [tests] python at the environment that has it, "
             "or add [tests] setup commands that install it",
+            module=module,
         )
     if result.is_pytest and result.exit_code == 5:
         return StartFailure(

@@ -13,6 +13,7 @@ from pathlib import Path
 from crewchief import git
 from crewchief.gate.check import CheckContext, GateSession
 from crewchief.gate.dynamic.suite import SuiteRequest, SuiteResult, run_suite
+from crewchief.spec.task import TASK_DIR
 from crewchief.workspace.checkouts import PreparedTree
 
 CACHE_VERSION = "2"
@@ -47,6 +48,19 @@ def prepared(ctx: CheckContext, side: str) -> PreparedTree:
         f"prepared:{side}", lambda: ws.checkouts.checkout(rev, label=side)
     )
     return result
+
+
+def task_replaced_files(ctx: CheckContext) -> frozenset[str]:
+    """Repository files the task's own folder ships a new version of (at the base, where the agent
+    cannot edit it). The task's version is the spec for the tests in them: the acceptance check
+    runs those, and a test whose old version fails at head was changed by the spec, not broken."""
+    if ctx.task is None:
+        return frozenset()
+    ws = session(ctx)
+    listing = git.ls_tree(ws.checkouts.repo, ws.base)
+    prefix = f"{TASK_DIR}/{ctx.task.id}/"
+    shipped = {path[len(prefix) :] for _, _, path in listing if path.startswith(prefix)}
+    return frozenset(shipped & {path for _, _, path in listing})
 
 
 def environment_key(ctx: CheckContext) -> str:

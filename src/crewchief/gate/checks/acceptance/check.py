@@ -21,7 +21,7 @@ from crewchief.gate.analysis.pyfiles import python_changes
 from crewchief.gate.change import Change, match_any
 from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
 from crewchief.gate.checks.acceptance.special_case import suspects, test_literals, test_sources
-from crewchief.gate.dynamic.config import same_start_failure
+from crewchief.gate.dynamic.config import StartFailure, same_start_failure, start_failure
 from crewchief.gate.dynamic.runs import base_suite, environment_key, session, tree_id
 from crewchief.gate.dynamic.suite import (
     BROKEN,
@@ -218,13 +218,23 @@ def outcomes_of(entry: str, result: SuiteResult) -> dict[str, str]:
     }
 
 
+def collection_failed(entry: str, result: SuiteResult) -> bool:
+    """Whether pytest could not collect the file (or a folder above it) that holds the entry: an
+    import error in the test module is the entry failing, the usual shape of a fail-to-pass test
+    that imports a name only the fix adds."""
+    return any(
+        error and (entry == error or entry.startswith((error + "::", error + "/")))
+        for error in result.collect_errors
+    )
+
+
 def node_state(entry: str, result: SuiteResult) -> str:
     """passed | failed | missing | timeout for one node-id entry inside a (batched) pytest run."""
     if result.timed_out:
         return "timeout"
     mine = outcomes_of(entry, result)
     if not mine:
-        return "missing"
+        return "failed" if collection_failed(entry, result) else "missing"
     if any(v in BROKEN for v in mine.values()):
         return "failed"
     if any(v in PASSING for v in mine.values()):
@@ -295,14 +305,27 @@ class _Runs:
         return run_suite(self.ws.checkouts, self.head_env, request)
 
     def same_failure(self, before: SuiteResult, after: SuiteResult) -> bool:
-        """Base and head failed to start the same way: one config finding, no verdict on entries."""
+        """Base and head failed to start the same way, and the environment is to blame: one
+        config finding, no verdict on entries."""
         failure = same_start_failure(before, after)
-        if failure is None:
+        if failure is None or not self.environment_at_fault(failure):
             return False
         if not self.config:
             message = failure.message(after.python, "the acceptance tests")
             self.config.append(_finding("test-config-broken", message, ""))
         return True
+
+    def environment_at_fault(self, failure: StartFailure) -> bool:
+        """Whether a start failure shared by base and head is the configuration's, not the
+        entries'. Acceptance tests are meant to fail at base, often at import (they use what the
+        fix adds), so failing the same way at head is the change not doing its job, unless the
+        environment cannot run tests at all: a missing module that is not the project's own, or
+        a base suite that cannot start either."""
+        if failure.module:
+            return not project_module(self.head_env.tree.path, failure.module)
+        if not self.ctx.policy.tests.command:
+            return True  # no suite to tell a broken environment from failing entries
+        return start_failure(base_suite(self.ctx)) is not None
 
     def nodes(self, nodes: list[str]) -> list[Finding]:
         """The node-id entries, batched into one pytest run per side."""
@@ -341,6 +364,16 @@ class _Runs:
         return found
 
 
+def project_module(tree: Path, module: str) -> bool:
+    """Whether `module`'s top-level package is the project's own (a package or module at the
+    root, under src/, or one folder down), rather than a dependency."""
+    top = module.split(".", 1)[0]
+    for folder in (tree, tree / "src"):
+        if (folder / top).is_dir() or (folder / f"{top}.py").is_file():
+            return True
+    return any(tree.glob(f"*/{top}/__init__.py"))
+
+
 def judge(entry: str, before: str, after: str, result: SuiteResult) -> list[Finding]:
     found: list[Finding] = []
     if after == "passed" and before == "passed":
@@ -356,9 +389,12 @@ def judge(entry: str, before: str, after: str, result: SuiteResult) -> list[Find
         message = f"acceptance '{entry}' timed out at head; see {result.log}"
         found.append(_finding("acceptance-timeout", message, entry))
     elif after == "failed":
+        how = (
+            " (its test module could not be collected)" if collection_failed(entry, result) else ""
+        )
         message = (
-            f"acceptance '{entry}' fails at head, run against the base's tests and the task's "
-            f"own; see {result.log}"
+            f"acceptance '{entry}' fails at head{how}, run against the base's tests and the "
+            f"task's own; see {result.log}"
         )
         found.append(_finding("acceptance-failed", message, entry))
     if before == "missing" and after == "passed":
@@ -428,8 +464,14 @@ class AcceptanceCheck:
         base = base_suite(ctx)
         if base.crashed or not base.is_pytest:
             return []
+        # The task's own acceptance tests are in this tree and may not import at head (a no-op
+        # change): pytest goes on past collection errors, and a base test whose module no longer
+        # collects still counts as broken below.
         request = SuiteRequest(
-            ctx.policy.tests.command, timeout=ctx.policy.tests.timeout_s, label="accept-head-suite"
+            ctx.policy.tests.command,
+            timeout=ctx.policy.tests.timeout_s,
+            label="accept-head-suite",
+            env={"PYTEST_ADDOPTS": "--continue-on-collection-errors"},
         )
         head = ws.once("accept-head-suite", lambda: run_suite(ws.checkouts, head_env, request))
         ws.add_evidence(NAME, head.log)
@@ -438,7 +480,7 @@ class AcceptanceCheck:
             return [_finding("pass-to-pass-error", message, "")]
         found = []
         for test, before in base.outcomes.items():
-            after = head.outcomes.get(test)
+            after = head.outcomes.get(test) or ("error" if collection_failed(test, head) else None)
             if before in PASSING and after in BROKEN:
                 message = (
                     f"{test} passes at base and {after} at head when run with the base's "
