@@ -25,6 +25,7 @@ from crewchief.runs.execute import (
     RunContext,
     RunFailed,
     RunOptions,
+    _branch_name,
     _commit,
     _judge_agent,
     _launch,
@@ -138,6 +139,17 @@ def test_per_run_setup_output_is_excluded_from_the_commit(make_project) -> None:
     finally:
         assert ctx.tree is not None
         remove_run_tree(ctx.tree)
+
+
+def test_runs_of_one_task_prepared_at_once_get_their_own_branches(make_project) -> None:
+    # Best of two agents on one task: both runs are attempt 1 and neither has a branch on record
+    # yet, as when two workers prepare them at the same moment (the second's commit used to move
+    # the first's branch, so the first could no longer be approved).
+    project = make_project(NOOP)
+    first, second = project.queue(attempt=1), project.queue(attempt=1)
+    plans = [resolve_plan(project.store, project.path, r, RunOptions()) for r in (second, first)]
+    names = [_branch_name(project.store, plan.row, plan.task) for plan in plans]
+    assert names == [f"crewchief/fix-app/1-run{second}", "crewchief/fix-app/1"]
 
 
 # --- render_invocation ---------------------------------------------------------------------------
