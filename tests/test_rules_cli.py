@@ -10,6 +10,7 @@ from crewchief.gate import rulebook
 from crewchief.gate.findings import Rule, RuleTable, Severity
 from crewchief.gate.registry import available_checks
 from tests.helpers.cli import run_cli
+from tests.helpers.schemas import assert_matches
 
 STATIC = ("scope", "test-integrity", "security", "secrets", "dependencies", "quality")
 HOSTILE = "\x1b[31mred\x1b[0m [bold]x[/bold] \u202eevil"
@@ -55,6 +56,7 @@ def test_json_lists_every_rule_of_every_static_check(capsys) -> None:
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert data["schema"] == "crewchief.rules/v1"
+    assert_matches("rules", data)
     listed = {(r["check"], r["id"]) for r in data["rules"]}
     for name in STATIC:
         table = available_checks()[name].rules  # type: ignore[attr-defined]

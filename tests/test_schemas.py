@@ -18,9 +18,7 @@ from crewchief.store import RunState, open_store
 from tests.helpers.cli import run_cli
 from tests.helpers.repo import Repo
 from tests.helpers.runfactory import fake_run
-
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMAS = ROOT / "docs" / "schemas"
+from tests.helpers.schemas import ROOT, SCHEMAS, assert_matches, schema
 
 TASK = """---
 id: fix-add
@@ -35,45 +33,6 @@ priority: 1
 `add(2, 3)` must return `5`; today it returns `-1`.
 """
 VAGUE = "---\nid: vague\ntitle: improve things\ndepends_on: [ghost]\n---\nMake it better.\n"
-
-
-def schema(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((SCHEMAS / f"{name}.v1.json").read_text("utf-8"))
-    return loaded
-
-
-def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        resolved: dict[str, Any] = root
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            resolved = resolved[part]
-        node = {**resolved, **{k: v for k, v in node.items() if k != "$ref"}}
-    return node
-
-
-def undocumented(value: Any, node: dict[str, Any], root: dict[str, Any], at: str = "") -> list[str]:
-    """Paths of object keys in `value` that `node` (a subschema of `root`) does not name."""
-    node = _resolve(node, root)
-    if isinstance(value, list) and "items" in node:
-        return [k for i, v in enumerate(value) for k in undocumented(v, node["items"], root, at)]
-    if not isinstance(value, dict):
-        return []
-    props: dict[str, Any] = dict(node.get("properties", {}))
-    for part in node.get("allOf", []) + node.get("oneOf", []):
-        props.update(_resolve(part, root).get("properties", {}))
-    found = [f"{at}.{key}" for key in value if key not in props]
-    for key, sub in props.items():
-        if key in value:
-            found += undocumented(value[key], sub, root, f"{at}.{key}")
-    return found
-
-
-def assert_matches(name: str, document: dict[str, Any]) -> None:
-    published = schema(name)
-    jsonschema.Draft202012Validator(
-        published, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    ).validate(document)
-    assert undocumented(document, published, published) == []
 
 
 def cli_json(capsys: pytest.CaptureFixture[str], *args: str, codes: tuple[int, ...] = (0,)) -> Any:

@@ -7,19 +7,22 @@ worktrees of the repository and never reachable by an agent's `git add -A`:
 
 - `runs/<id>/` a run's prompt, transcript, scratch and gate evidence;
 - `run-trees/` the runs' worktrees (named `run<id>-<random>`);
+- `worktrees/` the other worktrees: the gate's base and head checkouts, landing's replays (named
+  `<label>-<random>`), with `worktrees.lock`, which serialises adding and removing worktrees;
 - `evidence/` the folders standalone gates leave their logs and data in;
 - `envs/` prepared test environments, keyed by the hash of the dependency files;
 - `gate-cache.sqlite` static gate results by blob id.
 
 `crewchief gc` prunes what these grow into, so it and the writers must agree on the names: hence
-this leaf module (it imports nothing of crewchief but the git-directory helpers).
+this leaf module (it imports nothing of crewchief but `git`).
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-from crewchief.workspace.worktree import crewchief_dir, git_common_dir
+from crewchief import git
 
 STATE_DB = Path(".crewchief") / "state.db"
 """The default store, relative to the checkout's top level."""
@@ -30,14 +33,20 @@ def state_db(repo_root: Path) -> Path:
     return repo_root / STATE_DB
 
 
-def state_dir(repo: Path) -> Path:
-    """`<git common dir>/crewchief` (created on first use)."""
-    return crewchief_dir(repo)
-
-
+@functools.lru_cache(maxsize=64)
 def git_dir(repo: Path) -> Path:
-    """The repository's git directory, shared by every worktree (what `state_dir` lives in)."""
-    return git_common_dir(repo)
+    """The repository's git directory, shared by every worktree (what `state_dir` lives in); asked
+    of git once per repository, since every worktree add, lock and sandboxed command needs it."""
+    common = git.run(repo, "rev-parse", "--git-common-dir").text().strip()
+    return (repo / common).resolve()
+
+
+def state_dir(repo: Path) -> Path:
+    """`<git common dir>/crewchief` (created on first use): state that belongs to the repository
+    but not to its history."""
+    path = git_dir(repo) / "crewchief"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def runs_dir(repo: Path) -> Path:
@@ -55,6 +64,15 @@ def run_trees_dir(repo: Path) -> Path:
 def run_tree_prefix(run_id: int) -> str:
     """Run worktrees are `run<id>-<random>`: the id tells gc and recovery whose tree it is."""
     return f"{RUN_TREE_PREFIX}{run_id}-"
+
+
+def worktrees_dir(repo: Path) -> Path:
+    """Worktrees that are not a run's: the gate's checkouts, landing's replays."""
+    return state_dir(repo) / "worktrees"
+
+
+def worktrees_lock(repo: Path) -> Path:
+    return state_dir(repo) / "worktrees.lock"
 
 
 def run_id_of_tree(name: str) -> int | None:

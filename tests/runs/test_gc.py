@@ -14,6 +14,7 @@ from crewchief import statepaths
 from crewchief.runs.gc import GcOptions, collect
 from crewchief.store import RunState
 from tests.helpers.cli import run_cli
+from tests.helpers.schemas import assert_matches
 from tests.runs.conftest import Project
 
 EDIT = """
@@ -141,6 +142,7 @@ def test_cli_dry_run_json_and_text(make_project, capsys: pytest.CaptureFixture[s
     assert out.code == 0, out.err
     data = json.loads(out.out)
     assert data["schema"] == "crewchief.gc/v1" and data["dry_run"] is True
+    assert_matches("gc", data)
     assert data["freed"]["evidence"] == {"count": 1, "bytes": 2048}
     assert data["freed"]["branches"]["count"] == 0  # merged today: younger than 14 days
     assert old.is_dir()

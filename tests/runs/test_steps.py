@@ -1,27 +1,43 @@
 """The steps of a run one at a time, each on a real repository: resolving the plan, preparing the
-worktree, rendering the prompt, the agent's environment and launch, and containment."""
+worktree, rendering the prompt, the agent's environment and launch, containment, running the agent
+under its budget, committing its work, judging the agent and handing the commit to the gate."""
 
 from __future__ import annotations
 
 import os
 import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from crewchief import proc, statepaths
+from crewchief.agents.base import Agent, AgentCommand, Invocation, Usage
+from crewchief.agents.registry import resolve_agent
 from crewchief.runs import contain
 from crewchief.runs.execute import (
     TRANSCRIPT,
+    TRANSIENT,
+    Plan,
     RunContext,
+    RunFailed,
     RunOptions,
+    _branch_name,
+    _commit,
+    _judge_agent,
+    _launch,
+    _run,
+    _validate,
     prepare_worktree,
     remove_run_tree,
     render_invocation,
     resolve_plan,
 )
 from crewchief.spec.policy import AgentPolicy
+from crewchief.store import RunState
 from crewchief.workspace import agent_env
 from crewchief.workspace.agent_env import AgentSpace
 from crewchief.workspace.worktree import add_worktree
@@ -123,6 +139,17 @@ def test_per_run_setup_output_is_excluded_from_the_commit(make_project) -> None:
     finally:
         assert ctx.tree is not None
         remove_run_tree(ctx.tree)
+
+
+def test_runs_of_one_task_prepared_at_once_get_their_own_branches(make_project) -> None:
+    # Best of two agents on one task: both runs are attempt 1 and neither has a branch on record
+    # yet, as when two workers prepare them at the same moment (the second's commit used to move
+    # the first's branch, so the first could no longer be approved).
+    project = make_project(NOOP)
+    first, second = project.queue(attempt=1), project.queue(attempt=1)
+    plans = [resolve_plan(project.store, project.path, r, RunOptions()) for r in (second, first)]
+    names = [_branch_name(project.store, plan.row, plan.task) for plan in plans]
+    assert names == [f"crewchief/fix-app/1-run{second}", "crewchief/fix-app/1"]
 
 
 # --- render_invocation ---------------------------------------------------------------------------
@@ -296,3 +323,154 @@ def test_worktree_intact(repo: Repo, tmp_path: Path) -> None:
     link.symlink_to(space.worktree)
     assert not contain.worktree_intact(link)
     assert not contain.worktree_intact(tmp_path)
+
+
+# --- _run, _commit, _judge_agent, _validate -------------------------------------------------------
+
+
+@dataclass
+class Started:
+    """A run taken through the steps before the agent runs, as `_execute` takes it."""
+
+    ctx: RunContext
+    plan: Plan
+    space: AgentSpace
+    agent: Agent
+    invocation: Invocation
+    command: AgentCommand
+    launch: agent_env.Launch
+    token: str
+
+    def run_agent(self) -> proc.StreamOutcome:
+        return _run(
+            self.ctx,
+            self.plan,
+            self.agent,
+            self.invocation,
+            self.command,
+            self.launch,
+            self.token,
+        )
+
+
+@pytest.fixture
+def start(make_project) -> Iterator[Any]:
+    trees: list[RunContext] = []
+
+    def factory(agent_code: str, **options: Any) -> Started:
+        project = make_project(agent_code)
+        run_id = project.queue()
+        ctx = context(project, run_id, sandbox="off", **options)
+        plan = resolve_plan(project.store, project.path, run_id, ctx.options)
+        project.store.transition(run_id, RunState.PREPARING, "preparing", expect=[RunState.QUEUED])
+        space, _excludes = prepare_worktree(ctx, plan)
+        trees.append(ctx)
+        agent, config = resolve_agent(plan.row.agent, plan.policy)
+        invocation = render_invocation(ctx, plan, space.worktree, config)
+        command = agent.command(invocation)
+        token = uuid.uuid4().hex
+        launch = _launch(ctx, plan, space, invocation, command, token)
+        return Started(ctx, plan, space, agent, invocation, command, launch, token)
+
+    yield factory
+    for ctx in trees:
+        if ctx.tree is not None:
+            remove_run_tree(ctx.tree)
+
+
+WRITER = """
+import pathlib
+print("hello from the agent")
+pathlib.Path("src/app.py").write_text("def add(a, b):\\n    return b + a\\n")
+"""
+
+
+def test_the_agent_runs_with_its_output_in_the_transcript(start) -> None:
+    run = start(WRITER)
+    outcome = run.run_agent()
+    assert (outcome.returncode, outcome.timed_out, outcome.stopped) == (0, False, None)
+    transcript = run.ctx.transcript.read_text()
+    assert "hello from the agent" in transcript
+    assert "# time budget: 60 min" in transcript
+    row = run.ctx.store.run(run.ctx.run_id)
+    assert (row.state, row.pid) == (RunState.RUNNING.value, None)
+    assert (run.space.worktree / "src/app.py").read_text() == "def add(a, b):\n    return b + a\n"
+
+
+def test_an_agent_past_its_time_budget_is_stopped_and_judged_timed_out(start) -> None:
+    run = start("import time\ntime.sleep(60)\n", default_minutes=0.02, kill_grace_s=0.2)
+    outcome = run.run_agent()
+    assert outcome.timed_out
+    assert outcome.duration_s < 30
+    with pytest.raises(RunFailed, match=r"past its time budget of 0\.02 min") as caught:
+        _judge_agent(run.agent, outcome, run.plan, (), None)
+    assert caught.value.state == RunState.TIMED_OUT
+
+
+def test_the_work_is_one_crewchief_commit_on_the_run_branch(start) -> None:
+    run = start(WRITER)
+    usage = Usage(model="m-1")
+    assert _commit(run.ctx, run.plan, run.space, usage, None) is None, "nothing changed yet"
+    outcome = run.run_agent()
+    head = _commit(run.ctx, run.plan, run.space, usage, None)
+    assert head is not None
+    _judge_agent(run.agent, outcome, run.plan, (), head)  # finished well: no RunFailed
+    repo = Repo(run.ctx.repo)
+    assert repo.git("rev-parse", f"{head}^") == run.plan.base
+    assert repo.git("rev-parse", "crewchief/fix-app/1") == head
+    assert repo.git("diff", "--name-only", run.plan.base, head) == "src/app.py"
+    message = repo.git("log", "-1", "--format=%B", head)
+    assert f"Crewchief-Run: {run.ctx.run_id}" in message and "Crewchief-Model: m-1" in message
+    assert run.ctx.store.run(run.ctx.run_id).head_commit == head
+
+
+class _Flaky:
+    """Just enough of an agent for `_judge_agent`: a rate limit in its output is transient."""
+
+    def transient(self, output: bytes, exit_code: int | None) -> bool:
+        return b"rate limit" in output
+
+
+@pytest.mark.parametrize(
+    ("outcome", "problems", "head", "reason", "state"),
+    [
+        ({"timed_out": True}, (), "c0", "past its time budget of 5 min", RunState.TIMED_OUT),
+        ({"stopped": "cost budget spent"}, (), "c0", "stopped: cost budget spent", None),
+        ({"returncode": 2}, (), "c0", "^the agent exited with code 2$", None),
+        (
+            {"returncode": 1, "output": b"rate limit"},
+            (),
+            "c0",
+            f"^{TRANSIENT}the agent exited",
+            None,
+        ),
+        ({}, ("pushed", "moved main"), "c0", "^pushed; moved main$", None),
+        ({}, (), None, "^the agent changed nothing$", None),
+    ],
+)
+def test_judging_the_agent(make_project, outcome, problems, head, reason, state) -> None:
+    project = make_project(NOOP, budget={"minutes": 5})
+    plan = resolve_plan(project.store, project.path, project.queue(), RunOptions())
+    ended = proc.StreamOutcome(**{"returncode": 0, "output": b"", "duration_s": 1.0, **outcome})
+    with pytest.raises(RunFailed, match=reason) as caught:
+        _judge_agent(_Flaky(), ended, plan, problems, head)  # type: ignore[arg-type]
+    assert caught.value.state == (state or RunState.FAILED)
+
+
+@pytest.mark.parametrize("gate", [False, True])
+def test_validate_gates_the_commit_and_hands_it_to_review(start, gate) -> None:
+    run = start(WRITER, gate=gate, static_gate=True)
+    run.run_agent()
+    head = _commit(run.ctx, run.plan, run.space, Usage(), None)
+    assert _validate(run.ctx, run.plan, head) == RunState.AWAITING_REVIEW
+    row = run.ctx.store.run(run.ctx.run_id)
+    assert (row.state, row.worktree) == (RunState.AWAITING_REVIEW.value, None)
+    report = run.ctx.store.latest_report(run.ctx.run_id)
+    last = [e.message for e in run.ctx.store.events(run.ctx.run_id)][-1]
+    if gate:
+        assert report is not None and report["head"] == head
+        assert report["run"]["id"] == run.ctx.run_id
+        assert last == f"awaiting review: gate {report['verdict']}, risk {report['risk']}"
+    else:
+        assert report is None
+        assert last == "awaiting review: gate not run"

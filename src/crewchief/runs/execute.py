@@ -492,9 +492,20 @@ def _load_task(store: Store, row: RunRow) -> Task:
 
 
 def _branch_name(store: Store, row: RunRow, task: Task) -> str:
-    """`crewchief/<task>/<attempt>`, unless another run already owns that name."""
+    """`crewchief/<task>/<attempt>`, unless another run owns that name or may take it.
+
+    Runs of the same task and attempt (several agents on one task) prepared at the same time each
+    see the name free before either records it; so only the first queued of them takes it and the
+    others add their id, whatever order they are prepared in."""
     name = f"crewchief/{task.id}/{row.attempt}"
-    clash = any(r.branch == name and r.id != row.id for r in store.runs())
+    clash = any(
+        r.id != row.id
+        and (
+            r.branch == name
+            or (r.task_id == row.task_id and r.attempt == row.attempt and r.id < row.id)
+        )
+        for r in store.runs()
+    )
     return f"{name}-run{row.id}" if clash else name
 
 

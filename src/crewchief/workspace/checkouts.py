@@ -35,7 +35,7 @@ from crewchief import proc, statepaths
 from crewchief.errors import UserError
 from crewchief.spec.policy import Policy
 from crewchief.workspace import envpolicy, pyenv, sandbox
-from crewchief.workspace.worktree import Worktree, add_worktree, git_common_dir
+from crewchief.workspace.worktree import Worktree, add_worktree
 
 DEPENDENCY_FILES = re.compile(
     r"^(pyproject\.toml|setup\.cfg|setup\.py|Pipfile(\.lock)?|poetry\.lock|uv\.lock|"
@@ -311,7 +311,7 @@ class Checkouts:
     def _sandboxed(
         self, argv: tuple[str, ...], tree: Worktree, env: Mapping[str, str], *, setup: bool
     ) -> tuple[str, ...]:
-        common = git_common_dir(self.repo)
+        common = statepaths.git_dir(self.repo)
         admin = Path(
             (tree.path / ".git").read_text("utf-8").strip().removeprefix("gitdir:").strip()
         )

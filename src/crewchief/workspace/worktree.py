@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import os
 import shutil
 import tempfile
@@ -18,29 +17,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from crewchief import git
-
-
-@functools.lru_cache(maxsize=64)
-def git_common_dir(repo: Path) -> Path:
-    """The repository's git directory (shared by its worktrees); asked of git once per repository,
-    since every worktree add, lock and sandboxed command needs it."""
-    common = git.run(repo, "rev-parse", "--git-common-dir").text().strip()
-    return (repo / common).resolve()
-
-
-def crewchief_dir(repo: Path) -> Path:
-    """`<git common dir>/crewchief`: state that belongs to the repository but not to its history."""
-    path = git_common_dir(repo) / "crewchief"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+from crewchief import git, statepaths
 
 
 @contextlib.contextmanager
 def _admin_lock(repo: Path) -> Iterator[None]:
     """Serialises `git worktree add/remove/prune` on one repository, across threads and processes:
     git reads every worktree's metadata while adding one and can trip over a half-written entry."""
-    with open(crewchief_dir(repo) / "worktrees.lock", "wb") as fh:
+    with open(statepaths.worktrees_lock(repo), "wb") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -102,7 +86,7 @@ def add_worktree(
             .text()
             .strip()
         )
-    parent = root or (crewchief_dir(repo) / "worktrees")
+    parent = root or statepaths.worktrees_dir(repo)
     parent.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     os.rmdir(path)
