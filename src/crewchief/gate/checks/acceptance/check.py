@@ -18,8 +18,9 @@ from typing import ClassVar, Literal
 
 from crewchief import git
 from crewchief.gate.analysis.pyfiles import python_changes
-from crewchief.gate.change import Change, match_any
+from crewchief.gate.change import Change, FileChange, match_any
 from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
+from crewchief.gate.checks.acceptance.sniff import sniffs
 from crewchief.gate.checks.acceptance.special_case import suspects, test_literals, test_sources
 from crewchief.gate.dynamic.config import StartFailure, same_start_failure, start_failure
 from crewchief.gate.dynamic.runs import base_suite, environment_key, session, tree_id
@@ -109,8 +110,16 @@ RULES = RuleTable(
     _rule(
         "special-cases-test-input",
         Severity.HIGH,
-        "added code compares against a literal of the acceptance tests",
+        "added code compares against, looks for or looks up a literal of the acceptance tests",
         "fix the general case instead of recognising the test's input",
+    ),
+    _rule(
+        "detects-test-run",
+        Severity.HIGH,
+        "added code checks whether it runs under the test runner (sys.modules, "
+        "PYTEST_CURRENT_TEST, sys.argv, _pytest)",
+        "make the code behave the same under test as in production",
+        blocking=True,
     ),
 )
 
@@ -403,9 +412,15 @@ def judge(entry: str, before: str, after: str, result: SuiteResult) -> list[Find
     return found
 
 
+def _non_test_code(ctx: CheckContext) -> list[FileChange]:
+    return [
+        f for f in python_changes(ctx.change.files) if not match_any(f.path, ctx.policy.tests.paths)
+    ]
+
+
 class AcceptanceCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "3"
+    version: ClassVar[str] = "4"
     kind: ClassVar[Literal["static", "dynamic"]] = "dynamic"
     rules: ClassVar[RuleTable] = RULES
 
@@ -418,7 +433,7 @@ class AcceptanceCheck:
                 f"task '{ctx.task.id}' has no acceptance checks: its objective is not "
                 "executable, so nothing proves the change does what was asked"
             )
-            return [_finding("no-acceptance", message, "")]
+            return [_finding("no-acceptance", message, ""), *self._test_run_sniffs(ctx)]
         ws = session(ctx)
         overlay, task_only = trusted_test_overlay(ctx)
         head_env: PreparedTree = ws.once(
@@ -429,10 +444,24 @@ class AcceptanceCheck:
         findings = runs.nodes(nodes) if nodes else []
         findings += runs.commands([e for e in entries if not is_node_entry(e)])
         if runs.config:
-            return runs.config
+            return runs.config + self._test_run_sniffs(ctx)
         findings.extend(self._pass_to_pass(ctx, head_env))
         findings.extend(self._special_cases(ctx, head_env, nodes))
+        findings.extend(self._test_run_sniffs(ctx))
         return findings
+
+    @staticmethod
+    def _test_run_sniffs(ctx: CheckContext) -> list[Finding]:
+        """Code that behaves differently under test: needs no acceptance literal to be caught."""
+        return [
+            _finding(
+                "detects-test-run",
+                f"added code checks whether it runs under the test runner ({s.code}): it can "
+                "pass the tests without working outside them",
+                f"{s.path}:{s.code}",
+            ).at(path=s.path, line=s.line)
+            for s in sniffs(_non_test_code(ctx))
+        ]
 
     @staticmethod
     def _special_cases(
@@ -441,19 +470,14 @@ class AcceptanceCheck:
         if not nodes:
             return []
         literals = test_literals(test_sources(head_env.tree.path, nodes))
-        code = [
-            f
-            for f in python_changes(ctx.change.files)
-            if not match_any(f.path, ctx.policy.tests.paths)
-        ]
         return [
             _finding(
                 "special-cases-test-input",
-                f"added code compares against {s.value}, a literal of the acceptance tests: it "
+                f"added code {s.how} {s.value}, a literal of the acceptance tests: it "
                 "may recognise the test's input instead of fixing the general case",
                 f"{s.path}:{s.value}",
             ).at(path=s.path, line=s.line)
-            for s in suspects(code, literals)
+            for s in suspects(_non_test_code(ctx), literals)
         ]
 
     @staticmethod
