@@ -184,6 +184,7 @@ def run_page(request: Request, run_id: int, view: str = "unified", done: str = "
         events=ctx.store.events(run_id),
         decisions=decisions,
         history=feedback_history(run),
+        superseded=ctx.store.superseded_by(run_id) if run.state == "merged" else [],
         transcript=transcript,
         transcript_size=size,
         live=run.state in LIVE_STATES,
