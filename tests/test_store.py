@@ -148,3 +148,18 @@ def test_merging_a_run_supersedes_the_tasks_other_candidates(tmp_path) -> None:
     with pytest.raises(TransitionError):
         store.merge_run(merged, "again")
 
+
+def test_task_feedback_is_every_earlier_rejection_whichever_agent(tmp_path) -> None:
+    store = open_store(tmp_path)
+    store.upsert_task("t", "T", 3, {})
+    first = store.queue_run("t", "a")
+    sibling = store.queue_run("t", "b", attempt=1)
+    later = store.queue_run("t", "a")
+    for run_id in (first, sibling, later):
+        _to_review(store, run_id)
+    store.reject_run(first, "rita", "F1", message="rejected", retry=None)
+    store.reject_run(sibling, "sam", "F2", message="rejected", retry=None)
+    store.reject_run(later, "rita", "F3", message="rejected", retry=None)
+    seen = [(d.feedback, r.agent, r.attempt) for d, r in store.task_feedback("t", 3)]
+    assert seen == [("F1", "a", 1), ("F2", "b", 1), ("F3", "a", 2)]
+    assert [d.feedback for d, _ in store.task_feedback("t", 2)] == ["F1", "F2"]

@@ -619,6 +619,13 @@ def _gate(ctx: RunContext, base: str, head: str, task: Task) -> dict[str, Any]:
     return report
 
 
+def _by_agent(entry: dict[str, Any], agent: str) -> str:
+    """Name the agent when the feedback was on another agent's attempt, so this one knows the
+    criticism is of a change it has not seen."""
+    other = entry.get("agent")
+    return f" (by agent {other})" if isinstance(other, str) and other != agent else ""
+
+
 def render_run_prompt(
     task: Task, row: RunRow, policy: Policy, *, base: str, store: Store, repo: Path
 ) -> str:
@@ -645,8 +652,8 @@ def render_run_prompt(
         task=task,
         scope=policy.scope,
         feedback=[
-            f"attempt {h.get('attempt', '?')}: {h.get('feedback', '')}"
-            for h in feedback_history(row)
+            f"attempt {h.get('attempt', '?')}{_by_agent(h, row.agent)}: {h.get('feedback', '')}"
+            for h in feedback_history(store, row)
         ],
         findings=findings,
         attempt=row.attempt,

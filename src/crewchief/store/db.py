@@ -399,6 +399,24 @@ class Store:
                 query = query.where(DecisionRow.run_id == run_id)
             return list(s.scalars(query))
 
+    def task_feedback(self, task_id: str, before_attempt: int) -> list[tuple[DecisionRow, RunRow]]:
+        """Every rejection with feedback on a run of `task_id` with an attempt number below
+        `before_attempt`, whichever agent ran it, oldest attempt first: what a later attempt of
+        the task must be told, wherever the feedback was given."""
+        with self.session() as s:
+            rows = s.execute(
+                select(DecisionRow, RunRow)
+                .join(RunRow, DecisionRow.run_id == RunRow.id)
+                .where(
+                    RunRow.task_id == task_id,
+                    RunRow.attempt < before_attempt,
+                    DecisionRow.kind == "reject",
+                    DecisionRow.feedback.is_not(None),
+                )
+                .order_by(RunRow.attempt, DecisionRow.id)
+            )
+            return [(decision, run) for decision, run in rows]
+
 
 def superseded_reason(merged_run_id: int, target: str | None) -> str:
     """The reason a superseded run carries (one wording, so `superseded_by` can find them)."""
