@@ -114,6 +114,68 @@ def test_approve_squash_lands_with_trailers_and_audit(capsys, base_repo) -> None
     assert again.code == 2 and "only runs awaiting review" in again.err
 
 
+HELLO = {"app.py": "def greet(name):\n    return 'hello ' + name\n"}
+
+
+def test_approve_supersedes_the_tasks_other_candidates(capsys, base_repo) -> None:
+    repo = str(base_repo.path)
+    a = fake_run(base_repo, HELLO, task="pair", group="pair-1", agent="a")
+    b = fake_run(
+        base_repo,
+        {"app.py": "def greet(n):\n    return 'hello ' + n\n"},
+        task="pair",
+        group="pair-1",
+        agent="b",
+        attempt=1,
+    )
+    later = fake_run(base_repo, {"app.py": "x = 1\n"}, task="pair", agent="c")
+    elsewhere = fake_run(base_repo, {"README.md": "# other\n"}, task="other")
+    result = run_cli(capsys, "approve", str(a), "--repo", repo)
+    assert result.code == 0, result.err
+    assert f"superseded (left the review queue): runs {b}, {later}" in result.out
+    queue = json.loads(run_cli(capsys, "review", "--repo", repo, "--format", "json").out)
+    assert [r["id"] for r in queue["queue"]] == [elsewhere]
+    status = json.loads(run_cli(capsys, "status", "--repo", repo, "--format", "json").out)
+    by_id = {r["id"]: r for r in status["runs"]}
+    assert [by_id[r]["state"] for r in (a, b, later, elsewhere)] == [
+        "merged",
+        "superseded",
+        "superseded",
+        "awaiting_review",
+    ]
+    assert by_id[b]["reason"] == f"superseded: run {a} of this task was merged on main"
+    active = json.loads(
+        run_cli(capsys, "status", "--active", "--repo", repo, "--format", "json").out
+    )
+    assert [r["id"] for r in active["runs"]] == [elsewhere]
+    logs = json.loads(run_cli(capsys, "logs", str(b), "--repo", repo, "--format", "json").out)
+    assert logs["events"][-1]["from"] == "awaiting_review"
+    assert logs["events"][-1]["to"] == "superseded"
+    refused = run_cli(capsys, "approve", str(b), "--repo", repo)
+    assert refused.code == 2 and f"run {b} is superseded" in refused.err
+    assert open_store(base_repo.path).decisions(b) == []
+
+
+def test_approving_a_change_already_on_the_target_lands_nothing(capsys, base_repo) -> None:
+    repo = str(base_repo.path)
+    first = fake_run(base_repo, HELLO)
+    same = fake_run(base_repo, HELLO, task="other")  # the same fix, from another task's run
+    noop = fake_run(base_repo, {}, task="pair")  # a run whose commit changes nothing
+    assert run_cli(capsys, "approve", str(first), "--repo", repo).code == 0
+    tip = base_repo.git("rev-parse", "main")
+    for run_id in (same, noop):
+        result = run_cli(capsys, "approve", str(run_id), "--force", "--repo", repo)
+        assert result.code == 2, result.out
+        (line,) = result.err.strip().splitlines()
+        assert f"run {run_id} changes nothing on main" in line
+        assert "nothing was landed" in line and f"crewchief reject {run_id} --no-retry" in line
+        assert base_repo.git("rev-parse", "main") == tip
+        store = open_store(base_repo.path)
+        assert store.run(run_id).state == "awaiting_review"
+        assert store.decisions(run_id) == []
+    assert base_repo.git("status", "--porcelain", "--untracked-files=no") == ""
+
+
 def test_approve_after_target_moved_replays_and_regates(capsys, base_repo) -> None:
     run_id = fake_run(base_repo, {"app.py": "def greet(name):\n    return 'hello ' + name\n"})
     base_repo.commit({"README.md": "# moved on\n"}, "main moves")

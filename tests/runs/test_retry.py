@@ -75,3 +75,52 @@ def test_rejection_feedback_and_findings_reach_the_next_attempts_prompt(make_pro
     assert "Leave CODEOWNERS alone; only src/app.py." in prompt
     assert '"feedback":' not in prompt  # rendered as text, not as the stored JSON
     assert "protected-path" in prompt  # the gate's blocking finding on the rejected attempt
+
+
+TWO_AGENTS = """
+[agents.other]
+type = "command"
+command = {command}
+"""
+
+
+def test_feedback_on_any_attempt_reaches_every_later_attempt_whichever_agent(
+    make_project,
+) -> None:
+    """Feedback lives in the decisions, not in one agent's retry chain: a fresh run on another
+    agent, and that agent's own retry, both carry what was said about the first agent's attempt."""
+    import json
+    import sys
+
+    from crewchief.review.decide import reject
+
+    agent = "import pathlib\npathlib.Path('src/app.py').write_text('def add(a, b):\\n    return b + a\\n')\n"
+    project = make_project(agent)
+    policy = (project.path / "crewchief.toml").read_text()
+    command = json.dumps([sys.executable, str(project.agent), "{prompt_file}"])
+    project.repo.commit(
+        {"crewchief.toml": policy + TWO_AGENTS.format(command=command)}, "a second agent"
+    )
+    first = project.queue(base_ref="main")
+    assert project.execute(first, sandbox="off") == RunState.AWAITING_REVIEW
+    assert (
+        reject(project.store, first, "Keep the order a + b.\nAnd say why.", "rita", retry=False)
+        is None
+    )
+    fresh = project.store.queue_run(project.task_id, "other", base_ref="main")
+    assert project.execute(fresh, sandbox="off") == RunState.AWAITING_REVIEW
+    retry = reject(project.store, fresh, "Still reordered.", "sam")
+    assert retry is not None and project.store.run(retry).agent == "other"
+    assert project.execute(retry, sandbox="off") == RunState.AWAITING_REVIEW
+
+    def prompt(run_id: int) -> str:
+        return (
+            project.path / ".git" / "crewchief" / "runs" / str(run_id) / "prompt.md"
+        ).read_text()
+
+    fresh_prompt, retry_prompt = prompt(fresh), prompt(retry)
+    assert "attempt 1 (by agent bot): Keep the order a + b.\n> And say why." in fresh_prompt
+    assert "attempt 1 (by agent bot): Keep the order a + b." in retry_prompt
+    assert "attempt 2: Still reordered." in retry_prompt
+    assert retry_prompt.index("Keep the order") < retry_prompt.index("Still reordered")
+    assert retry_prompt.count("Keep the order") == 1

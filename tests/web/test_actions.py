@@ -91,3 +91,25 @@ def test_reject_queues_the_next_attempt_with_the_feedback(web_repo) -> None:
     assert store.run(run_id).state == "rejected"
     assert store.decisions(run_id)[0].who == "rita <test@example.com>"
     assert "Keep &#39;hi&#39;." in next_page and 'data-live="/runs/' in next_page
+
+
+def test_approve_supersedes_the_other_candidates_and_the_pages_say_so(web_repo) -> None:
+    chosen = fake_run(web_repo, GOOD, group="g", agent="a")
+    sibling = fake_run(web_repo, {"app.py": "x = 1\n"}, group="g", agent="b", attempt=1)
+    with client(web_repo) as http:
+        assert f'id="run-{sibling}"' in http.get("/").text
+        token = csrf_of(http.get(f"/runs/{chosen}").text)
+        done = http.post(f"/runs/{chosen}/approve", data={"csrf_token": token})
+        page = http.get(done.headers["location"]).text
+        queue = http.get("/").text
+        other = http.get(f"/runs/{sibling}").text
+        later = http.get(f"/runs/{chosen}").text
+        api = http.get(f"/api/runs/{sibling}").json()
+    assert f'<a href="/runs/{sibling}">run #{sibling}</a>' in page
+    assert 'id="superseded-note"' in page
+    assert f'id="run-{sibling}"' not in queue and "Nothing awaits review." in queue
+    assert 'data-state="superseded"' in other and 'class="state s-superseded"' in other
+    assert f"superseded: run {chosen} of this task was merged on main" in other
+    assert 'id="decide"' not in other  # no approve or reject for a superseded run
+    assert 'id="superseded"' in later  # the merged run's page lists what it superseded
+    assert api["run"]["state"] == "superseded"

@@ -115,3 +115,37 @@ def test_refusal_messages_are_escaped(make_repo) -> None:
         page = http.get(f"/runs/{run_id}").text
     assert_inert(page)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the feedback, in the decisions
+
+
+def test_multi_line_text_shows_as_lines_and_other_controls_stay_escaped(make_repo) -> None:
+    """Objectives, commit messages and feedback keep their lines (no `\\x0a`), in elements that
+    wrap them as lines; a carriage return, a terminal escape and markup are still shown as text."""
+    repo = make_repo(BASE)
+    run_id = fake_run(
+        repo,
+        {"app.py": "x = 1\n"},
+        message=f"Fix greet\n\n- keep {SCRIPT}\n\tindented\rforged\x1b[2J",
+    )
+    store = open_store(repo.path)
+    objective = f"First paragraph.\n\n- a bullet {IMG}\n\tindented\x1b[31m"
+    store.upsert_task("greet", "Greet politely", 3, {"objective": objective})
+    store.reject_run(run_id, "rita", f"Line one.\nLine two {SCRIPT}", message="x", retry=None)
+    retry = store.queue_run("greet", "other", base_ref="main")
+    with client(repo) as http:
+        page = http.get(f"/runs/{run_id}").text
+        later = http.get(f"/runs/{retry}").text
+    for html in (page, later):
+        assert_inert(html)
+        assert "\\x0a" not in html
+    assert '<details class="objective" id="objective">' in page
+    assert (
+        "First paragraph.\n\n- a bullet &#34;&gt;&lt;img src=x onerror=alert(2)&gt;\n\tindented\\x1b[31m"
+        in page
+    )
+    assert (
+        "Fix greet\n\n- keep &lt;script&gt;alert(1)&lt;/script&gt;\n\tindented\\x0dforged\\x1b[2J"
+        in page
+    )
+    assert "<blockquote>Line one.\nLine two &lt;script&gt;" in page  # the decision
+    # the feedback reaches the later attempt of another agent, and its page says so
+    assert "attempt 1 (agent mine): <blockquote>Line one.\nLine two &lt;script&gt;" in later

@@ -21,7 +21,7 @@ def gc_command(
         14.0,
         "--older-than",
         metavar="DAYS",
-        help="Branches of merged or rejected runs, evidence and environments older than this go.",
+        help="Branches of merged, rejected or superseded runs, evidence and environments older than this go.",
     ),
     max_size: float | None = typer.Option(
         None,

@@ -83,7 +83,9 @@ def approve_command(
     force: bool = typer.Option(False, "--force", help="Land even though the gate blocked it."),
     repo: Path = REPO,
 ) -> None:
-    """Land a run on its target branch (rebased and re-gated first if the target moved)."""
+    """Land a run on its target branch (rebased and re-gated first if the target moved); the
+    task's other candidates leave the queue as superseded. A change already on the target lands
+    nothing (exit 2)."""
     if sum((squash, rebase, merge)) > 1:
         raise typer.BadParameter("choose one of --squash, --rebase, --merge")
     strategy = Strategy.rebase if rebase else Strategy.merge if merge else Strategy.squash
@@ -103,6 +105,11 @@ def approve_command(
     )
     note = " (replayed on the new target and re-gated)" if landed.rebased else ""
     typer.echo(f"run {run_id} landed on {landed.target} as {landed.commit[:12]}{note}")
+    if landed.superseded:
+        ids = ", ".join(str(i) for i in landed.superseded)
+        typer.echo(
+            f"superseded (left the review queue): run{'s' if len(landed.superseded) > 1 else ''} {ids}"
+        )
 
 
 def reject_command(

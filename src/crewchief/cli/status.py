@@ -11,7 +11,7 @@ from rich.table import Table
 
 from crewchief.cli.common import ListFormat, print_json, repo_root
 from crewchief.errors import UserError
-from crewchief.store import open_store
+from crewchief.store import RunState, open_store
 from crewchief.store.db import run_to_json
 from crewchief.textsafe import visible
 
@@ -29,6 +29,7 @@ STATE_STYLE = {
     "failed": "red",
     "timed_out": "red",
     "cancelled": "dim",
+    "superseded": "dim",
 }
 
 
@@ -52,11 +53,7 @@ def status_command(
     store = open_store(repo_root(repo))
     runs = store.runs()
     if not all_runs:
-        runs = [
-            r
-            for r in runs
-            if r.state not in ("merged", "rejected", "failed", "timed_out", "cancelled")
-        ]
+        runs = [r for r in runs if not RunState(r.state).is_final]
     if fmt == ListFormat.json:
         print_json("crewchief.status/v1", {"runs": [run_to_json(r) for r in runs]})
         return

@@ -6,6 +6,11 @@ the new one). A conflict or a blocking re-gate leaves everything as it was. The 
 built with `git commit-tree` (no hooks, no work tree), the target ref is moved with a
 compare-and-set, and if the target is checked out somewhere it is fast-forwarded there instead, so
 a user's checkout never silently disagrees with its branch.
+
+A change already on the target (its tree is the target's tree once replayed: the same fix landed
+from elsewhere, or the run changed nothing) is refused with `NothingToLand`: nothing is landed and
+nothing is recorded, rather than an empty commit. When a run lands, the task's other candidates for
+the same target leave the queue as `superseded`, in the same transaction as the merge.
 """
 
 from __future__ import annotations
@@ -32,12 +37,19 @@ class Strategy(StrEnum):
     merge = "merge"
 
 
+class NothingToLand(UserError):
+    """Approving a run whose change is already on its target: there is nothing to land. A
+    `UserError` (exit 2, nothing changed), since landing an empty commit would say otherwise."""
+
+
 @dataclass(frozen=True)
 class Landed:
     commit: str
     target: str
     rebased: bool
     report: dict[str, Any] | None
+    superseded: tuple[int, ...] = ()
+    """The task's other candidates that left the queue because this run landed."""
 
 
 Regate = Callable[[Path, str, str, str], dict[str, Any]]
@@ -151,7 +163,18 @@ def _landable(store: Store, repo: Path, run_id: int, force: bool) -> tuple[RunRo
     return run, head
 
 
-def _replay_and_regate(
+def _refuse_if_already_there(repo: Path, run: RunRow, head: str, target_tip: str) -> None:
+    """Refuse to land a change that would not change the target's tree (see `NothingToLand`)."""
+    trees = git.run(repo, "rev-parse", f"{head}^{{tree}}", f"{target_tip}^{{tree}}").text().split()
+    if len(trees) == 2 and trees[0] == trees[1]:
+        raise NothingToLand(
+            f"run {run.id} changes nothing on {run.base_ref}: its change is already there "
+            f"(or it is empty); nothing was landed — close it with 'crewchief reject {run.id} "
+            "--no-retry --feedback TEXT'"
+        )
+
+
+def _regate_replayed(
     store: Store,
     repo: Path,
     run: RunRow,
@@ -160,12 +183,11 @@ def _replay_and_regate(
     *,
     regate: Regate | None,
     force: bool,
-) -> tuple[str, dict[str, Any] | None]:
-    """Replay the run onto the target's new tip and gate it there; a block leaves all as it was."""
-    assert run.base_commit is not None and run.base_ref is not None
-    head = _replay(repo, run.base_commit, head, target_tip)
+) -> dict[str, Any] | None:
+    """Gate the change replayed onto the target's new tip; a block leaves all as it was."""
+    assert run.base_ref is not None
     if regate is None:
-        return head, None
+        return None
     report = regate(repo, target_tip, head, run.task_id)
     store.save_report(run.id, report)
     if report["verdict"] == "block" and not force:
@@ -173,7 +195,7 @@ def _replay_and_regate(
             f"after replaying onto the new {run.base_ref}, the gate blocks run {run.id}; "
             f"nothing was landed (see 'crewchief show {run.id}')"
         )
-    return head, report
+    return report
 
 
 def _landing_commit(
@@ -247,9 +269,11 @@ def approve(
     report: dict[str, Any] | None = None
     rebased = target_tip != run.base_commit
     if rebased:
-        head, report = _replay_and_regate(
-            store, repo, run, head, target_tip, regate=regate, force=force
-        )
+        assert run.base_commit is not None
+        head = _replay(repo, run.base_commit, head, target_tip)
+    _refuse_if_already_there(repo, run, head, target_tip)
+    if rebased:
+        report = _regate_replayed(store, repo, run, head, target_tip, regate=regate, force=force)
     person = identity(repo, who)
     approver = f"{person[0]} <{person[1]}>"
     commit = _landing_commit(repo, run, head, target_tip, strategy, person, title)
@@ -267,10 +291,9 @@ def approve(
         )
         raise
     store.record_decision(run.id, "approve", approver, merge_commit=commit)
-    store.transition(
+    superseded = store.merge_run(
         run.id,
-        RunState.MERGED,
         f"landed on {target} as {commit[:12]} ({strategy.value})",
         head_commit=head,
     )
-    return Landed(commit, target, rebased, report)
+    return Landed(commit, target, rebased, report, tuple(superseded))

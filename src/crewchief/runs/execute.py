@@ -42,7 +42,7 @@ from crewchief.runs import contain, supervise
 from crewchief.spec.policy import AgentPolicy, Policy
 from crewchief.spec.task import TASK_DIR, Task
 from crewchief.store import RunState, Store
-from crewchief.store.db import TransitionError
+from crewchief.store.db import TransitionError, superseded_reason
 from crewchief.store.models import RunRow
 from crewchief.workspace import agent_env, envpolicy, sandbox
 from crewchief.workspace.agent_env import AgentSpace
@@ -133,7 +133,7 @@ def execute_run(
     agent_factory: AgentFactory | None = None,
     options: RunOptions | None = None,
 ) -> RunState:
-    """Claim a queued run and take it to `awaiting_review`, `failed` or `timed_out`.
+    """Claim a queued run and take it to `awaiting_review`, `failed`, `timed_out` or `superseded`.
 
     Raises `TransitionError` when the run is not queued (another worker claimed it first). Any
     other problem ends the run with a reason and returns the final state. An interrupt
@@ -462,14 +462,20 @@ def _judge_agent(
 
 
 def _validate(ctx: RunContext, plan: Plan, head: str | None) -> RunState:
-    """Gate the run's commit and hand it to review."""
+    """Gate the run's commit and hand it to review, unless another run of the task was merged
+    meanwhile (then this candidate is superseded: checked before the gate, to save its time, and
+    after, since a merge may land while the gate runs)."""
     ctx.store.transition(ctx.run_id, RunState.VALIDATING, "validating", expect=[RunState.RUNNING])
+    if _supersede_if_merged(ctx):
+        return RunState.SUPERSEDED
     if ctx.options.gate and head is not None:
         report = _gate(ctx, plan.base, head, plan.task)
         ctx.store.save_report(ctx.run_id, report)
         summary = f"awaiting review: gate {report['verdict']}, risk {report['risk']}"
     else:
         summary = "awaiting review: gate not run"
+    if _supersede_if_merged(ctx):
+        return RunState.SUPERSEDED
     ctx.store.transition(
         ctx.run_id,
         RunState.AWAITING_REVIEW,
@@ -478,6 +484,25 @@ def _validate(ctx: RunContext, plan: Plan, head: str | None) -> RunState:
         worktree=None,
     )
     return RunState.AWAITING_REVIEW
+
+
+def _supersede_if_merged(ctx: RunContext) -> bool:
+    """End a validating run as `superseded` when a run of its task was merged on its target
+    after it was queued: its change would enter the review queue for a task already decided."""
+    merged = ctx.store.merged_since(ctx.run_id)
+    if merged is None:
+        return False
+    reason = superseded_reason(merged, ctx.store.run(merged).base_ref)
+    ctx.store.transition(
+        ctx.run_id,
+        RunState.SUPERSEDED,
+        reason,
+        expect=[RunState.VALIDATING],
+        reason=reason,
+        pid=None,
+        worktree=None,
+    )
+    return True
 
 
 def _load_task(store: Store, row: RunRow) -> Task:
@@ -605,6 +630,13 @@ def _gate(ctx: RunContext, base: str, head: str, task: Task) -> dict[str, Any]:
     return report
 
 
+def _by_agent(entry: dict[str, Any], agent: str) -> str:
+    """Name the agent when the feedback was on another agent's attempt, so this one knows the
+    criticism is of a change it has not seen."""
+    other = entry.get("agent")
+    return f" (by agent {other})" if isinstance(other, str) and other != agent else ""
+
+
 def render_run_prompt(
     task: Task, row: RunRow, policy: Policy, *, base: str, store: Store, repo: Path
 ) -> str:
@@ -631,8 +663,8 @@ def render_run_prompt(
         task=task,
         scope=policy.scope,
         feedback=[
-            f"attempt {h.get('attempt', '?')}: {h.get('feedback', '')}"
-            for h in feedback_history(row)
+            f"attempt {h.get('attempt', '?')}{_by_agent(h, row.agent)}: {h.get('feedback', '')}"
+            for h in feedback_history(store, row)
         ],
         findings=findings,
         attempt=row.attempt,

@@ -5,7 +5,7 @@ debugging, run branches nobody will look at again, gate evidence (logs, coverage
 samples) and prepared test environments (a virtualenv each). gc removes, in that order:
 
 - **worktrees** of runs that are finished (or unknown to the store) and that no process holds;
-- **branches** (`crewchief/...`) of runs merged or rejected more than `older_than_days` ago; their
+- **branches** (`crewchief/...`) of runs merged, rejected or superseded more than `older_than_days` ago; their
   objects go when git's own gc runs, so no bytes are counted for them;
 - **evidence** folders (standalone gates', and finished runs') and **envs** (test environments not
   in use) older than `older_than_days`, then, oldest first, until evidence and envs together fit in
@@ -49,7 +49,7 @@ KEEP = frozenset(
     }
 )
 """Runs someone works on or will decide on: gc never touches their worktree, branch or evidence."""
-BRANCH_ENDS = frozenset({RunState.MERGED, RunState.REJECTED})
+BRANCH_ENDS = frozenset({RunState.MERGED, RunState.REJECTED, RunState.SUPERSEDED})
 RUN_BRANCHES = "refs/heads/crewchief/"
 DAY_S = 86400.0
 

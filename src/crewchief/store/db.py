@@ -30,7 +30,7 @@ from crewchief.store.models import (
     TaskRow,
     utcnow,
 )
-from crewchief.store.states import RunState, can_transition
+from crewchief.store.states import SUPERSEDABLE, RunState, can_transition
 
 DB_ENV = "CREWCHIEF_DATABASE_URL"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -189,24 +189,79 @@ class Store:
                 )
             if old != new and not can_transition(old, new):
                 raise TransitionError(f"run {run_id} cannot go from {old.value} to {new.value}")
-            values: dict[str, Any] = {"state": new.value, **fields}
-            if new == RunState.RUNNING and run.started_at is None:
-                values.setdefault("started_at", utcnow())
-            if new.is_final or new == RunState.AWAITING_REVIEW:
-                values.setdefault("ended_at", utcnow())
-            result = s.execute(
-                update(RunRow)
-                .where(RunRow.id == run_id, RunRow.state == old.value)
-                .values(**values)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if not _compare_and_set(s, run, old, new, message, fields):
                 raise TransitionError(f"run {run_id} changed state concurrently")
-            s.add(
-                EventRow(run_id=run_id, from_state=old.value, to_state=new.value, message=message)
-            )
             s.flush()
             s.refresh(run)
             return run
+
+    def merge_run(self, run_id: int, message: str, **fields: Any) -> list[int]:
+        """Move an approved run to `merged` and, in the same transaction, the task's other
+        candidates for the same target (queued or awaiting review) to `superseded`, each with its
+        event; returns their ids. A candidate that moved on meanwhile (claimed by a runner) is
+        left alone: the runner supersedes it when it finishes validating (`merged_since`)."""
+        with self.session() as s:
+            run = s.get(RunRow, run_id)
+            if run is None:
+                raise TransitionError(f"no run {run_id}")
+            if run.state != RunState.APPROVED.value or not _compare_and_set(
+                s, run, RunState.APPROVED, RunState.MERGED, message, fields
+            ):
+                raise TransitionError(f"run {run_id} is {run.state}, not approved")
+            candidates = s.scalars(
+                select(RunRow)
+                .where(
+                    RunRow.task_id == run.task_id,
+                    RunRow.id != run_id,
+                    RunRow.base_ref == run.base_ref,
+                    RunRow.state.in_([st.value for st in SUPERSEDABLE]),
+                )
+                .order_by(RunRow.id)
+            ).all()
+            reason = superseded_reason(run_id, run.base_ref)
+            superseded = []
+            for other in candidates:
+                old = RunState(other.state)
+                moved = {"reason": reason, "worktree": None}
+                if _compare_and_set(s, other, old, RunState.SUPERSEDED, reason, moved):
+                    superseded.append(other.id)
+            return superseded
+
+    def superseded_by(self, run_id: int) -> list[int]:
+        """The runs that left the queue as `superseded` because run `run_id` was merged."""
+        run = self.run(run_id)
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(RunRow.id)
+                    .where(
+                        RunRow.task_id == run.task_id,
+                        RunRow.state == RunState.SUPERSEDED.value,
+                        RunRow.reason == superseded_reason(run_id, run.base_ref),
+                    )
+                    .order_by(RunRow.id)
+                )
+            )
+
+    def merged_since(self, run_id: int) -> int | None:
+        """The id of a run of the same task merged on the same target after run `run_id` was
+        queued, if any: the change this run works on is already decided."""
+        with self.session() as s:
+            run = s.get(RunRow, run_id)
+            if run is None or run.base_ref is None:
+                return None
+            return s.scalars(
+                select(RunRow.id)
+                .where(
+                    RunRow.task_id == run.task_id,
+                    RunRow.id != run_id,
+                    RunRow.base_ref == run.base_ref,
+                    RunRow.state == RunState.MERGED.value,
+                    RunRow.ended_at >= run.created_at,
+                )
+                .order_by(RunRow.id)
+                .limit(1)
+            ).first()
 
     def update_run(self, run_id: int, **fields: Any) -> None:
         with self.session() as s:
@@ -343,6 +398,53 @@ class Store:
             if run_id is not None:
                 query = query.where(DecisionRow.run_id == run_id)
             return list(s.scalars(query))
+
+    def task_feedback(self, task_id: str, before_attempt: int) -> list[tuple[DecisionRow, RunRow]]:
+        """Every rejection with feedback on a run of `task_id` with an attempt number below
+        `before_attempt`, whichever agent ran it, oldest attempt first: what a later attempt of
+        the task must be told, wherever the feedback was given."""
+        with self.session() as s:
+            rows = s.execute(
+                select(DecisionRow, RunRow)
+                .join(RunRow, DecisionRow.run_id == RunRow.id)
+                .where(
+                    RunRow.task_id == task_id,
+                    RunRow.attempt < before_attempt,
+                    DecisionRow.kind == "reject",
+                    DecisionRow.feedback.is_not(None),
+                )
+                .order_by(RunRow.attempt, DecisionRow.id)
+            )
+            return [(decision, run) for decision, run in rows]
+
+
+def superseded_reason(merged_run_id: int, target: str | None) -> str:
+    """The reason a superseded run carries (one wording, so `superseded_by` can find them)."""
+    return f"superseded: run {merged_run_id} of this task was merged on {target}"
+
+
+def _compare_and_set(
+    s: Session,
+    run: RunRow,
+    old: RunState,
+    new: RunState,
+    message: str | None,
+    fields: dict[str, Any],
+) -> bool:
+    """Set `run`'s state to `new` only if it is still `old`, with `fields` and an event, inside
+    session `s`; False (and nothing written) when another writer changed it first."""
+    values: dict[str, Any] = {"state": new.value, **fields}
+    if new == RunState.RUNNING and run.started_at is None:
+        values.setdefault("started_at", utcnow())
+    if new.is_final or new == RunState.AWAITING_REVIEW:
+        values.setdefault("ended_at", utcnow())
+    result = s.execute(
+        update(RunRow).where(RunRow.id == run.id, RunRow.state == old.value).values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    s.add(EventRow(run_id=run.id, from_state=old.value, to_state=new.value, message=message))
+    return True
 
 
 def run_to_json(run: RunRow) -> dict[str, Any]:

@@ -54,7 +54,8 @@ class RunRow(Base):
     owner_pid: Mapped[int | None] = mapped_column(Integer, default=None)
     """The `crewchief run` process working on this run."""
     feedback: Mapped[str | None] = mapped_column(Text, default=None)
-    """Feedback of the rejected attempt this one retries."""
+    """The feedback history this run was queued with by a rejection (JSON; an audit record). The
+    prompt reads every earlier rejection of the task from the decisions instead."""
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     model: Mapped[str | None] = mapped_column(String(120), default=None)
     tokens_in: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -17,6 +17,9 @@ class RunState(StrEnum):
     FAILED = "failed"
     TIMED_OUT = "timed_out"
     CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"
+    """Another run of the same task was merged on the same target first: this candidate leaves
+    the review queue (or never enters it) without a reviewer deciding it."""
 
     @property
     def is_final(self) -> bool:
@@ -29,17 +32,38 @@ class RunState(StrEnum):
 
 
 FINAL = frozenset(
-    {RunState.MERGED, RunState.REJECTED, RunState.FAILED, RunState.TIMED_OUT, RunState.CANCELLED}
+    {
+        RunState.MERGED,
+        RunState.REJECTED,
+        RunState.FAILED,
+        RunState.TIMED_OUT,
+        RunState.CANCELLED,
+        RunState.SUPERSEDED,
+    }
 )
+
+SUPERSEDABLE = frozenset({RunState.QUEUED, RunState.AWAITING_REVIEW})
+"""States a task's other runs may be in to be superseded when one of its runs is merged: waiting to
+start, or waiting for a reviewer. A run in progress is superseded when it finishes validating."""
 
 _ENDS = {RunState.FAILED, RunState.TIMED_OUT, RunState.CANCELLED}
 TRANSITIONS: dict[RunState, frozenset[RunState]] = {
-    RunState.QUEUED: frozenset({RunState.PREPARING, RunState.CANCELLED, RunState.FAILED}),
+    RunState.QUEUED: frozenset(
+        {RunState.PREPARING, RunState.CANCELLED, RunState.FAILED, RunState.SUPERSEDED}
+    ),
     RunState.PREPARING: frozenset({RunState.RUNNING, RunState.QUEUED, *_ENDS}),
     RunState.RUNNING: frozenset({RunState.VALIDATING, RunState.QUEUED, *_ENDS}),
-    RunState.VALIDATING: frozenset({RunState.AWAITING_REVIEW, RunState.QUEUED, *_ENDS}),
+    RunState.VALIDATING: frozenset(
+        {RunState.AWAITING_REVIEW, RunState.QUEUED, RunState.SUPERSEDED, *_ENDS}
+    ),
     RunState.AWAITING_REVIEW: frozenset(
-        {RunState.APPROVED, RunState.REJECTED, RunState.CANCELLED, RunState.VALIDATING}
+        {
+            RunState.APPROVED,
+            RunState.REJECTED,
+            RunState.CANCELLED,
+            RunState.VALIDATING,
+            RunState.SUPERSEDED,
+        }
     ),
     RunState.APPROVED: frozenset({RunState.MERGED, RunState.AWAITING_REVIEW, RunState.FAILED}),
     RunState.MERGED: frozenset(),
@@ -47,6 +71,7 @@ TRANSITIONS: dict[RunState, frozenset[RunState]] = {
     RunState.FAILED: frozenset(),
     RunState.TIMED_OUT: frozenset(),
     RunState.CANCELLED: frozenset(),
+    RunState.SUPERSEDED: frozenset(),
 }
 
 

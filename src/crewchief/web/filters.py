@@ -7,12 +7,20 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from crewchief.textsafe import visible
+from crewchief.textsafe import visible, visible_lines
 
 
 def show(value: object, limit: int = 2000) -> str:
     """Agent-written text made visible (escapes as text), then escaped by the template."""
     return "" if value is None else visible(str(value), limit)
+
+
+def lines(value: object, limit: int = 5000) -> str:
+    """Multi-line text a person or an agent wrote (an objective, a commit message, feedback) as
+    its lines: newlines and tabs stay, so the page shows paragraphs instead of `\\x0a`; every other
+    control character is escaped as in `show`. Autoescape still escapes the HTML; show it in an
+    element with `white-space: pre-wrap`."""
+    return "" if value is None else visible_lines(str(value), limit)
 
 
 def money(value: float | None) -> str:
@@ -38,5 +46,10 @@ def query(params: Mapping[str, str]) -> str:
     return "?" + urlencode(params) if params else "?"
 
 
-FILTERS: dict[str, Callable[..., Any]] = {"show": show, "money": money, "when": when}
+FILTERS: dict[str, Callable[..., Any]] = {
+    "show": show,
+    "lines": lines,
+    "money": money,
+    "when": when,
+}
 GLOBALS: dict[str, Any] = {"duration": duration, "query": query}

@@ -169,11 +169,14 @@ def run_page(request: Request, run_id: int, view: str = "unified", done: str = "
     decisions = ctx.store.decisions(run_id)
     transcript = transcript_tail(run, TRANSCRIPT_LINES)
     size = _size(run.transcript)
+    task = ctx.store.task(run.task_id)
+    objective = (task.spec or {}).get("objective") if task else None
     return render(
         request,
         "run.html",
         run=run,
-        task=ctx.store.task(run.task_id),
+        task=task,
+        objective=objective if isinstance(objective, str) else None,
         report=report,
         findings=findings,
         checks=_checks(report, findings),
@@ -183,7 +186,8 @@ def run_page(request: Request, run_id: int, view: str = "unified", done: str = "
         view="split" if view == "split" else "unified",
         events=ctx.store.events(run_id),
         decisions=decisions,
-        history=feedback_history(run),
+        history=feedback_history(ctx.store, run),
+        superseded=ctx.store.superseded_by(run_id) if run.state == "merged" else [],
         transcript=transcript,
         transcript_size=size,
         live=run.state in LIVE_STATES,
