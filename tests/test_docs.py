@@ -34,3 +34,19 @@ def test_readme_rule_reference_is_generated_from_the_rule_tables() -> None:
         "the README's rule reference is stale: run "
         "`python -m crewchief.gate.rulebook --write-readme README.md`"
     )
+
+
+def test_readme_names_every_policy_field() -> None:
+    """The README's one-paragraph policy summary lists every table and key the model accepts."""
+    from pydantic import BaseModel
+
+    from crewchief.spec.policy import AgentPolicy, Policy
+
+    section = README.read_text().split("## Policy and tasks", 1)[1].split("\n## ", 1)[0]
+    for name, info in Policy.model_fields.items():
+        model = AgentPolicy if name == "agents" else info.annotation
+        table = "[agents.NAME]" if name == "agents" else f"[{name}]"
+        assert f"`{table}`" in section, table
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for field in model.model_fields:
+            assert f"`{field}`" in section, f"{table} {field}"

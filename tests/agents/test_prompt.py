@@ -35,6 +35,15 @@ def test_default_prompt_has_every_part() -> None:
     assert "attempt" not in text.split("\n")[2]
 
 
+def test_acceptance_existing_asks_for_unchanged_behaviour() -> None:
+    tidy = Task(id="tidy", title="tidy slug", objective="Rename helpers.", acceptance_existing=True)
+    text = render_prompt(PromptInputs(tidy, scope=ScopePolicy()))
+    assert "## Acceptance checks" in text
+    assert "existing tests must all keep passing" in text
+    plain = Task(id="tidy", title="tidy slug", objective="Rename helpers.")
+    assert "## Acceptance checks" not in render_prompt(PromptInputs(plain, scope=ScopePolicy()))
+
+
 def test_feedback_and_blocking_findings_of_previous_attempt() -> None:
     findings = [
         FindingSummary("tests", "test-failed", "high", "test_unicode fails: AssertionError",

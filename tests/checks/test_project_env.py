@@ -349,3 +349,22 @@ def test_a_test_the_task_rewrites_is_judged_in_the_tasks_version(
     assert report.verdict == "pass"
     note = next(f for f in report.findings if f.rule == "replaced-by-task")
     assert "tests/test_calc.py" in note.message and "test_add" in note.message
+
+
+def test_acceptance_existing_is_the_base_suite_kept_passing(make_repo, project_venv: Path) -> None:
+    tidy = "---\nid: tidy\ntitle: tidy calc\nacceptance: existing\n---\nName things better.\n"
+    repo = project(
+        make_repo,
+        f'command = "python -m pytest -q"\npython = "{project_venv}"\n'
+        'env = { FROM_POLICY = "yes" }',
+        extra={".crewchief/tasks/tidy.md": tidy},
+    )
+    repo.branch("refactor")
+    repo.commit({"calc.py": CODE.replace("def add(a, b):", "def add(a, b):  # the sum")})
+    report = gate(repo, "acceptance", head="refactor", task="tidy")
+    assert report.verdict == "pass" and rules(report) == set(), report.findings
+    assert check(report, "acceptance").status == "passed"
+    repo.branch("broken", "main")
+    repo.commit({"calc.py": CODE.replace("projdep.plus(a, b)", "a * b")})
+    report = gate(repo, "acceptance", head="broken", task="tidy")
+    assert rules(report) == {("acceptance", "pass-to-pass-broken", True)}, report.findings

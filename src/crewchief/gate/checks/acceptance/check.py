@@ -428,6 +428,8 @@ class AcceptanceCheck:
         if ctx.task is None:
             raise CheckSkipped("no task given (--task ID)")
         entries = ctx.task.acceptance
+        if not entries and ctx.task.acceptance_existing:
+            return self._existing_suite(ctx)
         if not entries:
             message = (
                 f"task '{ctx.task.id}' has no acceptance checks: its objective is not "
@@ -449,6 +451,22 @@ class AcceptanceCheck:
         findings.extend(self._special_cases(ctx, head_env, nodes))
         findings.extend(self._test_run_sniffs(ctx))
         return findings
+
+    def _existing_suite(self, ctx: CheckContext) -> list[Finding]:
+        """`acceptance: existing` (a refactor, docs): nothing new to prove, so the acceptance is
+        the base's suite, run against the change with the test files reset to the base."""
+        if not ctx.policy.tests.command:
+            message = (
+                f"task '{ctx.task.id if ctx.task else ''}' says acceptance: existing, but the "
+                "policy has no [tests] command to run the existing suite with"
+            )
+            return [_finding("no-acceptance", message, ""), *self._test_run_sniffs(ctx)]
+        ws = session(ctx)
+        overlay, _ = trusted_test_overlay(ctx)
+        head_env: PreparedTree = ws.once(
+            "accept-head", lambda: ws.checkouts.checkout(ws.head, overlay, label="accept-head")
+        )
+        return [*self._pass_to_pass(ctx, head_env), *self._test_run_sniffs(ctx)]
 
     @staticmethod
     def _test_run_sniffs(ctx: CheckContext) -> list[Finding]:
