@@ -13,6 +13,12 @@ Definitions:
   secret that is also a security smell);
 - a verdict is right when it equals the label, or, for a clean change, when it is not `block`.
 
+Then, per finding rule (`check/rule`, any severity): how many changes labelled clean it fires on
+(its noise rate; a rule over a third of them is flagged NOISY: a rule that fires on most clean
+changes is a defect, whatever it finds elsewhere), and, for rules some scenario is labelled with
+(`rules=`), TP/FP/FN, precision and recall; the quality check's ruff rules are also summed up as
+the share of clean changes with any ruff finding.
+
 Then (unless --no-replay) the replay section: real release pairs from PyPI (tests/replay/harness.py)
 gated as a user runs crewchief: installed by a plain `pip install` in its own virtualenv, the
 project's `.venv/` in its checkout. Per pair: the later release's real source change (`fix`, must
@@ -45,6 +51,93 @@ from crewchief.gate.findings import Verdict
 
 def _pct(value: float | None) -> str:
     return "  n/a" if value is None else f"{value:5.0%}"
+
+
+NOISY_SHARE = 1 / 3
+"""A rule firing on more than this share of clean changes is flagged."""
+
+
+def rule_rows(outcomes: list[harness.Outcome]) -> list[dict[str, object]]:
+    """Per rule: noise on clean changes, and precision/recall only where labels exist (a rule no
+    scenario is labelled with has no positives, so its precision would only restate its noise)."""
+    rows: list[dict[str, object]] = []
+    for s in harness.score_rules(outcomes):
+        labelled = s.tp + s.fn > 0
+        rows.append(
+            {
+                "rule": s.rule,
+                "clean_hits": s.clean_hits,
+                "clean_total": s.clean_total,
+                "noise": s.noise,
+                "noisy": s.noise is not None and s.noise > NOISY_SHARE,
+                "tp": s.tp if labelled else None,
+                "fp": s.fp if labelled else None,
+                "fn": s.fn if labelled else None,
+                "precision": s.precision if labelled else None,
+                "recall": s.recall if labelled else None,
+            }
+        )
+    return rows
+
+
+def ruff_noise(outcomes: list[harness.Outcome]) -> tuple[int, int]:
+    """(clean changes with any quality/ruff-* finding, clean changes)."""
+    clean = [o for o in outcomes if o.scenario.clean]
+    hits = sum(any(r.startswith("quality/ruff-") for r in o.fired_rules) for o in clean)
+    return hits, len(clean)
+
+
+def rule_table(outcomes: list[harness.Outcome]) -> str:
+    def cell(value: object) -> str:
+        return "" if value is None else str(value)
+
+    lines = [
+        f"{'rule':<44}{'clean':>8}{'noise':>7}{'TP':>4}{'FP':>4}{'FN':>4}  precision  recall",
+    ]
+    for row in rule_rows(outcomes):
+        noise = row["noise"]
+        lines.append(
+            f"{row['rule']!s:<44}{row['clean_hits']!s:>4}/{row['clean_total']!s:<3}"
+            f"{_pct(noise if isinstance(noise, float) else None):>7}"
+            f"{cell(row['tp']):>4}{cell(row['fp']):>4}{cell(row['fn']):>4}  "
+            f"{_pct(row['precision'] if isinstance(row['precision'], float) else None):>9}  "
+            f"{_pct(row['recall'] if isinstance(row['recall'], float) else None):>6}"
+            + ("  NOISY" if row["noisy"] else "")
+        )
+    hits, total = ruff_noise(outcomes)
+    if total:
+        lines.append(
+            f"\nquality ruff rules (any ruff-*): fire on {hits}/{total} clean changes "
+            f"({hits / total:.0%})"
+        )
+    return "\n".join(lines)
+
+
+def as_json(outcomes: list[harness.Outcome], elapsed: float) -> dict[str, object]:
+    right = sum(not any(p.startswith("verdict") for p in o.problems) for o in outcomes)
+    hits, total = ruff_noise(outcomes)
+    return {
+        "projects": [p.requirement for p in PROJECTS.values()],
+        "scenarios": len(outcomes),
+        "checks": {
+            s.check: {
+                "tp": s.tp,
+                "fp": s.fp,
+                "fn": s.fn,
+                "precision": s.precision,
+                "recall": s.recall,
+            }
+            for s in harness.score(outcomes)
+        },
+        "rules": rule_rows(outcomes),
+        "ruff_noise": {"clean_hits": hits, "clean_total": total},
+        "verdict_accuracy": right / len(outcomes) if outcomes else None,
+        "clean_blocked": [
+            o.scenario.id for o in outcomes if o.scenario.clean and o.verdict.value == "block"
+        ],
+        "failing": {o.scenario.id: list(o.problems) for o in outcomes if not o.ok},
+        "seconds": round(elapsed, 1),
+    }
 
 
 def _run(bench: Workbench, sc: harness.Scenario) -> harness.Outcome:
@@ -123,29 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     clean_blocked = [o for o in outcomes if o.scenario.clean and o.verdict.value == "block"]
     failing = [o for o in outcomes if not o.ok]
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "projects": [p.requirement for p in PROJECTS.values()],
-                    "scenarios": len(outcomes),
-                    "checks": {
-                        s.check: {
-                            "tp": s.tp,
-                            "fp": s.fp,
-                            "fn": s.fn,
-                            "precision": s.precision,
-                            "recall": s.recall,
-                        }
-                        for s in scores
-                    },
-                    "verdict_accuracy": right / len(outcomes) if outcomes else None,
-                    "clean_blocked": [o.scenario.id for o in clean_blocked],
-                    "failing": {o.scenario.id: list(o.problems) for o in failing},
-                    "seconds": round(elapsed, 1),
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(as_json(outcomes, elapsed), indent=2))
         return 0
     print(f"projects: {', '.join(p.requirement for p in PROJECTS.values())}")
     print(
@@ -158,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{s.check:<16}{s.tp:>4}{s.fp:>4}{s.fn:>4}  {_pct(s.precision):>9}  {_pct(s.recall):>6}"
         )
     if outcomes:
+        print("\nper rule (noise: share of clean changes it fires on, NOISY above a third):")
+        print(rule_table(outcomes))
         print(f"\nverdict accuracy: {right}/{len(outcomes)} ({right / len(outcomes):.0%})")
     print(
         f"clean changes blocked: {len(clean_blocked)}"

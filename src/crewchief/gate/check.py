@@ -93,6 +93,13 @@ class CheckContext:
     task: Task | None = None
     cache: NullCache = field(default_factory=NullCache)
     session: GateSession | None = None
+    running: frozenset[str] = frozenset()
+    """The checks this gate runs (empty: not known, as in a check's unit test). A check that
+    yields a line to another check's more specific rule asks this first, so the line is reported
+    once when both run and still reported when the other is skipped."""
+    details: list[str] = field(default_factory=list)
+    """What the check wants its result's `detail` to say (how it ran, such as the rule set it
+    chose); the engine gives each check its own list, so checks running at once do not mix."""
 
     def memo(self, key: Sequence[str], compute: Callable[[], Any]) -> Any:
         """`compute()` once per key (JSON-serialisable result), shared across gate runs."""

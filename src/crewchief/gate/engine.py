@@ -175,6 +175,7 @@ def run_gate(request: GateRequest, session: GateSession | None = None) -> Report
 
 def _run_one(check: Check, ctx: CheckContext) -> CheckResult:
     start = time.monotonic()
+    ctx = replace(ctx, details=[])
 
     def evidence() -> tuple[str, ...]:
         return ctx.session.evidence_for(check.name) if ctx.session else ()
@@ -192,7 +193,8 @@ def _run_one(check: Check, ctx: CheckContext) -> CheckResult:
         detail = "".join(traceback.format_exception_only(exc)).strip()
         return _errored(check.name, start, f"{detail}\n{traceback.format_exc()}", evidence())
     status = status_of(findings)
-    return CheckResult(check.name, status, time.monotonic() - start, findings, evidence=evidence())
+    elapsed = time.monotonic() - start
+    return CheckResult(check.name, status, elapsed, findings, "\n".join(ctx.details), evidence())
 
 
 def _errored(name: str, start: float, detail: str, evidence: tuple[str, ...] = ()) -> CheckResult:
@@ -263,8 +265,9 @@ def gate_change(
     available = checks if checks is not None else registry.available_checks()
     broken = registry.load_errors() if checks is None else {}
     wanted = [n for n in (only or registry.all_names()) if n not in set(skip)]
-    ctx = CheckContext(change, policy, task, cache or NullCache(), session)
     results, runnable = _triage(wanted, available, broken, session)
+    running = frozenset(c.name for c in runnable)
+    ctx = CheckContext(change, policy, task, cache or NullCache(), session, running)
     results.update(_run_checks(runnable, ctx))
     ordered = tuple(results[n] for n in wanted if n in results)
     findings = [f for c in ordered for f in c.findings]

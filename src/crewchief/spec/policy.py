@@ -149,7 +149,8 @@ class SecretsPolicy(_Model):
 class QualityPolicy(_Model):
     ruff: bool = True
     ruff_select: list[str] = Field(default_factory=list)
-    """Rule codes for ruff when the repo has no ruff config of its own; empty uses ruff's defaults."""
+    """Rule codes for ruff when the repo has no ruff config of its own; empty uses a conservative
+    defect set (F, E9, B, PLE), not ruff's style defaults."""
     max_complexity_increase: int = Field(default=5, ge=0)
     """A changed function whose cyclomatic complexity grows by more than this is flagged."""
     max_complexity: int = Field(default=15, ge=1)

@@ -2,7 +2,15 @@
 
 ruff runs once per gate on every base and head blob not already cached, laid out in a scratch tree
 with the repo's own ruff configuration from the base, so the rules are the repo's and the base's
-violations (old debt) cancel out. Complexity comes from radon, compared per qualified function name.
+violations (old debt) cancel out. A repo without a ruff configuration gets a conservative set of
+defect rules rather than ruff's style defaults, and a configuration the installed ruff rejects is
+retried without the rejected options (see `crewchief.gate.analysis.ruff_config`); the check's
+detail says which. Complexity comes from radon, compared per qualified function name.
+
+An unused local variable the change introduces (F841) is high: in agent changes it is most often
+what is left of deleted logic. When the hygiene check runs too and its `unused-after-delete` rule
+covers the same line (it also names the deleted line that read the variable), that line is left to
+hygiene, so one defect is reported once.
 """
 
 from __future__ import annotations
@@ -10,27 +18,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import tempfile
-import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from crewchief import proc
+from crewchief.gate.analysis import ruff_config
 from crewchief.gate.analysis.pyfiles import line_text, python_changes
-from crewchief.gate.change import Change, FileChange, Side
+from crewchief.gate.analysis.ruff_config import RuffSetup
+from crewchief.gate.change import FileChange, Side
 from crewchief.gate.check import CheckContext
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
 NAME = "quality"
-VERSION = "1"
+VERSION = "2"
 _HIGH = {
     "F821",
     "F822",
     "F823",
     "F632",
     "F811",
+    "F841",
     "F402",
     "F406",
     "F501",
@@ -55,12 +64,23 @@ RULES = RuleTable(
         NAME,
         "ruff",
         Severity.LOW,
-        "A ruff violation the change introduces under the repo's own ruff configuration "
-        "(`ruff-<code>`); high for likely bugs, medium for other pyflakes, bugbear and bandit "
-        "codes, blocking only when the file no longer parses.",
+        "A ruff violation the change introduces under the repo's own ruff configuration, or "
+        "without one a conservative defect set (F, E9, B, PLE) (`ruff-<code>`); high for likely "
+        "bugs and for an unused local variable (F841, often what deleted logic leaves), medium "
+        "for other pyflakes, bugbear and bandit codes, blocking only when the file no longer "
+        "parses.",
         "Fix the code ruff points at; if the rule does not fit the repo, change the repo's ruff "
         "configuration in a separate change.",
         family=True,
+    ),
+    Rule(
+        NAME,
+        "lint-config-rejected",
+        Severity.INFO,
+        "The installed ruff rejected the repo's ruff configuration; the check linted without the "
+        "options it named (or, failing that, with the default defect set).",
+        "Nothing for this change; update the ruff configuration or the installed ruff so they "
+        "agree.",
     ),
     Rule(
         NAME,
@@ -79,29 +99,30 @@ RULES = RuleTable(
 )
 
 
-def _ruff_config(change: Change) -> dict[str, bytes]:
-    """The repo's ruff config files from the base (none: ruff's defaults, isolated)."""
-    files: dict[str, bytes] = {}
-    for name in ("ruff.toml", ".ruff.toml"):
-        if name in change.context:
-            files[name] = change.context[name]
-    pyproject = change.context.get("pyproject.toml")
-    if pyproject is not None:
-        try:
-            if "ruff" in tomllib.loads(pyproject.decode("utf-8", "replace")).get("tool", {}):
-                files["pyproject.toml"] = pyproject
-        except tomllib.TOMLDecodeError:
-            pass
-    return files
+def _setup(ctx: CheckContext) -> RuffSetup:
+    """The ruff configuration to lint with, resolved once per configuration and ruff version."""
+    files = ruff_config.repo_config(ctx.change)
+    select = tuple(ctx.policy.quality.ruff_select)
+    digest = hashlib.sha256(
+        json.dumps([sorted((k, v.hex()) for k, v in files.items()), select]).encode()
+    ).hexdigest()[:16]
+    key = (NAME, VERSION, "ruff-setup", digest, ruff_config.ruff_identity())
+    raw = ctx.memo(key, lambda: ruff_config.resolve(files, select).to_json())
+    return RuffSetup.from_json(raw)
 
 
-def _ruff_binary() -> str:
-    candidate = Path(sys.executable).with_name("ruff")
-    return str(candidate) if candidate.exists() else "ruff"
+def _rejection_note(setup: RuffSetup) -> Finding:
+    gone = ", ".join(setup.dropped)
+    return RULES["lint-config-rejected"].finding(
+        f"the installed ruff rejected {setup.source} ({setup.rejection[:200]}); linted without: "
+        f"{gone}",
+        path=setup.source,
+        fingerprint=fingerprint("lint-config-rejected", setup.source or "", gone),
+    )
 
 
 def _run_ruff(
-    sides: list[Side], config: dict[str, bytes], select: list[str]
+    sides: list[Side], config: dict[str, bytes], select: tuple[str, ...]
 ) -> dict[str, list[dict[str, Any]]]:
     """Lint many blobs in one ruff process; returns violations per blob key."""
     results: dict[str, list[dict[str, Any]]] = {}
@@ -121,7 +142,7 @@ def _run_ruff(
             by_file[os.path.realpath(target)] = _side_key(side)
             results[_side_key(side)] = []
         argv = [
-            _ruff_binary(),
+            ruff_config.ruff_binary(),
             "check",
             "--no-cache",
             "--output-format",
@@ -154,9 +175,8 @@ def _side_key(side: Side) -> str:
     return f"{side.blob}:{side.path}"
 
 
-def _lint(ctx: CheckContext, files: list[FileChange]) -> list[Finding]:
-    config = _ruff_config(ctx.change)
-    select = list(ctx.policy.quality.ruff_select)
+def _lint(ctx: CheckContext, files: list[FileChange], setup: RuffSetup) -> list[Finding]:
+    config, select = setup.files, setup.select
     digest = hashlib.sha256(
         json.dumps([sorted((k, v.hex()) for k, v in config.items()), select]).encode()
     ).hexdigest()[:16]
@@ -191,10 +211,20 @@ def _lint(ctx: CheckContext, files: list[FileChange]) -> list[Finding]:
 
         base_findings = as_findings(file.old)
         head_findings = as_findings(file.new)
-        findings.extend(
-            introduced(base_findings, head_findings, key=lambda f: (f.rule, f.fingerprint))
-        )
+        new = introduced(base_findings, head_findings, key=lambda f: (f.rule, f.fingerprint))
+        findings.extend(_yield_to_hygiene(ctx, file, new))
     return findings
+
+
+def _yield_to_hygiene(ctx: CheckContext, file: FileChange, found: list[Finding]) -> list[Finding]:
+    """Drop F841 on lines hygiene's `unused-after-delete` reports when hygiene runs in this gate:
+    the same unused variable, and hygiene's finding also names the deleted line that read it."""
+    if "hygiene" not in ctx.running or not any(f.rule == "ruff-F841" for f in found):
+        return found
+    from crewchief.gate.checks.hygiene.check import unused_after_delete_lines
+
+    covered = unused_after_delete_lines(file, list(ctx.policy.tests.paths))
+    return [f for f in found if not (f.rule == "ruff-F841" and f.line in covered)]
 
 
 def _ruff_finding(code: str, message: str, path: str, line: int | None, text: str) -> Finding:
@@ -308,7 +338,13 @@ class QualityCheck:
         files = python_changes(ctx.change.files)
         if not files:
             return []
-        findings = _lint(ctx, files) if ctx.policy.quality.ruff else []
+        findings: list[Finding] = []
+        if ctx.policy.quality.ruff:
+            setup = _setup(ctx)
+            ctx.details.append(setup.detail)
+            if setup.dropped:
+                findings.append(_rejection_note(setup))
+            findings.extend(_lint(ctx, files, setup))
         findings.extend(_complexity(ctx, files))
         return findings
 

@@ -9,8 +9,13 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from crewchief.gate.analysis.pyfiles import python_changes
+from crewchief.gate.change import FileChange
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks.hygiene.gutted import commented_code_findings, gutted_findings
+from crewchief.gate.checks.hygiene.gutted import (
+    commented_code_findings,
+    gutted_findings,
+    unused_store_lines,
+)
 from crewchief.gate.checks.hygiene.leftovers import leftover_findings
 from crewchief.gate.checks.hygiene.paths import is_library_module, is_test_path
 from crewchief.gate.checks.hygiene.rules import NAME, RULES
@@ -27,6 +32,20 @@ def _allowed_files(ctx: CheckContext) -> list[str]:
     return allowed
 
 
+def covers_gutting(path: str, test_globs: list[str]) -> bool:
+    """Whether the gutted-code rules judge this file: library code and anything not a test (a
+    test helper's stub is often deliberate). The quality check asks too, to leave to hygiene the
+    unused variables hygiene reports."""
+    return is_library_module(path, test_globs) or not is_test_path(path, test_globs)
+
+
+def unused_after_delete_lines(file: FileChange, test_globs: list[str]) -> set[int]:
+    """Lines of `file` storing a variable `unused-after-delete` reports."""
+    if not covers_gutting(file.path, test_globs):
+        return set()
+    return unused_store_lines(file)
+
+
 class HygieneCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = "1"
@@ -41,7 +60,7 @@ class HygieneCheck:
             library = is_library_module(file.path, test_globs)
             if library:
                 found.extend(leftover_findings(file))
-            if library or not is_test_path(file.path, test_globs):
+            if covers_gutting(file.path, test_globs):
                 found.extend(gutted_findings(file))
             found.extend(commented_code_findings(file))
         return found

@@ -109,8 +109,8 @@ def _finding(rule: str, file: FileChange, line: int, name: str, message: str) ->
     )
 
 
-def _unused_after_delete(file: FileChange, name: str, old: Func, new: Func) -> Iterator[Finding]:
-    assert file.old is not None
+def _unused_vars(file: FileChange, old: Func, new: Func) -> Iterator[tuple[str, list[int], int]]:
+    """(variable, head lines that store it, the deleted base line that read it)."""
     removed = {n for n, _ in file.removed_lines}
     stored, loaded = _names(new, ast.Store), _names(new, ast.Load)
     old_loads = _names(old, ast.Load)
@@ -118,16 +118,31 @@ def _unused_after_delete(file: FileChange, name: str, old: Func, new: Func) -> I
         if var in loaded or var.startswith("_") or var not in old_loads:
             continue
         gone = [n for n in old_loads[var] if n in removed]
-        if not gone:
-            continue
-        was = line_text(file.old, gone[0]).strip()
+        if gone:
+            yield var, lines, gone[0]
+
+
+def unused_store_lines(file: FileChange) -> set[int]:
+    """Every head line storing a variable `unused-after-delete` reports (the finding names the
+    first; ruff's F841 names the last unused assignment, so the quality check needs them all)."""
+    covered: set[int] = set()
+    for name, old, new in _judged(file):
+        if any(f.rule == "unused-after-delete" for f in _function_findings(file, name, old, new)):
+            covered.update(n for _, lines, _ in _unused_vars(file, old, new) for n in lines)
+    return covered
+
+
+def _unused_after_delete(file: FileChange, name: str, old: Func, new: Func) -> Iterator[Finding]:
+    assert file.old is not None
+    for var, lines, deleted in _unused_vars(file, old, new):
+        was = line_text(file.old, deleted).strip()
         yield _finding(
             "unused-after-delete",
             file,
             lines[0],
             f"{name}:{var}",
             f"`{var}` in `{name}` is assigned but no longer read; base read it at line "
-            f"{gone[0]} (`{was[:80]}`), which the change deleted",
+            f"{deleted} (`{was[:80]}`), which the change deleted",
         )
 
 
@@ -153,16 +168,22 @@ def _function_findings(file: FileChange, name: str, old: Func, new: Func) -> Ite
     yield from _unused_after_delete(file, name, old, new)
 
 
-def gutted_findings(file: FileChange) -> list[Finding]:
+def _judged(file: FileChange) -> Iterator[tuple[str, Func, Func]]:
+    """(name, base, head) of every function that exists on both sides and the change touched."""
     old_funcs, new_funcs = functions(parse(file.old)), functions(parse(file.new))
     touched = file.added_line_numbers
-    found: list[Finding] = []
     for name, new in new_funcs.items():
         old = old_funcs.get(name)
         end = new.end_lineno or new.lineno
         edited = any(n in touched for n in range(new.lineno, end + 1))
         if old is not None and (edited or _lost_lines_in(file, old)):
-            found.extend(_function_findings(file, name, old, new))
+            yield name, old, new
+
+
+def gutted_findings(file: FileChange) -> list[Finding]:
+    found: list[Finding] = []
+    for name, old, new in _judged(file):
+        found.extend(_function_findings(file, name, old, new))
     return found
 
 

@@ -90,9 +90,10 @@ RULES = RuleTable(
     Rule(
         NAME,
         "unused-after-delete",
-        Severity.MEDIUM,
+        Severity.HIGH,
         "a local variable the function used at base is still assigned but no longer read: the "
-        "code that used it was deleted",
+        "code that used it was deleted (high, like ruff's F841, which the quality check leaves "
+        "to this rule on the same line)",
         "restore the deleted use, or remove the variable if the deletion was intended",
     ),
     Rule(
