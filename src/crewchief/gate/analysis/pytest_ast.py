@@ -40,6 +40,62 @@ _STRONG_CALLS_IN_ASSERT = frozenset(
     {"isinstance", "issubclass", "isclose", "allclose", "array_equal", "equal", "fullmatch"}
 )
 _RAISES = frozenset({"raises", "warns", "deprecated_call"})
+_EXACT_METHODS = frozenset(
+    {
+        "assertEqual",
+        "assertEquals",
+        "assertIs",
+        "assertIsNone",
+        "assertListEqual",
+        "assertDictEqual",
+        "assertTupleEqual",
+        "assertSetEqual",
+        "assertSequenceEqual",
+        "assertMultiLineEqual",
+        "assertCountEqual",
+        "assertAlmostEqual",
+        "assertAlmostEquals",
+        "failUnlessEqual",
+        "assert_called_once_with",
+        "assert_called_with",
+        "assert_has_calls",
+        "assert_equal",
+        "assert_array_equal",
+        "assert_almost_equal",
+        "assert_array_almost_equal",
+        "assert_allclose",
+        "assert_frame_equal",
+        "assert_series_equal",
+        "assert_index_equal",
+    }
+)
+"""Assertion methods that pin one value: replacing them with anything looser is a weakening."""
+_LOOSE_METHODS: dict[str, str] = {
+    "assertRaises": "raises",
+    "assertRaisesRegex": "raises",
+    "assertRaisesRegexp": "raises",
+    "assertWarns": "raises",
+    "assertWarnsRegex": "raises",
+    "assertIsInstance": "isinstance",
+    "assertNotIsInstance": "isinstance",
+    "assertIn": "membership",
+    "assertNotIn": "membership",
+    "assertGreater": "inequality",
+    "assertGreaterEqual": "inequality",
+    "assertLess": "inequality",
+    "assertLessEqual": "inequality",
+    "assertNotEqual": "inequality",
+    "assertNotEquals": "inequality",
+    "assertNotAlmostEqual": "inequality",
+    "assertIsNot": "is not",
+    "assertIsNotNone": "is not None",
+    "assertTrue": "truthiness",
+    "assertFalse": "truthiness",
+    "assert_": "truthiness",
+    "failUnless": "truthiness",
+    "failIf": "truthiness",
+}
+"""Assertion methods that admit many values, by the kind of check they make."""
 _SKIP_CALLS = frozenset({"pytest.skip", "pytest.xfail", "skip", "xfail"})
 _SKIP_DECORATORS = frozenset({"skip", "skipIf", "skipUnless", "expectedFailure"})
 _SKIP_MARKS = frozenset({"skip", "skipif", "xfail"})
@@ -263,6 +319,94 @@ def _call_strength(name: str, last: str) -> int | None:
     return None
 
 
+EXACT = "exact"
+"""The kind of an assertion that pins one value (`==`, `is`, `assertEqual`, a default `approx`)."""
+_COMPARE_KINDS: tuple[tuple[type, str], ...] = (
+    (ast.In, "membership"),
+    (ast.NotIn, "membership"),
+    (ast.Lt, "inequality"),
+    (ast.LtE, "inequality"),
+    (ast.Gt, "inequality"),
+    (ast.GtE, "inequality"),
+    (ast.NotEq, "inequality"),
+    (ast.IsNot, "is not"),
+)
+
+
+def _loose_approx(node: ast.AST) -> bool:
+    """An `approx` (or isclose) given its own tolerance: equality within a margin someone chose."""
+    return any(
+        isinstance(sub, ast.Call)
+        and dotted(sub.func).rsplit(".", 1)[-1] in ("approx", "isclose")
+        and (len(sub.args) > 1 or bool(sub.keywords))
+        for sub in ast.walk(node)
+    )
+
+
+def _compare_kind(test: ast.Compare) -> str:
+    for op in test.ops:
+        for kind_type, kind in _COMPARE_KINDS:
+            if isinstance(op, kind_type):
+                if kind == "is not" and _is_none(test.comparators[-1]):
+                    return "is not None"
+                return kind
+    return "approx" if _loose_approx(test) else EXACT
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def assert_kind(test: ast.AST) -> str | None:
+    """What an `assert` statement's test checks: EXACT, or the looser kind (membership,
+    inequality, isinstance, is not None, approx, truthiness); None for `assert False`."""
+    if isinstance(test, ast.BoolOp):
+        kinds = [assert_kind(v) for v in test.values]
+        if isinstance(test.op, ast.And):
+            return EXACT if EXACT in kinds else next((k for k in kinds if k), None)
+        return (
+            EXACT
+            if all(k == EXACT for k in kinds)
+            else next((k for k in kinds if k != EXACT), None)
+        )
+    if isinstance(test, ast.Compare):
+        return _compare_kind(test)
+    if isinstance(test, ast.Call):
+        last = dotted(test.func).rsplit(".", 1)[-1]
+        if last in ("isinstance", "issubclass"):
+            return "isinstance"
+        if last in ("array_equal", "equal", "fullmatch"):
+            return EXACT
+        return "approx" if _loose_approx(test) else "truthiness"
+    if isinstance(test, ast.Constant) and not test.value:
+        return None
+    return "truthiness"
+
+
+def _raised_names(call: ast.Call) -> str:
+    """The exception classes a `raises`/`assertRaises` call expects, comma-separated."""
+    first = call.args[0] if call.args else None
+    for kw in call.keywords:
+        if kw.arg in ("expected_exception", "expected_warning", "exception"):
+            first = kw.value
+    if first is None:
+        return ""
+    items = first.elts if isinstance(first, ast.Tuple) else [first]
+    return ",".join(dotted(item).rsplit(".", 1)[-1] for item in items)
+
+
+def call_kind(call: ast.Call, last: str) -> tuple[str, str] | None:
+    """(kind, expected exception names) of a call that is an assertion; None for other calls and
+    for assertion calls that are neither exact nor a known looser kind."""
+    if last in _RAISES or _LOOSE_METHODS.get(last) == "raises":
+        return "raises", _raised_names(call)
+    if last in _EXACT_METHODS:
+        return ("approx", "") if last.startswith("assert_") and _loose_approx(call) else (EXACT, "")
+    if last in _LOOSE_METHODS:
+        return _LOOSE_METHODS[last], ""
+    return None
+
+
 _SCALAR_FIELDS = frozenset(
     {
         "ctx",
@@ -310,12 +454,15 @@ def _function_facts(node: _FuncDef) -> dict[str, Any]:
     tols: list[list[Any]] = []
     skips: list[str] = []
     calls: list[str] = []
+    exact: list[str] = []
+    loose: list[list[str]] = []
     stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in reversed(node.body)]
     while stack:
         sub, inside = stack.pop()
         if isinstance(sub, ast.Assert):
             if not inside:
                 asserts.append(_assert_strength(sub.test))
+                _record(exact, loose, assert_kind(sub.test), "assert " + _text(sub.test), "")
             inside = True
             test = sub.test
             if (
@@ -336,6 +483,9 @@ def _function_facts(node: _FuncDef) -> dict[str, Any]:
             if strength is not None:
                 if not inside:
                     asserts.append(strength)
+                    kind = call_kind(sub, last)
+                    if kind is not None:
+                        _record(exact, loose, kind[0], _text(sub), kind[1])
                 inside = True
             elif name in _SKIP_CALLS or last == "skipTest":
                 skips.append(_text(sub))
@@ -355,9 +505,21 @@ def _function_facts(node: _FuncDef) -> dict[str, Any]:
         "tols": tols,
         "skips": skips,
         "calls": calls,
+        "exact": exact,
+        "loose": loose,
         "broad_raises": _broad_raises(node),
         "swallows": _swallows(node),
     }
+
+
+def _record(
+    exact: list[str], loose: list[list[str]], kind: str | None, text: str, names: str
+) -> None:
+    """File one assertion's text under exact or, with its kind and expected errors, under loose."""
+    if kind == EXACT:
+        exact.append(text)
+    elif kind is not None:
+        loose.append([kind, text, names])
 
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
@@ -533,7 +695,8 @@ class _Module:
         if not collected:
             self.uncollected.append([qual, _body_hash(body)])
             if facts["asserts"] or facts["calls"] or facts["tols"]:
-                self.helpers[qual] = {k: facts[k] for k in ("asserts", "tols", "calls")}
+                keys = ("asserts", "tols", "calls", "exact", "loose")
+                self.helpers[qual] = {k: facts[k] for k in keys}
             return
         skips = [list(m) for m in marks]
         skips.extend([qual, m] for m in self._decorator_skips(node))
@@ -546,6 +709,8 @@ class _Module:
                 "asserts": facts["asserts"],
                 "tols": facts["tols"],
                 "calls": facts["calls"],
+                "exact": facts["exact"],
+                "loose": facts["loose"],
                 "skips": skips,
                 "broad_raises": facts["broad_raises"],
                 "swallows": facts["swallows"],
