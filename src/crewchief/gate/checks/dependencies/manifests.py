@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 Ecosystem = Literal["pypi", "npm"]
 Style = Literal["pep440", "semver"]
@@ -632,3 +634,54 @@ def version_key(version: str) -> tuple[int, ...]:
             break
         key.append(int(part))
     return tuple(key)
+
+
+# --- the bounds of a PEP 440 specifier -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The lowest and highest versions a PEP 440 specifier set admits, read with `packaging`."""
+
+    floor: Version | None
+    ceiling: Version | None
+    """From `<`, `<=`, `~=` or `==X.*`; an exact pin is `exact`, not a ceiling."""
+    exact: bool
+    """`==X` or `===X`: one version."""
+
+
+def _bumped(release: tuple[int, ...]) -> Version:
+    """The first version past a prefix: 1.4 -> 2 for `~=1.4`, 1.4.* -> 1.5."""
+    head = list(release[:-1]) or [0]
+    head[-1] += 1
+    return Version(".".join(str(p) for p in head))
+
+
+def pep440_bounds(spec: str) -> Bounds | None:
+    """None when `spec` is not a PEP 440 specifier set (or names a version packaging rejects)."""
+    try:
+        specifiers = SpecifierSet(spec)
+        floors: list[Version] = []
+        ceilings: list[Version] = []
+        exact = False
+        for item in specifiers:
+            op, raw = item.operator, item.version
+            if op in ("==", "===") and not raw.endswith(".*"):
+                exact = True
+                if op == "==":
+                    floors.append(Version(raw))
+            elif op == "==":
+                prefix = Version(raw[:-2])
+                floors.append(prefix)
+                ceilings.append(_bumped((*prefix.release, 0)))
+            elif op == "~=":
+                version = Version(raw)
+                floors.append(version)
+                ceilings.append(_bumped(version.release))
+            elif op in (">=", ">"):
+                floors.append(Version(raw))
+            elif op in ("<", "<="):
+                ceilings.append(Version(raw))
+    except (InvalidSpecifier, InvalidVersion):
+        return None
+    return Bounds(max(floors, default=None), min(ceilings, default=None), exact)
