@@ -405,6 +405,25 @@ def test_undeclared_import_of_a_known_package() -> None:
     assert run({**base, "pyproject.toml": declared["pyproject.toml"]}, declared) == []
 
 
+def test_setup_py_requirements_built_at_run_time_count_as_declared() -> None:
+    """`'numpy >= {}'.format(v)` declares numpy: importing it is not an undeclared import, and the
+    requirement is neither invalid nor new when it was there at base in another spelling."""
+    setup = (
+        "from setuptools import setup\nv = get_version()\n"
+        "setup(install_requires=['numpy >= {}'.format(v), f'scipy>={v}', 'pandas>=%s' % v])\n"
+    )
+    lib = "import numpy\nimport scipy\nimport pandas\n"
+    base = {"setup.py": setup, "pkg/core.py": "x = 1\n"}
+    assert run(base, {**base, "pkg/core.py": lib}) == []
+    literal = {"setup.py": setup.replace("'numpy >= {}'.format(v)", "'numpy>=1.20'")}
+    assert run({**base, **literal}, {**base, "pkg/core.py": lib}) == []
+    # a new package declared that way is a new dependency, read by its name (not a URL source)
+    added = setup.replace("f'scipy>={v}'", "f'scipy>={v}', 'quantumflux >= {}'.format(v)")
+    [finding] = run(base, {**base, "setup.py": added})
+    assert (finding.rule, finding.snippet) == ("new-dependency", "quantumflux")
+    assert "URL" not in finding.message
+
+
 def test_imports_already_there_or_without_manifest_are_not_flagged() -> None:
     moved = {"pyproject.toml": pyproject("click"), "a.py": "import requests\n", "b.py": ""}
     assert run(moved, {**moved, "a.py": "", "b.py": "import requests\n"}) == []

@@ -710,7 +710,7 @@ class _Analysis:
                 fingerprint=fingerprint("typosquat", dep.name, side.path),
                 snippet=dep.name[:200] or None,
             )
-        if self.policy.online_check and dep.spec is not None:
+        if self.policy.online_check and (dep.spec is not None or dep.computed):
             exists = self.fetch(dep.ecosystem, dep.name)
             if exists is False:
                 return RULES["unknown-package"].finding(
@@ -721,7 +721,7 @@ class _Analysis:
                     fingerprint=fingerprint("unknown-package", dep.name, side.path),
                     snippet=dep.name[:200] or None,
                 )
-        source = " from a URL or path" if dep.spec is None else ""
+        source = " from a URL or path" if dep.spec is None and not dep.computed else ""
         return RULES["new-dependency"].finding(
             f"new dependency '{dep.raw}'{source} in {side.path}: nothing the repo used before, "
             "so a human should vet it",
