@@ -1346,3 +1346,6 @@ assert len(BY_ID) == len(SCENARIOS), "scenario ids must be unique"
 from tests.scenarios.hygiene_cases import HYGIENE_SCENARIOS  # noqa: E402
 
 SCENARIOS.extend(HYGIENE_SCENARIOS)
+from tests.scenarios.slop_cases import SLOP_SCENARIOS  # noqa: E402
+
+SCENARIOS.extend(SLOP_SCENARIOS)
