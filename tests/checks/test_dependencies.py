@@ -424,6 +424,22 @@ def test_setup_py_requirements_built_at_run_time_count_as_declared() -> None:
     assert "URL" not in finding.message
 
 
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        ("pyproject.toml", '[project]\nname = "Humanize"\ndependencies = []\n'),
+        ("setup.cfg", "[metadata]\nname = humanize\n"),
+        ("setup.py", "from setuptools import setup\nsetup(name='humanize')\n"),
+    ],
+)
+def test_importing_the_repositorys_own_package_is_not_undeclared(manifest: tuple[str, str]) -> None:
+    """A new test that imports the package the repository builds (from a src layout the change
+    does not show) imports no dependency."""
+    base = {manifest[0]: manifest[1], "tests/test_a.py": "x = 1\n"}
+    found = run(base, {**base, "tests/test_a.py": "import humanize\nimport requests\n"})
+    assert [(f.rule, f.snippet) for f in found] == [("undeclared-import", "requests")]
+
+
 def test_imports_already_there_or_without_manifest_are_not_flagged() -> None:
     moved = {"pyproject.toml": pyproject("click"), "a.py": "import requests\n", "b.py": ""}
     assert run(moved, {**moved, "a.py": "", "b.py": "import requests\n"}) == []

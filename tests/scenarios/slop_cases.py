@@ -272,7 +272,7 @@ WCWIDTH_REQUIRES = (
 @scenario(
     "wcwidth-format-requirement-and-its-import",
     "wcwidth",
-    "declares typing-extensions in setup.py with '...>={}'.format(...) and imports it",
+    "declares numpy in setup.py with '...>={}'.format(...) and imports it",
     "review",
     [DEPS],
     rules=["dependencies/new-dependency"],
@@ -281,13 +281,17 @@ def _(t: Tree) -> None:
     t.replace(
         "setup.py",
         WCWIDTH_REQUIRES,
-        "        install_requires=['typing-extensions>={}'.format(TE_MIN)],\n",
+        "        install_requires=['numpy>={}'.format(NUMPY_MIN)],\n",
     )
     t.replace(
-        "setup.py", "def main():\n", "TE_MIN = os.environ.get('TE_MIN', '4.0')\n\n\ndef main():\n"
+        "setup.py",
+        "def main():\n",
+        "NUMPY_MIN = os.environ.get('NUMPY_MIN', '1.22')\n\n\ndef main():\n",
     )
-    t.replace(
-        "wcwidth/wcwidth.py", "import warnings\n", "import warnings\n\nimport typing_extensions\n"
+    t.replace("wcwidth/wcwidth.py", "import warnings\n", "import warnings\n\nimport numpy\n")
+    t.append(
+        "wcwidth/wcwidth.py",
+        "\n\ndef _widths(text):\n    return numpy.array([wcwidth(c) for c in text])\n",
     )
 
 
@@ -313,14 +317,16 @@ def _(t: Tree) -> None:
 
 
 def declare_with_format(t: Tree) -> None:
-    """The base of the next case: the project already declares typing-extensions with .format()."""
+    """The base of the next case: the project already declares numpy with .format()."""
     t.replace(
         "setup.py",
         WCWIDTH_REQUIRES,
-        "        install_requires=['typing-extensions >= {}'.format(TE_MIN)],\n",
+        "        install_requires=['numpy >= {}'.format(NUMPY_MIN)],\n",
     )
     t.replace(
-        "setup.py", "def main():\n", "TE_MIN = os.environ.get('TE_MIN', '4.0')\n\n\ndef main():\n"
+        "setup.py",
+        "def main():\n",
+        "NUMPY_MIN = os.environ.get('NUMPY_MIN', '1.22')\n\n\ndef main():\n",
     )
 
 
@@ -328,13 +334,15 @@ def declare_with_format(t: Tree) -> None:
 @scenario(
     "wcwidth-imports-a-package-declared-with-format-clean",
     "wcwidth",
-    "imports typing_extensions, which setup.py declares as 'typing-extensions >= {}'.format(...)",
+    "imports numpy, which setup.py declares as 'numpy >= {}'.format(...)",
     "not-block",
     base=declare_with_format,
 )
 def _(t: Tree) -> None:
-    t.replace(
-        "wcwidth/wcwidth.py", "import warnings\n", "import warnings\n\nimport typing_extensions\n"
+    t.replace("wcwidth/wcwidth.py", "import warnings\n", "import warnings\n\nimport numpy\n")
+    t.append(
+        "wcwidth/wcwidth.py",
+        "\n\ndef _widths(text):\n    return numpy.array([wcwidth(c) for c in text])\n",
     )
 
 

@@ -498,6 +498,8 @@ class _Analysis:
         self.declared: dict[Ecosystem, set[str]] = {"pypi": set(), "npm": set()}
         for manifest in head.values():
             self.declared[manifest.ecosystem].update(d.name for d in manifest.deps)
+        self.own = {m.project for m in (*base.values(), *head.values()) if m.project}
+        """The packages the repository itself builds: importing them is not a dependency."""
         self._locked: dict[Ecosystem, frozenset[str]] | None = None
 
     def locked(self, ecosystem: Ecosystem) -> frozenset[str]:
@@ -566,7 +568,7 @@ class _Analysis:
         ]
         if not changed:
             return []
-        declared = self.declared["pypi"] | self.known["pypi"]
+        declared = self.declared["pypi"] | self.known["pypi"] | self.own
         local = _first_party(self.ctx.change)
         table = popular("pypi").names
         suspects: list[tuple[FileChange, str, int, str | None]] = []

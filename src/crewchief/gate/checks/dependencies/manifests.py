@@ -93,6 +93,8 @@ class Manifest:
     """(line, text) of single entries that are not valid requirements."""
     sources: tuple[tuple[int, str], ...] = ()
     """(line, text) of options that add package indexes or download locations."""
+    project: str | None = None
+    """The canonical name of the package the manifest itself builds, when it names one."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,11 @@ class _Collector:
         self.deps: list[Dep] = []
         self.invalid: list[tuple[int | None, str]] = []
         self.sources: list[tuple[int, str]] = []
+        self.project: str | None = None
+
+    def name_project(self, name: object) -> None:
+        if isinstance(name, str) and name.strip() and self.project is None:
+            self.project = canonical(self.ecosystem, name)
 
     def pep508(self, text: object, section: str, line: int | None = None) -> None:
         if not isinstance(text, str):
@@ -196,6 +203,7 @@ class _Collector:
             None,
             tuple(self.invalid),
             tuple(self.sources),
+            self.project,
         )
 
 
@@ -227,6 +235,8 @@ def _pyproject(path: str, text: str) -> Manifest:
         return doc
     out = _Collector(path, "pypi")
     project = _table(doc.get("project"))
+    out.name_project(project.get("name"))
+    out.name_project(_table(_table(doc.get("tool")).get("poetry")).get("name"))
     for item in _strings(project.get("dependencies")):
         out.pep508(item, "project.dependencies")
     for extra, items in _table(project.get("optional-dependencies")).items():
@@ -313,6 +323,7 @@ def _setup_cfg(path: str, text: str) -> Manifest:
     except configparser.Error as exc:
         return Manifest(path, "pypi", error=f"invalid setup.cfg: {exc.message}")
     out = _Collector(path, "pypi")
+    out.name_project(parser.get("metadata", "name", fallback=None))
     if parser.has_section("options"):
         for key in ("install_requires", "tests_require", "setup_requires"):
             _cfg_list(out, parser.get("options", key, fallback=""), f"options.{key}")
@@ -353,6 +364,9 @@ def _setup_py(path: str, text: str) -> Manifest:
     for call in ast.walk(tree):
         if isinstance(call, ast.Call) and _is_setup(call.func):
             for kw in call.keywords:
+                if kw.arg == "name":
+                    name = _built_string(kw.value, names, 0)
+                    out.name_project(name if name is not None and _HOLE not in name else None)
                 if kw.arg in _SETUP_KEYS:
                     _setup_value(out, kw.value, kw.arg, names, depth=0)
     return out.done()
