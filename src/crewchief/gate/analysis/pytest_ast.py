@@ -343,25 +343,26 @@ def _loose_approx(node: ast.AST) -> bool:
     )
 
 
-def _compare_kind(test: ast.Compare) -> str:
+def _compare_kind(test: ast.Compare, tolerant: bool) -> str:
     for op in test.ops:
         for kind_type, kind in _COMPARE_KINDS:
             if isinstance(op, kind_type):
                 if kind == "is not" and _is_none(test.comparators[-1]):
                     return "is not None"
                 return kind
-    return "approx" if _loose_approx(test) else EXACT
+    return "approx" if tolerant and _loose_approx(test) else EXACT
 
 
 def _is_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def assert_kind(test: ast.AST) -> str | None:
+def assert_kind(test: ast.AST, tolerant: bool = True) -> str | None:
     """What an `assert` statement's test checks: EXACT, or the looser kind (membership,
-    inequality, isinstance, is not None, approx, truthiness); None for `assert False`."""
+    inequality, isinstance, is not None, approx, truthiness); None for `assert False`.
+    `tolerant` False says the text names no approx/isclose, which saves walking the tree."""
     if isinstance(test, ast.BoolOp):
-        kinds = [assert_kind(v) for v in test.values]
+        kinds = [assert_kind(v, tolerant) for v in test.values]
         if isinstance(test.op, ast.And):
             return EXACT if EXACT in kinds else next((k for k in kinds if k), None)
         return (
@@ -370,14 +371,14 @@ def assert_kind(test: ast.AST) -> str | None:
             else next((k for k in kinds if k != EXACT), None)
         )
     if isinstance(test, ast.Compare):
-        return _compare_kind(test)
+        return _compare_kind(test, tolerant)
     if isinstance(test, ast.Call):
         last = dotted(test.func).rsplit(".", 1)[-1]
         if last in ("isinstance", "issubclass"):
             return "isinstance"
         if last in ("array_equal", "equal", "fullmatch"):
             return EXACT
-        return "approx" if _loose_approx(test) else "truthiness"
+        return "approx" if tolerant and _loose_approx(test) else "truthiness"
     if isinstance(test, ast.Constant) and not test.value:
         return None
     return "truthiness"
@@ -395,13 +396,14 @@ def _raised_names(call: ast.Call) -> str:
     return ",".join(dotted(item).rsplit(".", 1)[-1] for item in items)
 
 
-def call_kind(call: ast.Call, last: str) -> tuple[str, str] | None:
+def call_kind(call: ast.Call, last: str, tolerant: bool = True) -> tuple[str, str] | None:
     """(kind, expected exception names) of a call that is an assertion; None for other calls and
     for assertion calls that are neither exact nor a known looser kind."""
     if last in _RAISES or _LOOSE_METHODS.get(last) == "raises":
         return "raises", _raised_names(call)
     if last in _EXACT_METHODS:
-        return ("approx", "") if last.startswith("assert_") and _loose_approx(call) else (EXACT, "")
+        loose = tolerant and last.startswith("assert_") and _loose_approx(call)
+        return ("approx", "") if loose else (EXACT, "")
     if last in _LOOSE_METHODS:
         return _LOOSE_METHODS[last], ""
     return None
@@ -445,7 +447,38 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return out
 
 
-def _function_facts(node: _FuncDef) -> dict[str, Any]:
+def _segment(node: ast.AST, lines: list[str], limit: int = 160) -> str:
+    """A node's source text with runs of whitespace folded: cheaper than `ast.unparse`, which
+    would dominate the summary of a test module with thousands of assertions."""
+    first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", None) or 0
+    start, end = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
+    if not 0 < first <= last <= len(lines) or end is None:
+        return _text(node, limit)
+    chunk = lines[first - 1 : last]
+    if all(line.isascii() for line in chunk):
+        if first == last:
+            text = chunk[0][start:end]
+        else:
+            text = chunk[0][start:] + "".join(chunk[1:-1]) + chunk[-1][:end]
+    else:  # column offsets count UTF-8 bytes
+        raw = [line.encode("utf-8", "surrogateescape") for line in chunk]
+        data = (
+            raw[0][start:end]
+            if first == last
+            else raw[0][start:] + b"".join(raw[1:-1]) + raw[-1][:end]
+        )
+        text = data.decode("utf-8", "replace")
+    return _clip(" ".join(text.split()), limit)
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_TOLERANT = re.compile(r"approx|isclose")
+
+
+def _function_facts(node: _FuncDef, lines: list[str]) -> dict[str, Any]:
     """Assertions (their strengths), tolerances, skips and helper calls in one function body.
 
     One walk that knows whether it is inside an assertion already, so an `approx` inside an
@@ -462,7 +495,9 @@ def _function_facts(node: _FuncDef) -> dict[str, Any]:
         if isinstance(sub, ast.Assert):
             if not inside:
                 asserts.append(_assert_strength(sub.test))
-                _record(exact, loose, assert_kind(sub.test), "assert " + _text(sub.test), "")
+                text = "assert " + _segment(sub.test, lines, 10_000)
+                kind = assert_kind(sub.test, _TOLERANT.search(text) is not None)
+                _record(exact, loose, kind, _clip(text), "")
             inside = True
             test = sub.test
             if (
@@ -483,9 +518,10 @@ def _function_facts(node: _FuncDef) -> dict[str, Any]:
             if strength is not None:
                 if not inside:
                     asserts.append(strength)
-                    kind = call_kind(sub, last)
-                    if kind is not None:
-                        _record(exact, loose, kind[0], _text(sub), kind[1])
+                    text = _segment(sub, lines, 10_000)
+                    found = call_kind(sub, last, _TOLERANT.search(text) is not None)
+                    if found is not None:
+                        _record(exact, loose, found[0], _clip(text), found[1])
                 inside = True
             elif name in _SKIP_CALLS or last == "skipTest":
                 skips.append(_text(sub))
@@ -691,7 +727,7 @@ class _Module:
         body = _body_text(node, self.lines)
         facts = self.shared.get(body)
         if facts is None:
-            facts = self.shared[body] = _function_facts(node)
+            facts = self.shared[body] = _function_facts(node, self.lines)
         if not collected:
             self.uncollected.append([qual, _body_hash(body)])
             if facts["asserts"] or facts["calls"] or facts["tols"]:
