@@ -351,7 +351,7 @@ def registry_has(ecosystem: Ecosystem, name: str, timeout: float = 4.0) -> bool 
 
 class DependenciesCheck:
     name = NAME
-    version = "1"
+    version = "2"
     kind = "static"
     rules: ClassVar[RuleTable] = RULES
 
