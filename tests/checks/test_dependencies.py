@@ -171,14 +171,72 @@ def test_typosquat_distance_zero_turns_edit_matching_off() -> None:
         ("requests>=2,<3", "requests>=2", ["loosened-pin"]),
         ("requests==2.31.0", "requests==2.30.0", ["downgrade"]),
         ("requests==2.31.0", "requests==2.32.0", []),
-        ("requests>=2.31", "requests>=2.20", []),
+        ("requests>=2.31", "requests>=2.20", ["loosened-pin"]),
         ("requests>=2", "requests==2.31.0", []),
+        ("requests>=2.31", "requests>=2.32.3", []),  # a floor raised for a security fix
+        ("requests>=2.31,<3", "requests>=2.32.3,<3", []),
+        ("requests<3", "requests<4", []),  # a cap moved up
+        ("requests==2.*", "requests==2.31.0", []),
+        ("requests>=2.31", "requests>=2.31,<3", ["upper-bound-added"]),
+        ("requests>=2.31", "requests~=2.31", ["upper-bound-added"]),
+        ("requests<4", "requests<3", ["upper-bound-added"]),
+        ("Jinja2>=2.3", "Jinja2<3.0", ["loosened-pin", "upper-bound-added"]),
+        ("requests==2.31.0", "requests==2.*", ["downgrade", "loosened-pin"]),
+        ("requests>=2.31", "requests>=2.20,<3", ["downgrade", "upper-bound-added"]),
     ],
 )
 def test_loosened_pins_and_downgrades_pypi(before: str, after: str, expected: list[str]) -> None:
     found = run({"requirements.txt": before + "\n"}, {"requirements.txt": after + "\n"})
     assert sorted(f.rule for f in found) == expected
     assert all(not f.blocking and f.line == 1 for f in found)
+    assert all("from '" in f.message and "' to '" in f.message for f in found)
+
+
+def test_loosened_pin_names_both_specifiers_and_what_moved() -> None:
+    [loose, capped] = sorted(
+        run({"requirements.txt": "Jinja2>=2.3\n"}, {"requirements.txt": "Jinja2<3.0\n"}),
+        key=lambda f: f.rule,
+    )
+    assert "'Jinja2' went from '>=2.3' to '<3.0' (lower bound 2.3 dropped)" in loose.message
+    assert "(upper bound 3.0 added)" in capped.message
+    assert capped.severity is Severity.MEDIUM and not capped.blocking
+
+
+@pytest.mark.parametrize(
+    ("path", "before", "after"),
+    [
+        ("requirements/tests.txt", "pytest==8.1.1\n", "pytest>=7\n"),
+        ("pyproject.toml", pyproject("click>=8.1.3"), pyproject("click>=7")),
+        (
+            "setup.cfg",
+            "[options]\ninstall_requires =\n    click==8.1.3\n",
+            "[options]\ninstall_requires =\n    click>=8\n",
+        ),
+        (
+            "setup.py",
+            "from setuptools import setup\nsetup(install_requires=['click>=8.1'])\n",
+            "from setuptools import setup\nsetup(install_requires=['click>=7'])\n",
+        ),
+        ("Pipfile", '[packages]\nclick = "==8.1.3"\n', '[packages]\nclick = "*"\n'),
+        (
+            "pyproject.toml",
+            '[dependency-groups]\ndev = ["click>=8.1"]\n',
+            '[dependency-groups]\ndev = ["click>=8.0"]\n',
+        ),
+    ],
+)
+def test_loosened_pins_in_every_pep440_manifest(path: str, before: str, after: str) -> None:
+    assert [f.rule for f in run({path: before}, {path: after})] == ["loosened-pin"]
+
+
+def test_requirement_listed_twice_is_compared_with_its_own_counterpart() -> None:
+    before = pyproject("numpy>=1.22; python_version<'3.12'", "numpy>=1.26; python_version>='3.12'")
+    after = pyproject("numpy>=1.22; python_version<'3.12'", "numpy>=1.26.4; python_version>='3.12'")
+    assert run({"pyproject.toml": before}, {"pyproject.toml": after}) == []
+    lowered = pyproject("numpy>=1.22; python_version<'3.12'", "numpy>=1.22; python_version>='3.12'")
+    assert [f.rule for f in run({"pyproject.toml": before}, {"pyproject.toml": lowered})] == [
+        "loosened-pin"
+    ]
 
 
 def test_url_and_vcs_dependencies_block_local_paths_do_not() -> None:
@@ -345,6 +403,41 @@ def test_undeclared_import_of_a_known_package() -> None:
     assert "pyyaml" in next(f.message for f in run(base, head) if f.snippet == "yaml")
     declared = {**head, "pyproject.toml": pyproject("click", "requests", "PyYAML")}
     assert run({**base, "pyproject.toml": declared["pyproject.toml"]}, declared) == []
+
+
+def test_setup_py_requirements_built_at_run_time_count_as_declared() -> None:
+    """`'numpy >= {}'.format(v)` declares numpy: importing it is not an undeclared import, and the
+    requirement is neither invalid nor new when it was there at base in another spelling."""
+    setup = (
+        "from setuptools import setup\nv = get_version()\n"
+        "setup(install_requires=['numpy >= {}'.format(v), f'scipy>={v}', 'pandas>=%s' % v])\n"
+    )
+    lib = "import numpy\nimport scipy\nimport pandas\n"
+    base = {"setup.py": setup, "pkg/core.py": "x = 1\n"}
+    assert run(base, {**base, "pkg/core.py": lib}) == []
+    literal = {"setup.py": setup.replace("'numpy >= {}'.format(v)", "'numpy>=1.20'")}
+    assert run({**base, **literal}, {**base, "pkg/core.py": lib}) == []
+    # a new package declared that way is a new dependency, read by its name (not a URL source)
+    added = setup.replace("f'scipy>={v}'", "f'scipy>={v}', 'quantumflux >= {}'.format(v)")
+    [finding] = run(base, {**base, "setup.py": added})
+    assert (finding.rule, finding.snippet) == ("new-dependency", "quantumflux")
+    assert "URL" not in finding.message
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        ("pyproject.toml", '[project]\nname = "Humanize"\ndependencies = []\n'),
+        ("setup.cfg", "[metadata]\nname = humanize\n"),
+        ("setup.py", "from setuptools import setup\nsetup(name='humanize')\n"),
+    ],
+)
+def test_importing_the_repositorys_own_package_is_not_undeclared(manifest: tuple[str, str]) -> None:
+    """A new test that imports the package the repository builds (from a src layout the change
+    does not show) imports no dependency."""
+    base = {manifest[0]: manifest[1], "tests/test_a.py": "x = 1\n"}
+    found = run(base, {**base, "tests/test_a.py": "import humanize\nimport requests\n"})
+    assert [(f.rule, f.snippet) for f in found] == [("undeclared-import", "requests")]
 
 
 def test_imports_already_there_or_without_manifest_are_not_flagged() -> None:

@@ -172,6 +172,48 @@ setup(
     assert mf.parse_manifest("setup.py", "x = 1\0\n").error is not None
 
 
+SETUP_BUILT = """\
+from setuptools import setup
+NUMPY_MIN = "1.20"
+v = get_version()
+scipy = "scipy >= {}".format(v)
+setup(
+    install_requires=[
+        "numpy >= {}".format(NUMPY_MIN),
+        "pandas>={}".format(v),
+        f"matplotlib>={v}",
+        "click" + ">=" + v,
+        "attrs>=%s" % v,
+        scipy,
+        "six>={x}".format(x="1.0"),
+        "django-{}".format(v),
+        "{}>=1".format(v),
+        "backports.{}".format(v),
+    ],
+    extras_require={"dev": ["pytest>=" + v]},
+)
+"""
+
+
+def test_setup_py_strings_built_with_format_fstring_plus_and_percent() -> None:
+    """The name part of a built string is read; the version too when every part is a constant;
+    a name the unknown part may continue is not guessed."""
+    manifest = mf.parse_manifest("setup.py", SETUP_BUILT)
+    assert manifest.invalid == () and manifest.error is None
+    got = {d.name: (d.spec, d.computed, d.line) for d in manifest.deps}
+    assert got == {
+        "numpy": (">=1.20", False, 7),
+        "pandas": (None, True, 8),
+        "matplotlib": (None, True, 9),
+        "click": (None, True, 10),
+        "attrs": (None, True, 11),
+        "scipy": (None, True, 4),
+        "six": (">=1.0", False, 13),
+        "pytest": (None, True, 18),
+    }
+    assert next(d for d in manifest.deps if d.name == "pandas").text == "pandas>={}"
+
+
 def test_package_json_sections_and_sources() -> None:
     text = """{
   "name": "app",

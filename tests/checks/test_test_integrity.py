@@ -155,6 +155,94 @@ def test_weakened_assertion_blocks(before: str, after: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("before", "after", "kind"),
+    [
+        (
+            "assert parse(x) == 3",
+            "with pytest.raises(ValueError):\n            parse(x)\n"
+            "        with pytest.raises(TypeError):\n            parse(None)",
+            "an expected exception",
+        ),
+        ("assert parse(x) == 3", "assert isinstance(parse(x), int)", "a type check"),
+        ("assert parse(x) == [3]", "assert 3 in parse(x)", "a membership test"),
+        ("assert parse(x) == 3", "assert parse(x) >= 3", "an inequality"),
+        ("assert parse(x) == 3", "assert parse(x) < 4", "an inequality"),
+        ("self.assertEqual(parse(x), 3)", "self.assertIsInstance(parse(x), int)", "a type check"),
+        ("self.assertEqual(parse(x), 3)", "self.assertIn(parse(x), (3, 4))", "a membership test"),
+        (
+            "assert parse(x) == 3.0",
+            "assert parse(x) == pytest.approx(3.0, abs=0.5)",
+            "an approximate comparison",
+        ),
+    ],
+)
+def test_exact_assertion_loosened_blocks_even_when_the_count_grows(
+    before: str, after: str, kind: str
+) -> None:
+    template = "class TestP:\n    def test_p(self):\n        x = '3'\n        {}\n"
+    findings = run(
+        {"tests/test_p.py": template.format(before)}, {"tests/test_p.py": template.format(after)}
+    )
+    assert blocking(findings) == ["assertion-loosened"]
+    [finding] = findings
+    assert kind in finding.message
+    assert f"was `{before}`" in finding.message
+    assert "now `" in finding.message and finding.line == 2
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("assert parse(x) == 3", "assert parse(x) == 4"),  # a new exact value
+        ("assert parse(x) == 3", "assert parse(x) == 3\n        assert 3 in [parse(x)]"),
+        ("assert parse(x) >= 3", "assert parse(x) > 2"),  # loose before already
+        ("self.assertEqual(parse(x), 3)", "assert parse(x) == 3"),  # same check, other spelling
+        ("assert parse(x) == 3", "assert parse(x) == pytest.approx(3)"),  # default tolerance
+        ("assert parse(x) == 3", "check(parse(x))"),  # moved into a helper that stays exact
+    ],
+)
+def test_exact_assertion_kept_or_replaced_by_exact_is_fine(before: str, after: str) -> None:
+    helper = "def check(v):\n    assert v == 3\n\n"
+    template = helper + "class TestP:\n    def test_p(self):\n        x = '3'\n        {}\n"
+    findings = run(
+        {"tests/test_p.py": template.format(before)}, {"tests/test_p.py": template.format(after)}
+    )
+    assert findings == []
+
+
+def test_weakened_to_truthiness_says_what_it_was_and_is() -> None:
+    template = "def test_p():\n    x = '3'\n    {}\n"
+    before, after = "assert parse(x) == 3", "assert parse(x) is not None"
+    findings = run(
+        {"tests/test_p.py": template.format(before)}, {"tests/test_p.py": template.format(after)}
+    )
+    assert rules(findings) == ["assertion-weakened"]
+    assert f"(was `{before}`, now `{after}`)" in findings[0].message
+
+
+def test_switch_to_raises_is_fine_when_the_code_now_raises_it() -> None:
+    base_test = "from app import parse\n\ndef test_p():\n    assert parse('') == 0\n"
+    head_test = (
+        "import pytest\nfrom app import parse\n\ndef test_p():\n"
+        "    with pytest.raises(ValueError):\n        parse('')\n"
+    )
+    base_app = "def parse(s):\n    return int(s or 0)\n"
+    head_app = (
+        "def parse(s):\n    if not s:\n        raise ValueError('empty')\n    return int(s)\n"
+    )
+    base = {"app.py": base_app, "tests/test_p.py": base_test}
+    assert run(base, {"app.py": head_app, "tests/test_p.py": head_test}) == []
+    # the same test change without the code raising anything new is a weakening
+    [finding] = run(base, {**base, "tests/test_p.py": head_test})
+    assert finding.rule == "assertion-loosened" and finding.blocking
+    # and expecting a different error than the one the code now raises is one too
+    other = head_test.replace("ValueError", "KeyError")
+    assert rules(run(base, {"app.py": head_app, "tests/test_p.py": other})) == [
+        "assertion-loosened"
+    ]
+
+
+@pytest.mark.parametrize(
     ("before", "after"),
     [
         ("assert x == pytest.approx(1.0)", "assert x == pytest.approx(1.0, rel=0.1)"),

@@ -848,6 +848,7 @@ def _(t: Tree) -> None:
     "adds an unknown package 'numword-utils' to the runtime dependencies",
     "review",
     [DEPENDENCIES],
+    rules=["dependencies/new-dependency"],
 )
 def _(t: Tree) -> None:
     t.replace(
@@ -865,6 +866,7 @@ def _(t: Tree) -> None:
     "review",
     [DEPENDENCIES],
     may=[QUALITY],
+    rules=["dependencies/undeclared-import"],
 )
 def _(t: Tree) -> None:
     rel = "src/humanize/i18n.py"
@@ -1346,3 +1348,6 @@ assert len(BY_ID) == len(SCENARIOS), "scenario ids must be unique"
 from tests.scenarios.hygiene_cases import HYGIENE_SCENARIOS  # noqa: E402
 
 SCENARIOS.extend(HYGIENE_SCENARIOS)
+from tests.scenarios.slop_cases import SLOP_SCENARIOS  # noqa: E402
+
+SCENARIOS.extend(SLOP_SCENARIOS)

@@ -88,6 +88,9 @@ class Scenario:
     """When set, a task with this scope is committed at the base and the gate runs with it."""
     rules: frozenset[str] = frozenset()
     """`check/rule` ids expected among the findings (at any severity): scored per rule."""
+    base: Callable[[Tree], None] | None = None
+    """Edits committed at the scenario's base, before its change: what the project is assumed to
+    hold already (a requirement spelled some way)."""
 
     @property
     def clean(self) -> bool:
@@ -109,6 +112,7 @@ def scenario(
     policy: str | None = None,
     task_scope: Iterable[str] | None = None,
     rules: Iterable[str] = (),
+    base: Callable[[Tree], None] | None = None,
 ) -> Callable[[Callable[[Tree], None]], Scenario]:
     """Decorator: the decorated function is the scenario's edit."""
 
@@ -124,6 +128,7 @@ def scenario(
             policy,
             tuple(task_scope) if task_scope is not None else None,
             frozenset(rules),
+            base,
         )
 
     return wrap
@@ -144,14 +149,16 @@ def prepare(repo: Path, env: Mapping[str, str], sc: Scenario) -> tuple[str, str]
     git(repo, env, "reset", "-q", "--hard")
     git(repo, env, "clean", "-fdqx")
     git(repo, env, "checkout", "-q", "-f", "-B", f"scenario-base/{sc.id}", "main")
-    if sc.policy is not None or sc.task_scope is not None:
+    if sc.policy is not None or sc.task_scope is not None or sc.base is not None:
         tree = Tree(repo)
+        if sc.base is not None:
+            sc.base(tree)
         if sc.policy is not None:
             tree.write("crewchief.toml", sc.policy)
         if sc.task_scope is not None:
             tree.write(f".crewchief/tasks/{sc.id}.md", _task_file(sc))
         git(repo, env, "add", "-A", "-f")
-        git(repo, env, "commit", "-q", "-m", f"policy and task for {sc.id}")
+        git(repo, env, "commit", "-q", "-m", f"base, policy and task for {sc.id}")
     base = git(repo, env, "rev-parse", "HEAD")
     git(repo, env, "checkout", "-q", "-B", f"scenario/{sc.id}")
     sc.edit(Tree(repo))

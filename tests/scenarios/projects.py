@@ -43,6 +43,12 @@ PROJECTS: dict[str, Project] = {
             "a small src-layout library with parametrized pytest tests, binary locale files, "
             "shell scripts and CI workflows in its sdist",
         ),
+        Project(
+            "wcwidth",
+            "wcwidth==0.2.13",
+            "a small library packaged with a classic setup.py (install_requires read with ast), "
+            "several requirements files and a tox configuration",
+        ),
     )
 }
 

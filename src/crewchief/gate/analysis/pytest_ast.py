@@ -40,6 +40,62 @@ _STRONG_CALLS_IN_ASSERT = frozenset(
     {"isinstance", "issubclass", "isclose", "allclose", "array_equal", "equal", "fullmatch"}
 )
 _RAISES = frozenset({"raises", "warns", "deprecated_call"})
+_EXACT_METHODS = frozenset(
+    {
+        "assertEqual",
+        "assertEquals",
+        "assertIs",
+        "assertIsNone",
+        "assertListEqual",
+        "assertDictEqual",
+        "assertTupleEqual",
+        "assertSetEqual",
+        "assertSequenceEqual",
+        "assertMultiLineEqual",
+        "assertCountEqual",
+        "assertAlmostEqual",
+        "assertAlmostEquals",
+        "failUnlessEqual",
+        "assert_called_once_with",
+        "assert_called_with",
+        "assert_has_calls",
+        "assert_equal",
+        "assert_array_equal",
+        "assert_almost_equal",
+        "assert_array_almost_equal",
+        "assert_allclose",
+        "assert_frame_equal",
+        "assert_series_equal",
+        "assert_index_equal",
+    }
+)
+"""Assertion methods that pin one value: replacing them with anything looser is a weakening."""
+_LOOSE_METHODS: dict[str, str] = {
+    "assertRaises": "raises",
+    "assertRaisesRegex": "raises",
+    "assertRaisesRegexp": "raises",
+    "assertWarns": "raises",
+    "assertWarnsRegex": "raises",
+    "assertIsInstance": "isinstance",
+    "assertNotIsInstance": "isinstance",
+    "assertIn": "membership",
+    "assertNotIn": "membership",
+    "assertGreater": "inequality",
+    "assertGreaterEqual": "inequality",
+    "assertLess": "inequality",
+    "assertLessEqual": "inequality",
+    "assertNotEqual": "inequality",
+    "assertNotEquals": "inequality",
+    "assertNotAlmostEqual": "inequality",
+    "assertIsNot": "is not",
+    "assertIsNotNone": "is not None",
+    "assertTrue": "truthiness",
+    "assertFalse": "truthiness",
+    "assert_": "truthiness",
+    "failUnless": "truthiness",
+    "failIf": "truthiness",
+}
+"""Assertion methods that admit many values, by the kind of check they make."""
 _SKIP_CALLS = frozenset({"pytest.skip", "pytest.xfail", "skip", "xfail"})
 _SKIP_DECORATORS = frozenset({"skip", "skipIf", "skipUnless", "expectedFailure"})
 _SKIP_MARKS = frozenset({"skip", "skipif", "xfail"})
@@ -263,6 +319,96 @@ def _call_strength(name: str, last: str) -> int | None:
     return None
 
 
+EXACT = "exact"
+"""The kind of an assertion that pins one value (`==`, `is`, `assertEqual`, a default `approx`)."""
+_COMPARE_KINDS: tuple[tuple[type, str], ...] = (
+    (ast.In, "membership"),
+    (ast.NotIn, "membership"),
+    (ast.Lt, "inequality"),
+    (ast.LtE, "inequality"),
+    (ast.Gt, "inequality"),
+    (ast.GtE, "inequality"),
+    (ast.NotEq, "inequality"),
+    (ast.IsNot, "is not"),
+)
+
+
+def _loose_approx(node: ast.AST) -> bool:
+    """An `approx` (or isclose) given its own tolerance: equality within a margin someone chose."""
+    return any(
+        isinstance(sub, ast.Call)
+        and dotted(sub.func).rsplit(".", 1)[-1] in ("approx", "isclose")
+        and (len(sub.args) > 1 or bool(sub.keywords))
+        for sub in ast.walk(node)
+    )
+
+
+def _compare_kind(test: ast.Compare, tolerant: bool) -> str:
+    for op in test.ops:
+        for kind_type, kind in _COMPARE_KINDS:
+            if isinstance(op, kind_type):
+                if kind == "is not" and _is_none(test.comparators[-1]):
+                    return "is not None"
+                return kind
+    return "approx" if tolerant and _loose_approx(test) else EXACT
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def assert_kind(test: ast.AST, tolerant: bool = True) -> str | None:
+    """What an `assert` statement's test checks: EXACT, or the looser kind (membership,
+    inequality, isinstance, is not None, approx, truthiness); None for `assert False`.
+    `tolerant` False says the text names no approx/isclose, which saves walking the tree."""
+    if isinstance(test, ast.BoolOp):
+        kinds = [assert_kind(v, tolerant) for v in test.values]
+        if isinstance(test.op, ast.And):
+            return EXACT if EXACT in kinds else next((k for k in kinds if k), None)
+        return (
+            EXACT
+            if all(k == EXACT for k in kinds)
+            else next((k for k in kinds if k != EXACT), None)
+        )
+    if isinstance(test, ast.Compare):
+        return _compare_kind(test, tolerant)
+    if isinstance(test, ast.Call):
+        last = dotted(test.func).rsplit(".", 1)[-1]
+        if last in ("isinstance", "issubclass"):
+            return "isinstance"
+        if last in ("array_equal", "equal", "fullmatch"):
+            return EXACT
+        return "approx" if tolerant and _loose_approx(test) else "truthiness"
+    if isinstance(test, ast.Constant) and not test.value:
+        return None
+    return "truthiness"
+
+
+def _raised_names(call: ast.Call) -> str:
+    """The exception classes a `raises`/`assertRaises` call expects, comma-separated."""
+    first = call.args[0] if call.args else None
+    for kw in call.keywords:
+        if kw.arg in ("expected_exception", "expected_warning", "exception"):
+            first = kw.value
+    if first is None:
+        return ""
+    items = first.elts if isinstance(first, ast.Tuple) else [first]
+    return ",".join(dotted(item).rsplit(".", 1)[-1] for item in items)
+
+
+def call_kind(call: ast.Call, last: str, tolerant: bool = True) -> tuple[str, str] | None:
+    """(kind, expected exception names) of a call that is an assertion; None for other calls and
+    for assertion calls that are neither exact nor a known looser kind."""
+    if last in _RAISES or _LOOSE_METHODS.get(last) == "raises":
+        return "raises", _raised_names(call)
+    if last in _EXACT_METHODS:
+        loose = tolerant and last.startswith("assert_") and _loose_approx(call)
+        return ("approx", "") if loose else (EXACT, "")
+    if last in _LOOSE_METHODS:
+        return _LOOSE_METHODS[last], ""
+    return None
+
+
 _SCALAR_FIELDS = frozenset(
     {
         "ctx",
@@ -301,7 +447,38 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return out
 
 
-def _function_facts(node: _FuncDef) -> dict[str, Any]:
+def _segment(node: ast.AST, lines: list[str], limit: int = 160) -> str:
+    """A node's source text with runs of whitespace folded: cheaper than `ast.unparse`, which
+    would dominate the summary of a test module with thousands of assertions."""
+    first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", None) or 0
+    start, end = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
+    if not 0 < first <= last <= len(lines) or end is None:
+        return _text(node, limit)
+    chunk = lines[first - 1 : last]
+    if all(line.isascii() for line in chunk):
+        if first == last:
+            text = chunk[0][start:end]
+        else:
+            text = chunk[0][start:] + "".join(chunk[1:-1]) + chunk[-1][:end]
+    else:  # column offsets count UTF-8 bytes
+        raw = [line.encode("utf-8", "surrogateescape") for line in chunk]
+        data = (
+            raw[0][start:end]
+            if first == last
+            else raw[0][start:] + b"".join(raw[1:-1]) + raw[-1][:end]
+        )
+        text = data.decode("utf-8", "replace")
+    return _clip(" ".join(text.split()), limit)
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_TOLERANT = re.compile(r"approx|isclose")
+
+
+def _function_facts(node: _FuncDef, lines: list[str]) -> dict[str, Any]:
     """Assertions (their strengths), tolerances, skips and helper calls in one function body.
 
     One walk that knows whether it is inside an assertion already, so an `approx` inside an
@@ -310,12 +487,17 @@ def _function_facts(node: _FuncDef) -> dict[str, Any]:
     tols: list[list[Any]] = []
     skips: list[str] = []
     calls: list[str] = []
+    exact: list[str] = []
+    loose: list[list[str]] = []
     stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in reversed(node.body)]
     while stack:
         sub, inside = stack.pop()
         if isinstance(sub, ast.Assert):
             if not inside:
                 asserts.append(_assert_strength(sub.test))
+                text = "assert " + _segment(sub.test, lines, 10_000)
+                kind = assert_kind(sub.test, _TOLERANT.search(text) is not None)
+                _record(exact, loose, kind, _clip(text), "")
             inside = True
             test = sub.test
             if (
@@ -336,6 +518,10 @@ def _function_facts(node: _FuncDef) -> dict[str, Any]:
             if strength is not None:
                 if not inside:
                     asserts.append(strength)
+                    text = _segment(sub, lines, 10_000)
+                    found = call_kind(sub, last, _TOLERANT.search(text) is not None)
+                    if found is not None:
+                        _record(exact, loose, found[0], _clip(text), found[1])
                 inside = True
             elif name in _SKIP_CALLS or last == "skipTest":
                 skips.append(_text(sub))
@@ -355,9 +541,21 @@ def _function_facts(node: _FuncDef) -> dict[str, Any]:
         "tols": tols,
         "skips": skips,
         "calls": calls,
+        "exact": exact,
+        "loose": loose,
         "broad_raises": _broad_raises(node),
         "swallows": _swallows(node),
     }
+
+
+def _record(
+    exact: list[str], loose: list[list[str]], kind: str | None, text: str, names: str
+) -> None:
+    """File one assertion's text under exact or, with its kind and expected errors, under loose."""
+    if kind == EXACT:
+        exact.append(text)
+    elif kind is not None:
+        loose.append([kind, text, names])
 
 
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
@@ -529,11 +727,12 @@ class _Module:
         body = _body_text(node, self.lines)
         facts = self.shared.get(body)
         if facts is None:
-            facts = self.shared[body] = _function_facts(node)
+            facts = self.shared[body] = _function_facts(node, self.lines)
         if not collected:
             self.uncollected.append([qual, _body_hash(body)])
             if facts["asserts"] or facts["calls"] or facts["tols"]:
-                self.helpers[qual] = {k: facts[k] for k in ("asserts", "tols", "calls")}
+                keys = ("asserts", "tols", "calls", "exact", "loose")
+                self.helpers[qual] = {k: facts[k] for k in keys}
             return
         skips = [list(m) for m in marks]
         skips.extend([qual, m] for m in self._decorator_skips(node))
@@ -546,6 +745,8 @@ class _Module:
                 "asserts": facts["asserts"],
                 "tols": facts["tols"],
                 "calls": facts["calls"],
+                "exact": facts["exact"],
+                "loose": facts["loose"],
                 "skips": skips,
                 "broad_raises": facts["broad_raises"],
                 "swallows": facts["swallows"],

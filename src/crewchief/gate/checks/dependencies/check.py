@@ -103,8 +103,17 @@ RULES = RuleTable(
         NAME,
         "loosened-pin",
         Severity.MEDIUM,
-        "A version constraint made looser (a pin turned into a range, an upper bound dropped).",
+        "A version constraint made looser: an exact pin relaxed, a lower bound lowered or dropped, "
+        "an upper bound dropped.",
         "Keep the constraint, or say in the change why newer versions are safe.",
+    ),
+    Rule(
+        NAME,
+        "upper-bound-added",
+        Severity.MEDIUM,
+        "An existing requirement gained an upper bound or had it lowered (`<3.0`, `~=2.1`), "
+        "holding installs back from newer versions.",
+        "Adapt the code to the newer versions, or say in the change which release breaks it.",
     ),
     Rule(
         NAME,
@@ -342,7 +351,7 @@ def registry_has(ecosystem: Ecosystem, name: str, timeout: float = 4.0) -> bool 
 
 class DependenciesCheck:
     name = NAME
-    version = "1"
+    version = "2"
     kind = "static"
     rules: ClassVar[RuleTable] = RULES
 
@@ -489,6 +498,8 @@ class _Analysis:
         self.declared: dict[Ecosystem, set[str]] = {"pypi": set(), "npm": set()}
         for manifest in head.values():
             self.declared[manifest.ecosystem].update(d.name for d in manifest.deps)
+        self.own = {m.project for m in (*base.values(), *head.values()) if m.project}
+        """The packages the repository itself builds: importing them is not a dependency."""
         self._locked: dict[Ecosystem, frozenset[str]] | None = None
 
     def locked(self, ecosystem: Ecosystem) -> frozenset[str]:
@@ -557,7 +568,7 @@ class _Analysis:
         ]
         if not changed:
             return []
-        declared = self.declared["pypi"] | self.known["pypi"]
+        declared = self.declared["pypi"] | self.known["pypi"] | self.own
         local = _first_party(self.ctx.change)
         table = popular("pypi").names
         suspects: list[tuple[FileChange, str, int, str | None]] = []
@@ -618,21 +629,22 @@ class _Analysis:
         out: list[Finding] = []
         out.extend(self._invalid_entries(head, old))
         out.extend(self._sources(head, old, f.new))
-        before: dict[str, Dep] = {}
-        for dep in old.deps if old is not None and not old.error else ():
-            before.setdefault(dep.name, dep)
+        before = _by_place(old.deps if old is not None and not old.error else ())
         seen: set[str] = set()
-        for dep in head.deps:
-            if dep.name in seen:
-                continue
-            seen.add(dep.name)
-            was = before.get(dep.name)
+        reported: set[str] = set()
+        for place, dep in _places(head.deps):
+            was = before.get(place) or before.get((dep.name, "", 0))
             if dep.remote and (was is None or was.source != dep.source):
-                out.append(self._url_dependency(dep, f.new))
+                if dep.name not in seen:
+                    out.append(self._url_dependency(dep, f.new))
             elif was is not None:
-                out.extend(self._compare(was, dep, f.new))
-            elif not self.is_known(dep):
+                for finding in self._compare(was, dep, f.new):
+                    if finding.fingerprint not in reported:  # once per name and file
+                        reported.add(finding.fingerprint)
+                        out.append(finding)
+            elif dep.name not in seen and not self.is_known(dep):
                 out.append(self._new(dep, f.new))
+            seen.add(dep.name)
         return out
 
     def _url_dependency(self, dep: Dep, side: Side) -> Finding:
@@ -700,7 +712,7 @@ class _Analysis:
                 fingerprint=fingerprint("typosquat", dep.name, side.path),
                 snippet=dep.name[:200] or None,
             )
-        if self.policy.online_check and dep.spec is not None:
+        if self.policy.online_check and (dep.spec is not None or dep.computed):
             exists = self.fetch(dep.ecosystem, dep.name)
             if exists is False:
                 return RULES["unknown-package"].finding(
@@ -711,7 +723,7 @@ class _Analysis:
                     fingerprint=fingerprint("unknown-package", dep.name, side.path),
                     snippet=dep.name[:200] or None,
                 )
-        source = " from a URL or path" if dep.spec is None else ""
+        source = " from a URL or path" if dep.spec is None and not dep.computed else ""
         return RULES["new-dependency"].finding(
             f"new dependency '{dep.raw}'{source} in {side.path}: nothing the repo used before, "
             "so a human should vet it",
@@ -731,7 +743,14 @@ class _Analysis:
         line = _dep_line(side, new)
         shown = new.spec or "no constraint"
         out: list[Finding] = []
-        if after[0] > before[0]:
+        # A lowered floor under a loose constraint still installs the newest version; only a
+        # constraint that selects versions (pin, ~, ^, upper bound) really moves down.
+        lowered = before[1] and after[1] and mf.version_key(after[1]) < mf.version_key(before[1])
+        downgraded = bool(lowered and after[0] <= mf.BOUNDED)
+        bounds = _bound_changes(old, new, downgraded) if new.style == "pep440" else None
+        if bounds is not None:
+            out.extend(self._bound_findings(old, new, side, line, bounds))
+        elif after[0] > before[0]:
             out.append(
                 RULES["loosened-pin"].finding(
                     f"'{new.raw}' went from '{old.spec}' to '{shown}': installs may now pick "
@@ -742,10 +761,7 @@ class _Analysis:
                     snippet=new.name[:200] or None,
                 )
             )
-        # A lowered floor under a loose constraint still installs the newest version; only a
-        # constraint that selects versions (pin, ~, ^, upper bound) really moves down.
-        lowered = before[1] and after[1] and mf.version_key(after[1]) < mf.version_key(before[1])
-        if lowered and after[0] <= mf.BOUNDED:
+        if downgraded:
             pinned = after[0] == mf.EXACT
             out.append(
                 RULES["downgrade"].finding(
@@ -756,6 +772,36 @@ class _Analysis:
                     fingerprint=fingerprint("downgrade", new.name, side.path),
                     snippet=new.name[:200] or None,
                     severity=Severity.MEDIUM if pinned else Severity.LOW,
+                )
+            )
+        return out
+
+    def _bound_findings(
+        self, old: Dep, new: Dep, side: Side, line: int | None, changes: tuple[list[str], list[str]]
+    ) -> list[Finding]:
+        looser, capped = changes
+        was, now = old.spec or "no constraint", new.spec or "no constraint"
+        out = []
+        if looser:
+            out.append(
+                RULES["loosened-pin"].finding(
+                    f"'{new.raw}' went from '{was}' to '{now}' ({'; '.join(looser)}): installs may "
+                    "now pick versions nobody tested with this code",
+                    path=side.path,
+                    line=line,
+                    fingerprint=fingerprint("loosened-pin", new.name, side.path),
+                    snippet=new.name[:200] or None,
+                )
+            )
+        if capped:
+            out.append(
+                RULES["upper-bound-added"].finding(
+                    f"'{new.raw}' went from '{was}' to '{now}' ({'; '.join(capped)}): installs are "
+                    "held back from newer releases, often a way to dodge an API change",
+                    path=side.path,
+                    line=line,
+                    fingerprint=fingerprint("upper-bound-added", new.name, side.path),
+                    snippet=new.name[:200] or None,
                 )
             )
         return out
@@ -806,6 +852,58 @@ class _Analysis:
                 fingerprint=fingerprint("manifest-invalid", "", after.path),
             )
         ]
+
+
+_Place = tuple[str, str, int]
+
+
+def _places(deps: Iterable[Dep]) -> list[tuple[_Place, Dep]]:
+    """Requirements keyed by (name, section, occurrence), so a package listed for two sections or
+    under two environment markers is compared with its own counterpart."""
+    out: list[tuple[_Place, Dep]] = []
+    counts: dict[tuple[str, str], int] = {}
+    for dep in deps:
+        index = counts.get((dep.name, dep.section), 0)
+        counts[(dep.name, dep.section)] = index + 1
+        out.append(((dep.name, dep.section, index), dep))
+    return out
+
+
+def _by_place(deps: Iterable[Dep]) -> dict[_Place, Dep]:
+    """`_places` as a lookup; the first occurrence of each name is also filed under
+    (name, "", 0), the fallback for a requirement moved between sections."""
+    out: dict[_Place, Dep] = {}
+    for place, dep in _places(deps):
+        out[place] = dep
+        out.setdefault((dep.name, "", 0), dep)
+    return out
+
+
+def _bound_changes(old: Dep, new: Dep, downgraded: bool) -> tuple[list[str], list[str]] | None:
+    """How a PEP 440 requirement's bounds moved: (what admits more, what caps it), each a list of
+    phrases; None when either side is not a PEP 440 specifier. A lowered floor that `downgrade`
+    reports, and the ceiling of an exact pin, are left to that rule."""
+    before = mf.pep440_bounds(old.spec or "")
+    after = mf.pep440_bounds(new.spec or "")
+    if before is None or after is None:
+        return None
+    looser: list[str] = []
+    capped: list[str] = []
+    if before.exact and not after.exact:
+        looser.append("exact pin relaxed")
+    if before.floor is not None and not downgraded:
+        if after.floor is None:
+            looser.append(f"lower bound {before.floor} dropped")
+        elif after.floor < before.floor:
+            looser.append(f"lower bound lowered from {before.floor} to {after.floor}")
+    if before.ceiling is not None and after.ceiling is None and not after.exact:
+        looser.append(f"upper bound {before.ceiling} dropped")
+    if after.ceiling is not None and not before.exact:
+        if before.ceiling is None:
+            capped.append(f"upper bound {after.ceiling} added")
+        elif after.ceiling < before.ceiling and not downgraded:
+            capped.append(f"upper bound lowered from {before.ceiling} to {after.ceiling}")
+    return looser, capped
 
 
 def _dep_line(side: Side, dep: Dep) -> int | None:

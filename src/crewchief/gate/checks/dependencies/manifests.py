@@ -12,13 +12,16 @@ import ast
 import configparser
 import json
 import re
+import string
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 Ecosystem = Literal["pypi", "npm"]
 Style = Literal["pep440", "semver"]
@@ -70,6 +73,8 @@ class Dep:
     """The requirement as written, to find its line."""
     source: str | None = None
     """The URL, VCS reference or path it installs from instead of the registry."""
+    computed: bool = False
+    """A setup.py string built at run time whose version part could not be read (spec None)."""
 
     @property
     def remote(self) -> bool:
@@ -88,6 +93,8 @@ class Manifest:
     """(line, text) of single entries that are not valid requirements."""
     sources: tuple[tuple[int, str], ...] = ()
     """(line, text) of options that add package indexes or download locations."""
+    project: str | None = None
+    """The canonical name of the package the manifest itself builds, when it names one."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,11 @@ class _Collector:
         self.deps: list[Dep] = []
         self.invalid: list[tuple[int | None, str]] = []
         self.sources: list[tuple[int, str]] = []
+        self.project: str | None = None
+
+    def name_project(self, name: object) -> None:
+        if isinstance(name, str) and name.strip() and self.project is None:
+            self.project = canonical(self.ecosystem, name)
 
     def pep508(self, text: object, section: str, line: int | None = None) -> None:
         if not isinstance(text, str):
@@ -176,10 +188,11 @@ class _Collector:
         line: int | None,
         text: str,
         source: str | None = None,
+        computed: bool = False,
     ) -> None:
         name = canonical(self.ecosystem, raw)
         if name:
-            dep = Dep(name, raw, self.ecosystem, spec, style, section, line, text, source)
+            dep = Dep(name, raw, self.ecosystem, spec, style, section, line, text, source, computed)
             self.deps.append(dep)
 
     def done(self) -> Manifest:
@@ -190,6 +203,7 @@ class _Collector:
             None,
             tuple(self.invalid),
             tuple(self.sources),
+            self.project,
         )
 
 
@@ -221,6 +235,8 @@ def _pyproject(path: str, text: str) -> Manifest:
         return doc
     out = _Collector(path, "pypi")
     project = _table(doc.get("project"))
+    out.name_project(project.get("name"))
+    out.name_project(_table(_table(doc.get("tool")).get("poetry")).get("name"))
     for item in _strings(project.get("dependencies")):
         out.pep508(item, "project.dependencies")
     for extra, items in _table(project.get("optional-dependencies")).items():
@@ -307,6 +323,7 @@ def _setup_cfg(path: str, text: str) -> Manifest:
     except configparser.Error as exc:
         return Manifest(path, "pypi", error=f"invalid setup.cfg: {exc.message}")
     out = _Collector(path, "pypi")
+    out.name_project(parser.get("metadata", "name", fallback=None))
     if parser.has_section("options"):
         for key in ("install_requires", "tests_require", "setup_requires"):
             _cfg_list(out, parser.get("options", key, fallback=""), f"options.{key}")
@@ -347,6 +364,9 @@ def _setup_py(path: str, text: str) -> Manifest:
     for call in ast.walk(tree):
         if isinstance(call, ast.Call) and _is_setup(call.func):
             for kw in call.keywords:
+                if kw.arg == "name":
+                    name = _built_string(kw.value, names, 0)
+                    out.name_project(name if name is not None and _HOLE not in name else None)
                 if kw.arg in _SETUP_KEYS:
                     _setup_value(out, kw.value, kw.arg, names, depth=0)
     return out.done()
@@ -380,9 +400,113 @@ def _setup_value(
         for key, value in zip(node.keys, node.values, strict=True):
             extra = str(key.value) if isinstance(key, ast.Constant) else "?"
             _setup_value(out, value, f"{section}.{extra}", names, depth + 1)
+    elif (built := _built_string(node, names, depth)) is not None:
+        _computed(out, built, section, node.lineno)
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         _setup_value(out, node.left, section, names, depth + 1)
         _setup_value(out, node.right, section, names, depth + 1)
+
+
+_HOLE = "\0"
+"""Stands for a part of a built string whose value is only known when setup.py runs."""
+_NAME_PART = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+_PERCENT = re.compile(r"%(\([^)]*\))?[-#0 +]*(\*|\d+)?(\.\d+)?[sdifrxXeEgGc]")
+
+
+def _computed(out: _Collector, text: str, section: str, line: int) -> None:
+    """A requirement built with `.format()`, an f-string, `+` or `%`: read in full when every part
+    is a module-level constant, else by the name before the first unknown part (`numpy >= {}`).
+    A name the unknown part may continue (`django-{}`) is not guessed."""
+    if _HOLE not in text:
+        out.pep508(text.strip(), section, line)
+        return
+    prefix = text.split(_HOLE, 1)[0]
+    match = _NAME_PART.match(prefix)
+    if match is None or prefix[match.end() : match.end() + 1] in (".", "_", "-"):
+        return
+    shown = text.replace(_HOLE, "{}").strip()
+    out.add(match.group(1), None, "pep440", section, line=line, text=shown, computed=True)
+
+
+def _piece(node: ast.expr, names: dict[str, ast.expr], depth: int) -> str:
+    """One interpolated value: its text when it is a constant (or a name bound to one)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float):
+        return str(node.value)
+    if depth < 8 and isinstance(node, ast.Name) and node.id in names:
+        return _piece(names[node.id], names, depth + 1)
+    built = _built_string(node, names, depth + 1)
+    return _HOLE if built is None else built
+
+
+def _built_string(node: ast.expr, names: dict[str, ast.expr], depth: int) -> str | None:
+    """The text of a string expression built from literals, with `_HOLE` for unknown parts;
+    None for anything that is not a string expression (a list, a call of something else)."""
+    if depth > 8:
+        return None
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            _piece(v.value, names, depth + 1)
+            if isinstance(v, ast.FormattedValue)
+            else _piece(v, names, depth + 1)
+            for v in node.values
+        )
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+    ):
+        template = _built_string(node.func.value, names, depth + 1)
+        return None if template is None else _format(template, node, names, depth)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        left = _built_string(node.left, names, depth + 1)
+        if isinstance(node.op, ast.Mod):
+            return None if left is None else _percent(left, node.right, names, depth)
+        right = _built_string(node.right, names, depth + 1)
+        if left is None and right is None:
+            return None
+        return (left if left is not None else _piece(node.left, names, depth + 1)) + (
+            right if right is not None else _piece(node.right, names, depth + 1)
+        )
+    return None
+
+
+def _format(template: str, call: ast.Call, names: dict[str, ast.expr], depth: int) -> str:
+    """`str.format` with the arguments that are constants; other fields become holes."""
+    args = [_piece(a, names, depth + 1) for a in call.args]
+    kwargs = {k.arg: _piece(k.value, names, depth + 1) for k in call.keywords if k.arg}
+    out: list[str] = []
+    auto = 0
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return _HOLE
+    for literal, field_name, _spec, _conversion in fields:
+        out.append(literal)
+        if field_name is None:
+            continue
+        key = re.split(r"[.\[]", field_name, maxsplit=1)[0]
+        if key == "":
+            value = args[auto] if auto < len(args) else _HOLE
+            auto += 1
+        elif key.isdigit():
+            value = args[int(key)] if int(key) < len(args) else _HOLE
+        else:
+            value = kwargs.get(key, _HOLE)
+        out.append(value if key == field_name else _HOLE)
+    return "".join(out)
+
+
+def _percent(template: str, right: ast.expr, names: dict[str, ast.expr], depth: int) -> str:
+    """`'numpy>=%s' % v`: positional conversions take the tuple's items; others become holes."""
+    items = right.elts if isinstance(right, ast.Tuple) else [right]
+    values = iter([_piece(i, names, depth + 1) for i in items])
+
+    def fill(match: re.Match[str]) -> str:
+        return _HOLE if match.group(1) else next(values, _HOLE)
+
+    return _PERCENT.sub(fill, template.replace("%%", "%"))
 
 
 # --- requirements*.txt ---------------------------------------------------------------------------
@@ -632,3 +756,54 @@ def version_key(version: str) -> tuple[int, ...]:
             break
         key.append(int(part))
     return tuple(key)
+
+
+# --- the bounds of a PEP 440 specifier -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The lowest and highest versions a PEP 440 specifier set admits, read with `packaging`."""
+
+    floor: Version | None
+    ceiling: Version | None
+    """From `<`, `<=`, `~=` or `==X.*`; an exact pin is `exact`, not a ceiling."""
+    exact: bool
+    """`==X` or `===X`: one version."""
+
+
+def _bumped(release: tuple[int, ...]) -> Version:
+    """The first version past a prefix: 1.4 -> 2 for `~=1.4`, 1.4.* -> 1.5."""
+    head = list(release[:-1]) or [0]
+    head[-1] += 1
+    return Version(".".join(str(p) for p in head))
+
+
+def pep440_bounds(spec: str) -> Bounds | None:
+    """None when `spec` is not a PEP 440 specifier set (or names a version packaging rejects)."""
+    try:
+        specifiers = SpecifierSet(spec)
+        floors: list[Version] = []
+        ceilings: list[Version] = []
+        exact = False
+        for item in specifiers:
+            op, raw = item.operator, item.version
+            if op in ("==", "===") and not raw.endswith(".*"):
+                exact = True
+                if op == "==":
+                    floors.append(Version(raw))
+            elif op == "==":
+                prefix = Version(raw[:-2])
+                floors.append(prefix)
+                ceilings.append(_bumped((*prefix.release, 0)))
+            elif op == "~=":
+                version = Version(raw)
+                floors.append(version)
+                ceilings.append(_bumped(version.release))
+            elif op in (">=", ">"):
+                floors.append(Version(raw))
+            elif op in ("<", "<="):
+                ceilings.append(Version(raw))
+    except (InvalidSpecifier, InvalidVersion):
+        return None
+    return Bounds(max(floors, default=None), min(ceilings, default=None), exact)

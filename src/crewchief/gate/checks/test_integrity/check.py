@@ -10,6 +10,7 @@ so moving a test to another file is not a deletion.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, NamedTuple
@@ -22,7 +23,7 @@ from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerpr
 from crewchief.gate.introduced import introduced
 
 NAME = "test-integrity"
-VERSION = "2"
+VERSION = "3"
 
 RULES = RuleTable(
     NAME,
@@ -87,6 +88,16 @@ RULES = RuleTable(
         Severity.HIGH,
         "A test replaced an exact assertion with a truthiness check, or now expects any Exception.",
         "Keep asserting the exact value or the specific exception.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "assertion-loosened",
+        Severity.HIGH,
+        "A test replaced an exact assertion (==, is, assertEqual) with a looser one: pytest.raises, "
+        "isinstance, membership, an inequality, `is not None` or an approx with its own tolerance, "
+        "even when the number of assertions grows.",
+        "Keep asserting the exact value; expect an exception only where the code now raises it.",
         blocking=True,
     ),
     Rule(
@@ -216,7 +227,7 @@ class IntegrityCheck:
         base, head = _modules(ctx, root.collect)
         findings = [
             *_syntax_errors(base, head),
-            *_compare_tests(base, head),
+            *_compare_tests(base, head, _newly_raised(ctx)),
             *_module_skips(base, head),
             *_hooks(base, head),
             *_exits(base, head),
@@ -286,6 +297,23 @@ def _modules(ctx: CheckContext, collect: pa.Collect) -> tuple[list[_Module], lis
     return base, head
 
 
+_RAISE = re.compile(r"\braise\s+([A-Za-z_][\w.]*)|\bwarn\(.*?\b(\w+Warning)\b")
+
+
+def _newly_raised(ctx: CheckContext) -> frozenset[str]:
+    """Exception and warning classes that added lines of code outside the tests raise: a test
+    that now expects one of them follows a change of behaviour rather than hiding a failure."""
+    globs = list(ctx.policy.tests.paths)
+    names: set[str] = set()
+    for f in ctx.change.files:
+        if f.new is None or not f.new.path.endswith(".py") or _guarded(f.new.path, globs):
+            continue
+        for _, text in f.added_lines:
+            for match in _RAISE.finditer(text):
+                names.add((match.group(1) or match.group(2)).rsplit(".", 1)[-1])
+    return frozenset(names)
+
+
 def _syntax_errors(base: list[_Module], head: list[_Module]) -> list[Finding]:
     broken_base = {m.path for m in base if m.summary is not None and not m.ok}
     out = []
@@ -315,6 +343,17 @@ class _Test:
         return str(self.data["q"])
 
 
+class _Facts(NamedTuple):
+    """What a test asserts, its helpers' assertions included."""
+
+    asserts: list[int]
+    tols: list[list[Any]]
+    exact: list[str]
+    """Text of each exact assertion (`==`, `is`, assertEqual)."""
+    loose: list[list[str]]
+    """[kind, text, expected exception names] of each looser assertion."""
+
+
 class _Helpers:
     """Assertions made in helper functions count for the tests that call them, so moving asserts
     into a helper is not mistaken for removing them."""
@@ -328,9 +367,11 @@ class _Helpers:
             for q, facts in helpers.items():
                 self.by_name.setdefault(q, facts)
 
-    def facts(self, test: _Test) -> tuple[list[int], list[list[Any]]]:
+    def facts(self, test: _Test) -> _Facts:
         asserts = [int(a) for a in test.data["asserts"]]
         tols = list(test.data["tols"])
+        exact = [str(e) for e in test.data.get("exact", [])]
+        loose = [list(x) for x in test.data.get("loose", [])]
         local = self.by_module.get(test.module.path, {})
         owner = test.q.rsplit(".", 1)[0] if "." in test.q else ""
         seen: set[str] = set()
@@ -343,8 +384,10 @@ class _Helpers:
             seen.add(call)
             asserts.extend(int(a) for a in facts["asserts"])
             tols.extend(facts["tols"])
+            exact.extend(str(e) for e in facts.get("exact", []))
+            loose.extend(list(x) for x in facts.get("loose", []))
             stack.extend((c, depth + 1) for c in facts["calls"])
-        return asserts, tols
+        return _Facts(asserts, tols, exact, loose)
 
     def _resolve(self, call: str, owner: str, local: dict[str, Any]) -> dict[str, Any] | None:
         if call.startswith("self."):
@@ -389,7 +432,9 @@ def _match(
     return pairs, base, head
 
 
-def _compare_tests(base_mods: list[_Module], head_mods: list[_Module]) -> list[Finding]:
+def _compare_tests(
+    base_mods: list[_Module], head_mods: list[_Module], raised: frozenset[str] = frozenset()
+) -> list[Finding]:
     pairs, gone, new = _match(_tests(base_mods), _tests(head_mods))
     head_by_path = {m.path: m for m in head_mods}
     uncollected: dict[str, _Module] = {}
@@ -431,7 +476,7 @@ def _compare_tests(base_mods: list[_Module], head_mods: list[_Module]) -> list[F
     base_helpers, head_helpers = _Helpers(base_mods), _Helpers(head_mods)
     reported: set[tuple[str, str]] = set()
     for b, h in pairs:
-        out.extend(_compare_pair(b, h, base_helpers, head_helpers))
+        out.extend(_compare_pair(b, h, base_helpers, head_helpers, raised))
         new_skips = introduced(b.data["skips"], h.data["skips"], key=lambda s: (s[0], s[1]))
         out.extend(_skip_findings(h, new_skips, reported, existing=True))
     for t in new:
@@ -473,11 +518,15 @@ def _skip_findings(
     return out
 
 
-def _compare_pair(b: _Test, h: _Test, bh: _Helpers, hh: _Helpers) -> list[Finding]:
-    b_asserts, b_tols = bh.facts(b)
-    h_asserts, h_tols = hh.facts(h)
+def _compare_pair(
+    b: _Test, h: _Test, bh: _Helpers, hh: _Helpers, raised: frozenset[str]
+) -> list[Finding]:
+    before, after = bh.facts(b), hh.facts(h)
+    b_asserts, b_tols = before.asserts, before.tols
+    h_asserts, h_tols = after.asserts, after.tols
     path, line = h.module.path, int(h.data["line"])
     out = []
+    replaced = _replaced(before, after)
     if len(h_asserts) < len(b_asserts):
         out.append(
             RULES["assertions-removed"].finding(
@@ -492,7 +541,7 @@ def _compare_pair(b: _Test, h: _Test, bh: _Helpers, hh: _Helpers) -> list[Findin
         out.append(
             RULES["assertion-weakened"].finding(
                 f"test {h.q} replaced an exact assertion (equality, identity, comparison, raises) with "
-                "a truthiness check that passes for almost any value",
+                "a truthiness check that passes for almost any value" + _was_now(replaced),
                 path=path,
                 line=line,
                 fingerprint=fingerprint("assertion-weakened", h.q),
@@ -528,7 +577,69 @@ def _compare_pair(b: _Test, h: _Test, bh: _Helpers, hh: _Helpers) -> list[Findin
                 fingerprint=fingerprint("tolerance-loosened", h.q),
             )
         )
+    if not out:
+        out.extend(_exact_replaced(h, replaced, raised))
     return out
+
+
+_KIND_WORDS = {
+    "raises": "an expected exception",
+    "isinstance": "a type check",
+    "membership": "a membership test",
+    "inequality": "an inequality",
+    "is not": "an `is not` check",
+    "is not None": "an `is not None` check",
+    "approx": "an approximate comparison with its own tolerance",
+    "truthiness": "a truthiness check",
+}
+
+
+def _replaced(before: _Facts, after: _Facts) -> tuple[list[str], list[list[str]]]:
+    """Exact assertions the head lost (net of exact ones it gained) and the looser assertions it
+    gained: the old and new text of a weakening that a count of assertions does not see."""
+    lost = Counter(before.exact) - Counter(after.exact)
+    gained = Counter(after.exact) - Counter(before.exact)
+    if sum(lost.values()) <= sum(gained.values()):
+        return [], []
+    old_loose = Counter(x[1] for x in before.loose)
+    fresh: list[list[str]] = []
+    for item in after.loose:
+        if old_loose[item[1]] > 0:
+            old_loose[item[1]] -= 1
+        else:
+            fresh.append(item)
+    return (list(lost.elements()), fresh) if fresh else ([], [])
+
+
+def _was_now(replaced: tuple[list[str], list[list[str]]]) -> str:
+    old, new = replaced
+    if not old:
+        return ""
+    return f" (was `{' ; '.join(old)[:200]}`, now `{' ; '.join(x[1] for x in new)[:200]}`)"
+
+
+def _exact_replaced(
+    h: _Test, replaced: tuple[list[str], list[list[str]]], raised: frozenset[str]
+) -> list[Finding]:
+    """Exact assertions swapped for looser ones, unless every new looser one expects an exception
+    that the change itself starts raising in the code under test (the behaviour changed)."""
+    old, new = replaced
+    unexplained = [
+        x for x in new if not (x[0] == "raises" and x[2] and set(x[2].split(",")) <= raised)
+    ]
+    if not old or not unexplained:
+        return []
+    kinds = ", ".join(dict.fromkeys(_KIND_WORDS.get(x[0], x[0]) for x in unexplained))
+    return [
+        RULES["assertion-loosened"].finding(
+            f"test {h.q} replaced an exact assertion with {kinds}, which passes for many wrong "
+            f"results even though the test now counts as many assertions or more{_was_now(replaced)}",
+            path=h.module.path,
+            line=int(h.data["line"]),
+            fingerprint=fingerprint("assertion-loosened", h.q),
+            snippet=" ; ".join(old)[:200] or None,
+        )
+    ]
 
 
 def _loosened(base: list[list[Any]], head: list[list[Any]]) -> str:
