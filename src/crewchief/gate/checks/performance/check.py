@@ -34,7 +34,13 @@ from typing import Any, ClassVar, Literal
 from crewchief.errors import UserError
 from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
 from crewchief.gate.checks.performance import perfstats
-from crewchief.gate.checks.performance.benchparse import Parsed, Unparsable, parse_output
+from crewchief.gate.checks.performance.benchparse import (
+    Measured,
+    Parsed,
+    Unparsable,
+    parse_output,
+    sample_advice,
+)
 from crewchief.gate.dynamic.suite import is_pytest, pytest_args
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.spec.policy import BenchmarkPolicy
@@ -337,6 +343,14 @@ class Session:
                 )
         return table
 
+    def measured(self, name: str) -> list[Measured]:
+        """Benchmark `name` in every counted run, both sides."""
+        return [
+            r.parsed.benchmarks[name]
+            for r in self.records
+            if r.round and r.parsed is not None and name in r.parsed.benchmarks
+        ]
+
     def compare(self) -> tuple[list[Finding], dict[str, Any], list[str]]:
         """Findings, per-benchmark results, and the benchmarks whose interval is undecided."""
         findings: list[Finding] = []
@@ -401,7 +415,7 @@ class Session:
                 f"{summary}: too noisy to judge against the {threshold:g}% threshold (the "
                 f"interval straddles {1 + threshold / 100:.2f}) even after "
                 f"{self.policy.round_limit} rounds (max_rounds); load average "
-                f"{os.getloadavg()[0]:.1f}",
+                f"{os.getloadavg()[0]:.1f}; {sample_advice(self.measured(name))}",
                 fingerprint=fingerprint("too-noisy", name),
             )
         if verdict == perfstats.Assessment.IMPROVED:
