@@ -16,7 +16,12 @@ Sequential sampling: on a busy machine (a shared CI box, other gates running) th
 until they straddle the threshold and say neither "slower" nor "not slower". Then the check takes
 `rounds` more interleaved rounds, and again, up to `[benchmark] max_rounds` (3 x rounds by
 default); a benchmark still undecided there is a `too-noisy` finding with its numbers, which asks
-for review: an undecided comparison is never a pass.
+for review: an undecided comparison is never a pass. The finding also says how many inner samples
+each run gave and how long they were, because under load the cure is usually in the benchmark, not
+in more rounds: with two busy processes on 2 cores (load 4 to 7), 25 samples of 2 ms per run left
+a planted 25% slowdown undecided after 15 rounds in 2 comparisons of 10 and the same code in 3 of
+10, while 800 samples of 0.45 ms decided every one, mostly in the first 5 rounds (see `benchparse`
+and benchmarks/perf_detector.py).
 
 Evidence: every sample of every run (side, round, position, log) goes to
 `performance-samples.json` in the evidence folder, registered with `GateSession.add_evidence`.
