@@ -7,13 +7,20 @@ inner sample (`benchparse`), each comparison judged by `perfstats` against the p
 The benchmark is a real library's code: toolz 1.0.0 (pure Python, from its PyPI sdist) running a
 small data pipeline of its own functions (groupby, valmap, pluck, frequencies, sliding_window,
 merge_with, pipe with curried filter/map, unique, partition_all, interleave, topk). One timed sample
-is UNITS passes of that pipeline (about a millisecond, wall clock), SAMPLES samples per run.
+is UNITS = 4 passes of that pipeline (0.45 ms unloaded), SAMPLES = 800 samples per run (0.35 s of
+work): the shape of a pytest-benchmark or pyperf run, many short samples. Why that shape: a sample
+must be much shorter than the scheduler's time slice for the fastest one to be clean under load;
+until this change it was 20 passes x 25 samples, 2 ms each unloaded and 20 ms (median) with two busy
+processes, so every sample was interrupted and the per-run minimum carried the load (the numbers are
+in `benchparse`'s docstring, and the tables below show both shapes; `--units 20 --samples 25` runs
+the old one).
 
 Scenarios, interleaved so that machine drift hits all of them alike:
 - A/A: the same code on both sides. Every alarm is a false alarm.
-- planted 5%, 10%, 25%: head does that fraction more passes of the same pipeline per sample
-  (UNITS = 20, so +1, +2, +5 passes): real extra work of exactly the planted size, with its own
-  timing noise, as a change that makes a hot path do more work would.
+- planted 25%, 2x: head does that fraction more passes of the same pipeline per sample
+  (+1, +4 passes): real extra work of exactly the planted size, with its own timing noise, as a
+  change that makes a hot path do more work would. (The old +10% row, on the threshold, cannot be
+  planted as whole passes of a 4-pass sample.)
 
 Many comparisons run the command in subprocesses of one folder (no git worktrees, to keep the
 runtime sane) through the same parser and statistics as the check; then one A/A and one 25%
@@ -34,34 +41,85 @@ Targets (default threshold 10%): at most 5% false alarms on A/A, at least 90% de
 "flagged" means the check reports a `regression` finding (review or block); "blocked" counts the
 blocking ones; "noisy" counts the `too-noisy` reviews; "passed" what the check would let through
 without a human; "rounds" the mean rounds taken; "CI>1" is how often the interval alone excludes
-no slowdown, the raw sensitivity of the test before the threshold applies. A 5% slowdown is below the threshold, so not flagging it is
-the intended behaviour; 10% sits on the threshold.
+no slowdown, the raw sensitivity of the test before the threshold applies.
 
-Measured (2 cores shared with 7 other engineers' work, 12 comparisons per scenario, jobs 2,
-896 s in all; "quiet" ran at load average 7-12, so it was not quiet):
+Measured on 2 cores shared with other engineers' test runs (so "quiet" is not quiet), jobs 2.
 
-quiet:
+Before, 20 passes x 25 samples per run (2 ms samples), 10 comparisons per scenario, 391 s:
+
+quiet (load average 5.2 at start, 3.9 at end):
 | scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 | median ratio |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-| A/A (same code) | 12 | 0 | 0.0% | 0 | 10 | 2 | 14.2 | 0.0% | 0.933 |
-| planted +10% | 12 | 3 | 25.0% | 1 | 8 | 1 | 14.2 | 33.3% | 1.205 |
-| planted +25% | 12 | 9 | 75.0% | 6 | 3 | 0 | 11.7 | 75.0% | 1.323 |
-| planted 2x | 12 | 12 | 100.0% | 12 | 0 | 0 | 7.1 | 100.0% | 3.026 |
+| A/A (same code) | 10 | 0 | 0.0% | 0 | 1 | 9 | 8.0 | 0.0% | 0.968 |
+| planted +10% | 10 | 3 | 30.0% | 1 | 7 | 0 | 15.0 | 70.0% | 1.096 |
+| planted +25% | 10 | 9 | 90.0% | 9 | 1 | 0 | 8.5 | 90.0% | 1.261 |
+| planted 2x | 10 | 10 | 100.0% | 10 | 0 | 0 | 7.0 | 100.0% | 2.041 |
 
-loaded, 2 busy processes:
+loaded, 2 busy processes (load average 3.9 at start, 6.6 at end):
 | scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 | median ratio |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-| A/A (same code) | 12 | 0 | 0.0% | 0 | 5 | 7 | 10.0 | 8.3% | 0.980 |
-| planted +10% | 12 | 3 | 25.0% | 0 | 8 | 1 | 14.2 | 58.3% | 1.095 |
-| planted +25% | 12 | 10 | 83.3% | 9 | 2 | 0 | 10.0 | 83.3% | 1.260 |
-| planted 2x | 12 | 12 | 100.0% | 12 | 0 | 0 | 5.8 | 100.0% | 2.043 |
+| A/A (same code) | 10 | 0 | 0.0% | 0 | 3 | 7 | 12.5 | 0.0% | 0.968 |
+| planted +10% | 10 | 5 | 50.0% | 1 | 5 | 0 | 14.5 | 50.0% | 1.180 |
+| planted +25% | 10 | 8 | 80.0% | 8 | 2 | 0 | 10.0 | 80.0% | 1.357 |
+| planted 2x | 10 | 10 | 100.0% | 10 | 0 | 0 | 6.0 | 100.0% | 2.536 |
 
-No slowdown of 25% or 2x passed in either state; no A/A comparison was flagged. The 25% target
-(90% flagged) is missed at this load: the misses are `too-noisy` reviews, not passes. End to end,
-loaded: A/A pass over 5 rounds; planted 25% block, "head/base 1.24x (95% CI 1.21-1.27)".
+Note the median ratios of 1.36 and 2.54 for planted 1.25 and 2x: with every sample interrupted,
+the per-run minimum measured the load as much as the code.
 
-Usage: .venv/bin/python benchmarks/perf_detector.py [--comparisons 20] [--rounds 5] [--jobs 2]
-       [--busy 2] [--only quiet|loaded] [--no-end-to-end]
+After, 4 passes x 800 samples per run (0.45 ms samples), the defaults, 584 s with end to end:
+
+quiet (load average 4.1 at start, 2.9 at end):
+| scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 | median ratio |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| A/A (same code) | 10 | 0 | 0.0% | 0 | 0 | 10 | 6.5 | 10.0% | 1.001 |
+| planted +25% | 10 | 10 | 100.0% | 10 | 0 | 0 | 6.0 | 100.0% | 1.253 |
+| planted 2x | 10 | 10 | 100.0% | 10 | 0 | 0 | 5.5 | 100.0% | 2.040 |
+
+loaded, 2 busy processes (load average 2.9 at start, 4.9 at end):
+| scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 | median ratio |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| A/A (same code) | 10 | 0 | 0.0% | 0 | 0 | 10 | 5.0 | 0.0% | 1.000 |
+| planted +25% | 10 | 10 | 100.0% | 10 | 0 | 0 | 6.0 | 100.0% | 1.258 |
+| planted 2x | 10 | 10 | 100.0% | 10 | 0 | 0 | 5.0 | 100.0% | 2.041 |
+
+End to end, loaded: A/A pass over 5 rounds (1.00x); planted 25% block, "head/base 1.23x (95% CI
+1.13-1.33) over 5 rounds".
+
+Then, loaded only, back to back in one shell so the two shapes saw the same hour's load:
+
+after, 4 passes x 800 samples, 20 comparisons per scenario (load average 2.4 at start, 4.5 at end,
+685 s):
+| scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 | median ratio |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| A/A (same code) | 20 | 0 | 0.0% | 0 | 0 | 20 | 6.0 | 0.0% | 0.998 |
+| planted +25% | 20 | 19 | 95.0% | 18 | 1 | 0 | 7.2 | 95.0% | 1.247 |
+| planted 2x | 20 | 20 | 100.0% | 20 | 0 | 0 | 5.0 | 100.0% | 2.035 |
+
+before, 20 passes x 25 samples, 10 comparisons per scenario (load average 4.5 at start, 5.1 at
+end, 123 s):
+| scenario | comparisons | flagged | rate | blocked | noisy | passed | rounds | CI>1 | median ratio |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| A/A (same code) | 10 | 0 | 0.0% | 0 | 3 | 7 | 9.0 | 0.0% | 0.994 |
+| planted +25% | 10 | 7 | 70.0% | 7 | 3 | 0 | 9.0 | 70.0% | 1.338 |
+| planted 2x | 10 | 10 | 100.0% | 10 | 0 | 0 | 7.5 | 100.0% | 2.291 |
+
+The one +25% miss of the 20 (a `too-noisy` review, not a pass) and the one flagged without
+blocking ran through a burst of outside load: 6 of 15 rounds had head faster than base, by up to
+19%, so the interval straddled the threshold at max_rounds. Across the two loaded tables of the
+new shape, 29 of 30 planted 25% slowdowns were flagged, no 2x and no 25% passed, and no A/A
+comparison was flagged or left undecided. Ten comparisons per scenario (the default, about 10
+minutes with end to end) cannot by themselves tell 90% from 100%; `--comparisons 20` or more can.
+
+What was not changed, and why: the statistics (`perfstats`), the decision rule and the stopping
+rule (`rounds` more at a time while undecided, up to max_rounds = 3 x rounds) are as before. With
+clean per-run values almost every comparison is decided at the first look (mean rounds 5 to 7), so
+the multiple looks rarely happen and A/A showed no false alarm in any table; loosening the rule or
+raising max_rounds would buy nothing these tables need. A benchmark shaped like the old one (few
+samples of several milliseconds) still gets `too-noisy` reviews under load, never a pass, and the
+finding now says how its samples were shaped and what to change.
+
+Usage: .venv/bin/python benchmarks/perf_detector.py [--comparisons 10] [--rounds 5] [--jobs 2]
+       [--busy 2] [--units 4] [--samples 800] [--only quiet|loaded] [--no-end-to-end]
 Exits 0 always (a benchmark, not a test) and prints PASS or FAIL per target.
 """
 
@@ -95,8 +153,8 @@ PROJECT, VERSION = "toolz", "1.0.0"
 THRESHOLD_PCT = 10.0
 TARGET_FALSE_ALARMS = 0.05
 TARGET_DETECTION_25 = 0.90
-UNITS = 20
-SAMPLES = 25
+UNITS = 4
+SAMPLES = 800
 ROWS = 24
 
 BENCH = '''\
@@ -148,7 +206,7 @@ for _ in range(SAMPLES):
 '''
 
 
-def write_bench(path: Path, extra: float, units: int = UNITS, samples: int = SAMPLES) -> None:
+def write_bench(path: Path, extra: float, units: int, samples: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = BENCH.format(extra=extra, units=units, samples=samples, rows=ROWS)
     path.write_text(text, encoding="utf-8")
@@ -237,9 +295,16 @@ def one_comparison(
         target = min(max_rounds, target + rounds)
 
 
-def measure(source: Path, scenarios: Sequence[Scenario], n: int, rounds: int, jobs: int) -> None:
+def measure(
+    source: Path,
+    scenarios: Sequence[Scenario],
+    n: int,
+    rounds: int,
+    jobs: int,
+    shape: tuple[int, int],
+) -> None:
     bench = source / "bench_toolz.py"
-    write_bench(bench, 0.0)
+    write_bench(bench, 0.0, *shape)
     jobs_list = [s for _ in range(n) for s in scenarios]
     done = 0
     started = time.monotonic()
@@ -284,7 +349,7 @@ class Spinners:
 # --- end to end through the real check -------------------------------------------------------------
 
 
-def end_to_end(parent: Path, rounds: int) -> list[tuple[str, str, str]]:
+def end_to_end(parent: Path, rounds: int, shape: tuple[int, int]) -> list[tuple[str, str, str]]:
     """A/A and planted 25% through `run_gate` on a git repo of the toolz sdist."""
     from crewchief.gate.engine import GateRequest, run_gate
 
@@ -296,14 +361,14 @@ def end_to_end(parent: Path, rounds: int) -> list[tuple[str, str, str]]:
         f"threshold_pct = {THRESHOLD_PCT}\nrounds = {rounds}\ntimeout_s = 120\n"
     )
     (repo / "crewchief.toml").write_text(policy, encoding="utf-8")
-    write_bench(repo / "toolz_bench.py", 0.0)
+    write_bench(repo / "toolz_bench.py", 0.0, *shape)
     _bigrepo._git(repo, "add", "-A")
     _bigrepo._git(repo, "commit", "-q", "-m", "benchmark")
     _bigrepo._git(repo, "branch", "base")
     (repo / "README.rst").write_text("docs only\n", encoding="utf-8")
     _bigrepo._git(repo, "commit", "-q", "-am", "A/A: docs only")
     _bigrepo._git(repo, "branch", "same")
-    write_bench(repo / "toolz_bench.py", 0.25)
+    write_bench(repo / "toolz_bench.py", 0.25, *shape)
     _bigrepo._git(repo, "commit", "-q", "-am", "planted 25% slowdown")
     rows = []
     for label, head in (("A/A (docs only)", "same"), ("planted 25%", "HEAD")):
@@ -358,7 +423,6 @@ def table(scenarios: Sequence[Scenario]) -> str:
 def scenarios_for_one_table() -> list[Scenario]:
     return [
         Scenario("A/A (same code)", 0.0),
-        Scenario("planted +10%", 0.10),
         Scenario("planted +25%", 0.25),
         Scenario("planted 2x", 1.0),
     ]
@@ -366,16 +430,22 @@ def scenarios_for_one_table() -> list[Scenario]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--comparisons", type=int, default=20, help="per scenario and table")
+    parser.add_argument("--comparisons", type=int, default=10, help="per scenario and table")
     parser.add_argument("--rounds", type=int, default=5, help="the policy's rounds")
     parser.add_argument(
         "--jobs", type=int, default=2, help="comparisons run at the same time (2: a busy CI box)"
     )
     parser.add_argument("--busy", type=int, default=2, help="spinning processes when loaded")
+    parser.add_argument("--units", type=int, default=UNITS, help="pipeline passes per sample")
+    parser.add_argument("--samples", type=int, default=SAMPLES, help="samples per run")
     parser.add_argument("--only", choices=("quiet", "loaded"), help="one table only")
     parser.add_argument("--no-end-to-end", action="store_true")
     parser.add_argument("--save", type=Path, help="write every comparison's rounds (JSON) here")
     args = parser.parse_args(argv)
+    shape = (args.units, args.samples)
+    for s in scenarios_for_one_table():
+        if args.units * s.extra != round(args.units * s.extra):
+            parser.error(f"--units {args.units} cannot plant {s.label} as whole passes")
     started = time.monotonic()
     tables: dict[str, list[Scenario]] = {}
     loads: dict[str, tuple[float, float]] = {}
@@ -384,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = extract_toolz(Path(tmp) / "src")
         print(
             f"toolz {VERSION}: {args.comparisons} comparisons per scenario, {args.rounds} rounds "
-            f"(up to {3 * args.rounds}) + warm-up, {UNITS} pipeline passes x {SAMPLES} samples "
+            f"(up to {3 * args.rounds}) + warm-up, {args.units} pipeline passes x {args.samples} samples "
             f"per run, threshold {THRESHOLD_PCT:g}%, jobs {args.jobs}",
             file=sys.stderr,
         )
@@ -394,10 +464,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             tables[state] = scenarios_for_one_table()
             load_start = os.getloadavg()[0]
             with Spinners(args.busy if state == "loaded" else 0):
-                measure(source, tables[state], args.comparisons, args.rounds, args.jobs)
+                measure(source, tables[state], args.comparisons, args.rounds, args.jobs, shape)
                 loads[state] = (load_start, os.getloadavg()[0])
                 if state == "loaded" and not args.no_end_to_end:
-                    rows = end_to_end(Path(tmp) / "e2e", args.rounds)
+                    rows = end_to_end(Path(tmp) / "e2e", args.rounds, shape)
     if args.save:
         data = {f"{k}: {s.label}": s.rounds for k, ss in tables.items() for s in ss}
         args.save.write_text(json.dumps(data), encoding="utf-8")

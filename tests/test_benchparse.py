@@ -6,10 +6,12 @@ import pytest
 
 from crewchief.gate.checks.performance.benchparse import (
     MAX_STORED,
+    Measured,
     Unparsable,
     parse_json,
     parse_numbers,
     parse_output,
+    sample_advice,
 )
 
 PYTEST_BENCHMARK = {
@@ -123,3 +125,24 @@ def test_evidence_keeps_a_bounded_number_of_samples() -> None:
     stored = measured.to_json()
     assert stored["count"] == MAX_STORED + 10
     assert len(stored["samples"]) == MAX_STORED
+
+
+def runs(count: int, length_s: float) -> list[Measured]:
+    samples = tuple(length_s * (1 + i / count) for i in range(count))
+    return [Measured(min(samples), samples), Measured(min(samples), samples)]
+
+
+def test_sample_advice_only_reports_the_shape_of_many_short_samples() -> None:
+    assert (
+        sample_advice(runs(800, 0.0005)) == "each run gave 800 inner sample(s) of 0.75 ms (median)"
+    )
+    assert sample_advice([]) == ""
+
+
+@pytest.mark.parametrize(("count", "length_s"), [(25, 0.0005), (800, 0.003), (1, 2.0)])
+def test_sample_advice_asks_for_many_short_samples_when_they_are_few_or_long(
+    count: int, length_s: float
+) -> None:
+    advice = sample_advice(runs(count, length_s))
+    assert advice.startswith(f"each run gave {count} inner sample(s) of ")
+    assert "hundreds of samples of under 1 ms each" in advice

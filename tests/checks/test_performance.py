@@ -217,6 +217,9 @@ def test_an_undecided_comparison_takes_more_rounds_then_asks_for_review(
     assert noisy.severity == "medium" and not noisy.blocking
     assert "over 6 rounds" in noisy.message and "too noisy to judge" in noisy.message
     assert "even after 6 rounds (max_rounds)" in noisy.message
+    # one number per run, 1 to 2 seconds long: the finding says how to make the benchmark robust
+    assert "each run gave 1 inner sample(s) of 1 s (median)" in noisy.message
+    assert "hundreds of samples of under 1 ms" in noisy.message
     doc = samples(ws)
     assert doc["rounds_run"] == 6
     assert round_order(doc) == expected_order(6)

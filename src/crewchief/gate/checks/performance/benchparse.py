@@ -3,10 +3,23 @@
 Each run is reduced to one value per benchmark: the minimum of that run's inner samples. On a shared
 machine (CI, or the gate's other checks running beside the benchmark) interference only ever adds
 time, so the fastest sample is the one least disturbed, and a slow noisy sample has no influence on
-it at all. Measured on this project's 2-core machine at load 6 (benchmarks/perf_detector.py, toolz,
-60 short samples per run): the run-to-run spread, sd of log, was 0.016 for the minimum against
-0.047 for the median, and the 95% interval of a 5-round comparison was 1.06x wide against 2.2x.
-The minimum cannot be dragged down by noise either: a timing cannot come out shorter than the work.
+it at all. The minimum cannot be dragged down by noise either: a timing cannot come out shorter than
+the work.
+
+The minimum is only as clean as the cleanest sample, so the benchmark's shape matters more than any
+statistic: many samples, each well under the scheduler's time slice. With 4 runnable processes on 2
+cores a process runs a few milliseconds at a time, and a sample longer than that is interrupted
+every time, so even its minimum carries the load. Measured on this project's 2-core machine with two
+busy processes and other work running (load 5 to 7, A/A pairs of runs of a toolz pipeline,
+benchmarks/perf_detector.py; d = log of one run's minimum over its pair's):
+- 25 samples of 2 ms (unloaded; 20 ms median under load): sd of d 0.58, 20 of 30 pairs off by more
+  than 5%, run minima up to 9.8x the typical one.
+- 200 samples of 2 ms: sd 0.093, 6 of 40 pairs off by more than 5%.
+- 400 samples of 0.9 ms: sd 0.139, 6 of 30; 800 samples of 0.45 ms: sd 0.037, 3 of 30.
+- 800 samples of 0.5 ms: sd 0.015, 0 of 40; 2000 of 0.2 ms: sd 0.018, 1 of 40.
+So the check's `too-noisy` finding reports the samples' count and length (`sample_advice`) and asks
+for hundreds of sub-millisecond ones when they are fewer or longer.
+
 pytest-benchmark keeps raw samples only with --benchmark-save-data; without them its own `min` is
 used. Output is untrusted (the head's code printed it), so anything malformed raises `Unparsable`
 with a reason, never another exception.
@@ -16,7 +29,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -145,6 +159,29 @@ def parse_numbers(text: str, name: str) -> Parsed:
     if measured is None:
         raise Unparsable("no line of the output is a positive number")
     return Parsed("numbers", {name: measured})
+
+
+LONG_SAMPLE_S = 1e-3
+"""An inner sample longer than this is often cut by the scheduler on a busy machine."""
+FEW_SAMPLES = 100
+"""With fewer inner samples than this per run, a busy machine can leave none of them clean."""
+
+
+def sample_advice(runs: Sequence[Measured]) -> str:
+    """How the runs' inner samples were shaped, and what would make them robust to load when
+    they are not: many samples, each well under a scheduler time slice (see the module's note)."""
+    if not runs:
+        return ""
+    count = statistics.median_low([len(m.samples) for m in runs])
+    length = statistics.median([statistics.median(m.samples) for m in runs if m.samples])
+    size = f"{length:.3g} s" if length >= 1 else f"{length * 1e3:.3g} ms"
+    shape = f"each run gave {count} inner sample(s) of {size} (median)"
+    if count >= FEW_SAMPLES and length <= LONG_SAMPLE_S:
+        return shape
+    return (
+        f"{shape}; under load, hundreds of samples of under {LONG_SAMPLE_S * 1e3:g} ms each per "
+        "run keep the fastest one clean of the scheduler's interruptions"
+    )
 
 
 def parse_output(output: bytes, json_file: bytes | None, name: str) -> Parsed:

@@ -16,7 +16,12 @@ Sequential sampling: on a busy machine (a shared CI box, other gates running) th
 until they straddle the threshold and say neither "slower" nor "not slower". Then the check takes
 `rounds` more interleaved rounds, and again, up to `[benchmark] max_rounds` (3 x rounds by
 default); a benchmark still undecided there is a `too-noisy` finding with its numbers, which asks
-for review: an undecided comparison is never a pass.
+for review: an undecided comparison is never a pass. The finding also says how many inner samples
+each run gave and how long they were, because under load the cure is usually in the benchmark, not
+in more rounds: with two busy processes on 2 cores (load 4 to 7), 25 samples of 2 ms per run left
+a planted 25% slowdown undecided after 15 rounds in 2 comparisons of 10 and the same code in 3 of
+10, while 800 samples of 0.45 ms decided every one, mostly in the first 5 rounds (see `benchparse`
+and benchmarks/perf_detector.py).
 
 Evidence: every sample of every run (side, round, position, log) goes to
 `performance-samples.json` in the evidence folder, registered with `GateSession.add_evidence`.
@@ -34,7 +39,13 @@ from typing import Any, ClassVar, Literal
 from crewchief.errors import UserError
 from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
 from crewchief.gate.checks.performance import perfstats
-from crewchief.gate.checks.performance.benchparse import Parsed, Unparsable, parse_output
+from crewchief.gate.checks.performance.benchparse import (
+    Measured,
+    Parsed,
+    Unparsable,
+    parse_output,
+    sample_advice,
+)
 from crewchief.gate.dynamic.suite import is_pytest, pytest_args
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.spec.policy import BenchmarkPolicy
@@ -337,6 +348,14 @@ class Session:
                 )
         return table
 
+    def measured(self, name: str) -> list[Measured]:
+        """Benchmark `name` in every counted run, both sides."""
+        return [
+            r.parsed.benchmarks[name]
+            for r in self.records
+            if r.round and r.parsed is not None and name in r.parsed.benchmarks
+        ]
+
     def compare(self) -> tuple[list[Finding], dict[str, Any], list[str]]:
         """Findings, per-benchmark results, and the benchmarks whose interval is undecided."""
         findings: list[Finding] = []
@@ -401,7 +420,7 @@ class Session:
                 f"{summary}: too noisy to judge against the {threshold:g}% threshold (the "
                 f"interval straddles {1 + threshold / 100:.2f}) even after "
                 f"{self.policy.round_limit} rounds (max_rounds); load average "
-                f"{os.getloadavg()[0]:.1f}",
+                f"{os.getloadavg()[0]:.1f}; {sample_advice(self.measured(name))}",
                 fingerprint=fingerprint("too-noisy", name),
             )
         if verdict == perfstats.Assessment.IMPROVED:
