@@ -14,6 +14,8 @@ from typing import ClassVar, Literal
 
 from crewchief.gate.check import CheckContext, CheckSkipped
 from crewchief.gate.dynamic.config import NO_TESTS, same_start_failure
+from crewchief.gate.dynamic.evidence import RULE_ID as EVIDENCE
+from crewchief.gate.dynamic.evidence import evidence_rule
 from crewchief.gate.dynamic.runs import (
     NoTestCommand,
     base_suite,
@@ -137,6 +139,7 @@ RULES = RuleTable(
         "the test command collected no tests at base or head",
         "add tests, or fix the [tests] command so it finds them",
     ),
+    evidence_rule(NAME),
 )
 
 
@@ -271,6 +274,9 @@ class TestsCheck:
         if problem:
             return [problem]
         findings: list[Finding] = []
+        if head.inconsistent:
+            message = f"at head, {head.inconsistent}; see {head.log}"
+            findings.append(_plain(EVIDENCE, message))
         base_problem = suite_problem(base, "base")
         if base_problem:
             findings.append(base_problem)
