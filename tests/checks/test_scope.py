@@ -136,8 +136,8 @@ def test_policy_in_pyproject_cannot_be_changed() -> None:
 
 def test_code_python_may_run_instead_of_the_reviewed_source_blocks() -> None:
     """Bytecode, startup hooks and .py symlinks to data all run without being read as source."""
-    base = {"pkg/core.py": "x = 1\n", "pkg/old.pyc": b"\x00old"}
-    head = {
+    base: dict[str, str | bytes] = {"pkg/core.py": "x = 1\n", "pkg/old.pyc": b"\x00old"}
+    head: dict[str, str | bytes] = {
         "pkg/core.py": "x = 1\n",
         "pkg/__pycache__/core.cpython-312.pyc": b"\x00\x01",
         "pkg/old.pyc": b"\x00new",
