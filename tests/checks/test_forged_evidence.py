@@ -279,3 +279,21 @@ def test_cross_check_directions() -> None:
         "FAIL Required test coverage of 100% not reached. Total coverage: 50.00%\n1 passed in 0.1s"
     )
     assert inconsistency({"a": "passed"}, (), 1, cov) == ""
+
+
+RERUN_ONLY = "\nimport sys as _sys\n\nif any('::' in _a for _a in _sys.argv):\n" + "".join(
+    f"    {line}\n" if line else "\n" for line in REWRITE_REPORTER.strip("\n").splitlines()
+)
+
+
+def test_forging_only_the_rerun_does_not_make_a_failure_flaky(make_repo, tmp_path) -> None:
+    """The full run is honest; the re-run of the failing node ids forges a pass ("flaky")."""
+    repo = make(make_repo)
+    repo.branch("agent")
+    repo.commit({"calc.py": BROKEN + RERUN_ONLY})
+    code, outcomes, _ = plain_run(repo, tmp_path)
+    assert code == 1 and outcomes["tests/test_calc.py::test_scale"] == "failed"
+    code, outcomes, _ = plain_run(repo, tmp_path, "tests/test_calc.py::test_scale")
+    assert code == 1 and outcomes == {"tests/test_calc.py::test_scale": "passed"}
+    report = gate(repo)
+    assert blocking(report) == {("tests", "test-regressed"), ("tests", "evidence-inconsistent")}

@@ -241,10 +241,14 @@ def _inconsistency(
     reported = data.get("exitstatus")
     statuses = {outcome.returncode if pytest_argv else None, reported}
     status = 1 if 1 in statuses else outcome.returncode if pytest_argv else reported
-    try:
-        text = log.read_text("utf-8", "replace")
-    except OSError:
-        text = ""
+    text = ""
+    # A capped log keeps its beginning: pytest's summary is cut off, and a summary-like line a test
+    # printed may be the last one left, so only the exit status is checked then.
+    if not outcome.truncated:
+        try:
+            text = log.read_text("utf-8", "replace")
+        except OSError:
+            text = ""
     return inconsistency(
         outcomes, collect_errors, status if isinstance(status, int) else None, text
     )
