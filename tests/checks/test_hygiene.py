@@ -76,7 +76,7 @@ def test_policy_and_task_scope_allow_new_files() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["build/lib/pkg/core.py", "pkg.egg-info/PKG-INFO", "pkg/__pycache__/core.cpython-311.pyc"],
+    ["build/lib/pkg/core.py", "pkg.egg-info/PKG-INFO", ".pytest_cache/v/x"],
 )
 def test_build_output_blocks(path: str) -> None:
     found = run({LIB: BASE_LIB}, {LIB: BASE_LIB, path: "x"})
@@ -179,4 +179,10 @@ def test_deleted_tooling_configuration_lists_the_settings() -> None:
 def test_a_clean_fix_has_no_hygiene_findings() -> None:
     fixed = BASE_LIB.replace("item.price", "item.price * item.quantity")
     head = {LIB: fixed, "tests/test_core.py": "def test_total():\n    assert True\n"}
+    assert rules({LIB: BASE_LIB}, head) == []
+
+
+def test_bytecode_is_left_to_the_scope_check() -> None:
+    """One owner: scope's unreviewed-code reports committed bytecode, hygiene does not repeat it."""
+    head = {LIB: BASE_LIB, "pkg/__pycache__/core.cpython-311.pyc": "x", "pkg/fast.pyc": "x"}
     assert rules({LIB: BASE_LIB}, head) == []

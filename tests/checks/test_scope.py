@@ -132,3 +132,39 @@ def test_policy_in_pyproject_cannot_be_changed() -> None:
     assert run(Change.from_files({"pyproject.toml": added}, {"pyproject.toml": base})) == {
         ("policy-changed", "pyproject.toml", True)
     }
+
+
+def test_code_python_may_run_instead_of_the_reviewed_source_blocks() -> None:
+    """Bytecode, startup hooks and .py symlinks to data all run without being read as source."""
+    base: dict[str, str | bytes] = {"pkg/core.py": "x = 1\n", "pkg/old.pyc": b"\x00old"}
+    head: dict[str, str | bytes] = {
+        "pkg/core.py": "x = 1\n",
+        "pkg/__pycache__/core.cpython-312.pyc": b"\x00\x01",
+        "pkg/old.pyc": b"\x00new",
+        "pkg/fast.pyc": b"\x00\x02",
+        "evil.pth": "import os\n",
+        "src/sitecustomize.py": "print('hi')\n",
+        "usercustomize.py": "",
+        "pkg/data.py": "payload.txt",
+        "pkg/alias.py": "core.py",
+    }
+    modes = {"pkg/data.py": "120000", "pkg/alias.py": "120000"}
+    found = run(Change.from_files(base, head, modes=modes))
+    expected = {
+        "pkg/__pycache__/core.cpython-312.pyc",
+        "pkg/old.pyc",
+        "pkg/fast.pyc",
+        "evil.pth",
+        "src/sitecustomize.py",
+        "usercustomize.py",
+        "pkg/data.py",
+    }
+    assert found == {("unreviewed-code", p, True) for p in expected} | {
+        ("symlink", "pkg/alias.py", False)
+    }
+
+
+def test_unprotect_allows_a_repositorys_own_bytecode_or_hook() -> None:
+    change = Change.from_files({}, {"vendor/blob.pyc": b"\x00", "conf/sitecustomize.py": ""})
+    policy = {"scope": {"unprotect": ["vendor/**", "conf/sitecustomize.py"]}}
+    assert run(change, policy) == {("binary-file", "vendor/blob.pyc", False)}

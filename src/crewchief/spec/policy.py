@@ -66,7 +66,9 @@ class ScopePolicy(_Model):
     deny: list[str] = Field(default_factory=list)
     """Globs a change may never touch, added to the built-in protected paths."""
     unprotect: list[str] = Field(default_factory=list)
-    """Built-in protected globs this repo lets changes touch (for example ".github/**")."""
+    """Built-in protected globs this repo lets changes touch (for example ".github/**"); a file
+    matching one of these globs may also be committed bytecode, a .pth file or a
+    site/usercustomize.py (the scope check's unreviewed-code)."""
     max_files: int | None = Field(default=None, ge=1)
     max_lines: int | None = Field(default=None, ge=1)
     """Added plus removed lines."""

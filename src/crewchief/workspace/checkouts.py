@@ -159,8 +159,20 @@ class Checkouts:
                     self._venvs[tree.path] = found.venv
         variables = {**found.activation(path_var), **self.policy.tests.env}
         variables["PYTHONPATH"] = code_first(tree.path, self.policy.tests.env.get("PYTHONPATH"))
+        variables.update(self._no_committed_bytecode(label))
         env = host_env(variables, home=self._home(label))
         return PreparedTree(tree, env, str(found.python), log, found.how)
+
+    def _no_committed_bytecode(self, label: str) -> dict[str, str]:
+        """What runs must be what was reviewed: Python must not run `__pycache__/*.pyc` committed
+        in the tree instead of the source beside it. With PYTHONPYCACHEPREFIX set Python looks for
+        cached bytecode only under that (fresh, empty, outside the worktree) folder and never in
+        the tree's `__pycache__`; PYTHONDONTWRITEBYTECODE (`-B`) keeps it empty. A sourceless
+        `foo.pyc` beside a missing `foo.py` is still imported (the prefix does not apply to it):
+        the scope check's `unreviewed-code` rule, which blocks committed bytecode, protects there."""
+        prefix = self.evidence_dir / f"pycache-{label}"
+        prefix.mkdir(parents=True, exist_ok=True)
+        return {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(prefix)}
 
     def _setup_env(
         self, tree: Worktree, side: str, found: pyenv.ProjectPython

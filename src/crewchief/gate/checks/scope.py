@@ -8,6 +8,7 @@ closely: binaries, large files, symlinks, new executable bits, submodules.
 from __future__ import annotations
 
 import posixpath
+import re
 import tomllib
 from typing import ClassVar, Literal
 
@@ -95,6 +96,17 @@ RULES = RuleTable(
         "Adds or retargets a symlink inside the repository.",
         "Check that the link's target is the file meant.",
         blocking=False,
+    ),
+    Rule(
+        NAME,
+        "unreviewed-code",
+        Severity.CRITICAL,
+        "Adds or changes code Python may run instead of the reviewed source: committed bytecode "
+        "(*.pyc, __pycache__/), a .pth file or sitecustomize.py/usercustomize.py (startup hooks), "
+        "or a .py symlink to a file that is not Python source.",
+        "Delete it and commit the source; a repository that must ship one lists it in "
+        "[scope] unprotect.",
+        blocking=True,
     ),
     Rule(
         NAME,
@@ -238,6 +250,51 @@ def _name_findings(path: str) -> list[Finding]:
     return found
 
 
+_BYTECODE = re.compile(r"(^|/)__pycache__/|\.py[co]$")
+_STARTUP = re.compile(r"\.pth$|(^|/)(site|user)customize\.py$")
+
+
+def _unreviewed_reason(path: str, new: Side) -> str | None:
+    """Why Python may run this file's content rather than the source a reviewer read: bytecode is
+    imported instead of (or without) its `.py`, and `.pth` lines starting with `import` and
+    `sitecustomize`/`usercustomize` on the path run in every interpreter start, tests included. A
+    `.py` symlink to an in-repo non-Python file runs text that was reviewed as data."""
+    if _BYTECODE.search(path):
+        return "committed bytecode, which Python may run instead of the reviewed source"
+    if _STARTUP.search(path):
+        return "a Python startup hook, which runs before any reviewed code in every interpreter"
+    if (
+        new.is_symlink
+        and path.endswith(".py")
+        and new.data is not None
+        and not _symlink_escapes(new)
+    ):
+        target = new.data.decode("utf-8", "surrogateescape")
+        if not target.endswith(".py"):
+            return f"a .py symlink to `{target}`, which Python runs though it was reviewed as data"
+    return None
+
+
+def _unreviewed_findings(file: FileChange, policy: Policy) -> list[Finding]:
+    """Files that make what runs differ from what was reviewed; one owner for bytecode (hygiene's
+    build-artifact leaves it here). [scope] unprotect globs allow a repository's own."""
+    new, old = file.new, file.old
+    if new is None:
+        return []
+    if old is not None and (old.path, old.blob, old.mode) == (file.path, new.blob, new.mode):
+        return []
+    reason = _unreviewed_reason(file.path, new)
+    if reason is None or match_any(file.path, policy.scope.unprotect):
+        return []
+    return [
+        RULES["unreviewed-code"].finding(
+            f"adds or changes `{file.path}`: {reason}",
+            path=file.path,
+            fingerprint=_at("unreviewed-code", file.path),
+        )
+    ]
+
+
 def _kind_findings(file: FileChange, policy: Policy) -> list[Finding]:
     found: list[Finding] = []
     old, new = file.old, file.new
@@ -253,6 +310,9 @@ def _kind_findings(file: FileChange, policy: Policy) -> list[Finding]:
         return found
     if new is None:
         return found
+    unreviewed = _unreviewed_findings(file, policy)
+    if unreviewed:
+        return unreviewed  # the stronger finding; a binary or symlink note would repeat it
     if new.is_symlink:
         if old is None or not old.is_symlink or old.data != new.data:
             found.append(_symlink_finding(file.path, new))

@@ -14,6 +14,8 @@ from typing import ClassVar, Literal
 
 from crewchief.gate.check import CheckContext, CheckSkipped
 from crewchief.gate.dynamic.config import NO_TESTS, same_start_failure
+from crewchief.gate.dynamic.evidence import RULE_ID as EVIDENCE
+from crewchief.gate.dynamic.evidence import evidence_rule
 from crewchief.gate.dynamic.runs import (
     NoTestCommand,
     base_suite,
@@ -137,6 +139,7 @@ RULES = RuleTable(
         "the test command collected no tests at base or head",
         "add tests, or fix the [tests] command so it finds them",
     ),
+    evidence_rule(NAME),
 )
 
 
@@ -271,20 +274,25 @@ class TestsCheck:
         if problem:
             return [problem]
         findings: list[Finding] = []
+        if head.inconsistent:
+            message = f"at head, {head.inconsistent}; see {head.log}"
+            findings.append(_plain(EVIDENCE, message))
         base_problem = suite_problem(base, "base")
         if base_problem:
             findings.append(base_problem)
         if not head.is_pytest:
             return [*findings, *_command_findings(base, head)]
         suspects = [t for t, v in head.outcomes.items() if v in BROKEN]
-        flaky = self._rerun(ctx, suspects) if suspects else set()
+        flaky = self._rerun(ctx, suspects, findings) if suspects else set()
         findings.extend(compare(base, head, flaky, task_replaced_files(ctx)))
         return findings
 
     @staticmethod
-    def _rerun(ctx: CheckContext, tests: list[str]) -> set[str]:
+    def _rerun(ctx: CheckContext, tests: list[str], findings: list[Finding]) -> set[str]:
         """Re-run failing tests once; those that pass now are flaky. A wrapper command (`make
-        test`) cannot take node ids, so it runs whole and the same tests are read from it."""
+        test`) cannot take node ids, so it runs whole and the same tests are read from it. A
+        re-run whose evidence is inconsistent adds its finding and makes nothing flaky: code that
+        forges only when node ids are selected would otherwise turn failures into "flaky"."""
         ws = session(ctx)
         command = ctx.policy.tests.command or ""
         env = prepared(ctx, "head")
@@ -300,6 +308,10 @@ class TestsCheck:
             ),
         )
         ws.add_evidence(NAME, result.log)
+        if result.inconsistent:
+            message = f"in the re-run of failing tests, {result.inconsistent}; see {result.log}"
+            findings.append(_plain(EVIDENCE, message))
+            return set()
         return {t for t in selected if result.outcomes.get(t) in PASSING}
 
 

@@ -16,7 +16,7 @@ from crewchief.gate.dynamic.suite import SuiteRequest, SuiteResult, run_suite
 from crewchief.spec.task import TASK_DIR
 from crewchief.workspace.checkouts import PreparedTree
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"  # 3: runs ignore committed bytecode; results say if evidence is inconsistent
 
 
 class NoTestCommand(Exception):

@@ -17,7 +17,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from crewchief import proc
 from crewchief.errors import UserError
+from crewchief.gate.dynamic.evidence import inconsistency
 from crewchief.workspace.checkouts import Checkouts, PreparedTree, split_command
 
 PLUGIN = "crewchief_pytest_reporter"
@@ -45,6 +47,9 @@ class SuiteResult:
     """The interpreter the command ran with and how it was found, for findings and notes."""
     start_error: str = ""
     """Why the command could not be started at all (a program not on PATH), else empty."""
+    inconsistent: str = ""
+    """Why the reporter's outcomes disagree with pytest's exit status or summary line (the
+    evidence may be forged; see `evidence`), else empty. Such a run never counts as passing."""
 
     @property
     def crashed(self) -> bool:
@@ -73,6 +78,7 @@ class SuiteResult:
             "coverage_state": self.coverage_state,
             "python": self.python,
             "start_error": self.start_error,
+            "inconsistent": self.inconsistent,
         }
 
     @classmethod
@@ -90,6 +96,7 @@ class SuiteResult:
             coverage_state=data.get("coverage_state", "not-asked"),
             python=data.get("python", ""),
             start_error=data.get("start_error", ""),
+            inconsistent=data.get("inconsistent", ""),
         )
 
 
@@ -200,16 +207,48 @@ def run_suite(checkouts: Checkouts, prepared: PreparedTree, request: SuiteReques
     exit_code = (
         outcome.returncode if outcome.timed_out else data.get("exitstatus", outcome.returncode)
     )
+    outcomes = {str(k): str(v) for k, v in dict(data.get("outcomes", {})).items()}
+    collect_errors = tuple(str(e) for e in data.get("collect_errors", ()))
     return SuiteResult(
-        outcomes={str(k): str(v) for k, v in dict(data.get("outcomes", {})).items()},
+        outcomes=outcomes,
         exit_code=exit_code,
         timed_out=outcome.timed_out,
         log=str(log),
         is_pytest=True,
-        collect_errors=tuple(data.get("collect_errors", ())),
+        collect_errors=collect_errors,
         coverage_json=str(coverage_json) if coverage_json.exists() else None,
         duration_s=outcome.duration_s,
         truncated=outcome.truncated,
         coverage_state=str(data.get("coverage", "not-asked" if data else "no-pytest")),
         python=prepared.describe(),
+        inconsistent=_inconsistency(outcome, pytest_argv, data, outcomes, collect_errors, log),
+    )
+
+
+def _inconsistency(
+    outcome: proc.Outcome,
+    pytest_argv: bool,
+    data: dict[str, Any],
+    outcomes: dict[str, str],
+    collect_errors: tuple[str, ...],
+    log: Path,
+) -> str:
+    """Cross-check the reporter against pytest's exit status and summary line. The process's return
+    code is pytest's own when the command is pytest itself (the reporter's copy of it is as
+    forgeable as its outcomes); a wrapper's return code is its own, so the reporter's is used."""
+    if outcome.timed_out or not data:
+        return ""
+    reported = data.get("exitstatus")
+    statuses = {outcome.returncode if pytest_argv else None, reported}
+    status = 1 if 1 in statuses else outcome.returncode if pytest_argv else reported
+    text = ""
+    # A capped log keeps its beginning: pytest's summary is cut off, and a summary-like line a test
+    # printed may be the last one left, so only the exit status is checked then.
+    if not outcome.truncated:
+        try:
+            text = log.read_text("utf-8", "replace")
+        except OSError:
+            text = ""
+    return inconsistency(
+        outcomes, collect_errors, status if isinstance(status, int) else None, text
     )

@@ -23,6 +23,8 @@ from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
 from crewchief.gate.checks.acceptance.sniff import sniffs
 from crewchief.gate.checks.acceptance.special_case import suspects, test_literals, test_sources
 from crewchief.gate.dynamic.config import StartFailure, same_start_failure, start_failure
+from crewchief.gate.dynamic.evidence import RULE_ID as EVIDENCE
+from crewchief.gate.dynamic.evidence import evidence_rule
 from crewchief.gate.dynamic.runs import base_suite, environment_key, session, tree_id
 from crewchief.gate.dynamic.suite import (
     BROKEN,
@@ -38,7 +40,7 @@ from crewchief.spec.task import TASK_DIR
 from crewchief.workspace.checkouts import PreparedTree, split_command
 
 NAME = "acceptance"
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"  # 4: runs ignore committed bytecode; results say if evidence is inconsistent
 
 
 def _rule(rule: str, severity: Severity, summary: str, remedy: str, blocking: bool = False) -> Rule:
@@ -121,6 +123,7 @@ RULES = RuleTable(
         "make the code behave the same under test as in production",
         blocking=True,
     ),
+    evidence_rule(NAME),
 )
 
 
@@ -241,6 +244,8 @@ def node_state(entry: str, result: SuiteResult) -> str:
     """passed | failed | missing | timeout for one node-id entry inside a (batched) pytest run."""
     if result.timed_out:
         return "timeout"
+    if result.inconsistent:
+        return "failed"  # forged-looking evidence never counts as passing
     mine = outcomes_of(entry, result)
     if not mine:
         return "failed" if collection_failed(entry, result) else "missing"
@@ -254,6 +259,8 @@ def node_state(entry: str, result: SuiteResult) -> str:
 def command_state(result: SuiteResult) -> str:
     if result.timed_out:
         return "timeout"
+    if result.inconsistent:
+        return "failed"  # forged-looking evidence never counts as passing
     if not result.is_pytest:
         return "passed" if result.exit_code == 0 else "failed"
     if result.exit_code in (4, 5) or (not result.outcomes and result.exit_code != 0):
@@ -383,8 +390,16 @@ def project_module(tree: Path, module: str) -> bool:
     return any(tree.glob(f"*/{top}/__init__.py"))
 
 
+def evidence_finding(entry: str, result: SuiteResult) -> list[Finding]:
+    """The run's outcomes disagree with pytest's own verdict: say so, beside the entry's result."""
+    if not result.inconsistent:
+        return []
+    message = f"acceptance '{entry}': {result.inconsistent}; see {result.log}"
+    return [_finding(EVIDENCE, message, entry)]
+
+
 def judge(entry: str, before: str, after: str, result: SuiteResult) -> list[Finding]:
-    found: list[Finding] = []
+    found = evidence_finding(entry, result)
     if after == "passed" and before == "passed":
         message = f"acceptance '{entry}' already passes at base: it does not test the objective (weak spec)"
         found.append(_finding("weak-acceptance", message, entry))
@@ -520,7 +535,7 @@ class AcceptanceCheck:
         if head.crashed:
             message = f"the suite could not run at head with the base's tests; see {head.log}"
             return [_finding("pass-to-pass-error", message, "")]
-        found = []
+        found = evidence_finding("pass-to-pass", head)
         for test, before in base.outcomes.items():
             after = head.outcomes.get(test) or ("error" if collection_failed(test, head) else None)
             if before in PASSING and after in BROKEN:

@@ -28,8 +28,8 @@ RULES = RuleTable(
         NAME,
         "build-artifact",
         Severity.HIGH,
-        "build or cache output committed (build/, dist/, *.egg-info, __pycache__, *.pyc, "
-        ".pytest_cache): what runs would not be what was reviewed",
+        "build or cache output committed (build/, dist/, *.egg-info, .pytest_cache); committed "
+        "bytecode is the scope check's unreviewed-code",
         "delete the generated files and ignore them in .gitignore",
         blocking=True,
     ),

@@ -17,9 +17,11 @@ from crewchief.gate.findings import Finding, fingerprint
 from crewchief.spec.globs import match_any
 
 _BUILD = re.compile(
-    r"(^|/)(build|dist|__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.tox|\.nox|htmlcov|"
-    r"[^/]+\.egg-info)/|\.py[co]$|(^|/)\.coverage$"
+    r"(^|/)(build|dist|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.tox|\.nox|htmlcov|"
+    r"[^/]+\.egg-info)/|(^|/)\.coverage$"
 )
+"""Bytecode (`*.pyc`, `__pycache__/`) is the scope check's `unreviewed-code`: Python may run it
+instead of the reviewed source, whether added or changed, so it is reported there, once."""
 _BACKUP = re.compile(
     r"(\.(bak|orig|rej|backup|old|swp|swo)$|~$|(^|/)#[^/]*#$|[_.-](backup|bak|old|orig)\.py$|"
     r"(^|/)[^/]*[_ -]copy( \d+)?\.py$|(^|/)copy_of_[^/]*$)"
