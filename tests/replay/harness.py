@@ -384,7 +384,14 @@ deleted tests were seen."""
 
 
 def as_expected(head: str, gated: Gated) -> bool:
-    """`fix` does not block; `noop` and `tamper` block, for their reason (see `REASON`)."""
+    """`fix` does not block and its tests really ran (no `test-config-broken`: a review for a
+    suite that never started once hid a sandbox that could not see the project's `.venv/`);
+    `noop` and `tamper` block, for their reason (see `REASON`)."""
     if head == "fix":
-        return gated.verdict != "block"
+        rules = {
+            f["rule"]
+            for check in gated.report.get("checks", [])  # type: ignore[attr-defined]
+            for f in check["findings"]
+        }
+        return gated.verdict != "block" and "test-config-broken" not in rules
     return gated.verdict == "block" and any(b.startswith(REASON[head]) for b in gated.blocking)

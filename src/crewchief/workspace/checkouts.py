@@ -333,7 +333,12 @@ class Checkouts:
         config = self.evidence_dir / "git.config"
         if not config.exists():
             config.write_bytes(sandbox.sanitized_git_config(common))
-        venv_dir = self._venvs.get(tree.path)
+        own = self._venvs.get(tree.path)
+        # The environment the commands run in: the gate's own setup environment for this tree, or
+        # the project's (a `.venv/` inside the user's checkout, which the sandbox otherwise hides).
+        # Only the gate's own is ever writable, and only to the setup commands.
+        venv_dir = own if own is not None else self.project_python().venv
+        writes = own is not None and setup
         layout = sandbox.Layout(
             worktree=tree.path,
             run_dir=self.evidence_dir,
@@ -344,8 +349,8 @@ class Checkouts:
             private_admin=private,
             git_config=config,
             home=sandbox.home_dir(),
-            writable=(venv_dir,) if venv_dir is not None and setup else (),
-            readable=(venv_dir,) if venv_dir is not None and not setup else (),
+            writable=(venv_dir,) if venv_dir is not None and writes else (),
+            readable=(venv_dir,) if venv_dir is not None and not writes else (),
             network=self.policy.runs.network,
         )
         path_var = env.get("PATH", os.defpath)
@@ -358,6 +363,9 @@ class Checkouts:
             visible += [
                 p for p in sandbox.visible_again(layout, (python,), path_var) if p not in visible
             ]
+            # The venv itself is bound whole (`readable`); a file bound inside it first would need
+            # a mount point bubblewrap cannot create in the hidden, empty checkout.
+            visible = [p for p in visible if p != venv_dir and venv_dir not in p.parents]
         layout = replace(layout, visible=visible)
         return sandbox.bwrap_argv(argv, layout, sandbox.probe())
 
