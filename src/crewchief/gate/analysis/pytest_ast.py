@@ -17,6 +17,8 @@ import tokenize
 from dataclasses import dataclass
 from typing import Any
 
+from crewchief.gate.analysis import hook_registrations as hr
+
 STRONG = 2
 """Equality, identity, comparison, membership, type and raises checks: they pin a value."""
 WEAK = 1
@@ -800,9 +802,14 @@ def _ignored(name: str, value: ast.AST, line: int) -> list[list[Any]]:
     return [[f"{name}: {_text(item)}", line] for item in items]
 
 
-def _tampers(node: _FuncDef) -> bool:
+def _tampers(node: _FuncDef | ast.Lambda, hook: str | None = None) -> bool:
     """Whether a hook body removes collected items, skips tests or rewrites results."""
-    ignore_collect = node.name == "pytest_ignore_collect"
+    name_of = hook or getattr(node, "name", "")
+    ignore_collect = name_of == "pytest_ignore_collect"
+    if isinstance(node, ast.Lambda):  # its body is its return value
+        value = node.body
+        if ignore_collect and not (isinstance(value, ast.Constant) and value.value in (None, False)):
+            return True
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             name = dotted(sub.func)
@@ -847,6 +854,30 @@ def _hooks(tree: ast.Module) -> list[list[Any]]:
     for node in defs:
         if node.name in OUTCOME_HOOKS or node.name in GUARDED_HOOKS:
             out.append([node.name, node.lineno, _tampers(node)])
+    return out + _bound_hooks(tree, defs)
+
+
+def _bound_hooks(tree: ast.Module, defs: list[_FuncDef]) -> list[list[Any]]:
+    """Hooks bound by assignment, `setattr`, namespace writes, plugin-object keywords or import:
+    as live as a `def`. A bound function the module defines is judged by its body; one that cannot
+    be seen never counts as tampering (an outcome hook needs no body to matter)."""
+    hooks = OUTCOME_HOOKS | GUARDED_HOOKS
+    by_name = {d.name: d for d in defs}
+    for stmt in ast.walk(tree):
+        if isinstance(stmt, _FuncDef):
+            by_name.setdefault(stmt.name, stmt)
+    out: list[list[Any]] = []
+    defined = {d.name: d for d in defs}
+    for name, line, value in hr.registrations(tree, hooks):
+        func = hr.bound_function(value, by_name)
+        if func is not None and defined.get(name) is func:
+            continue  # `pytest_x = hookimpl(...)(pytest_x)` rebinds a hook already reported
+        out.append([name, line, func is not None and _tampers(func, name)])
+    for stmt in _top_level(tree.body):
+        if isinstance(stmt, ast.ImportFrom):
+            for alias in stmt.names:
+                if (alias.asname or alias.name) in hooks:
+                    out.append([alias.asname or alias.name, stmt.lineno, False])
     return out
 
 

@@ -15,186 +15,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, NamedTuple
 
+from crewchief.gate.analysis import pysource
 from crewchief.gate.analysis import pytest_ast as pa
 from crewchief.gate.change import FileChange, Side, Status, match_any
 from crewchief.gate.check import CheckContext
+from crewchief.gate.checks.test_integrity import suppressed
 from crewchief.gate.checks.test_integrity import testconfig as tc
-from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
+from crewchief.gate.checks.test_integrity.rules import NAME, RULES
+from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
-NAME = "test-integrity"
-VERSION = "3"
-
-RULES = RuleTable(
-    NAME,
-    Rule(
-        NAME,
-        "test-file-syntax-error",
-        Severity.HIGH,
-        "A test file that no longer parses, so none of its tests run.",
-        "Fix the syntax error.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "test-deleted",
-        Severity.HIGH,
-        "An existing test was deleted.",
-        "Restore the test; if it is really obsolete, remove it in a change of its own that says why.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "test-not-collected",
-        Severity.HIGH,
-        "An existing test still exists but pytest no longer collects it (renamed, moved, disabled).",
-        "Give the test back a name and place pytest collects.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "test-skipped",
-        Severity.HIGH,
-        "An existing test is now skipped or expected to fail.",
-        "Fix the code so the test passes instead of skipping it.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "new-test-skipped",
-        Severity.MEDIUM,
-        "A new test (or a new test module) that is skipped or expected to fail.",
-        "Check the skip does not hide a failure; give its reason in the marker.",
-    ),
-    Rule(
-        NAME,
-        "module-skipped",
-        Severity.HIGH,
-        "Existing tests are skipped or ignored at module level (pytestmark, collect_ignore).",
-        "Remove the module-level skip and fix what fails.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "assertions-removed",
-        Severity.HIGH,
-        "A test makes fewer assertions than before.",
-        "Keep the assertions; add new ones rather than dropping old ones.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "assertion-weakened",
-        Severity.HIGH,
-        "A test replaced an exact assertion with a truthiness check, or now expects any Exception.",
-        "Keep asserting the exact value or the specific exception.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "assertion-loosened",
-        Severity.HIGH,
-        "A test replaced an exact assertion (==, is, assertEqual) with a looser one: pytest.raises, "
-        "isinstance, membership, an inequality, `is not None` or an approx with its own tolerance, "
-        "even when the number of assertions grows.",
-        "Keep asserting the exact value; expect an exception only where the code now raises it.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "assertions-swallowed",
-        Severity.HIGH,
-        "A test's assertions are wrapped in a try whose except swallows the failure.",
-        "Let assertion errors propagate; use pytest.raises for expected errors.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "tolerance-loosened",
-        Severity.HIGH,
-        "A test loosened a numeric tolerance (approx, isclose, assert_allclose).",
-        "Keep the tolerance, or explain in the change why the looser one is right.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "test-outcome-hook",
-        Severity.HIGH,
-        "A conftest or plugin defines a pytest hook that can change test outcomes or reports.",
-        "Remove the hook; outcomes must come from the tests themselves.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "test-collection-hook",
-        Severity.HIGH,
-        "A pytest collection hook; blocking when its body removes, deselects or skips tests, else medium.",
-        "Remove the hook or show it does not hide tests.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "test-exit-call",
-        Severity.HIGH,
-        "Test code calls sys.exit, os._exit, os.kill or similar, which can end the run before failures are reported.",
-        "Raise an exception or call pytest.fail instead of ending the process.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "pragma-no-cover-added",
-        Severity.MEDIUM,
-        "A `# pragma: no cover` added, excluding lines from coverage.",
-        "Test the code instead; keep the pragma for code that cannot run in tests.",
-    ),
-    Rule(
-        NAME,
-        "pytest-config-deselects",
-        Severity.HIGH,
-        "pytest addopts now deselect, ignore or hide tests (-k, -m, --deselect, --ignore).",
-        "Remove the option from addopts.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "pytest-testpaths-narrowed",
-        Severity.HIGH,
-        "testpaths no longer include a folder (blocking) or newly limit collection (medium).",
-        "Keep every folder with tests in testpaths.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "pytest-collection-narrowed",
-        Severity.HIGH,
-        "norecursedirs or python_files/classes/functions now collect fewer tests.",
-        "Restore the collection settings.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "xfail-strict-disabled",
-        Severity.HIGH,
-        "xfail_strict was turned off, so unexpected passes no longer fail.",
-        "Keep xfail_strict on; remove xfail markers from tests that pass.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "coverage-threshold-lowered",
-        Severity.HIGH,
-        "The coverage fail_under threshold was lowered or removed.",
-        "Keep the threshold; add tests for the new code.",
-        blocking=True,
-    ),
-    Rule(
-        NAME,
-        "test-config-unreadable",
-        Severity.MEDIUM,
-        "A pytest or coverage configuration file no longer parses.",
-        "Fix the file's syntax.",
-    ),
-)
+VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -231,7 +62,7 @@ class IntegrityCheck:
             *_module_skips(base, head),
             *_hooks(base, head),
             *_exits(base, head),
-            *_pragmas(ctx.change.files),
+            *suppressed.findings(ctx.change.files),
             *_config(ctx),
         ]
         findings.sort(key=lambda f: (f.path or "", f.line or 0, f.rule, f.message))
@@ -252,12 +83,18 @@ def _summary(
 ) -> dict[str, Any] | None:
     if side.data is None or side.is_symlink or side.is_submodule:
         return None
-    text = side.text
+    text = pysource.python_text(side)
     if text is None:
         return {"error": {"line": 1, "message": "not readable as Python source text"}}
     key = (NAME, VERSION, collect.digest(), side.blob)
     result: dict[str, Any] = ctx.memo(key, lambda: pa.summarize(text, collect, shared))
     return None if result.get("unanalysable") else result
+
+
+def _may_register_hooks(text: str | None) -> bool:
+    """Cheap sniff for a module that may define or register pytest hooks, read before parsing:
+    `def pytest_...`, an assignment or `setattr` of a hook name, a plugin list."""
+    return text is not None and ("pytest_" in text)
 
 
 def _modules(ctx: CheckContext, collect: pa.Collect) -> tuple[list[_Module], list[_Module]]:
@@ -271,7 +108,7 @@ def _modules(ctx: CheckContext, collect: pa.Collect) -> tuple[list[_Module], lis
         sides = [s for s in (old, f.new) if s is not None and s.path.endswith(".py")]
         if not sides:
             continue
-        hooky = any(s.text is not None and "def pytest_" in s.text for s in sides)
+        hooky = any(_may_register_hooks(pysource.python_text(s)) for s in sides)
         if not hooky and not any(_guarded(s.path, globs) for s in sides):
             continue
         for side, out, other in ((old, base, f.new), (f.new, head, old)):
@@ -731,33 +568,6 @@ def _exits(base: list[_Module], head: list[_Module]) -> list[Finding]:
                 path=mod.path,
                 line=int(line),
                 fingerprint=fingerprint("test-exit-call", scope, text),
-                snippet=text[:200] or None,
-            )
-        )
-    return out
-
-
-def _pragmas(files: tuple[FileChange, ...]) -> list[Finding]:
-    olds: list[tuple[str, list[Any]]] = []
-    news: list[tuple[str, list[Any]]] = []
-    for f in files:
-        for side, is_head in ((f.old, False), (f.new, True)):
-            if side is None or not side.path.endswith(".py") or side.text is None:
-                continue
-            found = pa.pragmas(side.text)
-            if is_head:
-                news.extend((side.path, p) for p in found)
-            else:
-                olds.extend((side.path, p) for p in found)
-    out = []
-    for path, (line, text) in introduced(olds, news, key=lambda p: str(p[1][1])):
-        out.append(
-            RULES["pragma-no-cover-added"].finding(
-                f"`# pragma: no cover` added in {path}: the line is excluded from coverage; fine for "
-                "code that cannot run in tests, not for code nobody tested",
-                path=path,
-                line=int(line),
-                fingerprint=fingerprint("pragma-no-cover-added", text),
                 snippet=text[:200] or None,
             )
         )

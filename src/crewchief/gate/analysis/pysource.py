@@ -1,0 +1,58 @@
+"""Python source text as the interpreter will read it, not as a UTF-8 reader sees it.
+
+A diff viewer shows a file's bytes as UTF-8, but Python honours a UTF-8 BOM and a PEP 263 coding
+cookie. Under `# -*- coding: utf-7 -*-` the ASCII text `# +AAo-def pytest_runtest_makereport(...)`
+looks like one comment to a reviewer and decodes to a newline and a real function for Python, so a
+check that parses the UTF-8 reading misses the code that runs. Checks that judge what a module does
+parse the text this module gives them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import tokenize
+
+from crewchief.gate.change import Side
+
+
+def decode(data: bytes) -> str | None:
+    """The text Python compiles from these bytes (BOM and coding cookie honoured, newlines made
+    universal), or None when Python itself would refuse to decode them."""
+    try:
+        return importlib.util.decode_source(data)
+    except (SyntaxError, LookupError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def encoding(data: bytes) -> str:
+    """The codec Python reads these bytes with ("utf-8" when nothing says otherwise, "utf-8-sig"
+    with a BOM); "unknown" for a cookie Python would reject."""
+    try:
+        name, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except (SyntaxError, LookupError, ValueError):
+        return "unknown"
+    return name
+
+
+def reads_differently(data: bytes) -> bool:
+    """Whether Python runs different text from what a UTF-8 reader of the diff sees: a codec other
+    than UTF-8 that changes the decoded text (a utf-7 cookie on ASCII bytes does)."""
+    name = encoding(data)
+    if name in ("utf-8", "utf-8-sig"):
+        return False
+    python = decode(data)
+    try:
+        shown = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return python is not None  # the reviewer sees replacement characters, Python sees code
+    return python is not None and python != shown.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def python_text(side: Side | None) -> str | None:
+    """A `.py` side's text as Python reads it; any other side's ordinary text."""
+    if side is None or side.data is None or side.is_submodule or side.is_symlink:
+        return None
+    if not side.path.endswith((".py", ".pyi")) or side.is_binary:
+        return side.text
+    return decode(side.data)
