@@ -36,38 +36,50 @@ def _namespace_key(target: ast.AST) -> str | None:
         return None
     owner = target.value
     is_namespace = (
-        isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name)
+        isinstance(owner, ast.Call)
+        and isinstance(owner.func, ast.Name)
         and owner.func.id in _NAMESPACES
     ) or (isinstance(owner, ast.Attribute) and owner.attr == "__dict__")
     return _string(target.slice) if is_namespace else None
+
+
+def _assigned(
+    node: ast.Assign | ast.AnnAssign | ast.AugAssign, local: bool
+) -> Iterator[tuple[str, ast.AST | None]]:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for target in targets:
+        for sub in ast.walk(target):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                if not local:
+                    yield sub.id, node.value
+            elif isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Store):
+                yield sub.attr, node.value
+            else:
+                key = _namespace_key(sub)
+                if key is not None:
+                    yield key, node.value
+
+
+def _called(node: ast.Call) -> Iterator[tuple[str, ast.AST | None]]:
+    """`setattr(obj, "name", f)` and `Plugin(name=f)` / `SimpleNamespace(name=f)` keywords."""
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+    if name == "setattr" and len(node.args) >= 3:
+        key = _string(node.args[1])
+        if key is not None:
+            yield key, node.args[2]
+    for keyword in node.keywords:
+        if keyword.arg is not None:
+            yield keyword.arg, keyword.value
 
 
 def _bound_names(node: ast.AST, local: bool) -> Iterator[tuple[str, ast.AST | None]]:
     """(hook-like name, the value bound to it) for every binding this one node makes. A plain
     name assigned inside a function (`local`) is a local variable, not a module attribute."""
     if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        for target in targets:
-            for sub in ast.walk(target):
-                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                    if not local:
-                        yield sub.id, node.value
-                elif isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Store):
-                    yield sub.attr, node.value
-                else:
-                    key = _namespace_key(sub)
-                    if key is not None:
-                        yield key, node.value
+        yield from _assigned(node, local)
     elif isinstance(node, ast.Call):
-        func = node.func
-        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-        if name == "setattr" and len(node.args) >= 3:
-            key = _string(node.args[1])
-            if key is not None:
-                yield key, node.args[2]
-        for keyword in node.keywords:
-            if keyword.arg is not None:
-                yield keyword.arg, keyword.value
+        yield from _called(node)
     elif isinstance(node, ast.Dict):
         for key_node, value in zip(node.keys, node.values, strict=False):
             key = _string(key_node)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import ast
 import fnmatch
 import hashlib
-import io
 import re
-import tokenize
 from dataclasses import dataclass
 from typing import Any
 
+from crewchief.gate.analysis import expected_values as ev
 from crewchief.gate.analysis import hook_registrations as hr
 
 STRONG = 2
@@ -155,8 +154,6 @@ GUARDED_HOOKS = frozenset(
 """Hooks with everyday honest uses; they matter when their body removes tests or edits results."""
 _FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 _TAMPER_METHODS = frozenset({"remove", "clear", "pop", "discard", "popitem"})
-
-PRAGMA = re.compile(r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(cover|COVER)")
 
 
 @dataclass(frozen=True)
@@ -335,14 +332,33 @@ _COMPARE_KINDS: tuple[tuple[type, str], ...] = (
 )
 
 
+_OWN_TOLERANCE: dict[str, int] = {
+    "approx": 1,
+    "isclose": 2,
+    "allclose": 2,
+    "assert_allclose": 2,
+    "assertAlmostEqual": 2,
+    "assertAlmostEquals": 2,
+    "failUnlessAlmostEqual": 2,
+    "assert_almost_equal": 2,
+    "assert_array_almost_equal": 2,
+}
+"""Calls that compare within a tolerance, by how many positional arguments come before it."""
+_TOLERANCE_KEYS = _REL_KEYS | _ABS_KEYS | _PLACE_KEYS
+
+
 def _loose_approx(node: ast.AST) -> bool:
-    """An `approx` (or isclose) given its own tolerance: equality within a margin someone chose."""
-    return any(
-        isinstance(sub, ast.Call)
-        and dotted(sub.func).rsplit(".", 1)[-1] in ("approx", "isclose")
-        and (len(sub.args) > 1 or bool(sub.keywords))
-        for sub in ast.walk(node)
-    )
+    """An `approx`, `isclose` or almost-equal given its own tolerance: equality within a margin
+    someone chose. With only the values (`math.isclose(x, 5.0)`) the default is as good as exact."""
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.Call):
+            continue
+        values = _OWN_TOLERANCE.get(dotted(sub.func).rsplit(".", 1)[-1])
+        if values is not None and (
+            len(sub.args) > values or any(k.arg in _TOLERANCE_KEYS for k in sub.keywords)
+        ):
+            return True
+    return False
 
 
 def _compare_kind(test: ast.Compare, tolerant: bool) -> str:
@@ -367,11 +383,8 @@ def assert_kind(test: ast.AST, tolerant: bool = True) -> str | None:
         kinds = [assert_kind(v, tolerant) for v in test.values]
         if isinstance(test.op, ast.And):
             return EXACT if EXACT in kinds else next((k for k in kinds if k), None)
-        return (
-            EXACT
-            if all(k == EXACT for k in kinds)
-            else next((k for k in kinds if k != EXACT), None)
-        )
+        # `x == 5 or x == 6` admits several values: membership spelled out
+        return next((k for k in kinds if k not in (EXACT, None)), "membership")
     if isinstance(test, ast.Compare):
         return _compare_kind(test, tolerant)
     if isinstance(test, ast.Call):
@@ -380,7 +393,9 @@ def assert_kind(test: ast.AST, tolerant: bool = True) -> str | None:
             return "isinstance"
         if last in ("array_equal", "equal", "fullmatch"):
             return EXACT
-        return "approx" if tolerant and _loose_approx(test) else "truthiness"
+        if tolerant and _loose_approx(test):
+            return "approx"
+        return EXACT if last in _OWN_TOLERANCE else "truthiness"  # isclose at its default
     if isinstance(test, ast.Constant) and not test.value:
         return None
     return "truthiness"
@@ -404,7 +419,7 @@ def call_kind(call: ast.Call, last: str, tolerant: bool = True) -> tuple[str, st
     if last in _RAISES or _LOOSE_METHODS.get(last) == "raises":
         return "raises", _raised_names(call)
     if last in _EXACT_METHODS:
-        loose = tolerant and last.startswith("assert_") and _loose_approx(call)
+        loose = tolerant and _loose_approx(call)
         return ("approx", "") if loose else (EXACT, "")
     if last in _LOOSE_METHODS:
         return _LOOSE_METHODS[last], ""
@@ -477,7 +492,7 @@ def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-_TOLERANT = re.compile(r"approx|isclose")
+_TOLERANT = re.compile(r"approx|isclose|allclose|AlmostEqual|almost_equal")
 
 
 def _function_facts(node: _FuncDef, lines: list[str]) -> dict[str, Any]:
@@ -808,7 +823,9 @@ def _tampers(node: _FuncDef | ast.Lambda, hook: str | None = None) -> bool:
     ignore_collect = name_of == "pytest_ignore_collect"
     if isinstance(node, ast.Lambda):  # its body is its return value
         value = node.body
-        if ignore_collect and not (isinstance(value, ast.Constant) and value.value in (None, False)):
+        if ignore_collect and not (
+            isinstance(value, ast.Constant) and value.value in (None, False)
+        ):
             return True
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
@@ -927,25 +944,7 @@ def summarize(
             "module_skips": _module_skips(tree),
             "hooks": _hooks(tree),
             "exits": _exits(tree) if _MAY_EXIT.search(source) else [],
+            "imports": ev.imports(tree),
         }
     except RecursionError:  # parses, but too deeply nested to walk: conclude nothing from it
         return {"error": None, "unanalysable": True}
-
-
-def pragmas(source: str) -> list[list[Any]]:
-    """[line, line text] of every `# pragma: no cover` comment, read with tokenize."""
-    if "pragma" not in source.lower():
-        return []
-    lines = source.splitlines()
-    found: list[list[Any]] = []
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.type == tokenize.COMMENT and PRAGMA.search(tok.string):
-                row = tok.start[0]
-                text = lines[row - 1] if row <= len(lines) else tok.string
-                found.append([row, text.strip()[:200]])
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        for row, text in enumerate(lines, 1):  # untokenizable: fall back to a line scan
-            if "#" in text and PRAGMA.search(text[text.index("#") :]):
-                found.append([row, text.strip()[:200]])
-    return found

@@ -17,9 +17,9 @@ from typing import Any, ClassVar, Literal, NamedTuple
 
 from crewchief.gate.analysis import pysource
 from crewchief.gate.analysis import pytest_ast as pa
-from crewchief.gate.change import FileChange, Side, Status, match_any
+from crewchief.gate.change import Side, Status, match_any
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks.test_integrity import suppressed
+from crewchief.gate.checks.test_integrity import expected, suppressed, symlinks
 from crewchief.gate.checks.test_integrity import testconfig as tc
 from crewchief.gate.checks.test_integrity.rules import NAME, RULES
 from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
@@ -58,11 +58,12 @@ class IntegrityCheck:
         base, head = _modules(ctx, root.collect)
         findings = [
             *_syntax_errors(base, head),
-            *_compare_tests(base, head, _newly_raised(ctx)),
+            *_compare_tests(base, head, _newly_raised(ctx), _changed_code(ctx)),
             *_module_skips(base, head),
             *_hooks(base, head),
             *_exits(base, head),
             *suppressed.findings(ctx.change.files),
+            *symlinks.findings(ctx.change.files, list(ctx.policy.tests.paths)),
             *_config(ctx),
         ]
         findings.sort(key=lambda f: (f.path or "", f.line or 0, f.rule, f.message))
@@ -269,8 +270,16 @@ def _match(
     return pairs, base, head
 
 
+def _changed_code(ctx: CheckContext) -> set[str]:
+    globs = list(ctx.policy.tests.paths)
+    return expected.changed_code(ctx.change.files, lambda path: _guarded(path, globs))
+
+
 def _compare_tests(
-    base_mods: list[_Module], head_mods: list[_Module], raised: frozenset[str] = frozenset()
+    base_mods: list[_Module],
+    head_mods: list[_Module],
+    raised: frozenset[str] = frozenset(),
+    code: set[str] | None = None,
 ) -> list[Finding]:
     pairs, gone, new = _match(_tests(base_mods), _tests(head_mods))
     head_by_path = {m.path: m for m in head_mods}
@@ -318,6 +327,7 @@ def _compare_tests(
         out.extend(_skip_findings(h, new_skips, reported, existing=True))
     for t in new:
         out.extend(_skip_findings(t, t.data["skips"], reported, existing=False))
+    out.extend(expected.findings(pairs, code or set()))
     return out
 
 
