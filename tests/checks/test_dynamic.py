@@ -341,3 +341,30 @@ def test_acceptance_entry_runs_alone_when_the_command_names_paths(make_repo) -> 
     repo.branch("agent")
     repo.commit({"calc.py": CODE})
     assert gate(repo, task="fix-add", only=("acceptance",)).verdict == "pass"
+
+
+def test_a_changed_file_no_test_imports_counts_as_zero_covered(make_repo) -> None:
+    """The helper module is new and untested, in a folder without `__init__.py` where coverage.py
+    never looks for unimported files: its lines still weigh in the diff coverage share."""
+    repo = make(make_repo, {})
+    repo.branch("agent")
+    helper = "def double(x):\n    return 2 * x\n\n\ndef triple(x):\n    return 3 * x\n"
+    repo.commit({"calc.py": CODE + "\n\ndef neg(x):\n    return -x\n", "tools/mathx.py": helper})
+    report = gate(repo, only=("tests", "coverage"))
+    coverage = by_check(report, "coverage")
+    rules = {f.rule: f for f in coverage.findings}
+    assert "not-measured" not in rules
+    data = json.loads(Path(next(p for p in coverage.evidence if p.endswith(".json"))).read_text())
+    assert "tools/mathx.py" not in data["files"]
+    unimported = next(f for f in coverage.findings if f.path == "tools/mathx.py")
+    assert unimported.rule == "uncovered-lines"
+    assert "0% covered" in unimported.message and "lines 1-2, 5-6" in unimported.message
+    assert "diff-coverage-low" in rules and "(1/6)" in rules["diff-coverage-low"].message
+
+
+def test_a_file_the_coverage_config_omits_is_not_counted(make_repo) -> None:
+    repo = make(make_repo, {".coveragerc": "[run]\nomit =\n    tools/*\n"})
+    repo.branch("agent")
+    repo.commit({"tools/release.py": "def main():\n    return 0\n", "setup.py": "X = 1\n"})
+    report = gate(repo, only=("tests", "coverage"))
+    assert by_check(report, "coverage").findings == ()

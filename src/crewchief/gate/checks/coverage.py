@@ -3,7 +3,8 @@
 The project's own coverage.py measures the head test run (the same run the `tests` check judges;
 crewchief's reporter plugin starts it); the check reports the share of added executable lines in
 changed non-test Python files that the tests execute, each file's uncovered added lines, and a
-finding when the share is under the policy's threshold. A test environment without coverage.py is
+finding when the share is under the policy's threshold. A changed file that no test imports is in
+the measured source all the same, so it counts as 0% covered rather than "not measured". A test environment without coverage.py is
 not the change's fault: the check is skipped and says so.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Literal
 
+from crewchief.gate.analysis import unimported
 from crewchief.gate.analysis.pyfiles import python_changes
 from crewchief.gate.change import FileChange, match_any
 from crewchief.gate.check import CheckContext, CheckSkipped
@@ -54,7 +56,8 @@ RULES = RuleTable(
         NAME,
         "not-measured",
         Severity.LOW,
-        "a changed file the tests never imported",
+        "a changed file the tests never imported and whose statements cannot be counted (it does "
+        "not parse); a file that parses counts as 0% covered instead",
         "add a test that imports and exercises the file",
     ),
     Rule(
@@ -93,22 +96,43 @@ def _measured_run(ctx: CheckContext) -> SuiteResult:
     return head
 
 
+def _unimported(file: FileChange) -> list[int] | None:
+    """Added statement lines of a file the tests never imported: none of them ran. None when
+    the file's statements cannot be told (it does not parse)."""
+    text = file.new.text if file.new is not None else None
+    statements = unimported.statement_lines(text) if text is not None else None
+    if statements is None:
+        return None
+    return sorted(file.added_line_numbers & statements)
+
+
 def _file_lines(
-    targets: list[FileChange], measured: dict[str, dict[str, Any]]
+    targets: list[FileChange], measured: dict[str, dict[str, Any]], omit: list[str]
 ) -> tuple[list[Finding], list[tuple[str, list[int], int]], int, int]:
-    """Per changed file: never imported (a finding), or its uncovered added lines; and the
-    totals of added executable and covered lines."""
+    """Per changed file: its uncovered added lines (all of them for a file no test imported,
+    which counts as 0% covered), or a not-measured finding when they cannot be counted; and the
+    totals of added executable and covered lines. Files the base's coverage configuration omits
+    are left out, as coverage.py leaves them out."""
     findings: list[Finding] = []
     per_file: list[tuple[str, list[int], int]] = []
     total = covered = 0
     for file in targets:
+        if unimported.omitted(file.path, omit):
+            continue
         info = measured.get(file.path)
         if info is None:
-            message = "the tests never imported this file, so none of its added lines ran"
-            rule = RULES["not-measured"]
-            findings.append(
-                rule.finding(message, path=file.path, fingerprint=fingerprint(rule.id, file.path))
-            )
+            lines = _unimported(file)
+            if lines is None:
+                message = "the tests never imported this file, so none of its added lines ran"
+                rule = RULES["not-measured"]
+                findings.append(
+                    rule.finding(
+                        message, path=file.path, fingerprint=fingerprint(rule.id, file.path)
+                    )
+                )
+            elif lines:
+                total += len(lines)
+                per_file.append((file.path, lines, len(lines)))
             continue
         added = file.added_line_numbers
         executed = set(info.get("executed_lines", ()))
@@ -124,7 +148,7 @@ def _file_lines(
 
 class CoverageCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
     kind: ClassVar[Literal["static", "dynamic"]] = "dynamic"
     rules: ClassVar[RuleTable] = RULES
 
@@ -147,14 +171,19 @@ class CoverageCheck:
         session(ctx).add_evidence(NAME, head.coverage_json)
         with open(head.coverage_json, encoding="utf-8") as fh:
             data: dict[str, Any] = json.load(fh)
-        findings, per_file, total, covered = _file_lines(targets, data.get("files", {}))
+        omit = unimported.omit_patterns(ctx.change.context)
+        findings, per_file, total, covered = _file_lines(targets, data.get("files", {}), omit)
         if total == 0:
             return findings
-        return findings + self._judge(ctx, per_file, total, covered)
+        return findings + self._judge(ctx, per_file, total, covered, set(data.get("files", {})))
 
     @staticmethod
     def _judge(
-        ctx: CheckContext, per_file: list[tuple[str, list[int], int]], total: int, covered: int
+        ctx: CheckContext,
+        per_file: list[tuple[str, list[int], int]],
+        total: int,
+        covered: int,
+        measured: set[str],
     ) -> list[Finding]:
         share = 100.0 * covered / total
         wanted = ctx.policy.coverage.min_diff_coverage
@@ -165,6 +194,11 @@ class CoverageCheck:
                 f"{len(uncovered)} of {executable} added executable lines are not run by the "
                 f"tests: lines {ranges(uncovered)}"
             )
+            if path not in measured:
+                message = (
+                    f"no test imports this file, so it is 0% covered: none of its {executable} "
+                    f"added executable lines run (lines {ranges(uncovered)})"
+                )
             findings.append(
                 RULES["uncovered-lines"].finding(
                     message,
