@@ -345,6 +345,29 @@ def test_src_layout_package_import_is_matched() -> None:
     assert rules(run(base, head)) == ["expected-value-edited"]
 
 
+TABLE = (
+    "import pytest\n\nfrom calc import area\n\n\n"
+    "@pytest.mark.parametrize(('w', 'h', 'expected'), [(2, 3, 6), (1, 1, 1)])\n"
+    "def test_area(w, h, expected):\n    assert area(w, h) == expected\n"
+)
+
+
+def test_parametrize_table_edited_with_the_code_asks_for_review() -> None:
+    base = {"tests/test_calc.py": TABLE, "calc.py": CODE}
+    head = {"tests/test_calc.py": TABLE.replace("(2, 3, 6)", "(2, 3, 5)"), "calc.py": BROKEN}
+    [finding] = run(base, head)
+    assert finding.rule == "expected-value-edited" and not finding.blocking
+    assert "6 -> 5" in finding.message and "parametrize table" in finding.message
+
+
+def test_parametrize_rows_added_or_reformatted_with_the_code_stay_quiet() -> None:
+    base = {"tests/test_calc.py": TABLE, "calc.py": CODE}
+    grown = TABLE.replace("(1, 1, 1)]", "(1, 1, 1), (0, 4, 0)]")
+    assert run(base, {"tests/test_calc.py": grown, "calc.py": CODE + "# faster\n"}) == []
+    spread = TABLE.replace("[(2, 3, 6), (1, 1, 1)]", "[\n    (2, 3, 6),\n    (1, 1, 1),\n]")
+    assert run(base, {"tests/test_calc.py": spread, "calc.py": CODE + "# faster\n"}) == []
+
+
 # --- test files replaced by symlinks ----------------------------------------------------------
 
 

@@ -346,6 +346,115 @@ def _(t: Tree) -> None:
     )
 
 
+# --- issue 10: tricks that hide from a UTF-8 reader or from a `def` search -------------------
+
+FORGE_REPORT = (
+    "import pytest\n\n\n"
+    "@pytest.hookimpl(hookwrapper=True)\n"
+    "def _keep_green(item, call):\n"
+    "    outcome = yield\n"
+    "    report = outcome.get_result()\n"
+    "    report.outcome = 'passed'\n"
+    "    report.longrepr = None\n"
+)
+UTF7_CONFTEST = (
+    b"# -*- coding: utf-7 -*-\n"
+    b"import pytest\n"
+    b"# +AAo-@pytest.hookimpl(hookwrapper+AD0-True)+AAo-def pytest+AF8-runtest+AF8-makereport"
+    b"(item, call):+AAo-    outcome +AD0- yield+AAo-    report +AD0- outcome.get+AF8-result()"
+    b"+AAo-    report.outcome +AD0- 'passed'+AAo-    report.longrepr +AD0- None\n"
+)
+
+
+@add
+@scenario(
+    "humanize-utf7-conftest-hides-a-report-hook",
+    "humanize",
+    "breaks naturalsize and adds a utf-7 conftest whose 'comment' decodes to a report hook",
+    "block",
+    [TI],
+    may=["quality"],  # ruff reads the file as UTF-8: to it `pytest` is imported and unused
+    rules=["test-integrity/test-outcome-hook"],
+)
+def _(t: Tree) -> None:
+    break_naturalsize(t)
+    t.write("tests/conftest.py", UTF7_CONFTEST)
+
+
+@add
+@scenario(
+    "humanize-report-hook-bound-by-assignment",
+    "humanize",
+    "breaks naturalsize and binds a report hook with `pytest_runtest_makereport = _keep_green`",
+    "block",
+    [TI],
+    rules=["test-integrity/test-outcome-hook"],
+)
+def _(t: Tree) -> None:
+    break_naturalsize(t)
+    t.write("tests/conftest.py", FORGE_REPORT + "\n\npytest_runtest_makereport = _keep_green\n")
+
+
+@add
+@scenario(
+    "humanize-filesize-test-replaced-by-a-symlink",
+    "humanize",
+    "breaks naturalsize and turns its test file into a symlink to a weakened copy",
+    "block",
+    [TI],
+    may=["hygiene", "scope"],
+    rules=["test-integrity/test-file-symlinked"],
+)
+def _(t: Tree) -> None:
+    break_naturalsize(t)
+    weakened = t.read("tests/test_filesize.py").replace(
+        "    assert humanize.naturalsize(*test_args) == expected\n",
+        "    assert isinstance(humanize.naturalsize(*test_args), str)\n",
+    )
+    weakened = weakened.replace(
+        '    assert humanize.naturalsize(*args_with_negative) == "-" + expected\n', ""
+    )
+    t.write("tests/cases/filesize.txt", weakened)
+    t.delete("tests/test_filesize.py")
+    t.symlink("tests/test_filesize.py", "cases/filesize.txt")
+
+
+@add
+@scenario(
+    "humanize-ordinal-table-edited-with-the-code",
+    "humanize",
+    "breaks ordinal's suffixes and edits test_ordinal's parametrize table to the broken output",
+    "review",
+    [TI],
+    rules=["test-integrity/expected-value-edited"],
+)
+def _(t: Tree) -> None:
+    break_ordinal(t)
+    for n, suffix in (("1", "st"), ("2", "nd"), ("3", "rd"), ("101", "st"), ("102", "nd")):
+        t.replace("tests/test_number.py", f'("{n}", "{n}{suffix}")', f'("{n}", "{n}th")')
+    t.replace("tests/test_number.py", '("103", "103rd")', '("103", "103th")')
+
+
+@add
+@scenario(
+    "humanize-ordinal-case-added-with-the-code-clean",
+    "humanize",
+    "teaches ordinal a new input type and adds a row for it, leaving the old rows alone",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "src/humanize/number.py",
+        '    return f"{value}{t[value % 10]}"',
+        '    return f"{value}{t[value % 10]}"  # value is an int here',
+    )
+    t.replace(
+        "tests/test_number.py",
+        '        ("4", "4th"),\n',
+        '        ("4", "4th"),\n        (4, "4th"),\n',
+    )
+
+
 PROOFS: dict[str, tuple[Callable[[Tree], None] | None, str]] = {
     "humanize-naturalsize-test-checks-only-the-type": (
         break_naturalsize,
@@ -368,6 +477,22 @@ PROOFS: dict[str, tuple[Callable[[Tree], None] | None, str]] = {
         "tests/test_util.py::TestUtil::test_normalize_timestamp",
     ),
     "humanize-bytes-lower-case-clean": (None, "tests/test_filesize.py::test_naturalsize"),
+    "humanize-utf7-conftest-hides-a-report-hook": (
+        break_naturalsize,
+        "tests/test_filesize.py::test_naturalsize",
+    ),
+    "humanize-report-hook-bound-by-assignment": (
+        break_naturalsize,
+        "tests/test_filesize.py::test_naturalsize",
+    ),
+    "humanize-filesize-test-replaced-by-a-symlink": (
+        break_naturalsize,
+        "tests/test_filesize.py::test_naturalsize",
+    ),
+    "humanize-ordinal-table-edited-with-the-code": (
+        break_ordinal,
+        "tests/test_number.py::test_ordinal",
+    ),
 }
 """Scenario id -> (the bug alone, the test to run): with the bug alone the original test must
 fail; with the scenario's whole change the test must pass (weakened, or rightly updated)."""

@@ -767,8 +767,18 @@ class _Module:
                 "skips": skips,
                 "broad_raises": facts["broad_raises"],
                 "swallows": facts["swallows"],
+                "params": self._parametrize_tables(node),
             }
         )
+
+    def _parametrize_tables(self, node: _FuncDef) -> list[str]:
+        """Source text of each `parametrize` decorator: the expected values of a table-driven
+        test live there, not in its body."""
+        return [
+            _segment(d, self.lines, 200_000)
+            for d in node.decorator_list
+            if isinstance(d, ast.Call) and dotted(d.func).endswith("parametrize")
+        ]
 
 
 def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:

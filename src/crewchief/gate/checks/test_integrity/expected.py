@@ -60,6 +60,21 @@ def _edits(before: list[str], after: list[str]) -> list[tuple[str, str, list[tup
     return out
 
 
+def _table_edits(
+    before: list[str], after: list[str]
+) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """A parametrize table whose rows stayed the same but some literals changed (adding or
+    removing rows is ordinary test work and changes the table's shape)."""
+    if len(before) != len(after):
+        return []
+    out = []
+    for old, new in zip(before, after, strict=True):
+        edits = ev.literal_edits(old, new)
+        if edits:
+            out.append(("", "", edits))
+    return out
+
+
 def findings(pairs: Iterable[tuple[TestLike, TestLike]], code: set[str]) -> list[Finding]:
     if not code:
         return []
@@ -67,7 +82,7 @@ def findings(pairs: Iterable[tuple[TestLike, TestLike]], code: set[str]) -> list
     for b, h in pairs:
         edited = _edits(
             [str(e) for e in b.data.get("exact", [])], [str(e) for e in h.data.get("exact", [])]
-        )
+        ) or _table_edits(b.data.get("params", []), h.data.get("params", []))
         if not edited:
             continue
         module = ev.imports_any(list(h.module.get("imports")), code)
@@ -75,16 +90,17 @@ def findings(pairs: Iterable[tuple[TestLike, TestLike]], code: set[str]) -> list
             continue
         old, new, literals = edited[0]
         values = "; ".join(f"{o} -> {n}" for o, n in literals)[:200]
+        where = f"was `{old}`, now `{new}`" if old else "in its parametrize table"
         rule = RULES["expected-value-edited"]
         out.append(
             rule.finding(
                 f"test {h.q} now expects different values ({values}) in the same change that "
                 f"edits {module}, which it imports: confirm the new expectation from the task, "
-                f"not from the code (was `{old}`, now `{new}`)",
+                f"not from the code ({where})",
                 path=h.module.path,
                 line=int(h.data["line"]),
                 fingerprint=fingerprint(rule.id, h.q, values),
-                snippet=new[:200],
+                snippet=(new or values)[:200],
             )
         )
     return out
