@@ -117,7 +117,8 @@ def test_utf7_hook_fools_pytest_and_blocks(make_repo) -> None:
     report = gate(repo)
     assert report.verdict.value == "block"
     assert {(f.rule, f.path) for f in report.findings if f.blocking} == {
-        ("test-outcome-hook", "tests/conftest.py")
+        ("test-outcome-hook", "tests/conftest.py"),
+        ("source-decoded-differently", "tests/conftest.py"),
     }
 
 
@@ -133,6 +134,24 @@ def test_bom_conftest_hook_blocks_and_bom_test_file_is_no_syntax_error() -> None
     assert blocking(run({"tests/test_calc.py": TESTS}, {"tests/test_calc.py": weakened})) == [
         "assertion-weakened"
     ]
+
+
+def test_code_hidden_by_a_coding_cookie_blocks_anywhere() -> None:
+    """Outside the tests too: `+AAo-` turns a 'comment' into a statement the diff never showed."""
+    hidden = b"# -*- coding: utf-7 -*-\nLIMIT = 10\n# +AAo-LIMIT +AD0- 10 ** 9\n"
+    findings = run({"src/app.py": "LIMIT = 10\n"}, {"src/app.py": hidden})
+    assert blocking(findings) == ["source-decoded-differently"]
+    assert "utf-7" in findings[0].message
+
+
+def test_a_new_legacy_encoded_file_only_asks_for_review() -> None:
+    legacy = b"# -*- coding: latin-1 -*-\nNAME = 'caf\xe9'\n"
+    [finding] = run({}, {"src/app.py": legacy})
+    assert finding.rule == "source-decoded-differently" and not finding.blocking
+    assert finding.severity is Severity.MEDIUM
+    assert run({}, {"src/app.py": codecs.BOM_UTF8 + b"NAME = 'caf\xc3\xa9'\n"}) == []
+    utf8_cookie = b"# -*- coding: utf-8 -*-\nNAME = 'caf\xc3\xa9'\n"
+    assert run({}, {"src/app.py": utf8_cookie}) == []
 
 
 def test_latin1_cookie_test_file_is_read_not_reported() -> None:

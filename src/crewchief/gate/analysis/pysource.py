@@ -35,6 +35,16 @@ def encoding(data: bytes) -> str:
     return name
 
 
+def hides_code(data: bytes) -> bool:
+    """Whether the bytes are valid UTF-8 that Python decodes to other text: what a reviewer reads
+    is not what runs (a utf-7 cookie, say), rather than a legacy encoding shown garbled."""
+    try:
+        shown = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return reads_differently(data) and bool(shown)
+
+
 def reads_differently(data: bytes) -> bool:
     """Whether Python runs different text from what a UTF-8 reader of the diff sees: a codec other
     than UTF-8 that changes the decoded text (a utf-7 cookie on ASCII bytes does)."""

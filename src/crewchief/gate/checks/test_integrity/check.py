@@ -19,7 +19,7 @@ from crewchief.gate.analysis import pysource
 from crewchief.gate.analysis import pytest_ast as pa
 from crewchief.gate.change import Side, Status, match_any
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks.test_integrity import expected, suppressed, symlinks
+from crewchief.gate.checks.test_integrity import encodings, expected, suppressed, symlinks
 from crewchief.gate.checks.test_integrity import testconfig as tc
 from crewchief.gate.checks.test_integrity.rules import NAME, RULES
 from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
@@ -63,6 +63,7 @@ class IntegrityCheck:
             *_hooks(base, head),
             *_exits(base, head),
             *suppressed.findings(ctx.change.files),
+            *encodings.findings(ctx.change.files),
             *symlinks.findings(ctx.change.files, list(ctx.policy.tests.paths)),
             *_config(ctx),
         ]

@@ -140,6 +140,15 @@ RULES = RuleTable(
     ),
     Rule(
         NAME,
+        "source-decoded-differently",
+        Severity.HIGH,
+        "A Python file whose coding cookie makes Python run other text than the UTF-8 a reviewer "
+        "reads (utf-7 turns a comment into code); medium for a legacy encoding shown garbled.",
+        "Save the file as UTF-8 and drop the coding cookie.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
         "test-file-symlinked",
         Severity.HIGH,
         "A test file or conftest is now a symbolic link: the reviewed diff shows a path, pytest "
