@@ -5,7 +5,13 @@ deselect it in config or patch pytest's outcome through a hook. Each of those is
 the syntax of the test code and config, so each is found by comparing the base and head versions
 (summaries from `pytest_ast`, settings from `testconfig`) and blocks; a new `# pragma: no cover` has
 honest uses and only asks for review. Tests are matched across the whole change by qualified name,
-so moving a test to another file is not a deletion.
+so moving a test to another file is not a deletion. Files are parsed as Python decodes them
+(`pysource`), so a coding cookie cannot hide a hook from the check.
+
+Smaller analyses sit beside this module, one per concern: `suppressed` (added suppression
+comments), `symlinks` (test files turned into links), `expected` (expected values edited with the
+code they check), `encodings` (files Python reads differently from the diff); the rules they report
+are in `rules`.
 """
 
 from __future__ import annotations
