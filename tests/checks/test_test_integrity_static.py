@@ -456,6 +456,16 @@ def test_suppressions_moved_reindented_or_in_strings_stay_quiet() -> None:
     assert run({"src/app.py": "X = 1\n"}, {"src/app.py": text}) == []
 
 
+def test_a_helper_moved_to_a_new_module_with_its_suppression_stays_quiet() -> None:
+    helper = "def _load(path):  # type: ignore[no-untyped-def]\n    return open(path).read()\n"
+    base = {"src/app.py": "import os\n\n\n" + helper + "\n\ndef main():\n    return 1\n"}
+    head = {
+        "src/app.py": "from app_io import _load\n\n\ndef main():\n    return 1\n",
+        "src/app_io.py": helper,
+    }
+    assert run(base, head) == []
+
+
 def test_every_suppression_kind_is_recognised() -> None:
     from crewchief.gate.analysis.suppressions import kind_of
 

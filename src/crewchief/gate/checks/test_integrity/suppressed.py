@@ -26,25 +26,27 @@ def _found(side: Side | None) -> list[tuple[int, str, str]]:
     return sup.find(text) if text is not None else []
 
 
-def _added(f: FileChange) -> list[tuple[int, str, str]]:
-    """Head suppressions not in the base version (matched by kind and line text, so moving or
-    reindenting a line keeps its suppression old)."""
-    old = Counter((kind, text) for _, kind, text in _found(f.old)) if f.old else Counter()
-    fresh = []
-    for line, kind, text in _found(f.new):
-        if old[(kind, text)] > 0:
-            old[(kind, text)] -= 1
-        else:
-            fresh.append((line, kind, text))
-    return fresh
+def _base_pool(files: tuple[FileChange, ...]) -> Counter[tuple[str, str]]:
+    """Suppressions of every base version in the change, by kind and line text: one that moves
+    with its line to another file (a helper moved, a module split) is not new."""
+    pool: Counter[tuple[str, str]] = Counter()
+    for f in files:
+        pool.update((kind, text) for _, kind, text in _found(f.old))
+    return pool
 
 
 def findings(files: tuple[FileChange, ...]) -> list[Finding]:
+    pool = _base_pool(files)
     out: list[Finding] = []
     for f in files:
         if f.new is None:
             continue
-        added = _added(f)
+        added = []
+        for line, kind, text in _found(f.new):
+            if pool[(kind, text)] > 0:
+                pool[(kind, text)] -= 1
+            else:
+                added.append((line, kind, text))
         for rule_id, items in (
             ("pragma-no-cover-added", [a for a in added if a[1] == sup.COVERAGE]),
             ("suppression-added", [a for a in added if a[1] != sup.COVERAGE]),
