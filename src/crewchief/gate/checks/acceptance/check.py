@@ -433,6 +433,15 @@ def _non_test_code(ctx: CheckContext) -> list[FileChange]:
     ]
 
 
+def _head_tree(ctx: CheckContext, overlay: dict[str, bytes | None]) -> PreparedTree:
+    """The head checked out once per gate with the trusted tests laid over it."""
+    ws = session(ctx)
+    tree: PreparedTree = ws.once(
+        "accept-head", lambda: ws.checkouts.checkout(ws.head, overlay, label="accept-head")
+    )
+    return tree
+
+
 class AcceptanceCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = "4"
@@ -451,11 +460,8 @@ class AcceptanceCheck:
                 "executable, so nothing proves the change does what was asked"
             )
             return [_finding("no-acceptance", message, ""), *self._test_run_sniffs(ctx)]
-        ws = session(ctx)
         overlay, task_only = trusted_test_overlay(ctx)
-        head_env: PreparedTree = ws.once(
-            "accept-head", lambda: ws.checkouts.checkout(ws.head, overlay, label="accept-head")
-        )
+        head_env = _head_tree(ctx, overlay)
         runs = _Runs(ctx, task_only, head_env)
         nodes = [e for e in entries if is_node_entry(e)]
         findings = runs.nodes(nodes) if nodes else []
@@ -476,11 +482,8 @@ class AcceptanceCheck:
                 "policy has no [tests] command to run the existing suite with"
             )
             return [_finding("no-acceptance", message, ""), *self._test_run_sniffs(ctx)]
-        ws = session(ctx)
         overlay, _ = trusted_test_overlay(ctx)
-        head_env: PreparedTree = ws.once(
-            "accept-head", lambda: ws.checkouts.checkout(ws.head, overlay, label="accept-head")
-        )
+        head_env = _head_tree(ctx, overlay)
         return [*self._pass_to_pass(ctx, head_env), *self._test_run_sniffs(ctx)]
 
     @staticmethod
