@@ -16,6 +16,7 @@ from crewchief.gate.check import CheckContext, CheckSkipped
 from crewchief.gate.dynamic.config import NO_TESTS, same_start_failure
 from crewchief.gate.dynamic.evidence import RULE_ID as EVIDENCE
 from crewchief.gate.dynamic.evidence import evidence_rule
+from crewchief.gate.dynamic.oracle import base_oracle
 from crewchief.gate.dynamic.runs import (
     NoTestCommand,
     base_suite,
@@ -33,6 +34,7 @@ from crewchief.gate.dynamic.suite import (
     run_suite,
 )
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
+from crewchief.workspace.checkouts import PreparedTree
 
 NAME = "tests"
 MAX_LISTED = 20
@@ -131,6 +133,26 @@ RULES = RuleTable(
         "tests that passed at base fail at head in a file the task ships its own version of: the "
         "task changed them, and the acceptance check judges them in that version",
         "nothing to do; the acceptance check's pass-to-pass and fail-to-pass results count",
+    ),
+    Rule(
+        NAME,
+        "base-tests-broken",
+        Severity.HIGH,
+        "a test that passes at base fails on head's code when run with the base's own tests, "
+        "conftests, helpers and pytest settings: the change broke behaviour, and its edits to "
+        "the tests hide it",
+        "fix the code so the base's test passes again; if the behaviour was meant to change, say "
+        "so in a task (supersedes) and review the test's new version",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "base-oracle-error",
+        Severity.HIGH,
+        "the base's tests could not run against head's code, so the change's edits to the tests "
+        "could not be checked against the base's oracle",
+        "read the oracle run's log: a reorganised test layout needs a human to confirm no tested "
+        "behaviour was lost",
     ),
     Rule(
         NAME,
@@ -244,6 +266,17 @@ def _command_findings(base: SuiteResult, head: SuiteResult) -> list[Finding]:
     return []
 
 
+def _acceptance_judges(ctx: CheckContext) -> bool:
+    """The acceptance check runs the base's tests on head itself (pass-to-pass, with the task's
+    own tests laid over them), so this check need not run them a second time."""
+    task = ctx.task
+    return (
+        task is not None
+        and "acceptance" in ctx.running
+        and bool(task.acceptance or task.acceptance_existing)
+    )
+
+
 class TestsCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = "2"
@@ -285,17 +318,80 @@ class TestsCheck:
         suspects = [t for t, v in head.outcomes.items() if v in BROKEN]
         flaky = self._rerun(ctx, suspects, findings) if suspects else set()
         findings.extend(compare(base, head, flaky, task_replaced_files(ctx)))
+        if not _acceptance_judges(ctx):
+            findings.extend(self._oracle(ctx, base, head, flaky))
         return findings
 
+    @classmethod
+    def _oracle(
+        cls, ctx: CheckContext, base: SuiteResult, head: SuiteResult, flaky: set[str]
+    ) -> list[Finding]:
+        """Head's code judged by the base's tests, when the change touched what the tests are
+        (see `oracle`). Failures head's own suite already reported are not repeated."""
+        run = base_oracle(ctx, base)
+        if run is None:
+            return []
+        ws = session(ctx)
+        ws.add_evidence(NAME, run.head.log)
+        if not run.ran:
+            message = (
+                f"the base's tests could not run on head's code ({len(run.restored)} file(s) "
+                f"taken from the base); see {run.head.log}"
+            )
+            return [_plain("base-oracle-error", message)]
+        findings: list[Finding] = []
+        if run.head.inconsistent:
+            message = f"in the base-oracle run, {run.head.inconsistent}; see {run.head.log}"
+            findings.append(_plain(EVIDENCE, message))
+        replaced = task_replaced_files(ctx)
+        suspects = [
+            test
+            for test in run.broken()
+            if head.outcomes.get(test) not in BROKEN
+            and test not in flaky
+            and _path_of(test) not in replaced
+        ]
+        uncollected: dict[str, list[str]] = {}
+        for test in suspects:
+            if test not in run.head.outcomes:
+                uncollected.setdefault(str(_path_of(test)), []).append(test)
+        for path, tests in sorted(uncollected.items()):
+            message = (
+                f"{path}: the base's version of this test module no longer imports on head's "
+                f"code, so {len(tests)} test(s) that passed at base cannot run "
+                f"({', '.join(t.split('::', 1)[-1] for t in tests[:MAX_LISTED])}); see {run.head.log}"
+            )
+            findings.append(_test_finding("base-tests-broken", message, path))
+        ran = [t for t in suspects if t in run.head.outcomes]
+        again = cls._rerun_in(ctx, run.tree, ran, findings, "tests-oracle-rerun")
+        for test in ran:
+            if test in again:
+                message = f"{test} failed with the base's tests at head, then passed on a re-run"
+                findings.append(_test_finding("flaky-test", message, test))
+                continue
+            message = (
+                f"{test} passes at base and {run.outcome(test)} on head's code with the base's "
+                f"own tests and settings, though head's edited tests pass; see {run.head.log}"
+            )
+            findings.append(_test_finding("base-tests-broken", message, test))
+        return findings
+
+    @classmethod
+    def _rerun(cls, ctx: CheckContext, tests: list[str], findings: list[Finding]) -> set[str]:
+        return cls._rerun_in(ctx, prepared(ctx, "head"), tests, findings, "tests-head-rerun")
+
     @staticmethod
-    def _rerun(ctx: CheckContext, tests: list[str], findings: list[Finding]) -> set[str]:
+    def _rerun_in(
+        ctx: CheckContext, env: PreparedTree, tests: list[str], findings: list[Finding], label: str
+    ) -> set[str]:
         """Re-run failing tests once; those that pass now are flaky. A wrapper command (`make
         test`) cannot take node ids, so it runs whole and the same tests are read from it. A
         re-run whose evidence is inconsistent adds its finding and makes nothing flaky: code that
         forges only when node ids are selected would otherwise turn failures into "flaky"."""
+        if not tests:
+            return set()
         ws = session(ctx)
         command = ctx.policy.tests.command or ""
-        env = prepared(ctx, "head")
         selected = tests[:200]
         result = run_suite(
             ws.checkouts,
@@ -304,7 +400,7 @@ class TestsCheck:
                 command,
                 extra_args=selected,
                 timeout=ctx.policy.tests.timeout_s,
-                label="tests-head-rerun",
+                label=label,
             ),
         )
         ws.add_evidence(NAME, result.log)

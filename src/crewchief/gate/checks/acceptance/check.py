@@ -18,13 +18,14 @@ from typing import ClassVar, Literal
 
 from crewchief import git
 from crewchief.gate.analysis.pyfiles import python_changes
-from crewchief.gate.change import Change, FileChange, match_any
+from crewchief.gate.change import FileChange, match_any
 from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
 from crewchief.gate.checks.acceptance.sniff import sniffs
 from crewchief.gate.checks.acceptance.special_case import suspects, test_literals, test_sources
 from crewchief.gate.dynamic.config import StartFailure, same_start_failure, start_failure
 from crewchief.gate.dynamic.evidence import RULE_ID as EVIDENCE
 from crewchief.gate.dynamic.evidence import evidence_rule
+from crewchief.gate.dynamic.oracle import OracleRun, collection_failed, oracle_overlay
 from crewchief.gate.dynamic.runs import base_suite, environment_key, session, tree_id
 from crewchief.gate.dynamic.suite import (
     BROKEN,
@@ -35,7 +36,6 @@ from crewchief.gate.dynamic.suite import (
     run_suite,
 )
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
-from crewchief.gate.reader import read_files_at
 from crewchief.spec.task import TASK_DIR
 from crewchief.workspace.checkouts import PreparedTree, split_command
 
@@ -134,23 +134,11 @@ def _finding(rule: str, message: str, entry: str) -> Finding:
 def trusted_test_overlay(
     ctx: CheckContext,
 ) -> tuple[dict[str, bytes | None], dict[str, bytes | None]]:
-    """Files that make the acceptance run trustworthy: test files the change touched, reset to the
-    base (deleted when the change added them), and the task's own tests from the base. Returns
-    (the whole overlay for head, the task's files alone for base)."""
+    """Files that make the acceptance run trustworthy: the base's oracle (test files, helpers and
+    pytest settings the change touched, reset to the base; see `oracle`), and the task's own tests
+    from the base. Returns (the whole overlay for head, the task's files alone for base)."""
     ws = session(ctx)
-    change: Change = ctx.change
-    globs = ctx.policy.tests.paths
-    restore: list[str] = []
-    overlay: dict[str, bytes | None] = {}
-    for file in change.files:
-        for side in (file.old, file.new):
-            if side is not None and match_any(side.path, globs):
-                if file.old is not None and side.path == file.old.path:
-                    restore.append(side.path)
-                else:
-                    overlay[side.path] = None
-    if restore:
-        overlay.update(read_files_at(ws.checkouts.repo, ws.base, restore))
+    overlay = oracle_overlay(ctx)
     assert ctx.task is not None
     prefix = f"{TASK_DIR}/{ctx.task.id}/"
     wanted = {
@@ -228,16 +216,6 @@ def outcomes_of(entry: str, result: SuiteResult) -> dict[str, str]:
         for k, v in result.outcomes.items()
         if k == entry or k.startswith((entry + "::", entry + "["))
     }
-
-
-def collection_failed(entry: str, result: SuiteResult) -> bool:
-    """Whether pytest could not collect the file (or a folder above it) that holds the entry: an
-    import error in the test module is the entry failing, the usual shape of a fail-to-pass test
-    that imports a name only the fix adds."""
-    return any(
-        error and (entry == error or entry.startswith((error + "::", error + "/")))
-        for error in result.collect_errors
-    )
 
 
 def node_state(entry: str, result: SuiteResult) -> str:
@@ -535,6 +513,7 @@ class AcceptanceCheck:
         )
         head = ws.once("accept-head-suite", lambda: run_suite(ws.checkouts, head_env, request))
         ws.add_evidence(NAME, head.log)
+        ws.once("base-oracle", lambda: OracleRun(base, head, (), head_env))
         if head.crashed:
             message = f"the suite could not run at head with the base's tests; see {head.log}"
             return [_finding("pass-to-pass-error", message, "")]
