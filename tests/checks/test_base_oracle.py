@@ -192,3 +192,56 @@ def test_pytest_settings_are_read_by_pytests_precedence() -> None:
     )
     rendered = render_pytest_ini({"testpaths": "\n    tests\n    more"}).decode()
     assert "[pytest]\ntestpaths = \n    tests\n    more\n" in rendered
+
+
+def test_a_renamed_test_file_keeps_its_tests(make_repo) -> None:
+    repo = project(make_repo)
+    repo.commit({"tests/test_calc.py": None, "tests/test_arith.py": TESTS})
+    report = gate(repo, "tests")
+    assert rules(report) == set(), report.findings
+
+
+CAP_TEST = "from calc import add\n\n\ndef test_cap():\n    assert add(10**6, 1) == 100\n"
+CAPPED = CODE.replace("return a + b", "return min(a + b, 100)")
+
+
+def cap_task(supersedes: str) -> str:
+    return (
+        f"---\nid: cap\ntitle: add saturates at 100\nacceptance:\n"
+        f"  - tests/test_cap.py::test_cap\n{supersedes}---\nSums above 100 are 100.\n"
+    )
+
+
+def gate_task(repo: Repo, task: str) -> Report:
+    request = GateRequest(
+        repo=repo.path,
+        base="main",
+        head="agent",
+        task=task,
+        only=["tests", "test-integrity", "acceptance"],
+        use_cache=False,
+    )
+    return run_gate(request)
+
+
+def test_a_task_that_supersedes_a_pinned_test_may_change_it(make_repo) -> None:
+    """The objective changes what test_add_big pins: without `supersedes` the base's version of it
+    blocks the change, with it the task's acceptance test judges the new behaviour."""
+    for supersedes, verdict in (
+        ("", "block"),
+        ("supersedes:\n  - tests/test_calc.py::test_add_big\n", "pass"),
+    ):
+        repo = project(
+            make_repo,
+            {
+                ".crewchief/tasks/cap.md": cap_task(supersedes),
+                ".crewchief/tasks/cap/tests/test_cap.py": CAP_TEST,
+            },
+        )
+        repo.commit(
+            {"calc.py": CAPPED, "tests/test_calc.py": TESTS.replace("== 1000001", "== 100")}
+        )
+        report = gate_task(repo, "cap")
+        assert report.verdict == verdict, report.findings
+        broken = {f.rule for f in report.findings if f.blocking}
+        assert broken == ({"pass-to-pass-broken"} if verdict == "block" else set()), broken

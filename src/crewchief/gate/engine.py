@@ -270,7 +270,7 @@ def gate_change(
     running = frozenset(c.name for c in runnable)
     ctx = CheckContext(change, policy, task, cache or NullCache(), session, running)
     results.update(_run_checks(runnable, ctx))
-    results = decided_by_oracle(results, session)
+    results = decided_by_oracle(results, session, task)
     ordered = tuple(results[n] for n in wanted if n in results)
     findings = [f for c in ordered for f in c.findings]
     stats = Stats(len(change.files), change.lines_added, change.lines_removed)

@@ -21,6 +21,7 @@ from crewchief.gate.dynamic.oracle import OracleRun
 from crewchief.gate.dynamic.suite import PASSING
 from crewchief.gate.findings import CheckResult, Finding, Severity
 from crewchief.gate.verdict import status_of
+from crewchief.spec.task import Task
 
 CHECK = "test-integrity"
 DECIDED = frozenset(
@@ -39,11 +40,14 @@ DECIDED = frozenset(
 """Rules whose worry, lost checking of behaviour, the base-oracle run answers."""
 
 
-def _settled(finding: Finding, run: OracleRun, passing: dict[str, list[str]]) -> Finding:
+def _settled(
+    finding: Finding, run: OracleRun, passing: dict[str, list[str]], task: Task | None
+) -> Finding:
     if not finding.blocking or finding.rule not in DECIDED or not finding.path:
         return finding
     tests = passing.get(finding.path, [])
-    if not tests or any(run.outcome(t) not in PASSING for t in tests):
+    kept = [t for t in tests if task is None or not task.supersedes_test(t)]
+    if not tests or any(run.outcome(t) not in PASSING for t in kept):
         return finding
     return replace(
         finding,
@@ -58,7 +62,7 @@ def _settled(finding: Finding, run: OracleRun, passing: dict[str, list[str]]) ->
 
 
 def decided_by_oracle(
-    results: dict[str, CheckResult], session: GateSession | None
+    results: dict[str, CheckResult], session: GateSession | None, task: Task | None = None
 ) -> dict[str, CheckResult]:
     """`results` with test-integrity's lost-checking findings settled by the oracle run."""
     run = session.peek("base-oracle") if session is not None else None
@@ -71,7 +75,7 @@ def decided_by_oracle(
     for test, outcome in run.base.outcomes.items():
         if outcome in PASSING:
             passing.setdefault(test.split("::", 1)[0], []).append(test)
-    findings = tuple(_settled(f, run, passing) for f in result.findings)
+    findings = tuple(_settled(f, run, passing, task) for f in result.findings)
     if findings == result.findings:
         return results
     return {**results, CHECK: replace(result, findings=findings, status=status_of(findings))}

@@ -26,7 +26,13 @@ from crewchief.gate.dynamic.config import StartFailure, same_start_failure, star
 from crewchief.gate.dynamic.evidence import RULE_ID as EVIDENCE
 from crewchief.gate.dynamic.evidence import evidence_rule
 from crewchief.gate.dynamic.oracle import OracleRun, collection_failed, oracle_overlay
-from crewchief.gate.dynamic.runs import base_suite, environment_key, session, tree_id
+from crewchief.gate.dynamic.runs import (
+    base_suite,
+    environment_key,
+    session,
+    superseded,
+    tree_id,
+)
 from crewchief.gate.dynamic.suite import (
     BROKEN,
     PASSING,
@@ -520,7 +526,7 @@ class AcceptanceCheck:
         found = evidence_finding("pass-to-pass", head)
         for test, before in base.outcomes.items():
             after = head.outcomes.get(test) or ("error" if collection_failed(test, head) else None)
-            if before in PASSING and after in BROKEN:
+            if before in PASSING and after in BROKEN and not superseded(ctx, test):
                 message = (
                     f"{test} passes at base and {after} at head when run with the base's "
                     "tests: the change broke behaviour the tests pin down"
