@@ -52,6 +52,9 @@ class HiddenTests:
     files: dict[str, bytes] = field(default_factory=dict)
     host_dir: Path | None = None
     """The folder outside the repository they came from, if any."""
+    host_root: Path | None = None
+    """The policy's hidden folder, when it exists: every task's hidden tests, so the whole of it
+    is kept from every agent (an agent on one task must not read another's)."""
     in_repo: tuple[str, ...] = ()
     """Repository paths of the ones under `.crewchief/tasks/<id>/hidden/` (readable through git)."""
 
@@ -61,8 +64,7 @@ class HiddenTests:
 
     def covers(self, entry: str) -> bool:
         """Whether an acceptance entry names one of these tests (so it must never be shown)."""
-        path = entry.split("::", 1)[0].split("[", 1)[0]
-        return path in self.files
+        return any(word.split("::", 1)[0].split("[", 1)[0] in self.files for word in entry.split())
 
 
 def is_test_file(path: str) -> bool:
@@ -74,9 +76,8 @@ def repo_prefix(task_id: str) -> str:
     return f"{TASK_DIR}/{task_id}/{HIDDEN}/"
 
 
-def host_folder(hidden_dir: str | None, task_id: str, repo: Path) -> Path | None:
-    """`<hidden_dir>/<task id>` on the host, checked; None when the policy names no folder or the
-    task has none there (not every task has hidden tests)."""
+def host_root(hidden_dir: str | None, repo: Path) -> Path | None:
+    """The policy's `hidden_dir` on the host (`~` expanded), checked; None when unset or absent."""
     if not hidden_dir:
         return None
     root = Path(os.path.expanduser(hidden_dir))
@@ -85,23 +86,37 @@ def host_folder(hidden_dir: str | None, task_id: str, repo: Path) -> Path | None
             f"[tests] hidden_dir = {hidden_dir!r}: use an absolute path or one under ~ "
             "(a relative path would be inside the repository the agent can read)"
         )
+    _not_a_link(root)
+    if not root.is_dir():
+        return None
+    real, repo_real = root.resolve(), repo.resolve()
+    if real == repo_real or repo_real in real.parents or real in repo_real.parents:
+        raise HiddenTestsError(
+            f"hidden tests folder {root} overlaps the repository {repo}: an agent working in "
+            "the repository could read it; keep hidden tests in a folder outside it"
+        )
+    return root
+
+
+def _not_a_link(path: Path) -> None:
+    if path.is_symlink():
+        raise HiddenTestsError(
+            f"hidden tests folder {path} is a symlink; use the real folder "
+            "(a link can be re-pointed to files the gate then trusts)"
+        )
+
+
+def host_folder(root: Path | None, task_id: str) -> Path | None:
+    """`<hidden_dir>/<task id>` on the host, checked; None when the policy names no folder or the
+    task has none there (not every task has hidden tests)."""
+    if root is None:
+        return None
     folder = root / task_id
-    for path in (root, folder):
-        if path.is_symlink():
-            raise HiddenTestsError(
-                f"hidden tests folder {path} is a symlink; use the real folder "
-                "(a link can be re-pointed to files the gate then trusts)"
-            )
+    _not_a_link(folder)
     if not folder.exists():
         return None
     if not folder.is_dir():
         raise HiddenTestsError(f"hidden tests folder {folder} is not a folder")
-    real, repo_real = folder.resolve(), repo.resolve()
-    if real == repo_real or repo_real in real.parents or real in repo_real.parents:
-        raise HiddenTestsError(
-            f"hidden tests folder {folder} overlaps the repository {repo}: an agent working in "
-            "the repository could read it; keep hidden tests in a folder outside it"
-        )
     return folder
 
 
@@ -158,11 +173,12 @@ def load(repo: Path, base: str, task_id: str, hidden_dir: str | None) -> HiddenT
     wanted = from_tree(git.ls_tree(repo, base), task_id)
     blobs = git.read_objects(repo, wanted.values())
     files = {rel: blobs[oid] for rel, oid in wanted.items() if oid in blobs}
-    folder = host_folder(hidden_dir, task_id, repo)
+    root = host_root(hidden_dir, repo)
+    folder = host_folder(root, task_id)
     if folder is not None:
         files.update(read_folder(folder))
     in_repo = tuple(repo_prefix(task_id) + rel for rel in sorted(wanted))
-    return HiddenTests(files, folder, in_repo)
+    return HiddenTests(files, host_dir=folder, host_root=root, in_repo=in_repo)
 
 
 def finding_label(index: int) -> str:
