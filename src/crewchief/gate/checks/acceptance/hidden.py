@@ -184,3 +184,16 @@ def load(repo: Path, base: str, task_id: str, hidden_dir: str | None) -> HiddenT
 def finding_label(index: int) -> str:
     """The stable, contentless key a hidden entry's findings are fingerprinted by."""
     return f"{HIDDEN}#{index}"
+
+
+def load_checkout(root: Path, task_id: str, hidden_dir: str | None) -> HiddenTests:
+    """A task's hidden tests as the checkout has them now (for `task lint`, before any commit)."""
+    folder = root / repo_prefix(task_id).rstrip("/")
+    _not_a_link(folder)
+    files = read_folder(folder) if folder.is_dir() else {}
+    in_repo = tuple(repo_prefix(task_id) + rel for rel in sorted(files))
+    host = host_root(hidden_dir, root)
+    outside = host_folder(host, task_id)
+    if outside is not None:
+        files.update(read_folder(outside))
+    return HiddenTests(files, host_dir=outside, host_root=host, in_repo=in_repo)
