@@ -170,7 +170,9 @@ def trusted_test_overlay(
 
 def hidden_tests(ctx: CheckContext) -> hidden.HiddenTests:
     """The task's hidden tests (in the repository at base and in the policy's hidden folder),
-    read once per gate."""
+    read once per gate; none without a session (a static look has no repository to read)."""
+    if ctx.session is None:
+        return hidden.HiddenTests()
     ws = session(ctx)
     assert ctx.task is not None
     task_id, hidden_dir = ctx.task.id, ctx.policy.tests.hidden_dir
