@@ -199,3 +199,19 @@ def test_a_failing_hidden_test_reaches_the_next_attempt_without_a_name(
     prompt = (project.path / ".git" / "crewchief" / "runs" / str(second) / "prompt.md").read_text()
     assert "a hidden acceptance test fails at head" in prompt
     assert not [s for s in secrets if s in prompt]
+
+
+def test_the_prompt_never_lists_an_entry_naming_a_hidden_test(make_project) -> None:
+    """A task author who lists a hidden test anyway (lint warns) still does not get it shown."""
+    project = make_project(
+        "import pathlib\npathlib.Path('src/app.py').write_text('def add(a, b):\\n    return b + a\\n')\n",
+        files={IN_REPO: f"def test_in_repo():\n    assert '{IN_REPO_MARK}'\n"},
+    )
+    spec = project.store.task(TASK).spec
+    listed = ["tests/test_app.py::test_add", "tests/test_inrepo_secret.py::test_in_repo"]
+    project.store.upsert_task(TASK, spec["title"], spec["priority"], {**spec, "acceptance": listed})
+    run = project.queue(base_ref="main")
+    assert project.execute(run, sandbox="off") == RunState.AWAITING_REVIEW
+    prompt = (project.path / ".git" / "crewchief" / "runs" / str(run) / "prompt.md").read_text()
+    assert "tests/test_app.py::test_add" in prompt
+    assert "test_inrepo_secret" not in prompt and "hidden" not in prompt
