@@ -20,6 +20,7 @@ from crewchief import git
 from crewchief.gate.analysis.pyfiles import python_changes
 from crewchief.gate.change import FileChange, match_any
 from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
+from crewchief.gate.checks.acceptance import hidden
 from crewchief.gate.checks.acceptance.sniff import sniffs
 from crewchief.gate.checks.acceptance.special_case import suspects, test_literals, test_sources
 from crewchief.gate.dynamic.config import StartFailure, same_start_failure, start_failure
@@ -150,12 +151,29 @@ def trusted_test_overlay(
     wanted = {
         oid: path[len(prefix) :]
         for mode, oid, path in git.ls_tree(ws.checkouts.repo, ws.base)
-        if path.startswith(prefix) and mode in ("100644", "100755")
+        if path.startswith(prefix)
+        and mode in ("100644", "100755")
+        and not path.startswith(hidden.repo_prefix(ctx.task.id))
     }
     blobs = git.read_objects(ws.checkouts.repo, wanted)
     task_files: dict[str, bytes | None] = {rel: blobs.get(oid) for oid, rel in wanted.items()}
+    task_files.update(hidden_tests(ctx).files)
     overlay.update(task_files)
     return overlay, task_files
+
+
+def hidden_tests(ctx: CheckContext) -> hidden.HiddenTests:
+    """The task's hidden tests (in the repository at base and in the policy's hidden folder),
+    read once per gate; none without a session (a static look has no repository to read)."""
+    if ctx.session is None:
+        return hidden.HiddenTests()
+    ws = session(ctx)
+    assert ctx.task is not None
+    task_id, hidden_dir = ctx.task.id, ctx.policy.tests.hidden_dir
+    found: hidden.HiddenTests = ws.once(
+        "accept-hidden", lambda: hidden.load(ws.checkouts.repo, ws.base, task_id, hidden_dir)
+    )
+    return found
 
 
 _VALUE_OPTIONS = frozenset(
@@ -266,6 +284,8 @@ class _Runs:
     ctx: CheckContext
     task_only: dict[str, bytes | None]
     head_env: PreparedTree
+    secret: hidden.HiddenTests = field(default_factory=hidden.HiddenTests)
+    """Entries naming these are judged under a name that says nothing about them."""
     config: list[Finding] = field(default_factory=list)
     """At most one fix-the-configuration finding, however many entries met the same failure."""
 
@@ -348,8 +368,17 @@ class _Runs:
         for entry in nodes:
             result = per[entry]
             self.ws.add_evidence(NAME, result.log)
-            found += judge(entry, node_state(entry, before), node_state(entry, result), result)
+            name = self.hidden_name(entry, nodes)
+            found += judge(
+                entry, node_state(entry, before), node_state(entry, result), result, name
+            )
         return found
+
+    def hidden_name(self, entry: str, nodes: list[str]) -> str | None:
+        """For an entry naming a hidden test: what its findings call it, and a contentless key."""
+        if not self.secret.covers(entry):
+            return None
+        return hidden.finding_label(nodes.index(entry))
 
     def commands(self, commands: list[str]) -> list[Finding]:
         found: list[Finding] = []
@@ -382,7 +411,16 @@ def evidence_finding(entry: str, result: SuiteResult) -> list[Finding]:
     return [_finding(EVIDENCE, message, entry)]
 
 
-def judge(entry: str, before: str, after: str, result: SuiteResult) -> list[Finding]:
+def judge(
+    entry: str, before: str, after: str, result: SuiteResult, hidden_key: str | None = None
+) -> list[Finding]:
+    """The findings of one entry. A hidden entry (`hidden_key` set) is named only as "a hidden
+    acceptance test" and fingerprinted by its key: findings go back to the agent on a retry, and
+    must not tell it which test, or what the test feeds the code."""
+    if hidden_key is not None:
+        found = judge(hidden_key, before, after, result)
+        public = f"acceptance '{hidden_key}'"
+        return [replace(f, message=f.message.replace(public, hidden.NAME)) for f in found]
     found = evidence_finding(entry, result)
     if after == "passed" and before == "passed":
         message = f"acceptance '{entry}' already passes at base: it does not test the objective (weak spec)"
@@ -435,7 +473,12 @@ class AcceptanceCheck:
     def run(self, ctx: CheckContext) -> list[Finding]:
         if ctx.task is None:
             raise CheckSkipped("no task given (--task ID)")
-        entries = ctx.task.acceptance
+        secret = hidden_tests(ctx)
+        # Every hidden test runs, listed or not: the task file is shown to the agent.
+        entries = [
+            *ctx.task.acceptance,
+            *(e for e in secret.entries() if e not in ctx.task.acceptance),
+        ]
         if not entries and ctx.task.acceptance_existing:
             return self._existing_suite(ctx)
         if not entries:
@@ -446,14 +489,16 @@ class AcceptanceCheck:
             return [_finding("no-acceptance", message, ""), *self._test_run_sniffs(ctx)]
         overlay, task_only = trusted_test_overlay(ctx)
         head_env = _head_tree(ctx, overlay)
-        runs = _Runs(ctx, task_only, head_env)
+        runs = _Runs(ctx, task_only, head_env, secret)
         nodes = [e for e in entries if is_node_entry(e)]
         findings = runs.nodes(nodes) if nodes else []
         findings += runs.commands([e for e in entries if not is_node_entry(e)])
         if runs.config:
             return runs.config + self._test_run_sniffs(ctx)
         findings.extend(self._pass_to_pass(ctx, head_env))
-        findings.extend(self._special_cases(ctx, head_env, nodes))
+        # Hidden tests' literals stay out of findings an agent may be shown on a retry.
+        shown = [e for e in nodes if not secret.covers(e)]
+        findings.extend(self._special_cases(ctx, head_env, shown))
         findings.extend(self._test_run_sniffs(ctx))
         return findings
 
