@@ -95,6 +95,15 @@ HELPED_TESTS = (
 )
 
 
+def test_without_the_oracle_the_edited_expectations_pass(make_repo) -> None:
+    """The control: `base_oracle = false` is the gate before the oracle, and it is fooled."""
+    repo = project(make_repo, {"crewchief.toml": POLICY + "base_oracle = false\n"})
+    repo.commit(
+        {"calc.py": BROKEN, "tests/test_calc.py": TESTS.replace("assert add", "assert -1 + add")}
+    )
+    assert gate(repo, "tests").verdict == "pass"
+
+
 def test_a_loosened_test_helper_outside_tests_is_taken_from_the_base(
     make_repo, tmp_path: Path
 ) -> None:

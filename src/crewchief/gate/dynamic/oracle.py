@@ -143,7 +143,7 @@ def oracle_overlay(ctx: CheckContext) -> dict[str, bytes | None]:
     helper_candidates: list[str] = []
     for old, new in _changed_paths(ctx.change.files):
         paths = [p for p in (old, new) if p is not None]
-        testish = old is not None and _testish(old)
+        testish = ctx.policy.tests.base_oracle and old is not None and _testish(old)
         if any(match_any(p, globs) for p in paths) or (testish and not str(old).endswith(".py")):
             _reset(overlay, restore, old, new)
         elif testish and old is not None:
@@ -153,7 +153,8 @@ def oracle_overlay(ctx: CheckContext) -> dict[str, bytes | None]:
         restore.append(path)
     if restore:
         overlay.update(read_files_at(repo, base, sorted(set(restore))))
-    overlay.update(_pytest_config_overlay(ctx))
+    if ctx.policy.tests.base_oracle:
+        overlay.update(_pytest_config_overlay(ctx))
     return overlay
 
 
@@ -264,7 +265,7 @@ def base_oracle(ctx: CheckContext, base: SuiteResult) -> OracleRun | None:
     ws = session(ctx)
 
     def compute() -> OracleRun | None:
-        overlay = oracle_overlay(ctx)
+        overlay = oracle_overlay(ctx) if ctx.policy.tests.base_oracle else {}
         if not overlay:
             return None
         tree = ws.checkouts.checkout(ws.head, overlay, label="tests-oracle")
