@@ -24,9 +24,7 @@ docstrings run against head's code).
 
 from __future__ import annotations
 
-import configparser
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -35,6 +33,7 @@ from typing import Any
 from crewchief import git
 from crewchief.gate.change import FileChange
 from crewchief.gate.check import CheckContext
+from crewchief.gate.checks.test_integrity.testconfig import PYTEST_FILES, pytest_source
 from crewchief.gate.dynamic.runs import session
 from crewchief.gate.dynamic.suite import BROKEN, PASSING, SuiteRequest, SuiteResult, run_suite
 from crewchief.gate.reader import read_files_at
@@ -42,8 +41,6 @@ from crewchief.spec.globs import match_any
 from crewchief.workspace.checkouts import PreparedTree
 
 PYTEST_INI = "pytest.ini"
-CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
-"""Where pytest looks for its configuration at the rootdir, in its own order of precedence."""
 
 _TESTISH = frozenset(
     {
@@ -181,54 +178,21 @@ def _is_test_helper(ctx: CheckContext, path: str) -> bool:
     return bool(from_tests) and not from_code
 
 
-def _ini_options(data: bytes, section: str) -> dict[str, str] | None:
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read_string(data.decode("utf-8", "replace"))
-    except configparser.Error:
-        return None
-    if not parser.has_section(section):
-        return None
-    return {k: v.strip() for k, v in parser.items(section)}
-
-
-def _toml_value(value: Any) -> str:
+def _ini_value(value: Any) -> str:
+    """A TOML value as pytest reads it from an ini file (lists one item per line)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
         return "".join(f"\n    {item}" for item in value)
-    return str(value)
-
-
-def _pyproject_options(data: bytes) -> dict[str, str] | None:
-    try:
-        doc = tomllib.loads(data.decode("utf-8", "replace"))
-    except tomllib.TOMLDecodeError:
-        return None
-    options = doc.get("tool", {}).get("pytest", {}).get("ini_options")
-    if not isinstance(options, dict):
-        return None
-    return {str(k): _toml_value(v) for k, v in options.items()}
+    return str(value).strip()
 
 
 def pytest_config(files: dict[str, bytes | None]) -> tuple[str, dict[str, str]] | None:
-    """The file pytest takes its settings from at the rootdir, and the settings, by pytest's own
-    precedence: pytest.ini counts even when empty; the others only with their section."""
-    for name in (PYTEST_INI, ".pytest.ini"):
-        data = files.get(name)
-        if data is not None:
-            return name, _ini_options(data, "pytest") or {}
-    readers = (
-        ("pyproject.toml", _pyproject_options),
-        ("tox.ini", lambda d: _ini_options(d, "pytest")),
-        ("setup.cfg", lambda d: _ini_options(d, "tool:pytest")),
-    )
-    for name, read in readers:
-        data = files.get(name)
-        options = read(data) if data is not None else None
-        if options is not None:
-            return name, options
-    return None
+    """The file pytest takes its settings from at the rootdir, and the settings as ini values."""
+    found = pytest_source(files)
+    if found is None:
+        return None
+    return found[0], {str(k): _ini_value(v) for k, v in found[1].items()}
 
 
 def render_pytest_ini(options: dict[str, str]) -> bytes:
@@ -242,13 +206,13 @@ def render_pytest_ini(options: dict[str, str]) -> bytes:
 
 def _pytest_config_overlay(ctx: CheckContext) -> dict[str, bytes | None]:
     """A pytest.ini with the base's settings when the settings pytest reads changed."""
-    changed = {p for pair in _changed_paths(ctx.change.files) for p in pair if p in CONFIG_FILES}
+    changed = {p for pair in _changed_paths(ctx.change.files) for p in pair if p in PYTEST_FILES}
     if not changed:
         return {}
     ws = session(ctx)
     repo = ws.checkouts.repo
-    before = pytest_config(read_files_at(repo, ws.base, list(CONFIG_FILES)))
-    after = pytest_config(read_files_at(repo, ws.head, list(CONFIG_FILES)))
+    before = pytest_config(read_files_at(repo, ws.base, list(PYTEST_FILES)))
+    after = pytest_config(read_files_at(repo, ws.head, list(PYTEST_FILES)))
     if before == after:
         return {}
     overlay: dict[str, bytes | None] = {PYTEST_INI: None, ".pytest.ini": None}
