@@ -19,6 +19,7 @@ from crewchief.gate.analysis import pytest_ast as pa
 from crewchief.gate.change import FileChange, Side, Status, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.test_integrity import testconfig as tc
+from crewchief.gate.checks.test_integrity.config_allowlist import unlisted_changes
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
@@ -186,6 +187,15 @@ RULES = RuleTable(
         "The coverage fail_under threshold was lowered or removed.",
         "Keep the threshold; add tests for the new code.",
         blocking=True,
+    ),
+    Rule(
+        NAME,
+        "test-config-changed",
+        Severity.MEDIUM,
+        "A pytest setting or addopts flag changed that is not on the allow-list of settings that "
+        "only touch output, logging, caching or markers.",
+        "Confirm the project needs it; the base-oracle run judged the change with the base's "
+        "settings.",
     ),
     Rule(
         NAME,
@@ -828,6 +838,17 @@ def _compare_settings(
         *_narrowed_testpaths(before, after),
         *_narrowed_collection(before, after),
         *_weakened_checks(before, after),
+        *(
+            _Loosened(
+                "test-config-changed",
+                f"{what}: not a setting known to leave which tests run, and how they count, "
+                "unchanged",
+                key.split(" ", 1)[0],
+                key,
+                blocking=False,
+            )
+            for key, what in unlisted_changes(before, after)
+        ),
     ]
     out = [_setting_finding(item, item.where or where, new, prefix) for item in loosened]
     for path in sorted(set(after.broken) - set(before.broken)):

@@ -78,6 +78,8 @@ class PytestSettings:
     fail_under_source: str | None = None
     broken: tuple[str, ...] = ()
     """Config files that could not be parsed."""
+    options: tuple[tuple[str, str], ...] = ()
+    """Every raw pytest setting, as text, for the allow-list comparison."""
 
 
 def _split(value: Any) -> list[str]:
@@ -232,6 +234,7 @@ def read_settings(files: Mapping[str, bytes | None], directory: str = "") -> Pyt
         fail_under,
         fail_source,
         tuple(prefix + b for b in dict.fromkeys(broken)),
+        tuple(sorted((str(k), " ".join(_split(v))) for k, v in raw.items())),
     )
 
 
