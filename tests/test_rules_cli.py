@@ -128,3 +128,19 @@ def test_only_a_family_has_members() -> None:
     assert member.finding("unused").rule == "ruff-F401"
     with pytest.raises(ValueError, match="not a family"):
         RULES["complex-function"].member("x")
+
+
+def test_a_narrow_terminal_gets_one_readable_block_per_rule(
+    capsys, monkeypatch, with_plugins
+) -> None:
+    """In 80 columns the table would leave the explanation a four-character sliver."""
+    monkeypatch.setenv("COLUMNS", "80")
+    result = run_cli(capsys, "rules")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert "scope protected-path (critical, blocks)" in lines
+    start = lines.index("scope protected-path (critical, blocks)")
+    assert lines[start + 1].startswith("    Touches a built-in protected path: the policy, CI")
+    assert "\x1b" not in result.out and "\u202e" not in result.out
+    assert any("[bold]x[/bold]" in line for line in lines)

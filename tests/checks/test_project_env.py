@@ -261,13 +261,22 @@ NEW_API_TASK = (
 NEW_API_TEST = "from calc import sub\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
 
 
-def _new_api_project(make_repo, project_venv: Path, acceptance_test: str) -> Repo:
-    """A task whose acceptance test, shipped in the task folder, imports what the fix must add."""
+def venv_project(make_repo, project_venv: Path, extra: dict[str, str]) -> Repo:
+    """The calc project whose tests run in the project's own venv, plus `extra` files."""
     return project(
         make_repo,
         f'command = "python -m pytest -q"\npython = "{project_venv}"\n'
         'env = { FROM_POLICY = "yes" }',
-        extra={
+        extra=extra,
+    )
+
+
+def _new_api_project(make_repo, project_venv: Path, acceptance_test: str) -> Repo:
+    """A task whose acceptance test, shipped in the task folder, imports what the fix must add."""
+    return venv_project(
+        make_repo,
+        project_venv,
+        {
             ".crewchief/tasks/add-sub.md": NEW_API_TASK,
             ".crewchief/tasks/add-sub/tests/test_sub.py": acceptance_test,
         },
@@ -326,11 +335,10 @@ def test_a_test_the_task_rewrites_is_judged_in_the_tasks_version(
     version failing at head is the spec changing, not a regression."""
     task = TASK.replace("add(2, 3) is 5.", "add rounds up to the next even number.")
     new_spec = TESTS.replace("assert add(2, 3) == 5", "assert add(2, 3) == 6")
-    repo = project(
+    repo = venv_project(
         make_repo,
-        f'command = "python -m pytest -q"\npython = "{project_venv}"\n'
-        'env = { FROM_POLICY = "yes" }',
-        extra={
+        project_venv,
+        {
             ".crewchief/tasks/fix-add.md": task,
             ".crewchief/tasks/fix-add/tests/test_calc.py": new_spec,
         },
@@ -353,11 +361,10 @@ def test_a_test_the_task_rewrites_is_judged_in_the_tasks_version(
 
 def test_acceptance_existing_is_the_base_suite_kept_passing(make_repo, project_venv: Path) -> None:
     tidy = "---\nid: tidy\ntitle: tidy calc\nacceptance: existing\n---\nName things better.\n"
-    repo = project(
+    repo = venv_project(
         make_repo,
-        f'command = "python -m pytest -q"\npython = "{project_venv}"\n'
-        'env = { FROM_POLICY = "yes" }',
-        extra={".crewchief/tasks/tidy.md": tidy},
+        project_venv,
+        {".crewchief/tasks/tidy.md": tidy},
     )
     repo.branch("refactor")
     repo.commit({"calc.py": CODE.replace("def add(a, b):", "def add(a, b):  # the sum")})

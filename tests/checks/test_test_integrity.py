@@ -447,6 +447,33 @@ def test_xfail_strict_disabled_blocks() -> None:
     assert blocking(run(base, head)) == ["xfail-strict-disabled"]
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "named"),
+    [
+        ("filterwarnings =\n    error\n", "", "filterwarnings"),
+        ("", "empty_parameter_set_mark = xfail\n", "empty_parameter_set_mark"),
+        ("addopts = -q\n", "addopts = -q --import-mode=importlib\n", "--import-mode=importlib"),
+        ("addopts = -q --runslow\n", "addopts = -q\n", "--runslow"),
+        ("pythonpath = src\n", "pythonpath = src vendor\n", "pythonpath"),
+    ],
+)
+def test_a_setting_off_the_allow_list_asks_for_review(before: str, after: str, named: str) -> None:
+    """Nothing here is on the deny-list, and each can change what the suite proves."""
+    findings = run({"pytest.ini": f"[pytest]\n{before}"}, {"pytest.ini": f"[pytest]\n{after}"})
+    assert rules(findings) == ["test-config-changed"], findings
+    assert blocking(findings) == []
+    assert f"`{named}`" in findings[0].message
+
+
+def test_output_and_marker_settings_are_on_the_allow_list() -> None:
+    base = {"pytest.ini": "[pytest]\naddopts = -q\n"}
+    head = {
+        "pytest.ini": "[pytest]\naddopts = -q -ra --tb short --strict-markers\nlog_cli = true\n"
+        "markers =\n    slow: slow tests\nconsole_output_style = count\n"
+    }
+    assert run(base, head) == []
+
+
 def test_config_moved_between_files_is_fine() -> None:
     base = {"setup.cfg": "[tool:pytest]\naddopts = -q\ntestpaths = tests\n"}
     head = {

@@ -145,3 +145,17 @@ def test_probe_and_a_real_sandbox_hide_the_home_folder(tmp_path, monkeypatch) ->
 def test_describe_says_when_there_is_no_sandbox() -> None:
     assert sandbox.describe(False, "off", True).startswith("no sandbox (disabled by policy)")
     assert sandbox.describe(True, "auto", False) == "bubblewrap sandbox, network off"
+
+
+def test_secret_folders_are_hidden_last_and_never_shown_again(tmp_path) -> None:
+    """Hidden acceptance tests: their folder is made empty after every bind (so a writable or
+    visible path around it cannot show it again), and a program inside it is not made visible."""
+    secret = tmp_path / "hidden-tests"
+    (secret / "bin").mkdir(parents=True)
+    tool = secret / "bin" / "tool"
+    tool.write_text("#!/bin/sh\n")
+    layout = dataclasses.replace(_layout(tmp_path, None), secret=(secret,))
+    assert sandbox.visible_again(layout, [str(tool)], f"{secret / 'bin'}") == []
+    text = " ".join(sandbox.bwrap_argv(["agent"], layout, sandbox.Probe(True)))
+    last_bind = text.rindex(f"--bind {layout.run_dir} {layout.run_dir}")
+    assert last_bind < text.index(f"--tmpfs {secret}") < text.index(f"--remount-ro {secret}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -9,9 +11,12 @@ from rich.table import Table
 
 from crewchief.cli.common import ListFormat, print_json
 from crewchief.gate import rulebook
+from crewchief.gate.findings import Rule
 from crewchief.textsafe import visible
 
 FORMAT = typer.Option(ListFormat.text, "--format", help="Output format.")
+WIDE = 120
+"""Below this many columns the rules print one block each instead of as a table."""
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
 
@@ -28,22 +33,46 @@ def rules_command(fmt: ListFormat = FORMAT) -> None:
         payload = rulebook.to_json(rules)
         print_json(payload.pop("schema"), payload)
         return
+    console = Console()
+    if console.width < WIDE:
+        _print_stacked(console, rules)
+        return
     # Ids never wrap (they are what a reader greps for); what a rule catches and what to do share
-    # one column, so the table stays readable in an 80-column terminal.
+    # one column.
     table = Table(box=None)
     for column in ("check", "rule", "severity", "blocks", "CWE"):
         table.add_column(column, no_wrap=True)
     table.add_column("what it catches / what to do", overflow="fold")
     for rule in rules:
-        severity = rule.severity.value
         table.add_row(
             _safe(rule.check),
             _safe(rulebook.display_id(rule)),
-            f"[{SEVERITY_STYLE[severity]}]{severity}[/]"
-            if severity in SEVERITY_STYLE
-            else severity,
+            _severity(rule),
             "yes" if rule.blocking else "no",
             _safe(rule.cwe or "-"),
             f"{_safe(rule.summary)}\n[dim]{_safe(rule.remedy)}[/]",
         )
-    Console().print(table)
+    console.print(table)
+
+
+def _severity(rule: Rule) -> str:
+    severity = rule.severity.value
+    return f"[{SEVERITY_STYLE[severity]}]{severity}[/]" if severity in SEVERITY_STYLE else severity
+
+
+def _print_stacked(console: Console, rules: list[Rule]) -> None:
+    """One block per rule: in a terminal narrower than the table needs, the ids and flags take
+    one line and the explanation wraps under them at full width instead of in a sliver."""
+    for rule in rules:
+        flags = f"{_severity(rule)}, {'blocks' if rule.blocking else 'does not block'}"
+        cwe = f", {_safe(rule.cwe)}" if rule.cwe else ""
+        console.print(
+            f"[bold]{_safe(rule.check)}[/] {_safe(rulebook.display_id(rule))} ({flags}{cwe})"
+        )
+        width = max(40, console.width - 1)
+        for text, style in ((rule.summary, ""), (rule.remedy, "dim")):
+            block = textwrap.fill(
+                visible(text, 1000), width, initial_indent="    ", subsequent_indent="    "
+            )
+            console.print(escape(block), style=style, highlight=False)
+        console.print()

@@ -76,6 +76,11 @@ class GateSession:
         with self._mutex:
             return tuple(self._evidence.get(check, ()))
 
+    def peek(self, key: str) -> Any:
+        """What `once` computed for `key`, or None: for the engine, after the checks ran."""
+        with self._mutex:
+            return self._memo.get(key)
+
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
         """`compute()` at most once per gate for `key`, even when checks ask at the same time."""
         with self._mutex:

@@ -20,6 +20,7 @@ from crewchief.gate.change import Change
 from crewchief.gate.check import Check, CheckContext, CheckSkipped, GateSession, is_exclusive
 from crewchief.gate.findings import CheckResult, CheckStatus, Finding, Report, Severity, Stats
 from crewchief.gate.reader import read_change, read_files_at
+from crewchief.gate.reconcile import decided_by_oracle
 from crewchief.gate.verdict import decide, risk_score, status_of
 from crewchief.spec.policy import POLICY_FILE, PYPROJECT, Policy, load_policy
 from crewchief.spec.task import TASK_DIR, TASK_ID, Task, parse_task
@@ -269,6 +270,7 @@ def gate_change(
     running = frozenset(c.name for c in runnable)
     ctx = CheckContext(change, policy, task, cache or NullCache(), session, running)
     results.update(_run_checks(runnable, ctx))
+    results = decided_by_oracle(results, session, task)
     ordered = tuple(results[n] for n in wanted if n in results)
     findings = [f for c in ordered for f in c.findings]
     stats = Stats(len(change.files), change.lines_added, change.lines_removed)

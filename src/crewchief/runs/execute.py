@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from crewchief import git, proc, statepaths
 from crewchief.agents.base import Agent, AgentCommand, Invocation, Usage
 from crewchief.errors import UserError
+from crewchief.gate.checks.acceptance import hidden
 from crewchief.gate.engine import GateRequest, load_base_policy, run_gate
 from crewchief.gate.reader import read_files_at
 from crewchief.runs import commit as commits
@@ -248,6 +249,8 @@ class Plan:
     setup: tuple[str, ...]
     minutes: float
     """The agent's time budget."""
+    hidden: hidden.HiddenTests = field(default_factory=hidden.HiddenTests)
+    """The task's hidden acceptance tests: kept out of the agent's worktree, sandbox and prompt."""
 
 
 def _execute(ctx: RunContext, agent_factory: AgentFactory) -> RunState:
@@ -276,6 +279,7 @@ def resolve_plan(store: Store, repo: Path, run_id: int, options: RunOptions) -> 
     task = _load_task(store, row)
     base = row.base_commit or git.resolve_commit(repo, task.base or row.base_ref or "HEAD")
     policy, _source = load_base_policy(repo, base)
+    secret = hidden.load(repo, base, task.id, policy.tests.hidden_dir)
     return Plan(
         row=row,
         task=task,
@@ -285,6 +289,7 @@ def resolve_plan(store: Store, repo: Path, run_id: int, options: RunOptions) -> 
         network=policy.runs.network if options.network is None else options.network,
         setup=tuple(policy.runs.setup if options.setup is None else options.setup),
         minutes=task.budget.minutes or options.default_minutes,
+        hidden=secret,
     )
 
 
@@ -304,6 +309,9 @@ def prepare_worktree(ctx: RunContext, plan: Plan) -> tuple[AgentSpace, Path | No
     git.run(ctx.repo, *commits.SAFE_FLAGS, "branch", "-f", "--no-track", branch, plan.base)
     ctx.store.update_run(ctx.run_id, branch=branch, base_commit=plan.base, worktree=str(tree.path))
     space = AgentSpace.of(ctx.repo, tree.path, ctx.run_dir)
+    if plan.hidden.in_repo:
+        _remove_hidden(tree.path, plan.hidden.in_repo)
+        ctx.notes.append(hidden.IN_REPO_NOTE.format(path=hidden.repo_prefix(plan.task.id)))
     excludes = _run_setup(ctx, tree.path, plan.setup) if plan.setup else None
     # crewchief's own index for the commit starts as a copy of the fresh checkout's, taken before
     # the agent runs: its stat data spares hashing every unchanged file again.
@@ -311,19 +319,34 @@ def prepare_worktree(ctx: RunContext, plan: Plan) -> tuple[AgentSpace, Path | No
     return space, excludes
 
 
+def _remove_hidden(worktree: Path, paths: Sequence[str]) -> None:
+    """Delete the in-repository hidden tests from the agent's worktree, marked skip-worktree in
+    its index (copied into crewchief's own next), so neither the agent's `git status` nor the run's
+    commit sees them as deleted."""
+    git.run(worktree, *commits.SAFE_FLAGS, "update-index", "--skip-worktree", "--", *paths)
+    for rel in paths:
+        (worktree / rel).unlink(missing_ok=True)
+    folder = worktree / paths[0].split(f"/{hidden.HIDDEN}/", 1)[0] / hidden.HIDDEN
+    for current, _dirs, _files in sorted(os.walk(folder), key=lambda w: -len(w[0])):
+        with contextlib.suppress(OSError):
+            os.rmdir(current)
+
+
 def render_invocation(
     ctx: RunContext, plan: Plan, worktree: Path, config: AgentPolicy
 ) -> Invocation:
     """Render the prompt into the run folder and describe the call for the agent's adapter."""
     renderer = ctx.options.prompt_renderer or render_run_prompt
-    prompt = renderer(
-        plan.task, plan.row, plan.policy, base=plan.base, store=ctx.store, repo=ctx.repo
+    # An entry naming a hidden test is never shown: it runs at the gate all the same.
+    task = plan.task.model_copy(
+        update={"acceptance": [e for e in plan.task.acceptance if not plan.hidden.covers(e)]}
     )
+    prompt = renderer(task, plan.row, plan.policy, base=plan.base, store=ctx.store, repo=ctx.repo)
     prompt_file = ctx.run_dir / "prompt.md"
     prompt_file.write_text(prompt, encoding="utf-8")
     return Invocation(
         run_id=ctx.run_id,
-        task=plan.task,
+        task=task,
         prompt=prompt,
         prompt_file=prompt_file,
         worktree=worktree,
@@ -361,10 +384,16 @@ def _launch(
             mode=plan.sandbox,
             network=plan.network,
             extra_writable=command.extra_writable,
+            secret=[plan.hidden.host_root] if plan.hidden.host_root else [],
         )
     except sandbox.SandboxUnavailable as exc:
         raise RunFailed(str(exc)) from exc
     ctx.notes.append(launch.how)
+    if plan.hidden.host_root and not launch.sandboxed:
+        ctx.notes.append(
+            f"no sandbox (policy): the hidden acceptance tests in {plan.hidden.host_root} were "
+            "readable by the agent"
+        )
     return launch
 
 

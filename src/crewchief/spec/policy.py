@@ -98,6 +98,14 @@ class TestsPolicy(_Model):
     timeout_s: float = Field(default=1800, gt=0)
     paths: list[str] = Field(default_factory=lambda: list(DEFAULT_TEST_PATHS))
     """Globs of test code that the test-integrity check guards."""
+    hidden_dir: str | None = None
+    """A folder outside the repository with each task's hidden acceptance tests in
+    `<hidden_dir>/<task id>/` (mirroring the repository layout; `~` is the user's home). The gate
+    reads them on the host and runs every test file there; a run hides the folder from the agent."""
+    base_oracle: bool = True
+    """When a change touches tests, conftests, test helpers or pytest's settings, also run the
+    base's versions of them on head's code (one more suite run for such changes). Off, only test
+    files are reset to the base, and only when a task's acceptance runs."""
 
 
 class BenchmarkPolicy(_Model):

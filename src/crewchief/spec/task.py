@@ -40,6 +40,10 @@ class Task(BaseModel):
     acceptance_existing: bool = False
     """Set by `acceptance: existing` (then `acceptance` is empty): no new behaviour to prove, the
     current suite must keep passing."""
+    supersedes: list[str] = Field(default_factory=list)
+    """Pytest node ids (or test files) of existing tests the objective deliberately changes: when
+    they fail at head the gate reports them as superseded, not broken, and the task's acceptance
+    entries judge the new behaviour instead."""
     budget: Budget = Field(default_factory=Budget)
     priority: int = Field(default=3, ge=0, le=9)
     """0 is most urgent."""
@@ -67,6 +71,13 @@ class Task(BaseModel):
                 "write either 'acceptance: existing' or a list of entries"
             )
         return self
+
+    def supersedes_test(self, test: str) -> bool:
+        """Whether `supersedes` names this node id, or a file or class that holds it."""
+        return any(
+            test == entry or test.startswith((entry + "::", entry + "["))
+            for entry in self.supersedes
+        )
 
     @field_validator("scope")
     @classmethod

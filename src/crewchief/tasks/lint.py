@@ -16,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from crewchief.errors import UserError
+from crewchief.gate.checks.acceptance import hidden
 from crewchief.spec.globs import match_glob
 from crewchief.spec.policy import Policy
 from crewchief.spec.task import TASK_DIR, Task
@@ -25,6 +27,9 @@ _OUTCOME = re.compile(
     r"`[^`]+`|\b(returns?|raises?|must|should|never|exit(s| code)?|fails?|passes|prints?|"
     r"equals?|outputs?|rejects?|accepts?|status|error|responds?)\b|==|->|\d",
     re.IGNORECASE,
+)
+_BUG_FIX = re.compile(
+    r"\b(fix(es|ed|ing)?|bugs?|regressions?|broken|crash(es|ed)?|wrong|incorrect)\b", re.IGNORECASE
 )
 PRESETS = {"claude-code", "codex", "aider", "gemini", "opencode", "mini-swe-agent", "command"}
 
@@ -129,10 +134,13 @@ def _cycles(tasks: dict[str, Task]) -> list[list[str]]:
 Add = Callable[[str, Level, str, str], None]
 
 
-def _check_acceptance(task: Task, root: Path, add: Add) -> None:
+def _check_acceptance(
+    task: Task, root: Path, add: Add, secret: hidden.HiddenTests | None = None
+) -> None:
+    secret = secret or hidden.HiddenTests()
     if task.acceptance_existing:
         return  # no new behaviour: the current suite keeping passing is the proof
-    if not task.acceptance:
+    if not task.acceptance and not secret.entries():
         add(
             "no-acceptance",
             Level.ERROR,
@@ -142,6 +150,8 @@ def _check_acceptance(task: Task, root: Path, add: Add) -> None:
         )
     roots = (root, root / TASK_DIR / task.id)
     for entry in task.acceptance:
+        if secret.covers(entry):
+            continue  # said by _check_hidden
         problem = _acceptance_problem(roots, entry)
         if problem:
             add(
@@ -151,6 +161,46 @@ def _check_acceptance(task: Task, root: Path, add: Add) -> None:
                 "point at a test that exists at the base, or ship it under "
                 f"{TASK_DIR}/{task.id}/ (mirroring the repo) so the agent cannot edit it",
             )
+
+
+def _check_hidden(task: Task, secret: hidden.HiddenTests, add: Add) -> None:
+    """Hidden acceptance: where it is, whether the visible task names it, and whether a bug fix
+    has any (a bug fix's visible test is the one input an agent is most tempted to special-case)."""
+    for entry in task.acceptance:
+        if secret.covers(entry):
+            add(
+                "hidden-test-listed",
+                Level.WARNING,
+                f"acceptance '{entry}' names a hidden test: the task file is in the agent's "
+                "worktree, so the name is not hidden",
+                "drop the entry: every hidden test runs without being listed",
+            )
+    if secret.in_repo:
+        add(
+            "hidden-in-repository",
+            Level.WARNING,
+            f"hidden tests in {hidden.repo_prefix(task.id)} are removed from the agent's "
+            "worktree, but an agent can still read them through git",
+            f"move them to [tests] hidden_dir (outside the repository), as <hidden_dir>/{task.id}/",
+        )
+    text = f"{task.title}\n{task.objective}"
+    if not secret.entries() and not task.acceptance_existing and _BUG_FIX.search(text):
+        add(
+            "bug-fix-without-hidden-tests",
+            Level.WARNING,
+            "this looks like a bug fix, and it has no hidden acceptance tests: an agent that sees "
+            "the only failing example can special-case it",
+            f"add a hidden test (a property test with Hypothesis is best) under [tests] "
+            f"hidden_dir/{task.id}/, mirroring the repository",
+        )
+
+
+def _hidden_of(task: Task, root: Path, policy: Policy, add: Add) -> hidden.HiddenTests:
+    try:
+        return hidden.load_checkout(root, task.id, policy.tests.hidden_dir)
+    except UserError as exc:
+        add("hidden-folder", Level.ERROR, str(exc), "fix the hidden tests' folder")
+        return hidden.HiddenTests()
 
 
 def _check_scope(task: Task, root: Path, tracked: list[str], add: Add) -> None:
@@ -247,7 +297,9 @@ def lint_task(
             f"file {path.name} holds task id '{task.id}'",
             f"rename the file to {task.id}.md or change its id",
         )
-    _check_acceptance(task, root, add)
+    secret = _hidden_of(task, root, policy, add)
+    _check_acceptance(task, root, add, secret)
+    _check_hidden(task, secret, add)
     _check_scope(task, root, tracked, add)
     _check_objective(task, add)
     _check_plan(task, policy, catalog, add)

@@ -136,16 +136,26 @@ def launch(
     mode: sandbox.SandboxMode,
     network: bool,
     extra_writable: Sequence[Path] = (),
+    secret: Sequence[Path] = (),
 ) -> Launch:
     """The agent's command line, wrapped in bubblewrap when the mode and the machine allow.
 
+    `secret` folders (hidden acceptance tests) are unreadable inside the sandbox. Without one they
+    would be readable, so the run is refused unless the policy turned the sandbox off on purpose.
     Raises `sandbox.SandboxUnavailable` when the mode requires a sandbox this machine lacks.
     """
     sandboxed = sandbox.use_bwrap(mode, network)
     how = sandbox.describe(sandboxed, mode, network)
+    if not sandboxed and secret and mode != "off":
+        raise sandbox.SandboxUnavailable(
+            f"the task's hidden acceptance tests ({', '.join(map(str, secret))}) would be "
+            f"readable by the agent: {how}; install bubblewrap, or set [runs] sandbox = "
+            '"off" to run without hiding them'
+        )
     if not sandboxed:
         return Launch(tuple(argv), env, False, how, space.admin_dir / "HEAD")
     layout = sandbox_layout(space, network=network, extra_writable=extra_writable)
+    layout = replace(layout, secret=tuple(secret))
     path_var = env.get("PATH", os.defpath)
     layout = replace(layout, visible=sandbox.visible_again(layout, argv, path_var))
     wrapped = sandbox.bwrap_argv(tuple(argv), layout, sandbox.probe())

@@ -126,6 +126,9 @@ class Layout:
     readable: Sequence[Path] = field(default_factory=tuple)
     """Paths inside crewchief's state shown read-only (a cached test environment)."""
     network: bool = True
+    secret: Sequence[Path] = field(default_factory=tuple)
+    """Folders the agent may not read at all (a task's hidden acceptance tests): made empty and
+    read-only last, after every bind, so no path shown again can show them."""
 
     def hidden(self) -> list[Path]:
         hidden = [Path("/tmp"), self.checkout]
@@ -164,7 +167,9 @@ def bwrap_argv(argv: Sequence[str], layout: Layout, found: Probe) -> tuple[str, 
         flags += ["--bind", str(path), str(path)]
     # Hidden places become empty and read-only, so a write there fails loudly instead of vanishing
     # (/tmp stays a private scratch tmpfs: programs that ignore TMPDIR still work).
-    for path in (*sorted(set(hidden) - {Path("/tmp")}), layout.state_dir):
+    for path in layout.secret:
+        flags += ["--tmpfs", str(path)]
+    for path in (*sorted(set(hidden) - {Path("/tmp")}), layout.state_dir, *layout.secret):
         flags += ["--remount-ro", str(path)]
     flags += ["--chdir", str(layout.worktree), "--"]
     return (*flags, *argv)
@@ -180,6 +185,8 @@ def visible_again(layout: Layout, argv: Sequence[str], path_var: str) -> list[Pa
     hidden = layout.hidden()
 
     def under_hidden(path: Path) -> bool:
+        if any(_inside(path, s) or _inside(s, path) for s in layout.secret):
+            return False  # never a door into (or around) a secret folder
         return any(_inside(path, h) and path != h for h in hidden)
 
     found: list[Path] = []

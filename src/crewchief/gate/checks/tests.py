@@ -10,18 +10,22 @@ A suite that cannot start at base and at head the same way is a configuration pr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from crewchief.gate.check import CheckContext, CheckSkipped
 from crewchief.gate.dynamic.config import NO_TESTS, same_start_failure
 from crewchief.gate.dynamic.evidence import RULE_ID as EVIDENCE
 from crewchief.gate.dynamic.evidence import evidence_rule
+from crewchief.gate.dynamic.oracle import base_oracle
 from crewchief.gate.dynamic.runs import (
     NoTestCommand,
     base_suite,
     head_suite,
     prepared,
     session,
+    superseded,
     task_replaced_files,
 )
 from crewchief.gate.dynamic.suite import (
@@ -33,6 +37,7 @@ from crewchief.gate.dynamic.suite import (
     run_suite,
 )
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
+from crewchief.workspace.checkouts import PreparedTree
 
 NAME = "tests"
 MAX_LISTED = 20
@@ -134,6 +139,34 @@ RULES = RuleTable(
     ),
     Rule(
         NAME,
+        "base-tests-broken",
+        Severity.HIGH,
+        "a test that passes at base fails on head's code when run with the base's own tests, "
+        "conftests, helpers and pytest settings: the change broke behaviour, and its edits to "
+        "the tests hide it",
+        "fix the code so the base's test passes again; if the behaviour was meant to change, say "
+        "so in a task (supersedes) and review the test's new version",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "base-oracle-error",
+        Severity.HIGH,
+        "the base's tests could not run against head's code, so the change's edits to the tests "
+        "could not be checked against the base's oracle",
+        "read the oracle run's log: a reorganised test layout needs a human to confirm no tested "
+        "behaviour was lost",
+    ),
+    Rule(
+        NAME,
+        "superseded-by-task",
+        Severity.INFO,
+        "tests that passed at base fail at head, and the task says its objective changes them "
+        "(supersedes)",
+        "nothing to do if the task is right; its acceptance entries judge the new behaviour",
+    ),
+    Rule(
+        NAME,
         "no-tests",
         Severity.MEDIUM,
         "the test command collected no tests at base or head",
@@ -186,47 +219,78 @@ def config_problem(base: SuiteResult, head: SuiteResult) -> Finding | None:
     return _plain("test-config-broken", failure.message(head.python))
 
 
-def compare(
-    base: SuiteResult, head: SuiteResult, flaky: set[str], replaced: frozenset[str] = frozenset()
-) -> list[Finding]:
-    findings: list[Finding] = []
-    superseded: dict[str, list[str]] = {}
-    for test, before in base.outcomes.items():
+@dataclass(frozen=True)
+class Expected:
+    """What the change and its task say about tests before they are compared: tests that are
+    flaky, files the task ships its own version of, tests it supersedes, and renamed files."""
+
+    flaky: frozenset[str] = frozenset()
+    replaced: frozenset[str] = frozenset()
+    supersedes: Callable[[str], bool] = field(default=lambda test: False)
+    renames: Mapping[str, str] = field(default_factory=dict)
+
+    def at_head(self, test: str, head: SuiteResult) -> str | None:
+        """The test's outcome at head, following its file through a rename."""
         after = head.outcomes.get(test)
-        if before not in PASSING:
+        path, _, rest = test.partition("::")
+        if after is None and path in self.renames and rest:
+            after = head.outcomes.get(f"{self.renames[path]}::{rest}")
+        return after
+
+
+def compare(base: SuiteResult, head: SuiteResult, expected: Expected) -> list[Finding]:
+    findings: list[Finding] = []
+    set_aside: dict[tuple[str, str], list[str]] = {}
+    for test, before in base.outcomes.items():
+        after = expected.at_head(test, head)
+        if before not in PASSING or after in PASSING:
             continue
-        if after not in PASSING and _path_of(test) in replaced:
-            superseded.setdefault(str(_path_of(test)), []).append(test)
-        elif after is None:
-            message = f"{test} passed at base and did not run at head"
-            findings.append(_test_finding("test-disappeared", message, test))
-        elif after in BROKEN and test in flaky:
-            message = (
-                f"{test} failed at head, then passed on a re-run: flaky, "
-                "not counted against the change"
-            )
-            findings.append(_test_finding("flaky-test", message, test))
-        elif after in BROKEN:
-            message = f"{test} passed at base and {after} at head"
-            findings.append(_test_finding("test-regressed", message, test))
-        elif after in NOT_RUN:
-            message = f"{test} passed at base and is {after} at head"
-            findings.append(_test_finding("test-skipped-at-head", message, test))
+        if _path_of(test) in expected.replaced:
+            set_aside.setdefault(("replaced-by-task", str(_path_of(test))), []).append(test)
+        elif expected.supersedes(test):
+            set_aside.setdefault(("superseded-by-task", str(_path_of(test))), []).append(test)
+        else:
+            findings.extend(_lost(test, after, expected.flaky))
     for test, after in head.outcomes.items():
-        if test not in base.outcomes and after in BROKEN and test not in flaky:
+        if test not in base.outcomes and after in BROKEN and test not in expected.flaky:
             message = f"{test} is new and {after} at head"
             findings.append(_test_finding("new-test-failing", message, test))
-    for path, tests in sorted(superseded.items()):
-        listed = ", ".join(t.split("::", 1)[1] for t in tests[:MAX_LISTED])
-        message = (
-            f"{len(tests)} test(s) in {path} passed at base and not at head ({listed}); the task "
-            "ships its own version of this file, and the acceptance check judges them in it"
-        )
-        findings.append(_test_finding("replaced-by-task", message, path))
+    for (rule, path), tests in sorted(set_aside.items()):
+        findings.append(_set_aside(rule, path, tests))
     if head.is_pytest and head.exit_code == 5 and base.outcomes:
         message = "pytest collected no tests at head, but did at base"
         findings.append(_plain("no-tests-collected", message))
     return findings
+
+
+def _lost(test: str, after: str | None, flaky: frozenset[str]) -> list[Finding]:
+    """A test that passed at base and does not pass at head."""
+    if after is None:
+        message = f"{test} passed at base and did not run at head"
+        return [_test_finding("test-disappeared", message, test)]
+    if after in BROKEN and test in flaky:
+        message = (
+            f"{test} failed at head, then passed on a re-run: flaky, not counted against the change"
+        )
+        return [_test_finding("flaky-test", message, test)]
+    if after in BROKEN:
+        return [_test_finding("test-regressed", f"{test} passed at base and {after} at head", test)]
+    if after in NOT_RUN:
+        message = f"{test} passed at base and is {after} at head"
+        return [_test_finding("test-skipped-at-head", message, test)]
+    return []
+
+
+def _set_aside(rule: str, path: str, tests: list[str]) -> Finding:
+    listed = ", ".join(t.split("::", 1)[1] for t in tests[:MAX_LISTED])
+    why = (
+        "the task ships its own version of this file, and the acceptance check judges them in it"
+        if rule == "replaced-by-task"
+        else "the task supersedes them (its objective changes what they pin), and its "
+        "acceptance entries judge the new behaviour"
+    )
+    message = f"{len(tests)} test(s) in {path} passed at base and not at head ({listed}); {why}"
+    return _test_finding(rule, message, path)
 
 
 def _command_findings(base: SuiteResult, head: SuiteResult) -> list[Finding]:
@@ -242,6 +306,31 @@ def _command_findings(base: SuiteResult, head: SuiteResult) -> list[Finding]:
         )
         return [_plain("tests-failed", message)]
     return []
+
+
+def expected(ctx: CheckContext, flaky: set[str]) -> Expected:
+    renames = {
+        f.old.path: f.new.path
+        for f in ctx.change.files
+        if f.old is not None and f.new is not None and f.old.path != f.new.path
+    }
+    return Expected(
+        frozenset(flaky),
+        task_replaced_files(ctx),
+        lambda test: superseded(ctx, test),
+        renames,
+    )
+
+
+def _acceptance_judges(ctx: CheckContext) -> bool:
+    """The acceptance check runs the base's tests on head itself (pass-to-pass, with the task's
+    own tests laid over them), so this check need not run them a second time."""
+    task = ctx.task
+    return (
+        task is not None
+        and "acceptance" in ctx.running
+        and bool(task.acceptance or task.acceptance_existing)
+    )
 
 
 class TestsCheck:
@@ -284,18 +373,82 @@ class TestsCheck:
             return [*findings, *_command_findings(base, head)]
         suspects = [t for t, v in head.outcomes.items() if v in BROKEN]
         flaky = self._rerun(ctx, suspects, findings) if suspects else set()
-        findings.extend(compare(base, head, flaky, task_replaced_files(ctx)))
+        findings.extend(compare(base, head, expected(ctx, flaky)))
+        if not _acceptance_judges(ctx):
+            findings.extend(self._oracle(ctx, base, head, flaky))
         return findings
 
+    @classmethod
+    def _oracle(
+        cls, ctx: CheckContext, base: SuiteResult, head: SuiteResult, flaky: set[str]
+    ) -> list[Finding]:
+        """Head's code judged by the base's tests, when the change touched what the tests are
+        (see `oracle`). Failures head's own suite already reported are not repeated."""
+        run = base_oracle(ctx, base)
+        if run is None:
+            return []
+        ws = session(ctx)
+        ws.add_evidence(NAME, run.head.log)
+        if not run.ran:
+            message = (
+                f"the base's tests could not run on head's code ({len(run.restored)} file(s) "
+                f"taken from the base); see {run.head.log}"
+            )
+            return [_plain("base-oracle-error", message)]
+        findings: list[Finding] = []
+        if run.head.inconsistent:
+            message = f"in the base-oracle run, {run.head.inconsistent}; see {run.head.log}"
+            findings.append(_plain(EVIDENCE, message))
+        replaced = task_replaced_files(ctx)
+        suspects = [
+            test
+            for test in run.broken()
+            if head.outcomes.get(test) not in BROKEN
+            and test not in flaky
+            and _path_of(test) not in replaced
+            and not superseded(ctx, test)
+        ]
+        uncollected: dict[str, list[str]] = {}
+        for test in suspects:
+            if test not in run.head.outcomes:
+                uncollected.setdefault(str(_path_of(test)), []).append(test)
+        for path, tests in sorted(uncollected.items()):
+            message = (
+                f"{path}: the base's version of this test module no longer imports on head's "
+                f"code, so {len(tests)} test(s) that passed at base cannot run "
+                f"({', '.join(t.split('::', 1)[-1] for t in tests[:MAX_LISTED])}); see {run.head.log}"
+            )
+            findings.append(_test_finding("base-tests-broken", message, path))
+        ran = [t for t in suspects if t in run.head.outcomes]
+        again = cls._rerun_in(ctx, run.tree, ran, findings, "tests-oracle-rerun")
+        for test in ran:
+            if test in again:
+                message = f"{test} failed with the base's tests at head, then passed on a re-run"
+                findings.append(_test_finding("flaky-test", message, test))
+                continue
+            message = (
+                f"{test} passes at base and {run.outcome(test)} on head's code with the base's "
+                f"own tests and settings, though head's edited tests pass; see {run.head.log}"
+            )
+            findings.append(_test_finding("base-tests-broken", message, test))
+        return findings
+
+    @classmethod
+    def _rerun(cls, ctx: CheckContext, tests: list[str], findings: list[Finding]) -> set[str]:
+        return cls._rerun_in(ctx, prepared(ctx, "head"), tests, findings, "tests-head-rerun")
+
     @staticmethod
-    def _rerun(ctx: CheckContext, tests: list[str], findings: list[Finding]) -> set[str]:
+    def _rerun_in(
+        ctx: CheckContext, env: PreparedTree, tests: list[str], findings: list[Finding], label: str
+    ) -> set[str]:
         """Re-run failing tests once; those that pass now are flaky. A wrapper command (`make
         test`) cannot take node ids, so it runs whole and the same tests are read from it. A
         re-run whose evidence is inconsistent adds its finding and makes nothing flaky: code that
         forges only when node ids are selected would otherwise turn failures into "flaky"."""
+        if not tests:
+            return set()
         ws = session(ctx)
         command = ctx.policy.tests.command or ""
-        env = prepared(ctx, "head")
         selected = tests[:200]
         result = run_suite(
             ws.checkouts,
@@ -304,7 +457,7 @@ class TestsCheck:
                 command,
                 extra_args=selected,
                 timeout=ctx.policy.tests.timeout_s,
-                label="tests-head-rerun",
+                label=label,
             ),
         )
         ws.add_evidence(NAME, result.log)

@@ -63,6 +63,11 @@ def task_replaced_files(ctx: CheckContext) -> frozenset[str]:
     return frozenset(shipped & {path for _, _, path in listing})
 
 
+def superseded(ctx: CheckContext, test: str) -> bool:
+    """Whether the task says its objective changes this test (`supersedes`)."""
+    return ctx.task is not None and ctx.task.supersedes_test(test)
+
+
 def environment_key(ctx: CheckContext) -> str:
     """What, besides the tree and the command, decides a cached suite result: the interpreter the
     tests run with, the setup commands and the variables set for them."""

@@ -18,14 +18,22 @@ from typing import ClassVar, Literal
 
 from crewchief import git
 from crewchief.gate.analysis.pyfiles import python_changes
-from crewchief.gate.change import Change, FileChange, match_any
+from crewchief.gate.change import FileChange, match_any
 from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
+from crewchief.gate.checks.acceptance import hidden
 from crewchief.gate.checks.acceptance.sniff import sniffs
 from crewchief.gate.checks.acceptance.special_case import suspects, test_literals, test_sources
 from crewchief.gate.dynamic.config import StartFailure, same_start_failure, start_failure
 from crewchief.gate.dynamic.evidence import RULE_ID as EVIDENCE
 from crewchief.gate.dynamic.evidence import evidence_rule
-from crewchief.gate.dynamic.runs import base_suite, environment_key, session, tree_id
+from crewchief.gate.dynamic.oracle import OracleRun, collection_failed, oracle_overlay
+from crewchief.gate.dynamic.runs import (
+    base_suite,
+    environment_key,
+    session,
+    superseded,
+    tree_id,
+)
 from crewchief.gate.dynamic.suite import (
     BROKEN,
     PASSING,
@@ -35,7 +43,6 @@ from crewchief.gate.dynamic.suite import (
     run_suite,
 )
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
-from crewchief.gate.reader import read_files_at
 from crewchief.spec.task import TASK_DIR
 from crewchief.workspace.checkouts import PreparedTree, split_command
 
@@ -134,34 +141,39 @@ def _finding(rule: str, message: str, entry: str) -> Finding:
 def trusted_test_overlay(
     ctx: CheckContext,
 ) -> tuple[dict[str, bytes | None], dict[str, bytes | None]]:
-    """Files that make the acceptance run trustworthy: test files the change touched, reset to the
-    base (deleted when the change added them), and the task's own tests from the base. Returns
-    (the whole overlay for head, the task's files alone for base)."""
+    """Files that make the acceptance run trustworthy: the base's oracle (test files, helpers and
+    pytest settings the change touched, reset to the base; see `oracle`), and the task's own tests
+    from the base. Returns (the whole overlay for head, the task's files alone for base)."""
     ws = session(ctx)
-    change: Change = ctx.change
-    globs = ctx.policy.tests.paths
-    restore: list[str] = []
-    overlay: dict[str, bytes | None] = {}
-    for file in change.files:
-        for side in (file.old, file.new):
-            if side is not None and match_any(side.path, globs):
-                if file.old is not None and side.path == file.old.path:
-                    restore.append(side.path)
-                else:
-                    overlay[side.path] = None
-    if restore:
-        overlay.update(read_files_at(ws.checkouts.repo, ws.base, restore))
+    overlay = oracle_overlay(ctx)
     assert ctx.task is not None
     prefix = f"{TASK_DIR}/{ctx.task.id}/"
     wanted = {
         oid: path[len(prefix) :]
         for mode, oid, path in git.ls_tree(ws.checkouts.repo, ws.base)
-        if path.startswith(prefix) and mode in ("100644", "100755")
+        if path.startswith(prefix)
+        and mode in ("100644", "100755")
+        and not path.startswith(hidden.repo_prefix(ctx.task.id))
     }
     blobs = git.read_objects(ws.checkouts.repo, wanted)
     task_files: dict[str, bytes | None] = {rel: blobs.get(oid) for oid, rel in wanted.items()}
+    task_files.update(hidden_tests(ctx).files)
     overlay.update(task_files)
     return overlay, task_files
+
+
+def hidden_tests(ctx: CheckContext) -> hidden.HiddenTests:
+    """The task's hidden tests (in the repository at base and in the policy's hidden folder),
+    read once per gate; none without a session (a static look has no repository to read)."""
+    if ctx.session is None:
+        return hidden.HiddenTests()
+    ws = session(ctx)
+    assert ctx.task is not None
+    task_id, hidden_dir = ctx.task.id, ctx.policy.tests.hidden_dir
+    found: hidden.HiddenTests = ws.once(
+        "accept-hidden", lambda: hidden.load(ws.checkouts.repo, ws.base, task_id, hidden_dir)
+    )
+    return found
 
 
 _VALUE_OPTIONS = frozenset(
@@ -230,16 +242,6 @@ def outcomes_of(entry: str, result: SuiteResult) -> dict[str, str]:
     }
 
 
-def collection_failed(entry: str, result: SuiteResult) -> bool:
-    """Whether pytest could not collect the file (or a folder above it) that holds the entry: an
-    import error in the test module is the entry failing, the usual shape of a fail-to-pass test
-    that imports a name only the fix adds."""
-    return any(
-        error and (entry == error or entry.startswith((error + "::", error + "/")))
-        for error in result.collect_errors
-    )
-
-
 def node_state(entry: str, result: SuiteResult) -> str:
     """passed | failed | missing | timeout for one node-id entry inside a (batched) pytest run."""
     if result.timed_out:
@@ -282,6 +284,8 @@ class _Runs:
     ctx: CheckContext
     task_only: dict[str, bytes | None]
     head_env: PreparedTree
+    secret: hidden.HiddenTests = field(default_factory=hidden.HiddenTests)
+    """Entries naming these are judged under a name that says nothing about them."""
     config: list[Finding] = field(default_factory=list)
     """At most one fix-the-configuration finding, however many entries met the same failure."""
 
@@ -364,8 +368,17 @@ class _Runs:
         for entry in nodes:
             result = per[entry]
             self.ws.add_evidence(NAME, result.log)
-            found += judge(entry, node_state(entry, before), node_state(entry, result), result)
+            name = self.hidden_name(entry, nodes)
+            found += judge(
+                entry, node_state(entry, before), node_state(entry, result), result, name
+            )
         return found
+
+    def hidden_name(self, entry: str, nodes: list[str]) -> str | None:
+        """For an entry naming a hidden test: what its findings call it, and a contentless key."""
+        if not self.secret.covers(entry):
+            return None
+        return hidden.finding_label(nodes.index(entry))
 
     def commands(self, commands: list[str]) -> list[Finding]:
         found: list[Finding] = []
@@ -398,7 +411,16 @@ def evidence_finding(entry: str, result: SuiteResult) -> list[Finding]:
     return [_finding(EVIDENCE, message, entry)]
 
 
-def judge(entry: str, before: str, after: str, result: SuiteResult) -> list[Finding]:
+def judge(
+    entry: str, before: str, after: str, result: SuiteResult, hidden_key: str | None = None
+) -> list[Finding]:
+    """The findings of one entry. A hidden entry (`hidden_key` set) is named only as "a hidden
+    acceptance test" and fingerprinted by its key: findings go back to the agent on a retry, and
+    must not tell it which test, or what the test feeds the code."""
+    if hidden_key is not None:
+        found = judge(hidden_key, before, after, result)
+        public = f"acceptance '{hidden_key}'"
+        return [replace(f, message=f.message.replace(public, hidden.NAME)) for f in found]
     found = evidence_finding(entry, result)
     if after == "passed" and before == "passed":
         message = f"acceptance '{entry}' already passes at base: it does not test the objective (weak spec)"
@@ -433,6 +455,15 @@ def _non_test_code(ctx: CheckContext) -> list[FileChange]:
     ]
 
 
+def _head_tree(ctx: CheckContext, overlay: dict[str, bytes | None]) -> PreparedTree:
+    """The head checked out once per gate with the trusted tests laid over it."""
+    ws = session(ctx)
+    tree: PreparedTree = ws.once(
+        "accept-head", lambda: ws.checkouts.checkout(ws.head, overlay, label="accept-head")
+    )
+    return tree
+
+
 class AcceptanceCheck:
     name: ClassVar[str] = NAME
     version: ClassVar[str] = "4"
@@ -442,7 +473,12 @@ class AcceptanceCheck:
     def run(self, ctx: CheckContext) -> list[Finding]:
         if ctx.task is None:
             raise CheckSkipped("no task given (--task ID)")
-        entries = ctx.task.acceptance
+        secret = hidden_tests(ctx)
+        # Every hidden test runs, listed or not: the task file is shown to the agent.
+        entries = [
+            *ctx.task.acceptance,
+            *(e for e in secret.entries() if e not in ctx.task.acceptance),
+        ]
         if not entries and ctx.task.acceptance_existing:
             return self._existing_suite(ctx)
         if not entries:
@@ -451,19 +487,18 @@ class AcceptanceCheck:
                 "executable, so nothing proves the change does what was asked"
             )
             return [_finding("no-acceptance", message, ""), *self._test_run_sniffs(ctx)]
-        ws = session(ctx)
         overlay, task_only = trusted_test_overlay(ctx)
-        head_env: PreparedTree = ws.once(
-            "accept-head", lambda: ws.checkouts.checkout(ws.head, overlay, label="accept-head")
-        )
-        runs = _Runs(ctx, task_only, head_env)
+        head_env = _head_tree(ctx, overlay)
+        runs = _Runs(ctx, task_only, head_env, secret)
         nodes = [e for e in entries if is_node_entry(e)]
         findings = runs.nodes(nodes) if nodes else []
         findings += runs.commands([e for e in entries if not is_node_entry(e)])
         if runs.config:
             return runs.config + self._test_run_sniffs(ctx)
         findings.extend(self._pass_to_pass(ctx, head_env))
-        findings.extend(self._special_cases(ctx, head_env, nodes))
+        # Hidden tests' literals stay out of findings an agent may be shown on a retry.
+        shown = [e for e in nodes if not secret.covers(e)]
+        findings.extend(self._special_cases(ctx, head_env, shown))
         findings.extend(self._test_run_sniffs(ctx))
         return findings
 
@@ -476,11 +511,8 @@ class AcceptanceCheck:
                 "policy has no [tests] command to run the existing suite with"
             )
             return [_finding("no-acceptance", message, ""), *self._test_run_sniffs(ctx)]
-        ws = session(ctx)
         overlay, _ = trusted_test_overlay(ctx)
-        head_env: PreparedTree = ws.once(
-            "accept-head", lambda: ws.checkouts.checkout(ws.head, overlay, label="accept-head")
-        )
+        head_env = _head_tree(ctx, overlay)
         return [*self._pass_to_pass(ctx, head_env), *self._test_run_sniffs(ctx)]
 
     @staticmethod
@@ -532,13 +564,14 @@ class AcceptanceCheck:
         )
         head = ws.once("accept-head-suite", lambda: run_suite(ws.checkouts, head_env, request))
         ws.add_evidence(NAME, head.log)
+        ws.once("base-oracle", lambda: OracleRun(base, head, (), head_env))
         if head.crashed:
             message = f"the suite could not run at head with the base's tests; see {head.log}"
             return [_finding("pass-to-pass-error", message, "")]
         found = evidence_finding("pass-to-pass", head)
         for test, before in base.outcomes.items():
             after = head.outcomes.get(test) or ("error" if collection_failed(test, head) else None)
-            if before in PASSING and after in BROKEN:
+            if before in PASSING and after in BROKEN and not superseded(ctx, test):
                 message = (
                     f"{test} passes at base and {after} at head when run with the base's "
                     "tests: the change broke behaviour the tests pin down"

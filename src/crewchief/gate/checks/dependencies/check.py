@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from crewchief.gate.change import Change, FileChange, Side, blob_id
 from crewchief.gate.check import CheckContext
@@ -752,25 +752,25 @@ class _Analysis:
             out.extend(self._bound_findings(old, new, side, line, bounds))
         elif after[0] > before[0]:
             out.append(
-                RULES["loosened-pin"].finding(
+                _pin_finding(
+                    "loosened-pin",
                     f"'{new.raw}' went from '{old.spec}' to '{shown}': installs may now pick "
                     "versions nobody tested",
-                    path=side.path,
-                    line=line,
-                    fingerprint=fingerprint("loosened-pin", new.name, side.path),
-                    snippet=new.name[:200] or None,
+                    new,
+                    side,
+                    line,
                 )
             )
         if downgraded:
             pinned = after[0] == mf.EXACT
             out.append(
-                RULES["downgrade"].finding(
+                _pin_finding(
+                    "downgrade",
                     f"'{new.raw}' moved down from '{old.spec}' to '{shown}', often a way to dodge an "
                     "API change instead of adapting to it; it may bring back fixed bugs",
-                    path=side.path,
-                    line=line,
-                    fingerprint=fingerprint("downgrade", new.name, side.path),
-                    snippet=new.name[:200] or None,
+                    new,
+                    side,
+                    line,
                     severity=Severity.MEDIUM if pinned else Severity.LOW,
                 )
             )
@@ -784,24 +784,24 @@ class _Analysis:
         out = []
         if looser:
             out.append(
-                RULES["loosened-pin"].finding(
+                _pin_finding(
+                    "loosened-pin",
                     f"'{new.raw}' went from '{was}' to '{now}' ({'; '.join(looser)}): installs may "
                     "now pick versions nobody tested with this code",
-                    path=side.path,
-                    line=line,
-                    fingerprint=fingerprint("loosened-pin", new.name, side.path),
-                    snippet=new.name[:200] or None,
+                    new,
+                    side,
+                    line,
                 )
             )
         if capped:
             out.append(
-                RULES["upper-bound-added"].finding(
+                _pin_finding(
+                    "upper-bound-added",
                     f"'{new.raw}' went from '{was}' to '{now}' ({'; '.join(capped)}): installs are "
                     "held back from newer releases, often a way to dodge an API change",
-                    path=side.path,
-                    line=line,
-                    fingerprint=fingerprint("upper-bound-added", new.name, side.path),
-                    snippet=new.name[:200] or None,
+                    new,
+                    side,
+                    line,
                 )
             )
         return out
@@ -877,6 +877,20 @@ def _by_place(deps: Iterable[Dep]) -> dict[_Place, Dep]:
         out[place] = dep
         out.setdefault((dep.name, "", 0), dep)
     return out
+
+
+def _pin_finding(
+    rule: str, message: str, new: Dep, side: Side, line: int | None, **extra: Any
+) -> Finding:
+    """A finding about one requirement's constraint, keyed by its name and file."""
+    return RULES[rule].finding(
+        message,
+        path=side.path,
+        line=line,
+        fingerprint=fingerprint(rule, new.name, side.path),
+        snippet=new.name[:200] or None,
+        **extra,
+    )
 
 
 def _bound_changes(old: Dep, new: Dep, downgraded: bool) -> tuple[list[str], list[str]] | None:

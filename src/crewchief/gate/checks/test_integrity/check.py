@@ -27,6 +27,7 @@ from crewchief.gate.change import Side, Status, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.test_integrity import encodings, expected, suppressed, symlinks
 from crewchief.gate.checks.test_integrity import testconfig as tc
+from crewchief.gate.checks.test_integrity.config_allowlist import unlisted_changes
 from crewchief.gate.checks.test_integrity.rules import NAME, RULES
 from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
@@ -655,6 +656,17 @@ def _compare_settings(
         *_narrowed_testpaths(before, after),
         *_narrowed_collection(before, after),
         *_weakened_checks(before, after),
+        *(
+            _Loosened(
+                "test-config-changed",
+                f"{what}: not a setting known to leave which tests run, and how they count, "
+                "unchanged",
+                key.split(" ", 1)[0],
+                key,
+                blocking=False,
+            )
+            for key, what in unlisted_changes(before, after)
+        ),
     ]
     out = [_setting_finding(item, item.where or where, new, prefix) for item in loosened]
     for path in sorted(set(after.broken) - set(before.broken)):

@@ -206,6 +206,15 @@ RULES = RuleTable(
     ),
     Rule(
         NAME,
+        "test-config-changed",
+        Severity.MEDIUM,
+        "A pytest setting or addopts flag changed that is not on the allow-list of settings that "
+        "only touch output, logging, caching or markers.",
+        "Confirm the project needs it; the base-oracle run judged the change with the base's "
+        "settings.",
+    ),
+    Rule(
+        NAME,
         "test-config-unreadable",
         Severity.MEDIUM,
         "A pytest or coverage configuration file no longer parses.",

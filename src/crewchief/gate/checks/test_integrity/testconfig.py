@@ -78,6 +78,8 @@ class PytestSettings:
     fail_under_source: str | None = None
     broken: tuple[str, ...] = ()
     """Config files that could not be parsed."""
+    options: tuple[tuple[str, str], ...] = ()
+    """Every raw pytest setting, as text, for the allow-list comparison."""
 
 
 def _split(value: Any) -> list[str]:
@@ -175,21 +177,32 @@ def _cov_fail_under(addopts: tuple[str, ...]) -> float | None:
     return found
 
 
-def read_settings(files: Mapping[str, bytes | None], directory: str = "") -> PytestSettings:
-    """Effective settings for the config files (by base name) present in one directory."""
-    prefix = f"{directory}/" if directory else ""
-    broken: list[str] = []
-    raw: dict[str, Any] | None = None
-    source: str | None = None
+def _first_section(
+    files: Mapping[str, bytes | None], broken: list[str]
+) -> tuple[str, dict[str, Any]] | None:
     for name in PYTEST_FILES:
         data = files.get(name)
         if data is None:
             continue
         raw = _pytest_section(name, data, broken)
         if raw is not None:
-            source = prefix + name
-            break
-    raw = raw or {}
+            return name, raw
+    return None
+
+
+def pytest_source(files: Mapping[str, bytes | None]) -> tuple[str, dict[str, Any]] | None:
+    """The file (by base name) pytest takes its settings from in one directory, and its raw
+    options, by pytest's own precedence; None when pytest runs on defaults."""
+    return _first_section(files, [])
+
+
+def read_settings(files: Mapping[str, bytes | None], directory: str = "") -> PytestSettings:
+    """Effective settings for the config files (by base name) present in one directory."""
+    prefix = f"{directory}/" if directory else ""
+    broken: list[str] = []
+    found = _first_section(files, broken)
+    source = prefix + found[0] if found else None
+    raw = found[1] if found else {}
     addopts = tuple(_split(raw.get("addopts", "")))
     testpaths = tuple(_split(raw["testpaths"])) if "testpaths" in raw else None
     norecurse = tuple(_split(raw["norecursedirs"])) if "norecursedirs" in raw else DEFAULT_NORECURSE
@@ -221,6 +234,7 @@ def read_settings(files: Mapping[str, bytes | None], directory: str = "") -> Pyt
         fail_under,
         fail_source,
         tuple(prefix + b for b in dict.fromkeys(broken)),
+        tuple(sorted((str(k), " ".join(_split(v))) for k, v in raw.items())),
     )
 
 

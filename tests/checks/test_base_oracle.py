@@ -1,0 +1,256 @@
+"""The base's oracle, without a task: head's code judged by the base's own tests, helpers and
+pytest settings. Each trick is first shown to fool plain pytest at head; each refactor is first
+shown to keep the base's tests passing on head's code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from crewchief.gate.dynamic.oracle import pytest_config, render_pytest_ini
+from crewchief.gate.engine import GateRequest, run_gate
+from crewchief.gate.findings import Report
+from tests.helpers.repo import Repo
+
+CODE = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"
+BROKEN = CODE.replace("return a + b", "return a + b + 1")
+TESTS = (
+    "from calc import add, mul\n\n\n"
+    "def test_add_small():\n    assert add(2, 3) == 5\n\n\n"
+    "def test_add_zero():\n    assert add(0, 0) == 0\n\n\n"
+    "def test_add_negative():\n    assert add(-2, 2) == 0\n\n\n"
+    "def test_add_big():\n    assert add(10**6, 1) == 1000001\n\n\n"
+    "def test_mul():\n    assert mul(3, 4) == 12\n"
+)
+POLICY = f'[tests]\ncommand = "python -m pytest -q"\npython = {json.dumps(sys.executable)}\n'
+
+
+def project(make_repo, extra: dict[str, str] | None = None) -> Repo:
+    repo: Repo = make_repo(
+        {
+            "crewchief.toml": POLICY,
+            "calc.py": CODE,
+            "tests/test_calc.py": TESTS,
+            "pyproject.toml": '[project]\nname = "calc"\n\n[tool.pytest.ini_options]\n'
+            'pythonpath = ["."]\n',
+            **(extra or {}),
+        }
+    )
+    repo.branch("agent")
+    return repo
+
+
+def gate(repo: Repo, *only: str) -> Report:
+    request = GateRequest(
+        repo=repo.path, base="main", head="agent", only=list(only), use_cache=False
+    )
+    return run_gate(request)
+
+
+def rules(report: Report) -> set[tuple[str, str, bool]]:
+    return {(f.check, f.rule, f.blocking) for f in report.findings if f.rule != "test-environment"}
+
+
+def plain_pytest(repo: Repo, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """What a reviewer who only runs the head's own suite sees."""
+    tree = tmp_path / "plain"
+    repo.git("worktree", "add", "-q", "--detach", str(tree), "agent")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def broken_by_oracle(report: Report) -> list[str]:
+    return sorted(f.message.split()[0] for f in report.findings if f.rule == "base-tests-broken")
+
+
+def test_an_expected_value_edited_with_the_code_is_caught(make_repo, tmp_path: Path) -> None:
+    repo = project(make_repo)
+    # Every expectation moves with the code: add is off by one, and so are the tests.
+    repo.commit(
+        {"calc.py": BROKEN, "tests/test_calc.py": TESTS.replace("assert add", "assert -1 + add")}
+    )
+    fooled = plain_pytest(repo, tmp_path)
+    assert fooled.returncode == 0, fooled.stdout
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == [
+        "tests/test_calc.py::test_add_big",
+        "tests/test_calc.py::test_add_negative",
+        "tests/test_calc.py::test_add_small",
+        "tests/test_calc.py::test_add_zero",
+    ]
+
+
+HELPER = "def check_sum(actual, expected):\n    assert actual == expected\n"
+HELPED_TESTS = (
+    "from calc import add\nfrom calc_testing import check_sum\n\n\n"
+    "def test_add():\n    check_sum(add(2, 3), 5)\n"
+)
+
+
+def test_without_the_oracle_the_edited_expectations_pass(make_repo) -> None:
+    """The control: `base_oracle = false` is the gate before the oracle, and it is fooled."""
+    repo = project(make_repo, {"crewchief.toml": POLICY + "base_oracle = false\n"})
+    repo.commit(
+        {"calc.py": BROKEN, "tests/test_calc.py": TESTS.replace("assert add", "assert -1 + add")}
+    )
+    assert gate(repo, "tests").verdict == "pass"
+
+
+def test_a_loosened_test_helper_outside_tests_is_taken_from_the_base(
+    make_repo, tmp_path: Path
+) -> None:
+    repo = project(make_repo, {"calc_testing.py": HELPER, "tests/test_calc.py": HELPED_TESTS})
+    repo.commit({"calc.py": BROKEN, "calc_testing.py": HELPER.replace("actual ==", "actual or")})
+    assert plain_pytest(repo, tmp_path).returncode == 0  # the loosened helper passes anything
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == ["tests/test_calc.py::test_add"]
+
+
+def test_a_deselecting_pytest_setting_is_replaced_by_the_bases(make_repo, tmp_path: Path) -> None:
+    repo = project(make_repo)
+    repo.commit(
+        {
+            "calc.py": BROKEN,
+            "pyproject.toml": '[project]\nname = "calc"\n\n[tool.pytest.ini_options]\n'
+            'pythonpath = ["."]\naddopts = "-k mul"\n',
+        }
+    )
+    assert plain_pytest(repo, tmp_path).returncode == 0  # only test_mul runs
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert len(broken_by_oracle(report)) == 4
+
+
+FOLDED = (
+    "import pytest\n\nfrom calc import add, mul\n\n\n"
+    "@pytest.mark.parametrize(('a', 'b', 'total'), "
+    "[(2, 3, 5), (0, 0, 0), (-2, 2, 0), (10**6, 1, 1000001)])\n"
+    "def test_add(a, b, total):\n    assert add(a, b) == total\n\n\n"
+    "def test_mul():\n    assert mul(3, 4) == 12\n"
+)
+
+
+def test_tests_folded_into_a_parametrised_one_do_not_block(make_repo, tmp_path: Path) -> None:
+    repo = project(make_repo)
+    repo.commit({"tests/test_calc.py": FOLDED})
+    assert plain_pytest(repo, tmp_path).returncode == 0
+    report = gate(repo, "tests", "test-integrity")
+    assert report.verdict != "block", report.findings
+    assert broken_by_oracle(report) == []
+    softened = [f for f in report.findings if "base-oracle run" in f.message]
+    assert softened and all(not f.blocking for f in softened), report.findings
+
+
+def test_a_renamed_test_file_does_not_block(make_repo, tmp_path: Path) -> None:
+    repo = project(make_repo)
+    repo.commit({"tests/test_calc.py": None, "tests/test_arith.py": TESTS})
+    assert plain_pytest(repo, tmp_path).returncode == 0
+    report = gate(repo, "tests", "test-integrity")
+    assert report.verdict != "block", report.findings
+    assert not any(f.blocking for f in report.findings), report.findings
+
+
+def test_tests_deleted_with_the_behaviour_they_pinned_still_block(make_repo) -> None:
+    repo = project(make_repo)
+    no_mul = CODE.split("\n\n\ndef mul", maxsplit=1)[0] + "\n"
+    only_add = TESTS.split("\n\n\ndef test_mul", maxsplit=1)[0].replace("add, mul", "add") + "\n"
+    repo.commit({"calc.py": no_mul, "tests/test_calc.py": only_add})
+    report = gate(repo, "tests", "test-integrity")
+    assert report.verdict == "block", report.findings
+    assert ("test-integrity", "test-deleted", True) in rules(report) or (
+        "test-integrity",
+        "assertions-removed",
+        True,
+    ) in rules(report)
+    assert broken_by_oracle(report) == ["tests/test_calc.py:"], report.findings
+    broken = next(f for f in report.findings if f.rule == "base-tests-broken")
+    assert "no longer imports" in broken.message and "test_mul" in broken.message
+
+
+def test_a_change_that_touches_no_test_runs_no_oracle(make_repo) -> None:
+    repo = project(make_repo)
+    repo.commit({"calc.py": CODE + "\n\ndef sub(a, b):\n    return a - b\n"})
+    report = gate(repo, "tests")
+    assert report.verdict == "pass", report.findings
+    tests = next(c for c in report.checks if c.name == "tests")
+    assert not any("tests-oracle" in e for e in tests.evidence)
+
+
+def test_pytest_settings_are_read_by_pytests_precedence() -> None:
+    toml = b'[tool.pytest.ini_options]\naddopts = "-q"\ntestpaths = ["tests", "more"]\n'
+    assert pytest_config({"pyproject.toml": toml}) == (
+        "pyproject.toml",
+        {"addopts": "-q", "testpaths": "\n    tests\n    more"},
+    )
+    tox = b"[pytest]\naddopts = -x\n"
+    assert pytest_config({"pyproject.toml": toml, "tox.ini": tox})[0] == "pyproject.toml"
+    assert pytest_config({"pytest.ini": b"", "pyproject.toml": toml}) == ("pytest.ini", {})
+    assert pytest_config({"setup.cfg": b"[metadata]\nname = x\n"}) is None
+    assert pytest_config({"setup.cfg": b"[tool:pytest]\nxfail_strict = true\n"}) == (
+        "setup.cfg",
+        {"xfail_strict": "true"},
+    )
+    rendered = render_pytest_ini({"testpaths": "\n    tests\n    more"}).decode()
+    assert "[pytest]\ntestpaths = \n    tests\n    more\n" in rendered
+
+
+def test_a_renamed_test_file_keeps_its_tests(make_repo) -> None:
+    repo = project(make_repo)
+    repo.commit({"tests/test_calc.py": None, "tests/test_arith.py": TESTS})
+    report = gate(repo, "tests")
+    assert rules(report) == set(), report.findings
+
+
+CAP_TEST = "from calc import add\n\n\ndef test_cap():\n    assert add(10**6, 1) == 100\n"
+CAPPED = CODE.replace("return a + b", "return min(a + b, 100)")
+
+
+def cap_task(supersedes: str) -> str:
+    return (
+        f"---\nid: cap\ntitle: add saturates at 100\nacceptance:\n"
+        f"  - tests/test_cap.py::test_cap\n{supersedes}---\nSums above 100 are 100.\n"
+    )
+
+
+def gate_task(repo: Repo, task: str) -> Report:
+    request = GateRequest(
+        repo=repo.path,
+        base="main",
+        head="agent",
+        task=task,
+        only=["tests", "test-integrity", "acceptance"],
+        use_cache=False,
+    )
+    return run_gate(request)
+
+
+def test_a_task_that_supersedes_a_pinned_test_may_change_it(make_repo) -> None:
+    """The objective changes what test_add_big pins: without `supersedes` the base's version of it
+    blocks the change, with it the task's acceptance test judges the new behaviour."""
+    for supersedes, verdict in (
+        ("", "block"),
+        ("supersedes:\n  - tests/test_calc.py::test_add_big\n", "pass"),
+    ):
+        repo = project(
+            make_repo,
+            {
+                ".crewchief/tasks/cap.md": cap_task(supersedes),
+                ".crewchief/tasks/cap/tests/test_cap.py": CAP_TEST,
+            },
+        )
+        repo.commit(
+            {"calc.py": CAPPED, "tests/test_calc.py": TESTS.replace("== 1000001", "== 100")}
+        )
+        report = gate_task(repo, "cap")
+        assert report.verdict == verdict, report.findings
+        broken = {f.rule for f in report.findings if f.blocking}
+        assert broken == ({"pass-to-pass-broken"} if verdict == "block" else set()), broken
