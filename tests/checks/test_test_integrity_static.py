@@ -357,6 +357,19 @@ def test_test_rewritten_beyond_its_literals_with_the_code_is_not_an_edited_value
     assert run(base, {**head, "tests/test_calc.py": renamed}) == []
 
 
+def test_a_test_the_task_supersedes_may_change_its_expectation() -> None:
+    from crewchief.spec.task import Task
+
+    task = Task.model_validate(
+        {"id": "cap", "title": "cap", "supersedes": ["tests/test_calc.py::test_area"]}
+    )
+    base = {"tests/test_calc.py": TESTS, "calc.py": CODE}
+    head = {"tests/test_calc.py": TESTS.replace("== 6", "== 5"), "calc.py": BROKEN}
+    ctx = CheckContext(Change.from_files(base, head), Policy(), task=task)
+    assert list(CHECK.run(ctx)) == []
+    assert rules(run(base, head)) == ["expected-value-edited"]
+
+
 def test_src_layout_package_import_is_matched() -> None:
     test = "from pkg.calc import area\n\n\ndef test_area():\n    assert area(2, 3) == 6\n"
     base = {"src/pkg/calc.py": CODE, "src/pkg/__init__.py": "", "tests/test_calc.py": test}

@@ -31,6 +31,7 @@ from crewchief.gate.checks.test_integrity.config_allowlist import unlisted_chang
 from crewchief.gate.checks.test_integrity.rules import NAME, RULES
 from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
+from crewchief.spec.task import Task
 
 VERSION = "4"
 
@@ -65,7 +66,7 @@ class IntegrityCheck:
         base, head = _modules(ctx, root.collect)
         findings = [
             *_syntax_errors(base, head),
-            *_compare_tests(base, head, _newly_raised(ctx), _changed_code(ctx)),
+            *_compare_tests(base, head, _newly_raised(ctx), _changed_code(ctx), ctx.task),
             *_module_skips(base, head),
             *_hooks(base, head),
             *_exits(base, head),
@@ -288,6 +289,7 @@ def _compare_tests(
     head_mods: list[_Module],
     raised: frozenset[str] = frozenset(),
     code: set[str] | None = None,
+    task: Task | None = None,
 ) -> list[Finding]:
     pairs, gone, new = _match(_tests(base_mods), _tests(head_mods))
     head_by_path = {m.path: m for m in head_mods}
@@ -335,7 +337,9 @@ def _compare_tests(
         out.extend(_skip_findings(h, new_skips, reported, existing=True))
     for t in new:
         out.extend(_skip_findings(t, t.data["skips"], reported, existing=False))
-    out.extend(expected.findings(pairs, code or set()))
+    out.extend(
+        expected.findings(pairs, code or set(), task.supersedes_test if task else lambda t: False)
+    )
     return out
 
 
