@@ -1,7 +1,9 @@
 """Labelled scenarios for the last items of issue 18: exact assertions swapped for looser ones
 (`test-integrity/assertion-loosened`), loosened and capped pins (`dependencies/loosened-pin`,
 `dependencies/upper-bound-added`), and setup.py requirements built with `.format()` (read, so the
-package they declare is never an `undeclared-import`).
+package they declare is never an `undeclared-import`). Issue 10's static tricks join them: a report
+hook hidden in a utf-7 "comment", a hook bound by assignment, a test file turned into a symlink to a
+weakened copy, and a parametrize table edited to the broken code's output.
 
 Every weakened test here passes under plain pytest on the broken code it hides, while the original
 test fails there; `PROOFS` lists what to run and `test_slop_proofs.py` runs it on the sdists. Each
