@@ -339,6 +339,21 @@ def test_expected_value_edited_with_the_code_fools_pytest_and_asks_for_review(ma
     assert finding.path == "tests/test_calc.py"
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        ("== 6", "== -6", "6 -> -6"),
+        ("== 6", "== 6.5", "6 -> 6.5"),
+        ("== 6", "== None", "6 -> None"),
+    ],
+)
+def test_signed_and_other_literals_count_as_edited_values(old: str, new: str, shown: str) -> None:
+    base = {"tests/test_calc.py": TESTS, "calc.py": CODE}
+    head = {"tests/test_calc.py": TESTS.replace(old, new), "calc.py": BROKEN}
+    [finding] = run(base, head)
+    assert finding.rule == "expected-value-edited" and shown in finding.message
+
+
 def test_expected_value_edited_alone_or_with_other_code_stays_quiet() -> None:
     edited = TESTS.replace("== 6", "== 7")
     assert run({"tests/test_calc.py": TESTS}, {"tests/test_calc.py": edited}) == []

@@ -35,14 +35,30 @@ def imports(tree: ast.Module) -> list[str]:
 
 
 def _tokens(text: str) -> list[tuple[int, str]] | None:
+    """Significant tokens, a unary sign folded into the number it signs (`-4` is one literal)."""
+    out: list[tuple[int, str]] = []
     try:
-        return [
-            (tok.type, tok.string)
-            for tok in tokenize.generate_tokens(io.StringIO(text).readline)
-            if tok.type not in _IGNORED and tok.type != tokenize.ENDMARKER
-        ]
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in _IGNORED or tok.type == tokenize.ENDMARKER:
+                continue
+            if tok.type == tokenize.NUMBER and _unary_sign(out):
+                sign = out.pop()[1]
+                out.append((tokenize.NUMBER, sign + tok.string))
+            else:
+                out.append((tok.type, tok.string))
     except (tokenize.TokenError, SyntaxError, ValueError):
         return None
+    return out
+
+
+def _unary_sign(before: list[tuple[int, str]]) -> bool:
+    """Whether the last token is a sign that applies to what follows (not a subtraction)."""
+    if not before or before[-1] not in ((tokenize.OP, "-"), (tokenize.OP, "+")):
+        return False
+    if len(before) == 1:
+        return True
+    kind, text = before[-2]
+    return kind == tokenize.OP and text not in (")", "]", "}")
 
 
 def _is_literal(tok: tuple[int, str]) -> bool:
