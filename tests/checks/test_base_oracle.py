@@ -174,6 +174,23 @@ def test_tests_deleted_with_the_behaviour_they_pinned_still_block(make_repo) -> 
     assert broken_by_oracle(report) == ["tests/test_calc.py:"], report.findings
     broken = next(f for f in report.findings if f.rule == "base-tests-broken")
     assert "no longer imports" in broken.message and "test_mul" in broken.message
+    # The module no longer imports: alone that is an interface change to review; the test
+    # deletion is what blocks.
+    assert not broken.blocking
+
+
+def test_a_renamed_function_with_its_tests_updated_is_a_review(make_repo) -> None:
+    """Without a task nothing says the interface change was meant: review, not pass or block."""
+    repo = project(make_repo)
+    repo.commit(
+        {
+            "calc.py": CODE.replace("def add(", "def plus("),
+            "tests/test_calc.py": TESTS.replace("add(", "plus(").replace("add, mul", "plus, mul"),
+        }
+    )
+    report = gate(repo, "tests", "test-integrity")
+    assert report.verdict == "review", report.findings
+    assert broken_by_oracle(report) == ["tests/test_calc.py:"]
 
 
 def test_a_change_that_touches_no_test_runs_no_oracle(make_repo) -> None:
