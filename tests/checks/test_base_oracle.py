@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from crewchief.gate.dynamic.doctests import with_base_doctests
 from crewchief.gate.dynamic.oracle import pytest_config, render_pytest_ini
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Report
@@ -271,3 +272,45 @@ def test_a_task_that_supersedes_a_pinned_test_may_change_it(make_repo) -> None:
         assert report.verdict == verdict, report.findings
         broken = {f.rule for f in report.findings if f.blocking}
         assert broken == ({"pass-to-pass-broken"} if verdict == "block" else set()), broken
+
+
+DOC_CODE = (
+    '"""Arithmetic."""\n\n\n'
+    'def add(a, b):\n    """The sum.\n\n    >>> add(2, 3)\n    5\n    """\n    return a + b\n\n\n'
+    "class Box:\n"
+    '    def twice(self, x):\n        """Double.\n\n        >>> Box().twice(4)\n        8\n        """\n'
+    "        return 2 * x\n"
+)
+
+
+def test_the_bases_doctests_judge_heads_code() -> None:
+    head = (
+        DOC_CODE.replace("return a + b", "return a + b + 1")
+        .replace("    5\n", "    6\n")
+        .replace('"""Arithmetic.', '"""Arithmetic, now documented.')
+    )
+    rewritten = with_base_doctests(DOC_CODE.encode(), head.encode())
+    assert rewritten is not None
+    text = rewritten.decode()
+    assert "return a + b + 1" in text and "    5\n" in text and "    6\n" not in text
+    assert text.startswith('"""Arithmetic, now documented.')  # a docstring with no examples
+    assert with_base_doctests(DOC_CODE.encode(), DOC_CODE.encode() + b"\nX = 1\n") is None
+    assert with_base_doctests(DOC_CODE.encode(), b"def broken(:\n") is None
+
+
+def test_a_doctest_edited_with_the_code_is_caught(make_repo, tmp_path: Path) -> None:
+    repo = project(
+        make_repo,
+        {
+            "calc.py": DOC_CODE,
+            "tests/test_calc.py": "def test_nothing():\n    pass\n",
+            "pyproject.toml": '[project]\nname = "calc"\n\n[tool.pytest.ini_options]\n'
+            'pythonpath = ["."]\naddopts = "--doctest-modules"\n',
+        },
+    )
+    broken = DOC_CODE.replace("return a + b", "return a + b + 1").replace("    5\n", "    6\n")
+    repo.commit({"calc.py": broken})
+    assert plain_pytest(repo, tmp_path).returncode == 0  # the doctest moved with the code
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == ["calc.py::calc.add"]

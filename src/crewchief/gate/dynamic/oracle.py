@@ -18,8 +18,8 @@ on head's code with it:
   file. The rest of pyproject.toml or setup.cfg (dependencies, metadata) stays head's.
 
 A change that touches none of these runs no extra suite: head's suite already is the base's
-oracle. Doctests inside production modules are still head's (not built: they would need the base's
-docstrings run against head's code).
+oracle. Doctests are tests too: a production module whose docstring examples the change edited
+runs with the base's docstrings put back (`doctests`), so the base's examples judge head's code.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from crewchief import git
 from crewchief.gate.change import FileChange
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.test_integrity.testconfig import PYTEST_FILES, pytest_source
+from crewchief.gate.dynamic.doctests import with_base_doctests
 from crewchief.gate.dynamic.runs import session
 from crewchief.gate.dynamic.suite import BROKEN, PASSING, SuiteRequest, SuiteResult, run_suite
 from crewchief.gate.reader import read_files_at
@@ -152,7 +153,22 @@ def oracle_overlay(ctx: CheckContext) -> dict[str, bytes | None]:
         overlay.update(read_files_at(repo, base, sorted(set(restore))))
     if ctx.policy.tests.base_oracle:
         overlay.update(_pytest_config_overlay(ctx))
+        overlay.update(_doctest_overlay(ctx, set(overlay)))
     return overlay
+
+
+def _doctest_overlay(ctx: CheckContext, taken: set[str]) -> dict[str, bytes | None]:
+    """Changed production modules whose docstring examples changed, with the base's put back."""
+    out: dict[str, bytes | None] = {}
+    for f in ctx.change.files:
+        if f.old is None or f.new is None or f.new.path in taken:
+            continue
+        if not f.new.path.endswith(".py") or f.old.data is None or f.new.data is None:
+            continue
+        rewritten = with_base_doctests(f.old.data, f.new.data)
+        if rewritten is not None:
+            out[f.new.path] = rewritten
+    return out
 
 
 def _importers(ctx: CheckContext, name: str) -> list[str]:
