@@ -194,13 +194,35 @@ def test_a_renamed_function_with_its_tests_updated_is_a_review(make_repo) -> Non
     assert broken_by_oracle(report) == ["tests/test_calc.py:"]
 
 
+def oracle_logs(report: Report) -> list[str]:
+    tests = next(c for c in report.checks if c.name == "tests")
+    return [Path(e).read_text() for e in tests.evidence if "tests-oracle" in e]
+
+
 def test_a_change_that_touches_no_test_runs_no_oracle(make_repo) -> None:
     repo = project(make_repo)
     repo.commit({"calc.py": CODE + "\n\ndef sub(a, b):\n    return a - b\n"})
     report = gate(repo, "tests")
     assert report.verdict == "pass", report.findings
-    tests = next(c for c in report.checks if c.name == "tests")
-    assert not any("tests-oracle" in e for e in tests.evidence)
+    assert oracle_logs(report) == []
+    repo.commit(
+        {
+            "tests/test_sub.py": "from calc import sub\n\n\ndef test_sub():\n    assert sub(3, 1) == 2\n"
+        }
+    )
+    report = gate(repo, "tests")
+    assert report.verdict == "pass", report.findings
+    assert oracle_logs(report) == []  # only a new test module: no base test depends on it
+
+
+def test_only_the_edited_test_modules_run_in_the_oracle(make_repo) -> None:
+    other = "def test_other():\n    assert True\n"
+    repo = project(make_repo, {"tests/test_other.py": other})
+    repo.commit({"tests/test_calc.py": FOLDED})
+    report = gate(repo, "tests")
+    [log] = oracle_logs(report)
+    assert log.splitlines()[0].endswith("-m pytest -q tests/test_calc.py"), log[:300]
+    assert "5 passed" in log  # the base test_calc.py alone; with test_other it would be 6
 
 
 def test_pytest_settings_are_read_by_pytests_precedence() -> None:

@@ -239,6 +239,18 @@ def _pytest_config_overlay(ctx: CheckContext) -> dict[str, bytes | None]:
     return overlay
 
 
+def _selection(overlay: dict[str, bytes | None]) -> list[str] | None:
+    """When the oracle takes only test modules from the base, just those need to run (a large
+    suite costs one more run of a few files, not of everything); an empty list when the change
+    only added test modules, which no base test depends on. None: anything else (a conftest, a
+    helper, data, settings, doctests) may touch any test, so the whole suite runs."""
+    for path in overlay:
+        name = PurePosixPath(path).name
+        if not (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))):
+            return None
+    return sorted(path for path, data in overlay.items() if data is not None)
+
+
 def base_oracle(ctx: CheckContext, base: SuiteResult) -> OracleRun | None:
     """The suite with the base's oracle on head's code, once per gate; None when the change
     touched nothing the oracle takes from the base (head's own suite is then that run)."""
@@ -246,11 +258,13 @@ def base_oracle(ctx: CheckContext, base: SuiteResult) -> OracleRun | None:
 
     def compute() -> OracleRun | None:
         overlay = oracle_overlay(ctx) if ctx.policy.tests.base_oracle else {}
-        if not overlay:
+        selected = _selection(overlay)
+        if not overlay or selected == []:
             return None
         tree = ws.checkouts.checkout(ws.head, overlay, label="tests-oracle")
         request = SuiteRequest(
             ctx.policy.tests.command or "",
+            extra_args=selected or (),
             timeout=ctx.policy.tests.timeout_s,
             label="tests-oracle",
             env={"PYTEST_ADDOPTS": "--continue-on-collection-errors"},
