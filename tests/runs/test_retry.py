@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crewchief.runs.execute import RunOptions, execute_run
 from crewchief.runs.scheduler import Scheduler
 from crewchief.store import RunState
@@ -124,3 +126,48 @@ def test_feedback_on_any_attempt_reaches_every_later_attempt_whichever_agent(
     assert "attempt 2: Still reordered." in retry_prompt
     assert retry_prompt.index("Keep the order") < retry_prompt.index("Still reordered")
     assert retry_prompt.count("Keep the order") == 1
+
+
+@pytest.mark.parametrize("clean_first", [True, False])
+def test_a_retry_is_told_its_own_agents_findings_when_several_agents_tried(
+    make_project, clean_first: bool
+) -> None:
+    """Two agents tried the task (in either order); the retry of the clean one must not be told
+    the other's blocking findings as if they were its own."""
+    import json
+    import sys
+
+    from crewchief.review.decide import reject
+
+    agent = (
+        "import pathlib, sys\n"
+        "pathlib.Path('src/app.py').write_text('def add(a, b):\\n    return b + a\\n')\n"
+        "if 'clean' not in sys.argv:\n"
+        "    pathlib.Path('CODEOWNERS').write_text('* @agent\\n')\n"
+    )
+    project = make_project(agent)
+    policy = (project.path / "crewchief.toml").read_text()
+    command = json.dumps([sys.executable, str(project.agent), "{prompt_file}", "clean"])
+    project.repo.commit(
+        {"crewchief.toml": policy + TWO_AGENTS.format(command=command)}, "a second agent"
+    )
+    if clean_first:
+        clean = project.store.queue_run(project.task_id, "other", base_ref="main")
+        messy = project.queue(base_ref="main")
+    else:
+        messy = project.queue(base_ref="main")
+        clean = project.store.queue_run(project.task_id, "other", base_ref="main")
+    for run_id in sorted((messy, clean)):
+        project.execute(run_id, sandbox="off")
+    messy_report = project.store.latest_report(messy) or {}
+    assert any(f["rule"] == "protected-path" for f in messy_report.get("findings", []))
+    clean_report = project.store.latest_report(clean) or {}
+    assert not any(f["rule"] == "protected-path" for f in clean_report.get("findings", [])), (
+        clean_report
+    )
+    retry = reject(project.store, clean, "Keep the order a + b.", "rita")
+    assert retry is not None and project.store.run(retry).agent == "other"
+    project.execute(retry, sandbox="off")
+    prompt = (project.path / ".git" / "crewchief" / "runs" / str(retry) / "prompt.md").read_text()
+    assert "Keep the order a + b." in prompt
+    assert "protected-path" not in prompt

@@ -74,7 +74,13 @@ def reject(store: Store, run_id: int, feedback: str, who: str, *, retry: bool = 
     ][:MAX_FINDINGS]
     history = [
         *carried_feedback(run),
-        {"attempt": run.attempt, "feedback": feedback, "findings": blocking, "by": who},
+        {
+            "attempt": run.attempt,
+            "run": run.id,
+            "feedback": feedback,
+            "findings": blocking,
+            "by": who,
+        },
     ]
     retry_fields = None
     if retry:

@@ -666,6 +666,26 @@ def _by_agent(entry: dict[str, Any], agent: str) -> str:
     return f" (by agent {other})" if isinstance(other, str) and other != agent else ""
 
 
+def _previous_run(store: Store, row: RunRow) -> RunRow | None:
+    """The run whose findings a retry is told about: the rejected run it was queued for, when a
+    rejection queued it; else, of the task's latest earlier attempt, this agent's own run when it
+    had one (several agents may have tried that attempt), else the most recent."""
+    from crewchief.review.decide import carried_feedback
+
+    carried = carried_feedback(row)
+    parent = carried[-1].get("run") if carried else None
+    earlier = [r for r in store.runs() if r.task_id == row.task_id and r.attempt < row.attempt]
+    for run in earlier:
+        if run.id == parent:
+            return run
+    if not earlier:
+        return None
+    latest = max(r.attempt for r in earlier)
+    candidates = [r for r in earlier if r.attempt == latest]
+    own = [r for r in candidates if r.agent == row.agent]
+    return max(own or candidates, key=lambda r: r.id)
+
+
 def render_run_prompt(
     task: Task, row: RunRow, policy: Policy, *, base: str, store: Store, repo: Path
 ) -> str:
@@ -680,13 +700,12 @@ def render_run_prompt(
     from crewchief.review.decide import feedback_history
 
     findings: list[FindingSummary] = []
-    if row.attempt > 1:
-        earlier = [r for r in store.runs() if r.task_id == row.task_id and r.attempt < row.attempt]
-        if earlier:
-            report = store.latest_report(max(earlier, key=lambda r: r.attempt).id) or {}
-            for item in report.get("findings", []):
-                with contextlib.suppress(Exception):
-                    findings.append(FindingSummary.from_json(item))
+    previous = _previous_run(store, row) if row.attempt > 1 else None
+    if previous is not None:
+        report = store.latest_report(previous.id) or {}
+        for item in report.get("findings", []):
+            with contextlib.suppress(Exception):
+                findings.append(FindingSummary.from_json(item))
     override = read_files_at(repo, base, [OVERRIDE_PATH])[OVERRIDE_PATH]
     inputs = PromptInputs(
         task=task,
