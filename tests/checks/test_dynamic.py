@@ -368,3 +368,33 @@ def test_a_file_the_coverage_config_omits_is_not_counted(make_repo) -> None:
     repo.commit({"tools/release.py": "def main():\n    return 0\n", "setup.py": "X = 1\n"})
     report = gate(repo, only=("tests", "coverage"))
     assert by_check(report, "coverage").findings == ()
+
+
+@pytest.mark.parametrize(
+    ("path", "settings"),
+    [
+        (".coveragerc", "[report]\nexclude_also =\n    def clamp\n    if x\n"),
+        ("pyproject.toml", '[tool.coverage.report]\nexclude_also = ["def clamp", "if x"]\n'),
+        ("setup.cfg", "[coverage:report]\nexclude_also =\n    def clamp\n    if x\n"),
+    ],
+)
+def test_coverage_is_measured_with_the_bases_settings(make_repo, path: str, settings: str) -> None:
+    """The change excludes its own untested lines in its coverage settings: the head's run reads
+    the base's settings, so the lines still count."""
+    repo = make(make_repo, {})
+    repo.branch("agent")
+    extra = "\n\ndef clamp(x, lo, hi):\n    if x < lo:\n        return lo\n    if x > hi:\n        return hi\n    return x\n"
+    repo.commit(
+        {
+            "calc.py": CODE + extra,
+            path: settings,
+            "tests/test_clamp.py": "from calc import clamp\n\n\ndef test_mid():\n    assert clamp(5, 0, 9) == 5\n",
+        }
+    )
+    report = gate(repo, only=("tests", "coverage"))
+    rules = {f.rule: f for f in by_check(report, "coverage").findings}
+    assert "uncovered-lines" in rules, rules
+    assert rules["uncovered-lines"].message.endswith("lines 11, 13")
+    folder = Path(by_check(report, "coverage").evidence[0]).parent
+    [settings_file] = folder.glob("base-coverage-settings*")
+    assert b"clamp" not in settings_file.read_bytes()

@@ -2,8 +2,8 @@
 
 The base suite's results are cached by the base tree id (plus command, setup, variables and the
 project's interpreter), so a batch of changes on one base runs the base suite once. The head suite
-runs once per gate, measured by the project's coverage.py when it has one, and feeds both `tests`
-and `coverage`.
+runs once per gate, measured by the project's coverage.py (with the base's coverage settings,
+`coverage_config`) when it has one, and feeds both `tests` and `coverage`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from crewchief import git
 from crewchief.gate.check import CheckContext, GateSession
+from crewchief.gate.dynamic.coverage_config import base_coverage_env
 from crewchief.gate.dynamic.suite import SuiteRequest, SuiteResult, run_suite
 from crewchief.spec.task import TASK_DIR
 from crewchief.workspace.checkouts import PreparedTree
@@ -118,6 +119,7 @@ def head_suite(ctx: CheckContext) -> SuiteResult:
             coverage=True,
             timeout=ctx.policy.tests.timeout_s,
             label="tests-head",
+            env=base_coverage_env(ctx),
         )
         return run_suite(ws.checkouts, env, request)
 
