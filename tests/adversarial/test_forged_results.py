@@ -460,3 +460,43 @@ def test_legitimate_projects_keep_working(make_repo, command: str, extra: dict[s
     broken_report = gate(broken)
     assert ("tests", "evidence-inconsistent") not in blocking(broken_report)
     assert blocking(broken_report), broken_report.findings
+
+
+DELETE_JUNIT = """
+import atexit as _atexit
+import gc as _gc
+import os as _os
+
+
+def _delete_junit():
+    for obj in _gc.get_objects():
+        if type(obj).__name__ == "LogXML" and _os.path.exists(obj.logfile):
+            _os.remove(obj.logfile)
+
+
+_atexit.register(_delete_junit)
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"),
+    [
+        (f"{PY} -m pytest -q -p no:xdist", {}),
+        (
+            f"{PY} -m pytest -q -p no:xdist",
+            {"pytest.ini": PYTEST_INI + "addopts = --junitxml=r/j.xml\n"},
+        ),
+        (f"{PY} -m pytest -q -p no:xdist --junitxml=own.xml", {}),
+    ],
+    ids=["crewchiefs-junitxml", "addopts-junitxml", "command-junitxml"],
+)
+def test_a_deleted_junit_xml_is_caught_wherever_it_was_asked_for(
+    make_repo, suite, command: str, extra: dict[str, str]
+) -> None:
+    """The JUnit channel is read wherever pytest writes it, the project's own file included."""
+    repo = make(make_repo, command=command, **extra)
+    repo.branch("agent")
+    repo.commit({"calc.py": CODE + DELETE_JUNIT})
+    result = suite(repo)
+    assert set(result.outcomes.values()) == {"passed"}
+    assert "did not write it" in result.inconsistent

@@ -51,6 +51,7 @@ _PROTOCOL_RAN: set[str] = set()
 _CALL_RAN: set[str] = set()
 _TAMPERED: list[str] = []
 _ORIGINAL: dict[str, Any] = {}
+_WITNESS = [True]
 
 
 def _emit(record: dict[str, Any]) -> None:
@@ -140,6 +141,15 @@ def pytest_load_initial_conftests(early_config: Any) -> None:
     if not _STREAM:
         return
     _ORIGINAL.update(_hook_functions(early_config))
+    # An installed plugin that runs tests its own way (pytest-forked runs the call phase in a
+    # child process) makes the call-phase witness meaningless; conftests come later and do not.
+    protocol = early_config.hook.pytest_runtest_protocol.get_hookimpls()
+    if any(
+        not (impl.hookwrapper or getattr(impl, "wrapper", False))
+        and not str(getattr(impl.plugin, "__name__", "")).startswith("_pytest.")
+        for impl in protocol
+    ):
+        _WITNESS.clear()
     namespace = early_config.known_args_namespace
     if not hasattr(namespace, "xmlpath"):  # `-p no:junitxml`
         _emit({"junitxml": None})
@@ -218,6 +228,7 @@ def pytest_runtest_logreport(report: Any) -> None:
     _set(report.nodeid, outcome)
     if (
         _STREAM
+        and _WITNESS
         and report.when == "call"
         and outcome == "passed"
         and report.nodeid in _PROTOCOL_RAN
