@@ -500,3 +500,24 @@ def test_a_deleted_junit_xml_is_caught_wherever_it_was_asked_for(
     result = suite(repo)
     assert set(result.outcomes.values()) == {"passed"}
     assert "did not write it" in result.inconsistent
+
+
+SILENCE_THE_REPORTER = """
+import sys as _sys
+
+_reporter = _sys.modules.get("crewchief_pytest_reporter")
+if _reporter is not None:
+    _reporter._ORIGINAL.clear()
+    _reporter._WITNESS.clear()
+"""
+
+
+def test_known_limit_code_that_silences_the_reporter_first_is_not_caught(make_repo, suite) -> None:
+    """A documented limit (see crewchief.gate.dynamic.evidence): code that knows crewchief turns
+    off the reporter's look at pytest's runner, then makes pytest itself report success. Every
+    account then agrees; this test pins that, so a future fix shows up here."""
+    repo = forged(make_repo, BROKEN + SILENCE_THE_REPORTER + NOOP_RUNTEST)
+    assert plain_pytest(repo).returncode == 0
+    result = suite(repo)
+    assert set(result.outcomes.values()) == {"passed"}
+    assert result.inconsistent == ""

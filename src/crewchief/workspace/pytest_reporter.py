@@ -63,10 +63,23 @@ def _emit(record: dict[str, Any]) -> None:
             _STREAM.clear()
 
 
-if _REPORT and _STREAM_PATH:
-    # Not inherited by processes the tests start (Python's descriptors are non-inheritable).
-    _STREAM.append(os.open(_STREAM_PATH, os.O_WRONLY))
+def _open_stream(path: str) -> None:
+    """Open the gate's FIFO for writing. Non-blocking, so a FIFO nobody reads fails at once
+    (ENXIO) instead of hanging pytest; then blocking again, so a full pipe waits for the gate
+    rather than losing lines. The descriptor is not inherited by processes the tests start
+    (Python's descriptors are non-inheritable). A failure leaves the stream closed, which the
+    gate reads as "never opened its stream"."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        os.set_blocking(fd, True)
+    except OSError:
+        return
+    _STREAM.append(fd)
     _emit({"start": os.getpid()})
+
+
+if _REPORT and _STREAM_PATH:
+    _open_stream(_STREAM_PATH)
 
 
 def _runner_functions() -> dict[str, Any]:

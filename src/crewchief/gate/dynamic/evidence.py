@@ -34,10 +34,22 @@ Two more channels come from the run (see crewchief.workspace.pytest_reporter):
   it telling the truth. It is a file in a writable folder, so it is forgeable by itself; it counts
   as one more account that must agree.
 
-None of this makes forging impossible: code in the test process can patch every channel alike
-(make pytest itself run nothing and report success, and switch off the reporter's check of pytest's
-runner first). The point is that a forger must now forge four independent accounts consistently,
-and every disagreement found is `evidence-inconsistent`.
+When pytest itself is made to report success (a no-op `Function.runtest`, a replaced
+`runtestprotocol` or hook implementation), every channel agrees; only the reporter's own look at
+pytest's runner shows it, streamed as `tampered` (the functions it saw replaced since it loaded, or
+a test whose protocol ran but whose call phase never did).
+
+What is not caught (tests/adversarial/test_forged_results.py shows the first):
+- code that knows crewchief switches off the reporter's look at pytest's runner before it makes
+  pytest report success: every account then agrees. Reading pytest's verdict from outside the
+  process would need the tests to run in a process the code under test does not share;
+- under pytest-xdist the tests run in worker processes, where the reporter neither streams nor
+  looks at pytest's runner: a forger there is seen only through the controller's accounts;
+- a wrapper command (`make test`, `tox`) has its own exit status, so only the reporter's copy of
+  pytest's is checked.
+
+None of this makes forging impossible: the point is that a forger must forge the independent
+accounts consistently, and every disagreement found is `evidence-inconsistent`.
 """
 
 from __future__ import annotations
@@ -64,13 +76,15 @@ _KINDS = {"error": "errors", "errors": "errors", "warning": "warnings", "warning
 
 RULE_ID = "evidence-inconsistent"
 SUMMARY = (
-    "the test run's evidence disagrees with itself: crewchief's in-process reporter says tests "
-    "passed that pytest's exit status or summary line says did not (the code under test may have "
-    "forged the results); the run does not count as passing"
+    "the test run's evidence disagrees with itself: crewchief's in-process reporter, the outcomes "
+    "it streamed to the gate while pytest ran, pytest's exit status, its summary line and its JUnit "
+    "XML do not tell the same story, or pytest's own runner was replaced while the tests ran (the "
+    "code under test may have forged the results); the run does not count as passing"
 )
 REMEDY = (
-    "look for code that patches pytest, `_pytest` or crewchief's reporter "
-    "(crewchief_pytest_reporter) and remove it; run the test command by hand to see pytest's verdict"
+    "look for code that patches pytest, `_pytest`, pluggy's hooks or crewchief's reporter "
+    "(crewchief_pytest_reporter), rewrites result files, or ends the process early (`os._exit`, "
+    "`atexit`), and remove it; run the test command by hand to see pytest's verdict"
 )
 
 

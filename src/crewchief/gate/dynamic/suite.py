@@ -180,15 +180,21 @@ STREAM_GRACE_S = 5.0
 
 
 @contextlib.contextmanager
-def _streamed(path: Path) -> Iterator[bytearray]:
-    """A FIFO at `path`, read by a thread while the block runs; what it read, complete on exit.
+def _streamed(path: Path) -> Iterator[bytearray | None]:
+    """A FIFO at `path`, read by a thread while the block runs; what it read, complete on exit,
+    or None where the evidence folder cannot hold a FIFO (the stream is then not asked for).
 
     The gate holds a writing end of its own during the block, so the reader sees no end of file
     before the reporter has opened the FIFO; afterwards it reads until every writer has closed, or
     a few seconds more when a process the tests forked still holds the reporter's end."""
     path.unlink(missing_ok=True)
-    os.mkfifo(path, 0o600)
-    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        os.mkfifo(path, 0o600)
+        reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        path.unlink(missing_ok=True)
+        yield None
+        return
     keeper = os.open(path, os.O_WRONLY)
     received = bytearray()
     done = threading.Event()
@@ -242,15 +248,17 @@ def run_suite(checkouts: Checkouts, prepared: PreparedTree, request: SuiteReques
     log.with_suffix(".junit.xml").unlink(missing_ok=True)
     try:
         with _streamed(log.with_suffix(".stream")) as received:
+            if received is None:
+                del env["CREWCHIEF_PYTEST_STREAM"]
             outcome = checkouts.run(argv, prepared.tree.path, env, request.timeout, log)
     except UserError as exc:  # the program is not there: the suite never started
         log.write_text(f"$ {request.command}\n# {exc}\n", encoding="utf-8")
         return SuiteResult(
             {}, None, False, str(log), pytest_argv, python=prepared.describe(), start_error=str(exc)
         )
-    stream = evidence.parse_stream(bytes(received))
+    stream = evidence.parse_stream(bytes(received)) if received is not None else None
     data = _read_report(report)
-    if data is None and not pytest_argv and not stream.started:
+    if data is None and not pytest_argv and not (stream and stream.started):
         state = "passed" if outcome.ok else "failed"
         return SuiteResult(
             {f"command: {request.command}": state},
@@ -297,16 +305,18 @@ def _inconsistency(
     outcomes: dict[str, str],
     collect_errors: tuple[str, ...],
     log: Path,
-    stream: evidence.Stream,
+    stream: evidence.Stream | None,
 ) -> str:
     """Cross-check the reporter's file against its stream, pytest's exit status, summary line and
     JUnit XML. The process's return code is pytest's own when the command is pytest itself (the
     reporter's copy of it is as forgeable as its outcomes); a wrapper's return code is its own, so
     the reporter's is used."""
-    if outcome.timed_out or not (data or stream.started):
+    if outcome.timed_out or not (data or (stream and stream.started)):
         return ""
     pytest_exit = outcome.returncode if pytest_argv else None
-    found = evidence.stream_disagreement(stream, outcomes, pytest_exit, bool(data))
+    found = ""
+    if stream is not None:
+        found = evidence.stream_disagreement(stream, outcomes, pytest_exit, bool(data))
     if found or not data:
         return found
     reported = data.get("exitstatus")
@@ -323,7 +333,9 @@ def _inconsistency(
     found = inconsistency(
         outcomes, collect_errors, status if isinstance(status, int) else None, text
     )
-    if found or not stream.junitxml or not stream.ends or not set(stream.ends) <= {0, 1, 5}:
+    if found or stream is None or not stream.junitxml or not stream.ends:
         return found
+    if not set(stream.ends) <= {0, 1, 5}:  # interrupted or broken: no JUnit XML to expect
+        return ""
     junit = evidence.parse_junit(Path(stream.junitxml))
     return evidence.junit_disagreement(junit, outcomes, len(collect_errors), text)
