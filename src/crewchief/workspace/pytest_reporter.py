@@ -20,9 +20,10 @@ crewchief.gate.dynamic.evidence). Two switches make forging harder to keep consi
   project asked for one itself; where it goes is streamed before conftests load.
 
 The stream also carries what the plugin saw of pytest itself: which of pytest's runner functions
-were replaced after it loaded, and tests whose protocol ran here but whose call phase never did
-(a replaced `runtestprotocol` that logs made-up reports). pytest then fools itself, so only this
-can show it; code that knows this plugin can switch it off, which the other channels then expose.
+were replaced once conftests began to load, and tests whose protocol ran here but whose call phase
+never did (a replaced `runtestprotocol` that logs made-up reports). pytest then fools itself, so
+only this can show it; code that knows this plugin can switch it off first (a documented limit, see
+crewchief.gate.dynamic.evidence).
 
 With `CREWCHIEF_COVERAGE_DATA` set it also measures coverage with the project's own coverage.py,
 started when pytest loads this plugin (before conftests import the project), and writes coverage's
@@ -133,10 +134,6 @@ def _hook_functions(config: Any) -> dict[str, Any]:
     return found
 
 
-if _STREAM:
-    _ORIGINAL.update(_runner_functions())
-
-
 def _check_runner(config: Any) -> None:
     """Stream (once) what was replaced of pytest's runner since this plugin loaded."""
     if not _ORIGINAL or _TAMPERED:
@@ -144,15 +141,20 @@ def _check_runner(config: Any) -> None:
     now = {**_runner_functions(), **_hook_functions(config)}
     changed = sorted(k for k, v in _ORIGINAL.items() if now.get(k) is not v)
     if changed:
-        _TAMPERED.append("replaced after crewchief's reporter loaded: " + ", ".join(changed))
+        _TAMPERED.append("replaced while the tests ran: " + ", ".join(changed))
         _emit({"tampered": _TAMPERED[0]})
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: Any) -> None:
-    """Before any conftest runs: take stock of pytest's hooks and say where JUnit XML will go."""
+    """Before any conftest runs: take stock of pytest's runner and say where JUnit XML will go.
+
+    Not when this module loads: `-p` plugins load before installed (entry point) plugins, and one
+    of those may legitimately wrap pytest's functions; the project's code comes only with the
+    conftests, after this."""
     if not _STREAM:
         return
+    _ORIGINAL.update(_runner_functions())
     _ORIGINAL.update(_hook_functions(early_config))
     # An installed plugin that runs tests its own way (pytest-forked runs the call phase in a
     # child process) makes the call-phase witness meaningless; conftests come later and do not.

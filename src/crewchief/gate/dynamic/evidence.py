@@ -28,7 +28,9 @@ Two more channels come from the run (see crewchief.workspace.pytest_reporter):
   has no end line. It carries what the reporter saw of pytest's own runner being replaced, too.
   A pipe inherited by file descriptor would be no stronger: same-process code can write to any
   descriptor it holds, so reopening by path adds nothing a forger lacks; what matters is that
-  lines are read by the gate as written and never rewritten.
+  lines are read by the gate as written and never rewritten. A FIFO also needs nothing of the
+  process chokepoint, which closes inherited descriptors, nor of the sandbox (it lives in the
+  evidence folder, which the sandbox already shares).
 - **pytest's own JUnit XML** (`--junitxml`, or the project's own file when it asks for one): a
   second writer, pytest's code rather than ours, so patching the reporter's hook or writer leaves
   it telling the truth. It is a file in a writable folder, so it is forgeable by itself; it counts
@@ -36,8 +38,8 @@ Two more channels come from the run (see crewchief.workspace.pytest_reporter):
 
 When pytest itself is made to report success (a no-op `Function.runtest`, a replaced
 `runtestprotocol` or hook implementation), every channel agrees; only the reporter's own look at
-pytest's runner shows it, streamed as `tampered` (the functions it saw replaced since it loaded, or
-a test whose protocol ran but whose call phase never did).
+pytest's runner shows it, streamed as `tampered` (the functions it saw replaced after conftests
+began to load, or a test whose protocol ran but whose call phase never did).
 
 What is not caught (tests/adversarial/test_forged_results.py shows the first):
 - code that knows crewchief switches off the reporter's look at pytest's runner before it makes
