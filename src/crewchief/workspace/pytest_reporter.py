@@ -135,7 +135,7 @@ def _hook_functions(config: Any) -> dict[str, Any]:
 
 
 def _check_runner(config: Any) -> None:
-    """Stream (once) what was replaced of pytest's runner since this plugin loaded."""
+    """Stream (once) what was replaced of pytest's runner since the conftests began to load."""
     if not _ORIGINAL or _TAMPERED:
         return
     now = {**_runner_functions(), **_hook_functions(config)}
@@ -177,6 +177,8 @@ def pytest_load_initial_conftests(early_config: Any) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: Any) -> None:
+    """Ask pytest's junitxml plugin (configured after this) for the gate's JUnit XML, unless the
+    project asked for its own: then its file is the one read, and its CI keeps getting it."""
     option = config.option
     if _JUNITXML and hasattr(option, "xmlpath") and not option.xmlpath:
         option.xmlpath = _JUNITXML
