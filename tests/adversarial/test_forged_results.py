@@ -521,3 +521,28 @@ def test_known_limit_code_that_silences_the_reporter_first_is_not_caught(make_re
     result = suite(repo)
     assert set(result.outcomes.values()) == {"passed"}
     assert result.inconsistent == ""
+
+
+INNER_PYTEST = (
+    TESTS
+    + """
+
+def test_runs_pytest_in_process(tmp_path):
+    import pytest
+
+    (tmp_path / "test_inner.py").write_text("def test_inner():\\n    assert False\\n")
+    assert pytest.main(["-q", "-p", "no:cacheprovider", str(tmp_path)]) == 1
+"""
+)
+
+
+def test_a_test_that_runs_pytest_in_process_is_not_a_forgery(make_repo, suite) -> None:
+    """The inner session loads the reporter again (PYTEST_ADDOPTS): it must not end the stream,
+    take the JUnit XML or write the results file in the outer session's place."""
+    repo = make(make_repo)
+    repo.branch("agent")
+    repo.commit({"tests/test_calc.py": INNER_PYTEST})
+    result = suite(repo)
+    assert result.exit_code == 0, Path(result.log).read_text("utf-8")
+    assert result.inconsistent == ""
+    assert result.outcomes["tests/test_calc.py::test_runs_pytest_in_process"] == "passed"

@@ -53,6 +53,22 @@ _CALL_RAN: set[str] = set()
 _TAMPERED: list[str] = []
 _ORIGINAL: dict[str, Any] = {}
 _WITNESS = [True]
+_OUTER: list[Any] = []
+"""The config of the session crewchief started: a test that runs `pytest.main()` in this process
+loads this plugin again, and that inner session must not end the stream or take the JUnit XML."""
+
+
+_INNER = [0]
+"""How many inner sessions are running now: their reports are not the outer session's tests."""
+
+
+def _outer(config: Any) -> bool:
+    return bool(_OUTER) and _OUTER[0] is config
+
+
+def pytest_sessionstart(session: Any) -> None:
+    if _OUTER and not _outer(session.config):
+        _INNER[0] += 1
 
 
 def _emit(record: dict[str, Any]) -> None:
@@ -152,8 +168,9 @@ def pytest_load_initial_conftests(early_config: Any) -> None:
     Not when this module loads: `-p` plugins load before installed (entry point) plugins, and one
     of those may legitimately wrap pytest's functions; the project's code comes only with the
     conftests, after this."""
-    if not _STREAM:
+    if not _STREAM or _OUTER:
         return
+    _OUTER.append(early_config)
     _ORIGINAL.update(_runner_functions())
     _ORIGINAL.update(_hook_functions(early_config))
     # An installed plugin that runs tests its own way (pytest-forked runs the call phase in a
@@ -180,7 +197,7 @@ def pytest_configure(config: Any) -> None:
     """Ask pytest's junitxml plugin (configured after this) for the gate's JUnit XML, unless the
     project asked for its own: then its file is the one read, and its CI keeps getting it."""
     option = config.option
-    if _JUNITXML and hasattr(option, "xmlpath") and not option.xmlpath:
+    if _JUNITXML and _outer(config) and hasattr(option, "xmlpath") and not option.xmlpath:
         option.xmlpath = _JUNITXML
 
 
@@ -239,7 +256,7 @@ def pytest_runtest_call(item: Any) -> Any:
 
 def pytest_runtest_logreport(report: Any) -> None:
     outcome = _outcome(report)
-    if outcome is None:
+    if outcome is None or _INNER[0]:
         return
     _emit({"test": report.nodeid, "outcome": outcome})
     _set(report.nodeid, outcome)
@@ -257,7 +274,7 @@ def pytest_runtest_logreport(report: Any) -> None:
 
 
 def pytest_collectreport(report: Any) -> None:
-    if report.failed:
+    if report.failed and not _INNER[0]:
         _COLLECT_ERRORS.append(report.nodeid or "<session>")
         _emit({"collect_error": report.nodeid or "<session>"})
 
@@ -277,6 +294,9 @@ def _finish_coverage() -> str:
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    if _OUTER and not _outer(session.config):
+        _INNER[0] = max(0, _INNER[0] - 1)
+        return
     if not _REPORT:
         return
     _check_runner(session.config)

@@ -269,7 +269,7 @@ def stream_disagreement(
         if has_report or pytest_exit == 0:
             return "pytest never finished its session (no end on the stream), yet it exited 0"
         return ""
-    if pytest_exit == 0 and 1 in stream.ends:
+    if pytest_exit == 0 and stream.ends[-1] == 1:
         return "pytest's session ended with exit status 1 (tests failed), but the process exited 0"
     return ""
 
