@@ -33,6 +33,11 @@ from crewchief.errors import UserError
 
 SandboxMode = Literal["auto", "required", "off"]
 
+READ_ONLY_DIR = "_read-only"
+"""A folder of this name in the run folder is bound read-only over itself: what crewchief puts
+there for the sandboxed command to load but not change (its pytest reporter, which the re-run of
+failing tests loads again)."""
+
 _BASE_FLAGS = (
     "--ro-bind",
     "/",
@@ -165,6 +170,9 @@ def bwrap_argv(argv: Sequence[str], layout: Layout, found: Probe) -> tuple[str, 
         flags += ["--ro-bind", str(path), str(path)]
     for path in (layout.worktree, layout.run_dir, *layout.writable):
         flags += ["--bind", str(path), str(path)]
+    fixed = layout.run_dir / READ_ONLY_DIR
+    if fixed.is_dir():
+        flags += ["--ro-bind", str(fixed), str(fixed)]
     # Hidden places become empty and read-only, so a write there fails loudly instead of vanishing
     # (/tmp stays a private scratch tmpfs: programs that ignore TMPDIR still work).
     for path in layout.secret:

@@ -6,12 +6,23 @@ PYTHONPATH. So any command that ends up running pytest in the project's environm
 `env X=1 python -m pytest`, `uv run pytest`, `make test`) reports each test's outcome by node id, and
 measures coverage with the project's coverage.py when asked. A command that never starts pytest is
 judged by its exit code alone, as one pseudo-test named after the command.
+
+The reporter runs in the test process, so its results file is forgeable; two more channels are
+read beside it and cross-checked (see `evidence`): a FIFO the gate reads while pytest runs (the
+reporter streams each outcome to it; nothing written can be taken back) and pytest's own JUnit XML.
+The reporter's copy sits in the evidence folder's read-only part, which the sandbox binds
+read-only, so the code under test cannot rewrite the plugin that the re-run of failing tests loads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+import os
+import select
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -19,7 +30,9 @@ from typing import Any
 
 from crewchief import proc
 from crewchief.errors import UserError
+from crewchief.gate.dynamic import evidence
 from crewchief.gate.dynamic.evidence import inconsistency
+from crewchief.workspace import sandbox
 from crewchief.workspace.checkouts import Checkouts, PreparedTree, split_command
 
 PLUGIN = "crewchief_pytest_reporter"
@@ -120,7 +133,7 @@ def pytest_args(argv: Sequence[str]) -> list[str]:
 
 
 def _plugin_dir(checkouts: Checkouts) -> Path:
-    folder = checkouts.evidence_dir / "_plugin"
+    folder = checkouts.evidence_dir / sandbox.READ_ONLY_DIR / "plugin"
     target = folder / f"{PLUGIN}.py"
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
@@ -152,12 +165,65 @@ def suite_env(
     env = dict(prepared.env)
     env.update(request.env)
     env["CREWCHIEF_PYTEST_REPORT"] = str(log.with_suffix(".json"))
+    env["CREWCHIEF_PYTEST_STREAM"] = str(log.with_suffix(".stream"))
+    env["CREWCHIEF_PYTEST_JUNITXML"] = str(log.with_suffix(".junit.xml"))
     if request.coverage:
         env["CREWCHIEF_COVERAGE_DATA"] = str(log.with_suffix(".coverage"))
     env["PYTHONPATH"] = _joined(str(_plugin_dir(checkouts)), env.get("PYTHONPATH"), ":")
     addopts = f"-p {PLUGIN} -p no:cacheprovider"
     env["PYTEST_ADDOPTS"] = _joined(addopts, env.get("PYTEST_ADDOPTS"), " ")
     return env
+
+
+STREAM_CAP = 64 * 1024 * 1024
+STREAM_GRACE_S = 5.0
+
+
+@contextlib.contextmanager
+def _streamed(path: Path) -> Iterator[bytearray | None]:
+    """A FIFO at `path`, read by a thread while the block runs; what it read, complete on exit,
+    or None where the evidence folder cannot hold a FIFO (the stream is then not asked for).
+
+    The gate holds a writing end of its own during the block, so the reader sees no end of file
+    before the reporter has opened the FIFO; afterwards it reads until every writer has closed, or
+    a few seconds more when a process the tests forked still holds the reporter's end."""
+    path.unlink(missing_ok=True)
+    try:
+        os.mkfifo(path, 0o600)
+        reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        path.unlink(missing_ok=True)
+        yield None
+        return
+    keeper = os.open(path, os.O_WRONLY)
+    received = bytearray()
+    done = threading.Event()
+
+    def pump() -> None:
+        deadline: float | None = None
+        while True:
+            if done.is_set() and deadline is None:
+                deadline = time.monotonic() + STREAM_GRACE_S
+            ready, _, _ = select.select([reader], [], [], 0.1)
+            if ready:
+                with contextlib.suppress(BlockingIOError):
+                    chunk = os.read(reader, 1 << 16)
+                    if not chunk:
+                        return
+                    received.extend(chunk[: max(0, STREAM_CAP - len(received))])
+            elif deadline is not None and time.monotonic() > deadline:
+                return
+
+    thread = threading.Thread(target=pump, name=f"stream {path.name}", daemon=True)
+    thread.start()
+    try:
+        yield received
+    finally:
+        os.close(keeper)
+        done.set()
+        thread.join()
+        os.close(reader)
+        path.unlink(missing_ok=True)
 
 
 def _read_report(path: Path) -> dict[str, Any] | None:
@@ -179,15 +245,20 @@ def run_suite(checkouts: Checkouts, prepared: PreparedTree, request: SuiteReques
     report = log.with_suffix(".json")
     report.unlink(missing_ok=True)
     env = suite_env(checkouts, prepared, request, log)
+    log.with_suffix(".junit.xml").unlink(missing_ok=True)
     try:
-        outcome = checkouts.run(argv, prepared.tree.path, env, request.timeout, log)
+        with _streamed(log.with_suffix(".stream")) as received:
+            if received is None:
+                del env["CREWCHIEF_PYTEST_STREAM"]
+            outcome = checkouts.run(argv, prepared.tree.path, env, request.timeout, log)
     except UserError as exc:  # the program is not there: the suite never started
         log.write_text(f"$ {request.command}\n# {exc}\n", encoding="utf-8")
         return SuiteResult(
             {}, None, False, str(log), pytest_argv, python=prepared.describe(), start_error=str(exc)
         )
+    stream = evidence.parse_stream(bytes(received)) if received is not None else None
     data = _read_report(report)
-    if data is None and not pytest_argv:
+    if data is None and not pytest_argv and not (stream and stream.started):
         state = "passed" if outcome.ok else "failed"
         return SuiteResult(
             {f"command: {request.command}": state},
@@ -221,7 +292,9 @@ def run_suite(checkouts: Checkouts, prepared: PreparedTree, request: SuiteReques
         truncated=outcome.truncated,
         coverage_state=str(data.get("coverage", "not-asked" if data else "no-pytest")),
         python=prepared.describe(),
-        inconsistent=_inconsistency(outcome, pytest_argv, data, outcomes, collect_errors, log),
+        inconsistent=_inconsistency(
+            outcome, pytest_argv, data, outcomes, collect_errors, log, stream
+        ),
     )
 
 
@@ -232,14 +305,22 @@ def _inconsistency(
     outcomes: dict[str, str],
     collect_errors: tuple[str, ...],
     log: Path,
+    stream: evidence.Stream | None,
 ) -> str:
-    """Cross-check the reporter against pytest's exit status and summary line. The process's return
-    code is pytest's own when the command is pytest itself (the reporter's copy of it is as
-    forgeable as its outcomes); a wrapper's return code is its own, so the reporter's is used."""
-    if outcome.timed_out or not data:
+    """Cross-check the reporter's file against its stream, pytest's exit status, summary line and
+    JUnit XML. The process's return code is pytest's own when the command is pytest itself (the
+    reporter's copy of it is as forgeable as its outcomes); a wrapper's return code is its own, so
+    the reporter's is used."""
+    if outcome.timed_out or not (data or (stream and stream.started)):
         return ""
+    pytest_exit = outcome.returncode if pytest_argv else None
+    found = ""
+    if stream is not None:
+        found = evidence.stream_disagreement(stream, outcomes, pytest_exit, bool(data))
+    if found or not data:
+        return found
     reported = data.get("exitstatus")
-    statuses = {outcome.returncode if pytest_argv else None, reported}
+    statuses = {pytest_exit, reported}
     status = 1 if 1 in statuses else outcome.returncode if pytest_argv else reported
     text = ""
     # A capped log keeps its beginning: pytest's summary is cut off, and a summary-like line a test
@@ -249,6 +330,12 @@ def _inconsistency(
             text = log.read_text("utf-8", "replace")
         except OSError:
             text = ""
-    return inconsistency(
+    found = inconsistency(
         outcomes, collect_errors, status if isinstance(status, int) else None, text
     )
+    if found or stream is None or not stream.junitxml or not stream.ends:
+        return found
+    if not set(stream.ends) <= {0, 1, 5}:  # interrupted or broken: no JUnit XML to expect
+        return ""
+    junit = evidence.parse_junit(Path(stream.junitxml))
+    return evidence.junit_disagreement(junit, outcomes, len(collect_errors), text)
