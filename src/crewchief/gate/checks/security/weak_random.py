@@ -43,11 +43,25 @@ def _is_secret(names: list[str], context: str) -> str | None:
     return None
 
 
+def _name_of(target: ast.expr) -> list[str]:
+    """`token`, `user.api_key` -> `api_key`, `session["csrf"]` -> `csrf`, tuples item by item."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Attribute):
+        return [target.attr]
+    if isinstance(target, ast.Subscript):
+        key = target.slice
+        return [key.value] if isinstance(key, ast.Constant) and isinstance(key.value, str) else []
+    if isinstance(target, ast.Tuple | ast.List):
+        return [n for elt in target.elts for n in _name_of(elt)]
+    return []
+
+
 def _targets(node: ast.AST) -> list[str]:
     if isinstance(node, ast.Assign):
-        return [n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-    if isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
-        return [node.target.id]
+        return [n for t in node.targets for n in _name_of(t)]
+    if isinstance(node, ast.AnnAssign | ast.AugAssign):
+        return _name_of(node.target)
     if isinstance(node, ast.keyword) and node.arg:
         return [node.arg]
     return []
