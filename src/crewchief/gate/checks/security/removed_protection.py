@@ -48,26 +48,25 @@ def _own(func: Func) -> Iterator[ast.AST]:
     yield from Scope(func.name, func).nodes()
 
 
-def _protections(func: Func, resolver: Resolver) -> dict[str, tuple[str, int]]:
-    """Each protection of the function as a key (`raise PermissionError#1`, `call check_owner`)
-    mapped to (the line's code, its line number)."""
-    found: dict[str, tuple[str, int]] = {}
-    raised: Counter[str] = Counter()
+def _protections(func: Func, resolver: Resolver) -> dict[str, list[tuple[str, int]]]:
+    """The function's protections grouped by kind (`raise PermissionError`, `call check_owner`,
+    `decorator login_required`), each as (the line's code, its line number)."""
+    found: dict[str, list[tuple[str, int]]] = {}
     for deco in func.decorator_list:
         target = deco.func if isinstance(deco, ast.Call) else deco
         name = (dotted(target) or "").rsplit(".", 1)[-1]
         if _CHECK_NAME.match(name):
-            found[f"decorator {name}"] = (f"@{ast.unparse(deco)}", deco.lineno)
+            found.setdefault(f"decorator {name}", []).append((f"@{ast.unparse(deco)}", deco.lineno))
     for node in _own(func):
         if isinstance(node, ast.Raise) and node.exc is not None:
             exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-            kind = dotted(exc) or "?"
-            raised[kind] += 1
-            found[f"raise {kind}#{raised[kind]}"] = (ast.unparse(node), node.lineno)
+            key = f"raise {dotted(exc) or '?'}"
+            found.setdefault(key, []).append((ast.unparse(node), node.lineno))
         elif isinstance(node, ast.Call):
             name = (resolver.qualname(node.func) or dotted(node.func) or "").rsplit(".", 1)[-1]
             if _CHECK_NAME.match(name):
-                found[f"call {ast.unparse(node.func)}"] = (ast.unparse(node), node.lineno)
+                key = f"call {ast.unparse(node.func)}"
+                found.setdefault(key, []).append((ast.unparse(node), node.lineno))
     return found
 
 
@@ -78,18 +77,24 @@ def _cwe(key: str) -> str:
 def _removed(
     name: str, old: Func, new: Func, resolver: Resolver, old_res: Resolver
 ) -> Iterator[Hit]:
+    """One hit per protection of a kind the head has fewer of: a reworded message keeps the kind
+    and count, so it is not a removal; the one shown is a base line the head no longer has."""
     before, after = _protections(old, old_res), _protections(new, resolver)
-    for key, (code, line) in before.items():
-        if key in after or key.startswith("raise NotImplementedError"):
+    for key, items in before.items():
+        kept = after.get(key, [])
+        if len(kept) >= len(items) or key == "raise NotImplementedError":
             continue
-        yield Hit(
-            "removed-protection",
-            new.lineno,
-            name,
-            f"`{name}` no longer does `{code[:100]}` (base line {line}): a check the function "
-            "made is gone while the function stays",
-            cwe=_cwe(key),
-        )
+        texts = {code for code, _ in kept}
+        gone = [item for item in items if item[0] not in texts] or items
+        for code, line in gone[: len(items) - len(kept)]:
+            yield Hit(
+                "removed-protection",
+                new.lineno,
+                name,
+                f"`{name}` no longer does `{code[:100]}` (base line {line}): a check the "
+                "function made is gone while the function stays",
+                cwe=_cwe(key),
+            )
 
 
 def _handler_types(handler: ast.ExceptHandler) -> list[str]:
