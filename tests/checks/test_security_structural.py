@@ -578,3 +578,9 @@ def test_removed_check_through_a_real_repository(make_repo: Any) -> None:
         2,
     )
     assert report.verdict is Verdict.REVIEW
+
+
+def test_function_gutted_to_a_stub_is_left_to_hygiene() -> None:
+    base = "def next_weekday(d, w):\n    if w > 6:\n        raise ValueError('w')\n    return d\n"
+    head = "def next_weekday(d, w):\n    # TODO: reimplement\n    raise NotImplementedError('next_weekday')\n"
+    assert mine(head, base=base) == []

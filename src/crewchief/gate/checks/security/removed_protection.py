@@ -196,6 +196,21 @@ def _weakened(
             )
 
 
+def _is_stub(func: Func) -> bool:
+    """Only a docstring, `pass`, `...` or `raise NotImplementedError`."""
+    for stmt in func.body:
+        if isinstance(stmt, ast.Pass) or (
+            isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+        ):
+            continue
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            if dotted(exc) == "NotImplementedError":
+                continue
+        return False
+    return True
+
+
 def hits(
     old_tree: ast.Module | None, new_tree: ast.Module, resolver: Resolver, old_res: Resolver
 ) -> Iterator[Hit]:
@@ -203,7 +218,7 @@ def hits(
     for name, new in functions(new_tree).items():
         old = old_funcs.get(name)
         yield from _broadened(name, old, new, resolver)
-        if old is None:
-            continue
+        if old is None or _is_stub(new):
+            continue  # a function gutted to a stub is the hygiene check's `gutted-function`
         yield from _removed(name, old, new, resolver, old_res)
         yield from _weakened(name, old, new, resolver, old_res)
