@@ -1,7 +1,8 @@
 """The `security` check: bandit's findings, untrusted-input flows, and Trojan Source characters.
 
 bandit knows dangerous call shapes; `taint` knows where data came from; `unicode_safety` knows what a
-reviewer cannot see. Each runs on both versions of the changed files, and only what the head
+reviewer cannot see; `structural` knows what a call really is once aliases and computed names are
+resolved, what runs at import time, what waits for a date, and what protection a function lost. Each runs on both versions of the changed files, and only what the head
 introduces is reported: findings are matched across the whole change by rule and a fingerprint of
 the code, so a function moved to another file is not new.
 

@@ -179,7 +179,8 @@ RULES = RuleTable(
         Severity.MEDIUM,
         "A bandit finding the change introduces (`bandit-<test id>`), at bandit's own severity; "
         "blocks when bandit is highly confident of a high-severity problem, except for tests "
-        "that only name a weak algorithm or an old protocol.",
+        "that only name a weak algorithm or an old protocol, and in test paths, where it asks "
+        "for review (a test may chmod 0o777 on purpose).",
         "Fix the call bandit points at; `# nosec` is ignored, so a real false positive needs "
         "[security] ignore in the policy.",
         cwe="CWE-710",
@@ -242,8 +243,9 @@ RULES = RuleTable(
         NAME,
         BIDI,
         Severity.CRITICAL,
-        "Adds a bidirectional control character: the line can display in another order than it "
-        "is parsed (Trojan Source).",
+        "Adds a bidirectional override, embedding or isolate (anywhere), or a bidi mark "
+        "(LRM, RLM, ALM) in Python code outside strings and comments: the line can display in "
+        "another order than it is parsed (Trojan Source). Marks in data and locale files are text.",
         "Remove the character; write right-to-left text with escapes if it is really needed.",
         blocking=True,
         cwe="CWE-451",
@@ -262,7 +264,9 @@ RULES = RuleTable(
         NAME,
         CONFUSABLE,
         Severity.HIGH,
-        "An identifier with look-alike characters that reads as a different name than it is.",
+        "An identifier with look-alike characters that reads as another name of the module or a "
+        "builtin, or that Python folds to one (fullwidth letters); a non-ASCII name that "
+        "collides with nothing (`\u0394t`, `caf\u00e9`) is just a name.",
         "Rename the identifier with plain characters.",
         blocking=True,
         cwe="CWE-1007",
