@@ -71,7 +71,7 @@ def _sink_cwe(name: str) -> str:
 def _decoded_names(scope: Scope, resolver: Resolver) -> set[str]:
     """Local names assigned from an expression that decodes or decompresses something."""
     names: set[str] = set()
-    for node in scope.nodes():
+    for node in scope.nodes:
         if isinstance(node, ast.Assign) and _decodes(node.value, resolver, names):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
@@ -209,7 +209,7 @@ def hits(tree: ast.Module, resolver: Resolver) -> list[Hit]:
     found: list[Hit] = []
     for scope in scopes(tree):
         decoded = _decoded_names(scope, resolver)
-        for node in scope.nodes():
+        for node in scope.nodes:
             if isinstance(node, ast.Call):
                 found.extend(_call_hits(node, scope, resolver, decoded))
                 found.extend(_shell_argv(node, scope, resolver))

@@ -170,7 +170,7 @@ def _fetched(expr: ast.expr, resolver: Resolver, names: set[str]) -> bool:
 def fetch_exec_hits(tree: ast.Module, resolver: Resolver) -> Iterator[Hit]:
     for scope in scopes(tree):
         fetched: set[str] = set()
-        for node in scope.nodes():
+        for node in scope.nodes:
             if isinstance(node, ast.Assign) and _fetched(node.value, resolver, fetched):
                 fetched.update(t.id for t in node.targets if isinstance(t, ast.Name))
             if not isinstance(node, ast.Call):

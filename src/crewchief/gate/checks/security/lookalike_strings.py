@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from crewchief.gate.checks.security.confusables import lookalikes, mixes_scripts, skeleton
 from crewchief.gate.checks.security.hidden_calls import Hit
 from crewchief.gate.checks.security.resolve import Resolver
+from crewchief.gate.checks.security.scopes import scopes
 from crewchief.gate.checks.security.unicode_safety import code_point
 
 _HOST = re.compile(
@@ -29,8 +30,9 @@ _MAX_LEN = 2048
 
 def _strings(tree: ast.Module) -> Iterator[tuple[ast.Constant, bool]]:
     """Each non-ASCII string constant, and whether it is compared or listed."""
+    nodes = [n for scope in scopes(tree) for n in scope.nodes]
     decided: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Compare):
             for side in (node.left, *node.comparators):
                 decided.update(id(n) for n in ast.walk(side) if isinstance(n, ast.Constant))
@@ -38,7 +40,7 @@ def _strings(tree: ast.Module) -> Iterator[tuple[ast.Constant, bool]]:
             decided.update(id(e) for e in node.elts if isinstance(e, ast.Constant))
         elif isinstance(node, ast.Dict):
             decided.update(id(k) for k in node.keys if isinstance(k, ast.Constant))
-    for node in ast.walk(tree):
+    for node in nodes:
         if (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)

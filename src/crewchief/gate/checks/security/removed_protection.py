@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from crewchief.gate.checks.security.hidden_calls import Hit
 from crewchief.gate.checks.security.resolve import Resolver, dotted
@@ -45,7 +45,7 @@ _CONSTANT_TIME = frozenset({"hmac.compare_digest", "secrets.compare_digest"})
 
 
 def _own(func: Func) -> Iterator[ast.AST]:
-    yield from Scope(func.name, func).nodes()
+    yield from Scope.of(func.name, func).nodes
 
 
 def _protections(func: Func, resolver: Resolver) -> dict[str, list[tuple[str, int]]]:
@@ -211,12 +211,26 @@ def _is_stub(func: Func) -> bool:
     return True
 
 
+def span(func: Func) -> range:
+    """The function's lines, decorators included."""
+    start = min([func.lineno, *(d.lineno for d in func.decorator_list)])
+    return range(start, (func.end_lineno or func.lineno) + 1)
+
+
 def hits(
-    old_tree: ast.Module | None, new_tree: ast.Module, resolver: Resolver, old_res: Resolver
+    old_tree: ast.Module | None,
+    new_tree: ast.Module,
+    resolver: Resolver,
+    old_res: Resolver,
+    changed: Callable[[Func, Func | None], bool],
 ) -> Iterator[Hit]:
+    """Only functions the change touched (`changed(head, base)`) are compared: the rest are
+    identical on both sides, and comparing them would cost a walk of the whole file."""
     old_funcs = functions(old_tree)
     for name, new in functions(new_tree).items():
         old = old_funcs.get(name)
+        if not changed(new, old):
+            continue
         yield from _broadened(name, old, new, resolver)
         if old is None or _is_stub(new):
             continue  # a function gutted to a stub is the hygiene check's `gutted-function`

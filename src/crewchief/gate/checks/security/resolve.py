@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from crewchief.gate.checks.security.scopes import scopes
 
 _MAX_STR = 10_000
 """Folding stops at this length: a hostile `"a" * 10**9` must not allocate."""
@@ -33,9 +36,13 @@ def dotted(node: ast.expr) -> str | None:
 
 
 def parse(text: str | None) -> ast.Module | None:
-    """The file's tree, or None when it cannot be parsed (such a file has no findings here)."""
-    if text is None:
-        return None
+    """The file's tree, or None when it cannot be parsed (such a file has no findings here).
+    The one-version rules and the base-to-head comparison share the head's parse."""
+    return None if text is None else _parse(text)
+
+
+@lru_cache(maxsize=16)
+def _parse(text: str) -> ast.Module | None:
     try:
         return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -54,9 +61,10 @@ class Resolver:
     @classmethod
     def of(cls, tree: ast.Module) -> Resolver:
         resolver = cls()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                resolver._import(node)
+        for scope in scopes(tree):
+            for node in scope.nodes:
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    resolver._import(node)
         assigned: dict[str, int] = {}
         for node in tree.body:
             for name in _assigned_names(node):
@@ -282,3 +290,9 @@ def own_expressions(stmt: ast.stmt) -> list[ast.AST]:
             if not isinstance(child, ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef)
         )
     return out
+
+
+@lru_cache(maxsize=16)
+def resolver_for(tree: ast.Module) -> Resolver:
+    """The tree's resolver, built once and shared by every rule on the same parse."""
+    return Resolver.of(tree)

@@ -6,8 +6,8 @@ one scope at a time, so a name in one function never lends its meaning to anothe
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 Func = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -16,36 +16,52 @@ Func = ast.FunctionDef | ast.AsyncFunctionDef
 class Scope:
     name: str
     """"<module>", or the function's qualified name (`Class.method`)."""
-    node: ast.Module | Func
+    node: ast.Module | Func | ast.ClassDef
+    """A class body is a scope of its own: it runs at import, and its constants are data."""
+    nodes: tuple[ast.AST, ...]
+    """The scope's nodes in source order, not those of nested functions or classes: collected
+    once, since every rule walks them."""
 
-    def nodes(self) -> Iterator[ast.AST]:
-        """The scope's nodes in source order, not those of nested functions or classes."""
-        stack: list[ast.AST] = [s for s in reversed(self.node.body) if not _is_def(s)]
+    @classmethod
+    def of(cls, name: str, node: ast.Module | Func | ast.ClassDef) -> Scope:
+        found: list[ast.AST] = []
+        stack: list[ast.AST] = [s for s in reversed(node.body) if not _is_def(s)]
         while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(c for c in reversed(list(ast.iter_child_nodes(node))) if not _is_def(c))
+            current = stack.pop()
+            found.append(current)
+            stack.extend(c for c in reversed(list(ast.iter_child_nodes(current))) if not _is_def(c))
+        return cls(name, node, tuple(found))
 
 
 def _is_def(node: ast.AST) -> bool:
     return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
 
 
-def scopes(tree: ast.Module) -> Iterator[Scope]:
-    yield Scope("<module>", tree)
-    yield from (Scope(name, func) for name, func in functions(tree).items())
+@lru_cache(maxsize=8)
+def scopes(tree: ast.Module) -> tuple[Scope, ...]:
+    """The module body and every function and class body, computed once per tree (AST nodes hash by identity)
+    and shared by all the rules that look at the same parse."""
+    return (
+        Scope.of("<module>", tree),
+        *(Scope.of(name, node) for name, node in definitions(tree).items()),
+    )
 
 
 def functions(tree: ast.Module | None) -> dict[str, Func]:
     """Every function by qualified name (`Class.method`, `outer.inner`)."""
-    found: dict[str, Func] = {}
+    return {
+        name: node for name, node in definitions(tree).items() if not isinstance(node, ast.ClassDef)
+    }
+
+
+def definitions(tree: ast.Module | None) -> dict[str, Func | ast.ClassDef]:
+    """Every function and class by qualified name, in source order."""
+    found: dict[str, Func | ast.ClassDef] = {}
 
     def visit(body: list[ast.stmt], prefix: str) -> None:
         for node in body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 found[prefix + node.name] = node
-                visit(node.body, f"{prefix}{node.name}.")
-            elif isinstance(node, ast.ClassDef):
                 visit(node.body, f"{prefix}{node.name}.")
             else:
                 for child in ast.iter_child_nodes(node):

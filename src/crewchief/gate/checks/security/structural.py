@@ -12,6 +12,7 @@ error handling, which the test-integrity check judges.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 
 from crewchief.gate.analysis.pyfiles import line_text
@@ -26,23 +27,38 @@ from crewchief.gate.checks.security import (
     weak_random,
 )
 from crewchief.gate.checks.security.hidden_calls import Hit
-from crewchief.gate.checks.security.resolve import Resolver, parse
+from crewchief.gate.checks.security.resolve import Resolver, parse, resolver_for
 from crewchief.gate.checks.security.rules import RULES
+from crewchief.gate.checks.security.scopes import Func
 from crewchief.gate.findings import Finding, Severity, fingerprint
 
 _TEST_QUIET = frozenset({"weak-token-random", "removed-protection", "broadened-except"})
 
 
+_NETWORK_WORDS = re.compile(
+    r"urlopen|urlretrieve|requests|httpx|aiohttp|urllib3|curl|wget|environ|http\.client|socket|"
+    r"ftplib|smtplib|telnetlib"
+)
+_TIME_WORDS = re.compile(r"today|now|time\(|utcnow|timestamp")
+
+
 def side_hits(side: Side, tree: ast.Module, resolver: Resolver) -> list[Hit]:
-    """Hits of the rules that judge one version of a file on its own."""
-    return [
+    """Hits of the rules that judge one version of a file on its own. A rule whose words do not
+    occur in the file cannot fire, so it is skipped without walking the tree."""
+    text = side.text or ""
+    found = [
         *hidden_calls.hits(tree, resolver),
         *import_effects.import_time_hits(side.path, tree, resolver),
-        *import_effects.fetch_exec_hits(tree, resolver),
-        *time_bombs.hits(tree, resolver),
-        *weak_random.hits(tree, resolver),
-        *lookalike_strings.hits(tree, resolver),
     ]
+    if _NETWORK_WORDS.search(text):
+        found.extend(import_effects.fetch_exec_hits(tree, resolver))
+    if _TIME_WORDS.search(text):
+        found.extend(time_bombs.hits(tree, resolver))
+    if "random" in text:
+        found.extend(weak_random.hits(tree, resolver))
+    if not text.isascii():
+        found.extend(lookalike_strings.hits(tree, resolver))
+    return found
 
 
 def to_finding(side: Side, hit: Hit) -> Finding:
@@ -65,7 +81,7 @@ def side_findings(side: Side) -> list[Finding]:
     tree = parse(side.text)
     if tree is None:
         return []
-    return [to_finding(side, h) for h in side_hits(side, tree, Resolver.of(tree))]
+    return [to_finding(side, h) for h in side_hits(side, tree, resolver_for(tree))]
 
 
 def diff_findings(file: FileChange) -> list[Finding]:
@@ -77,10 +93,20 @@ def diff_findings(file: FileChange) -> list[Finding]:
     new = parse(file.new.text)
     if new is None:
         return []
-    resolver = Resolver.of(new)
-    old_res = Resolver.of(old) if old is not None else resolver
-    side = file.new
-    return [to_finding(side, h) for h in removed_protection.hits(old, new, resolver, old_res)]
+    added = file.added_line_numbers
+    removed = {n for n, _ in file.removed_lines}
+
+    def changed(head: Func, base: Func | None) -> bool:
+        if any(n in added for n in removed_protection.span(head)):
+            return True
+        return base is not None and any(n in removed for n in removed_protection.span(base))
+
+    resolver = resolver_for(new)
+    # The head's imports stand for the base's too: a change rarely renames an import, and
+    # resolving the base alone would cost another walk of its tree.
+    old_res = resolver
+    found = removed_protection.hits(old, new, resolver, old_res, changed)
+    return [to_finding(file.new, h) for h in found]
 
 
 def quiet_in_tests(findings: Iterable[Finding], in_tests: bool) -> list[Finding]:

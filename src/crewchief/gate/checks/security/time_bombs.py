@@ -100,7 +100,7 @@ def _destroys(call: ast.Call, resolver: Resolver) -> str | None:
 def _flags(scope: Scope, resolver: Resolver) -> set[str]:
     """Local names holding a date comparison (`expired = date.today() > date(2027, 1, 1)`)."""
     names: set[str] = set()
-    for node in scope.nodes():
+    for node in scope.nodes:
         if isinstance(node, ast.Assign) and _is_date_check(node.value, resolver, names):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
@@ -109,7 +109,7 @@ def _flags(scope: Scope, resolver: Resolver) -> set[str]:
 def hits(tree: ast.Module, resolver: Resolver) -> Iterator[Hit]:
     for scope in scopes(tree):
         flags = _flags(scope, resolver)
-        for node in scope.nodes():
+        for node in scope.nodes:
             if not isinstance(node, ast.If | ast.While) or not _is_date_check(
                 node.test, resolver, flags
             ):

@@ -70,7 +70,7 @@ def _targets(node: ast.AST) -> list[str]:
 def hits(tree: ast.Module, resolver: Resolver) -> Iterator[Hit]:
     for scope in scopes(tree):
         function = scope.name.rsplit(".", 1)[-1]
-        for stmt in scope.nodes():
+        for stmt in scope.nodes:
             names = _targets(stmt)
             returned = isinstance(stmt, ast.Return)
             if not names and not returned:
