@@ -584,3 +584,13 @@ def test_function_gutted_to_a_stub_is_left_to_hygiene() -> None:
     base = "def next_weekday(d, w):\n    if w > 6:\n        raise ValueError('w')\n    return d\n"
     head = "def next_weekday(d, w):\n    # TODO: reimplement\n    raise NotImplementedError('next_weekday')\n"
     assert mine(head, base=base) == []
+
+
+def test_function_built_from_decoded_bytecode_blocks() -> None:
+    code = "import marshal, types\ndef f(blob):\n    types.FunctionType(marshal.loads(blob), globals())()\n"
+    assert rules(mine(code)) == ["decode-exec"]
+
+
+def test_catch_all_around_an_ordinary_check_call_in_new_code_stays_quiet() -> None:
+    code = "def f(run):\n    try:\n        check_errors(run)()\n    except Exception:\n        reset()\n"
+    assert mine(code) == []

@@ -41,6 +41,8 @@ DECODERS = frozenset(
      "marshal.loads", "binascii.unhexlify", "binascii.a2b_base64", "binascii.a2b_hex",
      "bytes.fromhex"}
 )  # fmt: skip
+_CODE_OBJECTS = frozenset({"types.FunctionType", "types.CodeType"})
+"""`types.FunctionType(marshal.loads(blob), globals())()`: a function built from decoded bytecode."""
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "csh", "tcsh", "ash"})
 _SHELL_FLAGS = re.compile(r"^-[a-z]*c[a-z]*$")
 _SQL = re.compile(
@@ -101,7 +103,11 @@ def _call_hits(
         return
     written = dotted(call.func)
     hidden = written is None
-    if qual in CODE_SINKS and call.args and _decodes(call.args[0], resolver, decoded):
+    if (
+        qual in CODE_SINKS | _CODE_OBJECTS
+        and call.args
+        and _decodes(call.args[0], resolver, decoded)
+    ):
         yield Hit(
             "decode-exec",
             call.lineno,

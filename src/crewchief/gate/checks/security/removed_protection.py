@@ -35,6 +35,13 @@ _CHECK_NAME = re.compile(
     r"abort|deny|forbid|csrf_protect)",
     re.IGNORECASE,
 )
+_SECURITY_CHECK = re.compile(
+    r"^_*(verify|authori[sz]e|has_perm|is_authenticated|is_authorized|validate|require_|"
+    r"check_(perm|auth|password|signature|token|access|owner|csrf|login|admin))",
+    re.IGNORECASE,
+)
+"""The stricter names a new catch-all must wrap to be reported: `check_errors` or `check_output`
+inside a `try` is ordinary code, `verify_signature` is a check someone wanted to fail loudly."""
 _AUTH_WORDS = re.compile(r"auth|perm|login|admin|owner|can_|csrf|forbid|deny", re.IGNORECASE)
 _BROAD = frozenset({"Exception", "BaseException", "builtins.Exception"})
 _CONTAINMENT = frozenset(
@@ -150,7 +157,7 @@ def _guards_a_check(node: ast.Try | ast.TryStar, resolver: Resolver) -> bool:
         for sub in ast.walk(stmt):
             if isinstance(sub, ast.Call):
                 name = (resolver.qualname(sub.func) or dotted(sub.func) or "").rsplit(".", 1)[-1]
-                if _CHECK_NAME.match(name):
+                if _SECURITY_CHECK.match(name):
                     return True
     return False
 
