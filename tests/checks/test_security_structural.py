@@ -243,6 +243,8 @@ def test_import_time_effect_through_a_local_function() -> None:
     [
         "import subprocess\ndef main():\n    subprocess.run(['make'])\n",
         "import subprocess\nif __name__ == '__main__':\n    subprocess.run(['make'])\n",
+        "import subprocess, sys\nif sys.platform != 'win32' and __name__ == '__main__':\n"
+        "    subprocess.run(['make'])\n",
         "import os\nHOME = os.environ.get('HOME')\nDEBUG = os.environ['DEBUG']\n",
         "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'app.settings')\n",
         "import requests\nSESSION = requests.Session()\n",

@@ -258,7 +258,9 @@ def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
 
 
 def is_main_guard(test: ast.expr) -> bool:
-    """`__name__ == "__main__"`, either way round."""
+    """`__name__ == "__main__"`, either way round, alone or in an `and`."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(is_main_guard(value) for value in test.values)
     if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
         return False
     sides = (test.left, test.comparators[0])
