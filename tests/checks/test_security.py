@@ -245,6 +245,7 @@ def test_hostile_files_do_not_crash() -> None:
     assert {(f.path, f.rule) for f in found} == {
         ("cookie.py", "taint-command-injection"),
         ("cookie.py", "bandit-b605"),
+        ("cookie.py", "import-time-effect"),  # os.system at module level runs on import
     }
 
 
@@ -275,7 +276,9 @@ def test_results_are_cached_per_blob(tmp_path: Path) -> None:
     finally:
         cache.close()
     assert first == second == []
-    assert len(_memo_keys(db)) == 4  # bandit and taint, for the base blob and the head blob
+    # bandit and taint for the base blob and the head blob, the structural rules for the head
+    # blob, and the removed-protection comparison for each (base, head) pair
+    assert len(_memo_keys(db)) == 7
     assert {f.rule for f in new} == {"taint-sql-injection", "bandit-b608"}
 
 
@@ -287,7 +290,9 @@ def test_base_is_not_scanned_when_no_flagged_line_exists_there(tmp_path: Path) -
     finally:
         cache.close()
     assert found
-    assert len(_memo_keys(db)) == 2  # head only: the base has no line the head findings flag
+    # head only (bandit, taint, structural; and the base-to-head comparison): the base has no
+    # line the head findings flag
+    assert len(_memo_keys(db)) == 4
 
 
 # end to end ------------------------------------------------------------------------------------

@@ -37,12 +37,31 @@ def test_bidi_override_in_a_comment_blocks_as_critical() -> None:
     assert "<U+202E>" in (finding.snippet or "")
 
 
-@pytest.mark.parametrize(
-    "cp", [0x202A, 0x202B, 0x202C, 0x202D, 0x2067, 0x2068, 0x200E, 0x200F, 0x61C]
-)
-def test_every_bidi_control_is_caught(cp: int) -> None:
+@pytest.mark.parametrize("cp", [0x202A, 0x202B, 0x202C, 0x202D, 0x2066, 0x2067, 0x2068, 0x2069])
+def test_every_bidi_override_embedding_and_isolate_is_caught(cp: int) -> None:
     found = scan({}, {"a.js": f"let s = 'a{chr(cp)}b';\n"})
     assert [f.rule for f in found] == ["bidi-control"]
+    found = scan({}, {"a.py": f"s = 'a{chr(cp)}b'\n"})
+    assert [f.rule for f in found] == ["bidi-control"]
+
+
+ARABIC_PO = 'msgid "%d files"\nmsgstr "\u200f%d \u0645\u0644\u0641\u0627\u062a"\n'
+
+
+@pytest.mark.parametrize("cp", [0x200E, 0x200F, 0x61C])
+def test_bidi_marks_in_data_files_and_python_text_are_not_trojan_source(cp: int) -> None:
+    mark = chr(cp)
+    assert scan({}, {"locale/ar/LC_MESSAGES/app.po": ARABIC_PO.replace("\u200f", mark)}) == []
+    assert scan({}, {"a.js": f"let s = 'a{mark}b';\n"}) == []
+    python = f'LABEL = "{mark}\u0645\u0644\u0641"  # {mark}\u0645\u0644\u0641\n'
+    multi = f'HELP = """\n{mark}\u0645\u0644\u0641\n"""\n'
+    assert scan({}, {"i18n.py": python, "help.py": multi}) == []
+
+
+@pytest.mark.parametrize("cp", [0x200E, 0x200F, 0x61C])
+def test_bidi_marks_in_python_code_outside_strings_still_block(cp: int) -> None:
+    found = scan({}, {"a.py": f"x = 1{chr(cp)} + 2\n"})
+    assert [(f.rule, f.blocking) for f in found] == [("bidi-control", True)]
 
 
 def test_bidi_in_prose_still_blocks() -> None:
@@ -88,8 +107,9 @@ def test_legitimate_joiners_in_emoji_and_scripts_are_fine() -> None:
 
 
 def test_confusable_identifier_blocks_with_cwe_1007() -> None:
-    code = f"def is_{CYRILLIC_A}dmin(user):\n    return True\n"
+    code = f"from perms import is_admin\n\n\ndef is_{CYRILLIC_A}dmin(user):\n    return True\n"
     (finding,) = scan({}, {"auth.py": code})
+    assert finding.line == 4
     assert finding.rule == "confusable-identifier"
     assert (finding.severity, finding.blocking, finding.cwe) == (Severity.HIGH, True, "CWE-1007")
     assert "U+0430 CYRILLIC SMALL LETTER A" in finding.message
@@ -104,6 +124,24 @@ def test_fullwidth_letters_that_python_folds_to_ascii_are_confusable() -> None:
 def test_non_latin_names_and_strings_are_not_confusable() -> None:
     code = f'\u0438\u043c\u044f = "\u043f\u0440\u0438\u0432\u0435\u0442 world"\nname = "{CYRILLIC_A}dmin"\n'
     assert scan({}, {"ru.py": code}) == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "\u0394t = t1 - t0\n",  # Greek capital delta: a physicist's name
+        "caf\u00e9 = 1\n",
+        "\u03b1 = 0.5\nalpha_max = 1\n",  # Greek alpha alone collides with nothing
+        f"is_{CYRILLIC_A}dmin = True\n",  # odd, but no `is_admin` to be mistaken for
+    ],
+)
+def test_non_ascii_identifier_alone_is_not_confusable(code: str) -> None:
+    assert scan({}, {"physics.py": code}) == []
+
+
+def test_identifier_that_looks_like_a_builtin_is_confusable() -> None:
+    found = scan({}, {"a.py": "\u0440rint = lambda *a: None\n"})  # Cyrillic er + "rint"
+    assert [f.rule for f in found] == ["confusable-identifier"]
 
 
 def test_confusables_only_checked_in_python() -> None:
@@ -159,6 +197,6 @@ def test_binary_files_and_huge_lines_do_not_crash() -> None:
 
 
 def test_unterminated_python_still_checks_names_before_the_error() -> None:
-    code = f"{CYRILLIC_A}dmin_ok = 1\ns = '''never closed\n"
+    code = f"admin_ok = 0\n{CYRILLIC_A}dmin_ok = 1\ns = '''never closed\n"
     found = scan({}, {"a.py": code})
     assert [f.rule for f in found] == ["confusable-identifier"]

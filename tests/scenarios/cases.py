@@ -1351,3 +1351,6 @@ SCENARIOS.extend(HYGIENE_SCENARIOS)
 from tests.scenarios.slop_cases import SLOP_SCENARIOS  # noqa: E402
 
 SCENARIOS.extend(SLOP_SCENARIOS)
+from tests.scenarios.security_depth_cases import SECURITY_DEPTH_SCENARIOS  # noqa: E402
+
+SCENARIOS.extend(SECURITY_DEPTH_SCENARIOS)

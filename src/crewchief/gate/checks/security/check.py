@@ -1,7 +1,8 @@
 """The `security` check: bandit's findings, untrusted-input flows, and Trojan Source characters.
 
 bandit knows dangerous call shapes; `taint` knows where data came from; `unicode_safety` knows what a
-reviewer cannot see. Each runs on both versions of the changed files, and only what the head
+reviewer cannot see; `structural` knows what a call really is once aliases and computed names are
+resolved, what runs at import time, what waits for a date, and what protection a function lost. Each runs on both versions of the changed files, and only what the head
 introduces is reported: findings are matched across the whole change by rule and a fingerprint of
 the code, so a function moved to another file is not new.
 
@@ -22,8 +23,9 @@ from typing import Any, ClassVar, Literal
 
 from crewchief.gate.analysis import taint
 from crewchief.gate.analysis.pyfiles import is_python, line_text
-from crewchief.gate.change import Side, match_any
+from crewchief.gate.change import FileChange, Side, match_any
 from crewchief.gate.check import CheckContext
+from crewchief.gate.checks.security import structural as structural_rules
 from crewchief.gate.checks.security import unicode_safety
 from crewchief.gate.checks.security.bandit_runner import BanditIssue
 from crewchief.gate.checks.security.rules import BANDIT, NAME, RULES, TAINT_RULES
@@ -48,7 +50,7 @@ _SECRET_BANDIT = frozenset({"B105", "B106", "B107"})
 
 class SecurityCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
     rules: ClassVar[RuleTable] = RULES
 
@@ -62,11 +64,19 @@ class SecurityCheck:
         head: list[Finding] = []
         # Folded text of the lines that head findings point at, by tool (True for taint).
         flagged: dict[bool, set[str]] = {True: set(), False: set()}
-        for side in (f.new for f in files if f.new is not None and _analysable(f.new)):
+        structural: set[str] = set()
+        for file in (f for f in files if f.new is not None and _analysable(f.new)):
+            side = file.new
+            assert side is not None
             found = self._side(ctx, side, bandit=True, flows=True)
             head.extend(found)
             for f in found:
                 flagged[_is_taint(f)].add(_folded(line_text(side, f.line)))
+            in_tests = match_any(side.path, ctx.policy.tests.paths)
+            shaped = structural_rules.quiet_in_tests(self._structural(ctx, side), in_tests)
+            head.extend(shaped)
+            structural.update(_folded(line_text(side, f.line)) for f in shaped)
+            head.extend(structural_rules.quiet_in_tests(self._diff(ctx, file), in_tests))
         # A base finding can only match a head one if it flags a line with the same text, so a
         # tool need not run on a base file holding none of the lines it flagged in the head.
         base: list[Finding] = []
@@ -75,6 +85,8 @@ class SecurityCheck:
             bandit, flows = bool(lines & flagged[False]), bool(lines & flagged[True])
             if bandit or flows:
                 base.extend(self._side(ctx, side, bandit=bandit, flows=flows))
+            if lines & structural:
+                base.extend(self._structural(ctx, side))
         return introduced(base, head, key=lambda f: (f.rule, f.fingerprint))
 
     def _side(self, ctx: CheckContext, side: Side, *, bandit: bool, flows: bool) -> list[Finding]:
@@ -89,7 +101,7 @@ class SecurityCheck:
                     continue
                 if issue.test_id in _DUPLICATED_BANDIT or (issue.test_id == "B101" and in_tests):
                     continue
-                findings.append(_bandit_finding(side, issue))
+                findings.append(_bandit_finding(side, issue, in_tests=in_tests))
         if flows:
             for data in self._taint(ctx, side):
                 findings.append(_taint_finding(side, taint.Flow.from_json(data)))
@@ -103,6 +115,22 @@ class SecurityCheck:
             return [issue.to_json() for issue in bandit_runner.scan(side.data, side.path)]
 
         return _memo(ctx, ("bandit", _bandit_version(), side.blob, _key(side.path)), compute)
+
+    def _structural(self, ctx: CheckContext, side: Side) -> list[Finding]:
+        def compute() -> list[dict[str, Any]]:
+            return [f.to_json() for f in structural_rules.side_findings(side)]
+
+        found = _memo(ctx, ("structural", side.blob, _key(side.path)), compute)
+        return [Finding.from_json(data) for data in found]
+
+    def _diff(self, ctx: CheckContext, file: FileChange) -> list[Finding]:
+        def compute() -> list[dict[str, Any]]:
+            return [f.to_json() for f in structural_rules.diff_findings(file)]
+
+        old = file.old.blob if file.old is not None else "-"
+        assert file.new is not None
+        key = ("removed", old, file.new.blob, _key(file.path))
+        return [Finding.from_json(data) for data in _memo(ctx, key, compute)]
 
     def _taint(self, ctx: CheckContext, side: Side) -> list[dict[str, Any]]:
         def compute() -> list[dict[str, Any]]:
@@ -153,11 +181,14 @@ def _is_ignored(finding: Finding, ignored: set[str]) -> bool:
     return rule in ignored or rule.removeprefix("bandit-") in ignored
 
 
-def _bandit_finding(side: Side, issue: BanditIssue) -> Finding:
+def _bandit_finding(side: Side, issue: BanditIssue, *, in_tests: bool = False) -> Finding:
+    """In test paths a bandit finding asks for review and never blocks: a test of a permission
+    check must `chmod 0o777` a file, and a human decides whether the test needed it."""
     rule = RULES[BANDIT].member(issue.test_id.lower())
     code = line_text(side, issue.line)
     blocking = (
-        issue.severity == "HIGH"
+        not in_tests
+        and issue.severity == "HIGH"
         and issue.confidence == "HIGH"
         and issue.test_id not in _ADVISORY_BANDIT
     )

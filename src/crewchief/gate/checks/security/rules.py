@@ -29,6 +29,148 @@ TAINT_RULES: dict[str, tuple[str, str]] = {
 }
 """Sink kind: rule id and why the flow matters (the message's last words)."""
 
+STRUCTURAL_RULES = (
+    Rule(
+        NAME,
+        "aliased-sink",
+        Severity.HIGH,
+        "A shell or code sink (os.system, os.popen, eval, exec) called under another name "
+        "(`_shell = os.system`, `from os import system as run`).",
+        "Call the function by its own name, and pass an argument list to subprocess instead.",
+        cwe="CWE-78",
+    ),
+    Rule(
+        NAME,
+        "obfuscated-call",
+        Severity.HIGH,
+        "A shell or code sink looked up dynamically (`getattr(builtins, 'ex' + 'ec')`, "
+        "`globals()['eval']`, `__import__('o' + 's').system`); blocks when the name is computed.",
+        "Remove the indirection; code that hides what it calls cannot be reviewed.",
+        blocking=True,
+        cwe="CWE-912",
+    ),
+    Rule(
+        NAME,
+        "shell-argv",
+        Severity.HIGH,
+        "`['sh', '-c', <built string>]` given to subprocess: shell=True by another name.",
+        "Run the program directly with an argument list, or keep the script constant and pass "
+        "values as positional arguments (`['sh', '-c', 'echo \"$1\"', 'sh', value]`).",
+        cwe="CWE-78",
+    ),
+    Rule(
+        NAME,
+        "decode-exec",
+        Severity.CRITICAL,
+        "exec/eval/compile of decoded or decompressed data (base64, rot13, zlib, marshal): a "
+        "payload nobody can read in the diff.",
+        "Commit the code as source, where a reviewer can read it.",
+        blocking=True,
+        cwe="CWE-506",
+    ),
+    Rule(
+        NAME,
+        "sql-template",
+        Severity.MEDIUM,
+        "A module-level SQL constant filled with .format() or % and executed.",
+        "Keep the SQL constant and pass the values as query parameters.",
+        cwe="CWE-89",
+    ),
+    Rule(
+        NAME,
+        "import-time-effect",
+        Severity.MEDIUM,
+        "A network call, process start, file deletion or read of the whole environment that "
+        "runs when the module is imported (high in conftest.py, setup.py, __init__.py). The "
+        "hygiene check's import-time-call is about leftover calls, whatever they do; this rule "
+        "says what the effect is.",
+        "Move the effect into a function that the caller runs on purpose, or under "
+        "`if __name__ == '__main__':`.",
+        cwe="CWE-912",
+    ),
+    Rule(
+        NAME,
+        "fetch-and-execute",
+        Severity.CRITICAL,
+        "Downloaded code run as it arrives: `curl ... | sh` handed to a shell, or a network "
+        "response passed to exec/eval.",
+        "Vendor or pin the code with a checksum, and review it like any other change.",
+        blocking=True,
+        cwe="CWE-494",
+    ),
+    Rule(
+        NAME,
+        "env-exfiltration",
+        Severity.CRITICAL,
+        "The whole environment (os.environ) sent in a network request: every secret leaves.",
+        "Send only the named, non-secret values the service needs.",
+        blocking=True,
+        cwe="CWE-200",
+    ),
+    Rule(
+        NAME,
+        "time-bomb",
+        Severity.CRITICAL,
+        "A destructive call (file deletion, `rm`, DROP/TRUNCATE/DELETE SQL) guarded by a "
+        "comparison of the current time with a fixed date.",
+        "Remove the dated branch; schedule real clean-ups outside the code, where they are seen.",
+        blocking=True,
+        cwe="CWE-511",
+    ),
+    Rule(
+        NAME,
+        "removed-protection",
+        Severity.HIGH,
+        "A function that still exists lost a `raise`, an `abort()`, or a check, validation or "
+        "permission call or decorator it had at base.",
+        "Restore the check, or say in the task why the function no longer needs it.",
+        cwe="CWE-693",
+    ),
+    Rule(
+        NAME,
+        "broadened-except",
+        Severity.HIGH,
+        "A handler that now catches every exception without re-raising where the function "
+        "caught specific ones, or a new catch-all around a check call.",
+        "Catch the specific exceptions the code expects, and let the rest propagate.",
+        cwe="CWE-396",
+    ),
+    Rule(
+        NAME,
+        "weakened-comparison",
+        Severity.HIGH,
+        "A security comparison taken out of a function: hmac.compare_digest replaced, or a "
+        "path-containment check (commonpath, is_relative_to, realpath, startswith with a "
+        "separator) removed.",
+        "Restore the constant-time or containment check.",
+        cwe="CWE-693",
+    ),
+    Rule(
+        NAME,
+        "weak-token-random",
+        Severity.HIGH,
+        "The `random` module makes a value named as a secret (token, password, nonce, salt, "
+        "reset code); skipped in test paths, where it makes test data.",
+        "Use the secrets module (secrets.token_urlsafe, secrets.choice).",
+        blocking=True,
+        cwe="CWE-330",
+    ),
+    Rule(
+        NAME,
+        "confusable-string",
+        Severity.HIGH,
+        "A string used as a host, URL or compared value mixes look-alike letters from another "
+        "script with Latin ones in one word (a Cyrillic i in `github.com`); blocks for hosts "
+        "and URLs.",
+        "Write the string in one script; use the IDNA form (xn--) for a real international name.",
+        blocking=True,
+        cwe="CWE-1007",
+    ),
+)
+"""Rules of the structural analyses (hidden calls, import-time effects, time bombs, removed
+protections, weak randomness, look-alike strings), each reported by its own module."""
+
+
 RULES = RuleTable(
     NAME,
     Rule(
@@ -37,7 +179,8 @@ RULES = RuleTable(
         Severity.MEDIUM,
         "A bandit finding the change introduces (`bandit-<test id>`), at bandit's own severity; "
         "blocks when bandit is highly confident of a high-severity problem, except for tests "
-        "that only name a weak algorithm or an old protocol.",
+        "that only name a weak algorithm or an old protocol, and in test paths, where it asks "
+        "for review (a test may chmod 0o777 on purpose).",
         "Fix the call bandit points at; `# nosec` is ignored, so a real false positive needs "
         "[security] ignore in the policy.",
         cwe="CWE-710",
@@ -100,8 +243,9 @@ RULES = RuleTable(
         NAME,
         BIDI,
         Severity.CRITICAL,
-        "Adds a bidirectional control character: the line can display in another order than it "
-        "is parsed (Trojan Source).",
+        "Adds a bidirectional override, embedding or isolate (anywhere), or a bidi mark "
+        "(LRM, RLM, ALM) in Python code outside strings and comments: the line can display in "
+        "another order than it is parsed (Trojan Source). Marks in data and locale files are text.",
         "Remove the character; write right-to-left text with escapes if it is really needed.",
         blocking=True,
         cwe="CWE-451",
@@ -120,9 +264,12 @@ RULES = RuleTable(
         NAME,
         CONFUSABLE,
         Severity.HIGH,
-        "An identifier with look-alike characters that reads as a different name than it is.",
+        "An identifier with look-alike characters that reads as another name of the module or a "
+        "builtin, or that Python folds to one (fullwidth letters); a non-ASCII name that "
+        "collides with nothing (`\u0394t`, `caf\u00e9`) is just a name.",
         "Rename the identifier with plain characters.",
         blocking=True,
         cwe="CWE-1007",
     ),
+    *STRUCTURAL_RULES,
 )

@@ -18,14 +18,17 @@ replacement characters, so one stray byte cannot switch the scan off.
 
 from __future__ import annotations
 
+import builtins
 import io
+import keyword
 import re
 import tokenize
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from crewchief.gate.change import Change, FileChange, Side
+from crewchief.gate.checks.security.confusables import skeleton
 from crewchief.gate.checks.security.rules import BIDI as BIDI_RULE
 from crewchief.gate.checks.security.rules import CONFUSABLE as CONFUSABLE_RULE
 from crewchief.gate.checks.security.rules import INVISIBLE as INVISIBLE_RULE
@@ -34,6 +37,11 @@ from crewchief.gate.findings import Finding, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
 BIDI = frozenset({*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C})
+BIDI_MARKS = frozenset({0x200E, 0x200F, 0x061C})
+"""LRM, RLM and the Arabic letter mark: they only nudge where neutral characters like `.` sit and
+cannot reorder a line's tokens, and Arabic or Hebrew text needs them. In data and locale files and
+inside Python strings and comments they are text; elsewhere in Python code they still block. The
+overrides, embeddings and isolates (U+202A-202E, U+2066-2069) block everywhere."""
 _JOINERS = frozenset({0x200B, 0x200C, 0x200D})
 """Legitimate between two non-ASCII characters (emoji sequences, Persian, Indic, Thai text)."""
 INVISIBLE = frozenset(
@@ -131,7 +139,9 @@ def _is_legit_invisible(line: str, lineno: int, i: int, cp: int) -> bool:
     return cp in _TAGS and _in_flag_tag_sequence(line, i)
 
 
-def _scan_line(lineno: int, line: str) -> Iterator[_Hit]:
+def _scan_line(lineno: int, line: str, in_text: Callable[[int, int], bool]) -> Iterator[_Hit]:
+    """`in_text(line, column)` says whether a position is text (a string, a comment, a data
+    file) where a bidi mark is harmless."""
     if line.isascii():
         return
     bidi: dict[str, None] = {}  # distinct characters, in order of appearance
@@ -139,6 +149,8 @@ def _scan_line(lineno: int, line: str) -> Iterator[_Hit]:
     for match in _SUSPECT.finditer(line):
         char, i = match.group(), match.start()
         cp = ord(char)
+        if cp in BIDI_MARKS and in_text(lineno, i):
+            continue
         if cp in BIDI:
             bidi[char] = None
         elif cp in _VARIATION:
@@ -161,24 +173,67 @@ def _is_lookalike(char: str) -> bool:
     return unicodedata.name(char, "").startswith(_LOOKALIKE_SCRIPTS)
 
 
-def _confusable_names(text: str, lines: frozenset[int]) -> Iterator[_Hit]:
-    """Python names on the given lines that mix ASCII letters with look-alike letters, or use a
-    character that Python folds to ASCII (so fullwidth `e` + `val` is `eval`)."""
-    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
-    try:
-        for tok in tokens:
-            if tok.type != tokenize.NAME or tok.string.isascii() or tok.start[0] not in lines:
-                continue
-            name = tok.string
-            folded = any(
-                not c.isascii() and unicodedata.normalize("NFKC", c).isascii() for c in name
-            )
-            mixed = any(c.isascii() and c.isalpha() for c in name)
-            odd = tuple(dict.fromkeys(c for c in name if _is_lookalike(c)))
-            if odd and (folded or mixed):
-                yield _Hit(CONFUSABLE_RULE, tok.start[0], tok.line.rstrip("\n"), odd, name)
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        return
+_BUILTIN_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
+_TEXT_TOKENS = frozenset(
+    {tokenize.STRING, tokenize.COMMENT, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+)
+
+
+@dataclass
+class _PyTokens:
+    """One tokenize pass over a Python file: where strings and comments are, and every name."""
+
+    spans: dict[int, list[tuple[int, int]]]
+    names: list[tokenize.TokenInfo]
+
+    @classmethod
+    def of(cls, text: str) -> _PyTokens:
+        spans: dict[int, list[tuple[int, int]]] = {}
+        names: list[tokenize.TokenInfo] = []
+        try:
+            for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+                if tok.type == tokenize.NAME:
+                    names.append(tok)
+                elif tok.type in _TEXT_TOKENS:
+                    (srow, scol), (erow, ecol) = tok.start, tok.end
+                    for row in range(srow, erow + 1):
+                        start = scol if row == srow else 0
+                        end = ecol if row == erow else 1 << 30
+                        spans.setdefault(row, []).append((start, end))
+        except (tokenize.TokenError, SyntaxError, ValueError):
+            pass
+        return cls(spans, names)
+
+    def in_text(self, line: int, column: int) -> bool:
+        return any(start <= column < end for start, end in self.spans.get(line, ()))
+
+
+def _anywhere(line: int, column: int) -> bool:
+    del line, column
+    return True
+
+
+def _confusable_names(tokens: _PyTokens, lines: frozenset[int]) -> Iterator[_Hit]:
+    """Names on the given lines that read as another name: one Python folds to ASCII (fullwidth
+    `e` + `val` is `eval`), or one whose look-alike skeleton is another name of the module or a
+    builtin (`is_<Cyrillic a>dmin` next to `is_admin`). A name in another script that collides with
+    nothing (`\u0394t`, `caf\u00e9`, a Russian variable) is just a name."""
+    by_skeleton: dict[str, set[str]] = {}
+    for tok in tokens.names:
+        folded = unicodedata.normalize("NFKC", tok.string)
+        by_skeleton.setdefault(skeleton(folded), set()).add(folded)
+    for tok in tokens.names:
+        name = tok.string
+        if name.isascii() or tok.start[0] not in lines:
+            continue
+        odd = tuple(dict.fromkeys(c for c in name if _is_lookalike(c)))
+        if not odd:
+            continue
+        folded = unicodedata.normalize("NFKC", name)
+        look = skeleton(folded)
+        collides = len(by_skeleton.get(look, ())) > 1 or (look != folded and look in _BUILTIN_NAMES)
+        if folded.isascii() or collides:
+            yield _Hit(CONFUSABLE_RULE, tok.start[0], tok.line.rstrip("\n"), odd, name)
 
 
 def _message(hit: _Hit, prose: bool) -> str:
@@ -225,14 +280,16 @@ def _lines(side: Side | None) -> tuple[tuple[int, str], ...]:
 
 
 def _scan(numbered: Iterable[tuple[int, str]], python_text: str | None) -> list[_Hit]:
+    numbered = [(n, line) for n, line in numbered if not line.isascii()]
+    if not numbered:
+        return []
+    tokens = _PyTokens.of(python_text) if python_text is not None else None
+    in_text = tokens.in_text if tokens is not None else _anywhere
     hits: list[_Hit] = []
-    suspicious: set[int] = set()
     for lineno, line in numbered:
-        hits.extend(_scan_line(lineno, line))
-        if python_text is not None and not line.isascii():
-            suspicious.add(lineno)
-    if suspicious and python_text is not None:
-        hits.extend(_confusable_names(python_text, frozenset(suspicious)))
+        hits.extend(_scan_line(lineno, line, in_text))
+    if tokens is not None:
+        hits.extend(_confusable_names(tokens, frozenset(n for n, _ in numbered)))
     return hits
 
 
