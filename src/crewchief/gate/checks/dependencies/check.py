@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from crewchief.gate.change import Change, FileChange, Side, blob_id
 from crewchief.gate.check import CheckContext
+from crewchief.gate.checks.dependencies import installs
 from crewchief.gate.checks.dependencies import manifests as mf
 from crewchief.gate.checks.dependencies import scripts as pep723
 from crewchief.gate.checks.dependencies.manifests import Dep, Ecosystem, Manifest
@@ -145,6 +146,7 @@ RULES = RuleTable(
         "Regenerate the whole lock file with its tool instead of editing it.",
         cwe="CWE-494",
     ),
+    *installs.RULES,
 )
 Fetch = Callable[[Ecosystem, str], bool | None]
 """Whether the registry has a package: True, False, or None when it could not be asked."""
@@ -375,7 +377,7 @@ class DependenciesCheck:
 
 
 def _relevant(f: FileChange) -> bool:
-    if _python_with_imports(f):
+    if _python_with_imports(f) or installs.candidate(f):
         return True
     return any(
         side is not None and (_is_manifest(side) or mf.lock_ecosystem(side.path))
@@ -566,7 +568,16 @@ class _Analysis:
             elif f.new is not None and mf.lock_ecosystem(f.new.path):
                 out.extend(self._lock_invalid(None, self.lock(f.new)))
         out.extend(self._undeclared_imports())
+        out.extend(installs.findings(files, self.is_declared))
         return out
+
+    def is_declared(self, name: str) -> bool:
+        """A package some manifest lists (at base or head) or the repository builds itself."""
+        for ecosystem in ("pypi", "npm"):
+            key = mf.canonical(ecosystem, name)
+            if key in self.declared[ecosystem] or key in self.known[ecosystem] or key in self.own:
+                return True
+        return False
 
     # imports of packages no manifest declares
 
