@@ -14,6 +14,7 @@ from typing import ClassVar, Literal
 
 from crewchief.gate.change import Change, FileChange, Side, Status, match_any
 from crewchief.gate.check import CheckContext
+from crewchief.gate.checks import ci_recipes
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.spec.policy import PROTECTED_PATHS, PYPROJECT, Policy
 from crewchief.spec.task import Task
@@ -250,6 +251,38 @@ def _name_findings(path: str) -> list[Finding]:
     return found
 
 
+def _ci_recipe_findings(change: Change, policy: Policy) -> list[Finding]:
+    """Recipes a protected workflow runs (`make test` in `.github/workflows/ci.yml`) are CI too."""
+    if ".github/**" in policy.scope.unprotect:
+        return []
+    files = [
+        f
+        for f in change.files
+        if f.old is not None and f.old.text is not None and f.path in ci_recipes.RECIPE_FILES
+    ]
+    if not files:
+        return []
+    context = {p: d.decode("utf-8", "replace") for p, d in change.context.items()}
+    found: list[Finding] = []
+    for f in files:
+        if match_any(f.path, policy.scope.unprotect):
+            continue
+        assert f.old is not None and f.old.text is not None
+        new = f.new.text if f.new is not None and f.new.text is not None else ""
+        for target, line in ci_recipes.changed_recipes(context, f.old.text, new, f.path):
+            found.append(
+                RULES["protected-path"].finding(
+                    f"changes the '{target}' recipe of {f.path}, which a protected CI workflow "
+                    "runs: editing it changes what CI checks as surely as editing the workflow",
+                    path=f.path,
+                    line=line,
+                    fingerprint=_at("protected-path", f"{f.path}:{target}"),
+                    snippet=target,
+                )
+            )
+    return found
+
+
 _BYTECODE = re.compile(r"(^|/)__pycache__/|\.py[co]$")
 _STARTUP = re.compile(r"\.pth$|(^|/)(site|user)customize\.py$")
 
@@ -425,6 +458,7 @@ class ScopeCheck:
             findings.extend(_kind_findings(file, ctx.policy))
         findings.extend(_size_findings(ctx.change, ctx.policy))
         findings.extend(_pyproject_policy_findings(ctx.change))
+        findings.extend(_ci_recipe_findings(ctx.change, ctx.policy))
         return findings
 
 

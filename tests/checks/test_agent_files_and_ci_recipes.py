@@ -1,0 +1,131 @@
+"""Every agent's instruction files are protected at any depth, and the Makefile/justfile recipes a
+protected workflow runs are protected like the workflow; other recipes and look-alike files are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from crewchief.agents.registry import BUILTINS
+from crewchief.gate.change import Change
+from crewchief.gate.check import CheckContext
+from crewchief.gate.checks import ci_recipes
+from crewchief.gate.checks.scope import CHECK
+from crewchief.gate.findings import Finding
+from crewchief.spec.policy import AGENT_INSTRUCTION_PATHS, Policy
+
+
+def run(base: dict[str, str], head: dict[str, str], policy: dict | None = None) -> list[Finding]:
+    ctx = CheckContext(Change.from_files(base, head), Policy.model_validate(policy or {}))
+    return CHECK.run(ctx)
+
+
+def test_every_builtin_agent_declares_its_instruction_files() -> None:
+    assert set(BUILTINS) <= set(AGENT_INSTRUCTION_PATHS)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "GEMINI.md",
+        "src/pkg/GEMINI.md",
+        "services/api/.gemini/settings.json",
+        "lib/CLAUDE.md",
+        "lib/CLAUDE.local.md",
+        "a/b/c/AGENTS.md",
+        "tools/.codex/config.toml",
+        ".aider.conf.yml",
+        "opencode.json",
+        "web/.opencode/agent/review.md",
+        "pkg/.cursorrules",
+        ".cursor/rules/style.mdc",
+        ".github/copilot-instructions.md",
+        ".mcp.json",
+    ],
+)
+def test_agent_instruction_files_are_protected_at_any_depth(path: str) -> None:
+    assert [f.rule for f in run({}, {path: "be nice"})] == ["protected-path"]
+
+
+@pytest.mark.parametrize(
+    "path", ["docs/gemini.md", "docs/agents.md.bak", "src/claude_client.py", "GEMINI.md.txt"]
+)
+def test_look_alike_names_are_not_protected(path: str) -> None:
+    assert run({}, {path: "x"}) == []
+
+
+WORKFLOW = """\
+name: ci
+on: [push]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: make -j2 lint test
+"""
+MAKEFILE = """\
+.PHONY: lint test docs unit
+
+lint:
+\truff check .
+
+test: unit
+\t@echo done
+
+unit:
+\tpytest -q
+
+docs:
+\tsphinx-build docs build
+"""
+
+
+def test_a_recipe_the_workflow_runs_is_protected() -> None:
+    base = {".github/workflows/ci.yml": WORKFLOW, "Makefile": MAKEFILE}
+    head = {**base, "Makefile": MAKEFILE.replace("\tpytest -q", "\tpytest -q || true")}
+    [finding] = run(base, head)
+    assert finding.rule == "protected-path" and finding.blocking
+    assert finding.snippet == "unit" and finding.line == 9  # pulled in as test's prerequisite
+
+
+def test_dropping_a_prerequisite_of_a_protected_target_is_protected() -> None:
+    base = {".github/workflows/ci.yml": WORKFLOW, "Makefile": MAKEFILE}
+    head = {**base, "Makefile": MAKEFILE.replace("test: unit", "test:")}
+    assert [f.snippet for f in run(base, head)] == ["test"]
+
+
+def test_other_recipes_and_unrelated_makefiles_stay_editable() -> None:
+    base = {".github/workflows/ci.yml": WORKFLOW, "Makefile": MAKEFILE}
+    head = {
+        **base,
+        "Makefile": MAKEFILE.replace("build", "_build") + "\nserve:\n\tpython -m http.server\n",
+    }
+    assert run(base, head) == []
+    no_ci = {"Makefile": MAKEFILE}
+    assert run(no_ci, {"Makefile": MAKEFILE.replace("pytest -q", "pytest -q || true")}) == []
+
+
+def test_bare_make_protects_the_default_target_and_just_is_read_too() -> None:
+    base = {".github/workflows/ci.yml": "steps:\n  - run: make\n", "Makefile": MAKEFILE}
+    head = {
+        "Makefile": MAKEFILE.replace("ruff check .", "true"),
+        **{k: v for k, v in base.items() if k != "Makefile"},
+    }
+    assert [f.snippet for f in run(base, head)] == ["lint"]
+    just = "test:\n    pytest\n\nfmt:\n    ruff format\n"
+    base = {".github/workflows/ci.yml": "steps:\n  - run: just test\n", "justfile": just}
+    assert [
+        f.snippet for f in run(base, {**base, "justfile": just.replace("pytest", "exit 0")})
+    ] == ["test"]
+    assert run(base, {**base, "justfile": just.replace("ruff format", "ruff format .")}) == []
+
+
+def test_unprotect_ci_lets_recipes_change() -> None:
+    base = {".github/workflows/ci.yml": WORKFLOW, "Makefile": MAKEFILE}
+    head = {**base, "Makefile": MAKEFILE.replace("\tpytest -q", "\ttrue")}
+    assert run(base, head, {"scope": {"unprotect": [".github/**"]}}) == []
+
+
+def test_invoked_targets() -> None:
+    text = "run: |\n  make -C sub install VERBOSE=1\n  cd x && make\n  make-docs\n"
+    assert ci_recipes.invoked([text], "make") == {"install", ""}
