@@ -1351,3 +1351,6 @@ SCENARIOS.extend(HYGIENE_SCENARIOS)
 from tests.scenarios.slop_cases import SLOP_SCENARIOS  # noqa: E402
 
 SCENARIOS.extend(SLOP_SCENARIOS)
+from tests.scenarios.supply_cases import SUPPLY_SCENARIOS  # noqa: E402
+
+SCENARIOS.extend(SUPPLY_SCENARIOS)

@@ -399,9 +399,11 @@ def _derived_findings(
         before = {d.text for d in derived.derived_lines(old.path, old.text, every)}
     out = []
     for item in found:
-        if item.text in before or item.line in flagged:
-            continue  # old news, or the line is already reported
+        if item.text in before:
+            continue  # old news
         for hit in sr.scan_line(item.text[: sr.WINDOW], config=False):
+            if item.line in flagged and hit.strength != "format":
+                continue  # the line is reported already; a provider format still says more
             finding = _hit_finding(new.path, item.line, item.text, hit, role)
             if finding is not None:
                 out.append(finding)

@@ -49,8 +49,8 @@ def compared(lines: tuple[str, ...], lineno: int, name: str) -> bool:
 
 
 def dotenv_secret(lines: tuple[str, ...]) -> bool:
-    """Some `NAME=value` line holds a value that looks like a credential: random-looking, or a
-    guessable password under a password-like name."""
+    """Some `NAME=value` line holds a value that looks like a credential: any non-placeholder
+    value under a secret-looking name, a random blob, a provider token or a URL with a password."""
     for line in lines:
         match = _DOTENV_LINE.match(line[:600])
         if match is None:
@@ -58,8 +58,10 @@ def dotenv_secret(lines: tuple[str, ...]) -> bool:
         value = match.group("value").strip().strip("\"'")
         kind = sr.secret_name_kind(match.group("name"))
         strength = sr.value_strength(value, password_like=kind == "password") if value else None
-        if strength == "strong" or (strength == "weak" and kind is not None):
+        if strength is not None and kind is not None:
             return True
-        if sr.token_hits(line[:600]):
+        if strength == "strong" and not any(c in value for c in "/:."):
+            return True  # a random blob under a plain name; a URL or path is not one
+        if sr.token_hits(line[:600]) or sr.url_hits(line[:600]):
             return True
     return False
