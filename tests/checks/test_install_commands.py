@@ -96,6 +96,17 @@ def test_conftest_that_only_mentions_pip_is_quiet() -> None:
     assert run({"tests/conftest.py": code}) == []
 
 
+def test_strings_that_only_mention_installs_are_quiet() -> None:
+    code = (
+        "import pytest\n\n\n"
+        '@pytest.mark.parametrize("cmd", ["pip install quantumflux", "npm install left-pad"])\n'
+        "def test_parse(cmd):\n"
+        "    assert parse(cmd)\n"
+        'print("run pip install quantumflux first")\n'
+    )
+    assert run({"tests/test_parse.py": code}) == []
+
+
 def test_an_existing_install_line_is_not_reported_again() -> None:
     base = {**BASE, "scripts/ci.sh": "pip install quantumflux\n"}
     assert run({"scripts/ci.sh": "pip install quantumflux\necho done\n"}, base) == []

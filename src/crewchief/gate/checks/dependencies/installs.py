@@ -59,6 +59,12 @@ _SCRIPT_SUFFIXES: tuple[str, ...] = (
     *(".toml", ".ini", ".cfg", ".json", ".py", ".just"),
 )
 _SCRIPT_NAMES = frozenset({"Makefile", "GNUmakefile", "justfile", "Justfile", "Containerfile"})
+_RUNNERS = frozenset(
+    {"system", "popen", "run", "call", "check_call", "check_output", "Popen", "getoutput"}
+    | {"getstatusoutput", "main", "spawnl", "spawnlp", "spawnv", "spawnvp", "execv", "execvp"}
+    | {"create_subprocess_exec", "create_subprocess_shell", "run_process"}
+)
+"""Calls that run a process (or pip's own entry point): only their arguments are commands."""
 _RUNTIME = frozenset(
     {"conftest.py", "setup.py", "sitecustomize.py", "usercustomize.py", "__init__.py"}
 )
@@ -147,8 +153,13 @@ def _python_installs(
         end = node.end_lineno or node.lineno
         if not any(n in lines for n in range(node.lineno, end + 1)):
             continue
+        func = (
+            node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        )
+        if func not in _RUNNERS:
+            continue  # a string that merely mentions pip (a parametrized test, a message)
         words = [w for arg in node.args for w in _strings(arg)]
-        if isinstance(node.func, ast.Attribute) and ast.unparse(node.func) in ("pip.main",):
+        if ast.unparse(node.func) == "pip.main":
             words.insert(0, "pip")
         for command, packages in commands(" " + " ".join(words)):
             yield node.lineno, command, packages

@@ -37,14 +37,12 @@ def derived_lines(path: str, text: str, added: frozenset[int]) -> list[Derived]:
     """Synthetic lines for values built across tokens or lines that touch the added lines."""
     if path.endswith(".ipynb"):
         return _notebook(text, added)
-    if path.endswith(".py") and any(_MAYBE.search(_line(text, n)) for n in added):
+    if not path.endswith(".py"):
+        return []
+    lines = text.splitlines()
+    if any(_MAYBE.search(lines[n - 1]) for n in added if 0 < n <= len(lines)):
         return list(_python(text, added, lambda n: n))
     return []
-
-
-def _line(text: str, number: int) -> str:
-    lines = text.splitlines()
-    return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
 # --- Python ------------------------------------------------------------------------------------
