@@ -129,3 +129,26 @@ def test_unprotect_ci_lets_recipes_change() -> None:
 def test_invoked_targets() -> None:
     text = "run: |\n  make -C sub install VERBOSE=1\n  cd x && make\n  make-docs\n"
     assert ci_recipes.invoked([text], "make") == {"install", ""}
+
+
+def test_through_git_the_workflow_at_base_protects_the_recipe(make_repo: object) -> None:
+    """The reader brings the base workflow and Makefile as context, though neither is changed."""
+    from crewchief.gate.engine import GateRequest, run_gate
+
+    repo = make_repo(  # type: ignore[operator]
+        {".github/workflows/ci.yml": WORKFLOW, "Makefile": MAKEFILE, "src/app.py": "x = 1\n"}
+    )
+    base = repo.git("rev-parse", "HEAD")
+    head = repo.commit(
+        {
+            "Makefile": MAKEFILE.replace("\tpytest -q", "\tpytest -q || true"),
+            "src/app.py": "x = 2\n",
+        },
+        "agent change",
+    )
+    report = run_gate(
+        GateRequest(repo=repo.path, base=base, head=head, only=["scope"], use_cache=False)
+    )
+    assert [(f.rule, f.path, f.snippet) for f in report.findings] == [
+        ("protected-path", "Makefile", "unit")
+    ]

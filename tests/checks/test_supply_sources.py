@@ -174,3 +174,33 @@ def test_someone_elses_popular_package_is_still_undeclared() -> None:
     packaging = {"pyproject.toml": '[project]\nname = "demo"\n'}
     found = run(packaging, {**packaging, "tests/test_get.py": "import requests\n"})
     assert rules(found) == ["undeclared-import"]
+
+
+def test_through_git_test_requirements_index_and_conftest_install(make_repo: object) -> None:
+    from crewchief.gate.engine import GateRequest, run_gate
+
+    repo = make_repo(  # type: ignore[operator]
+        {
+            "pyproject.toml": '[project]\nname = "demo"\ndependencies = ["requests"]\n',
+            "test-requirements.txt": "pytest\n",
+            "tests/conftest.py": "import pytest\n",
+        }
+    )
+    base = repo.git("rev-parse", "HEAD")
+    head = repo.commit(
+        {
+            "test-requirements.txt": "--extra-index-url https://x.test/simple\npytest\n",
+            "tests/conftest.py": (
+                'import subprocess\nimport pytest\n\nsubprocess.run(["pip", "install", "plug"])\n'
+            ),
+        },
+        "agent change",
+    )
+    report = run_gate(
+        GateRequest(repo=repo.path, base=base, head=head, only=["dependencies"], use_cache=False)
+    )
+    found = sorted((f.rule, f.path, f.line, f.blocking) for f in report.findings)
+    assert found == [
+        ("package-source-added", "test-requirements.txt", 1, True),
+        ("runtime-install", "tests/conftest.py", 4, True),
+    ]
