@@ -17,9 +17,7 @@ from dataclasses import dataclass
 WORKFLOW = re.compile(r"^(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml)$")
 RECIPE_FILES = {"Makefile": "make", "GNUmakefile": "make", "makefile": "make", "justfile": "just"}
 _INVOKE = re.compile(r"(?:^|[\s;&|(\"'`-])(make|just)((?:[ \t]+[^\s;&|)\"'`#]+)*)", re.MULTILINE)
-_HEADER = re.compile(
-    r"^([A-Za-z0-9_./-]+(?:[ \t]+[A-Za-z0-9_./-]+)*)[ \t]*(?:[^:=\n]*?):(?![=])(.*)$"
-)
+_TARGETS = re.compile(r"[A-Za-z0-9_./ \t-]+")
 _NAME = re.compile(r"^[A-Za-z0-9_./-]+$")
 
 
@@ -74,18 +72,30 @@ def recipes(text: str) -> dict[str, Recipe]:
         if line[:1] in ("\t", " ") and current:
             body.append(line.strip())
             continue
-        header = _HEADER.match(line) if not line.startswith(("#", ".PHONY")) else None
+        header = _header(line)
         if header is None:
             if line.strip() and not line.startswith("#"):
                 close()
                 current = []
             continue
         close()
-        current = header.group(1).split()
-        deps = re.sub(r"[|&].*", "", header.group(2).split("#", 1)[0]).split()
-        start, prereqs, body = number, tuple(d for d in deps if _NAME.match(d)), [header.group(2)]
+        current, rest = header
+        deps = re.sub(r"[|&].*", "", rest.split("#", 1)[0]).split()
+        start, prereqs, body = number, tuple(d for d in deps if _NAME.match(d)), [rest]
     close()
     return found
+
+
+def _header(line: str) -> tuple[list[str], str] | None:
+    """`names: rest` at column 0, not an assignment (`X := 1`, `X ::= 1`) nor `.PHONY`; split by
+    hand rather than by one regex, which backtracks badly on a long line without a colon."""
+    if line.startswith(("#", ".PHONY")) or ":" not in line:
+        return None
+    head, _, rest = line.partition(":")
+    rest = rest.removeprefix(":")  # double-colon rules
+    if rest.startswith("=") or not _TARGETS.fullmatch(head) or not head.strip():
+        return None
+    return head.split(), rest
 
 
 def _default(text: str) -> str | None:
