@@ -19,7 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 _AUTH_CALLS = frozenset({"HTTPBasicAuth", "HTTPDigestAuth", "HTTPProxyAuth", "BasicAuth", "Auth"})
-_MAYBE = re.compile(r"[\"']\s*\+|\+\s*[\"']|auth|[\"']\s*$|^\s*[rbuf]?[\"']|join")
+_MAYBE = re.compile(
+    r"[\"']\s*\+|\+\s*[rbuf]?[\"']|auth\w*\s*=|Auth\(|[\"']\.join\(|^\s*[rbuf]?(?:\"(?!\"\")|'(?!''))"
+)
 """Added lines worth parsing a file for: concatenation, credential tuples, implicit concatenation."""
 _MAX_DEPTH = 12
 _Place = Callable[[int], int]
