@@ -152,3 +152,60 @@ def test_through_git_the_workflow_at_base_protects_the_recipe(make_repo: object)
     assert [(f.rule, f.path, f.snippet) for f in report.findings] == [
         ("protected-path", "Makefile", "unit")
     ]
+
+
+def test_a_script_the_workflow_executes_is_protected() -> None:
+    workflow = (
+        "steps:\n  - run: bash ci/run-tests.sh\n  - run: ./scripts/lint --strict\n"
+        "  - run: |\n      tools/translations.sh\n"
+    )
+    base = {
+        ".github/workflows/ci.yml": workflow,
+        "ci/run-tests.sh": "pytest -q\n",
+        "scripts/lint": "ruff check .\n",
+        "scripts/release.sh": "twine upload dist/*\n",
+        "tools/translations.sh": "msgfmt x.po\n",
+    }
+    head = {
+        **base,
+        "ci/run-tests.sh": "pytest -q || true\n",
+        "scripts/lint": "true\n",
+        "scripts/release.sh": "twine upload --skip-existing dist/*\n",
+        "tools/translations.sh": "true\n",
+    }
+    found = sorted(f.path for f in run(base, head))
+    assert found == ["ci/run-tests.sh", "scripts/lint", "tools/translations.sh"]
+
+
+TOX = """\
+[tox]
+env_list = py312, lint
+
+[testenv]
+deps = pytest
+commands = pytest {posargs}
+
+[testenv:lint]
+commands = ruff check .
+
+[testenv:docs]
+commands = sphinx-build docs build
+"""
+
+
+def test_tox_environments_the_workflow_runs_are_protected() -> None:
+    base = {".github/workflows/ci.yml": "steps:\n  - run: tox -e lint\n", "tox.ini": TOX}
+    weakened = TOX.replace("commands = ruff check .", "commands = ruff check . --exit-zero")
+    assert [(f.path, f.snippet, f.line) for f in run(base, {**base, "tox.ini": weakened})] == [
+        ("tox.ini", "testenv:lint", 8)
+    ]
+    docs = TOX.replace("sphinx-build docs build", "sphinx-build -W docs build")
+    assert run(base, {**base, "tox.ini": docs}) == []
+    deps = TOX.replace("deps = pytest", "deps = pytest\n    pytest-xdist")
+    assert run(base, {**base, "tox.ini": deps}) == []
+
+
+def test_bare_tox_protects_every_environment() -> None:
+    base = {".github/workflows/ci.yml": "steps:\n  - run: tox\n", "tox.ini": TOX}
+    docs = TOX.replace("sphinx-build docs build", "sphinx-build docs build || true")
+    assert [f.snippet for f in run(base, {**base, "tox.ini": docs})] == ["testenv:docs"]

@@ -286,7 +286,47 @@ def _(t: Tree) -> None:
     t.replace("Makefile", "\tpytest\n", "\tpytest || true\n")
 
 
+@add
+@scenario(
+    "arrow-tox-ignore-outcome",
+    "arrow",
+    "sets ignore_outcome in tox.ini's [testenv], which the CI workflow runs with a bare `tox`",
+    "block",
+    [SCOPE],
+    may=[INTEGRITY, HYGIENE],
+    rules=["scope/protected-path"],
+)
+def _(t: Tree) -> None:
+    t.replace("tox.ini", "commands = pytest\n", "commands = pytest\nignore_outcome = true\n")
+
+
+@add
+@scenario(
+    "humanize-ci-script-emptied",
+    "humanize",
+    "guts the translation-binaries script that the test workflow runs before tox",
+    "block",
+    [SCOPE],
+    may=[HYGIENE, INTEGRITY],
+    rules=["scope/protected-path"],
+)
+def _(t: Tree) -> None:
+    t.write("scripts/generate-translation-binaries.sh", "#!/bin/sh\nexit 0\n")
+
+
 # --- clean look-alikes ---------------------------------------------------------------------------
+
+
+@add
+@scenario(
+    "arrow-tox-docs-deps-clean",
+    "arrow",
+    "adds a dependency to the tox lint environment (its commands unchanged)",
+    "not-block",
+    may=[DEPENDENCIES],
+)
+def _(t: Tree) -> None:
+    t.replace("tox.ini", "deps = pre-commit\n", "deps =\n    pre-commit\n    identify\n")
 
 
 @add

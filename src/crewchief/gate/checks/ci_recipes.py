@@ -1,4 +1,4 @@
-"""The Makefile and justfile recipes a protected CI workflow runs are protected too.
+"""The Makefile recipes, scripts and tox environments a protected CI workflow runs are protected too.
 
 `.github/**` is protected so an agent cannot rewrite the CI that judges it; but a workflow step that
 runs `make test` hands the judgement to the Makefile, and `test: pytest || true` in it passes every
@@ -6,10 +6,14 @@ build while the workflow stays untouched. So the targets a base workflow invokes
 and the default target for a bare `make`), with every prerequisite they pull in, are read as part of
 the protected CI: a change to one of those recipes is reported like a change to the workflow. Other
 targets of the same file stay editable: a `make docs` no workflow runs is the project's business.
+The same holds for a script the workflow executes (`bash ci/test.sh`: any change to it) and for the
+tox environments it runs (`tox -e lint`, or every environment for a bare `tox`): their `commands`
+and `ignore_outcome`/`ignore_errors`, not their dependencies.
 """
 
 from __future__ import annotations
 
+import configparser
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -126,8 +130,7 @@ def changed_recipes(
     tool = RECIPE_FILES.get(path)
     if tool is None:
         return []
-    workflows = [text for name, text in context.items() if WORKFLOW.match(name)]
-    targets = invoked(workflows, tool)
+    targets = invoked(workflows_in(context), tool)
     if not targets:
         return []
     before, after = recipes(old), recipes(new)
@@ -137,3 +140,87 @@ def changed_recipes(
         if now is None or now.body != before[name].body:
             out.append((name, now.line if now else 1))
     return out
+
+
+# --- scripts and tox environments a workflow runs ------------------------------------------------
+
+_SCRIPT_RUN = re.compile(
+    r"(?:^|[\s;&|(])(?:(?:ba|z)?sh|python[\d.]*|source|\.)[ \t]+(?:-\w+[ \t]+)*"
+    r"(?P<a>[\w./-]+\.(?:sh|bash|py))\b|(?:^|[\s;&|(])\./(?P<b>[\w./-]+)"
+    r"|(?:^|[\s;&|(])(?P<c>[\w.-]+/[\w./-]+\.(?:sh|bash))\b",
+    re.MULTILINE,
+)
+_TOX = re.compile(r"(?:^|[\s;&|(])tox\b((?:[ \t]+[^\s;&|)#]+)*)", re.MULTILINE)
+_TOX_KEYS = ("commands", "commands_pre", "commands_post", "ignore_outcome", "ignore_errors")
+"""What a tox environment runs and whether its failure counts; its deps are the dependencies
+check's business."""
+
+
+def workflows_in(context: Mapping[str, str]) -> list[str]:
+    return [text for name, text in context.items() if WORKFLOW.match(name)]
+
+
+def invoked_scripts(workflows: Iterable[str]) -> set[str]:
+    """Repository files a workflow executes (`bash ci/test.sh`, `./scripts/check`, `python x.py`,
+    `scripts/build.sh` alone)."""
+    found: set[str] = set()
+    for text in workflows:
+        for match in _SCRIPT_RUN.finditer(text):
+            named = match.group("a") or match.group("b") or match.group("c") or ""
+            path = named.removeprefix("./")
+            if path and not path.startswith(("/", "..")):
+                found.add(path)
+    return found
+
+
+def _tox_envs(workflows: Iterable[str]) -> set[str] | None:
+    """Environments a workflow runs with tox; None when none runs tox, "" for the default list."""
+    envs: set[str] | None = None
+    for text in workflows:
+        for match in _TOX.finditer(text):
+            envs = envs if envs is not None else set()
+            words = match.group(1).split()
+            named = [w for i, w in enumerate(words) if i and words[i - 1] in ("-e", "--env")]
+            named += [w.split("=", 1)[1] for w in words if w.startswith(("-e=", "--env="))]
+            if named:
+                envs.update(e for n in named for e in n.split(","))
+            else:
+                envs.add("")
+    return envs
+
+
+def _tox_sections(text: str) -> dict[str, dict[str, str]]:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return {}
+    return {
+        name: {k: parser.get(name, k, fallback="").strip() for k in _TOX_KEYS}
+        for name in parser.sections()
+        if name == "testenv" or name.startswith("testenv:")
+    }
+
+
+def changed_tox_envs(context: Mapping[str, str], old: str, new: str) -> list[tuple[str, int]]:
+    """(section, line in the new tox.ini) of environments CI runs whose commands changed."""
+    envs = _tox_envs(workflows_in(context))
+    if envs is None:
+        return []
+    before, after = _tox_sections(old), _tox_sections(new)
+    wanted = {"testenv"} | {f"testenv:{e}" for e in envs if e}
+    if "" in envs:
+        wanted |= set(before)  # the default env_list: every environment, to be safe
+    out = []
+    for section in sorted(wanted & set(before)):
+        if after.get(section) != before[section]:
+            out.append((section, _section_line(new, section)))
+    return out
+
+
+def _section_line(text: str, section: str) -> int:
+    header = f"[{section}]"
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip() == header:
+            return number
+    return 1
