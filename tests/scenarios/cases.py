@@ -1354,3 +1354,6 @@ SCENARIOS.extend(SLOP_SCENARIOS)
 from tests.scenarios.security_depth_cases import SECURITY_DEPTH_SCENARIOS  # noqa: E402
 
 SCENARIOS.extend(SECURITY_DEPTH_SCENARIOS)
+from tests.scenarios.supply_cases import SUPPLY_SCENARIOS  # noqa: E402
+
+SCENARIOS.extend(SUPPLY_SCENARIOS)

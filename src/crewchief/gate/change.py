@@ -231,15 +231,23 @@ _CONTEXT_NAMES = frozenset(
         "environment.yml",
     }
 )
-_REQUIREMENTS = re.compile(r"(^|/)(requirements[^/]*\.(txt|in)|requirements/[^/]+\.(txt|in))$")
+_REQUIREMENTS = re.compile(
+    r"(^|/)([^/]*(requirements|constraints)[^/]*\.(txt|in)|requirements/[^/]+\.(txt|in)"
+    r"|(dev|test|tests|base|prod|production|docs|lint|ci|local)\.in|pip\.conf|pip\.ini|uv\.toml)$",
+    re.IGNORECASE,
+)
+_CI_ENTRY = re.compile(
+    r"^(\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.yml|Makefile|GNUmakefile|justfile)$"
+)
+"""What protected CI runs at the root: the scope check protects the Makefile recipes it invokes."""
 
 
 def is_context_file(path: str) -> bool:
-    """Manifests and tool configs at depth two or less, outside vendored trees."""
+    """Manifests, tool configs and CI entry points at depth two or less, outside vendored trees."""
     if path.count("/") > 2 or "node_modules/" in path:
         return False
     name = path.rsplit("/", 1)[-1]
-    return name in _CONTEXT_NAMES or bool(_REQUIREMENTS.search(path))
+    return name in _CONTEXT_NAMES or bool(_REQUIREMENTS.search(path) or _CI_ENTRY.match(path))
 
 
 __all__ = ["Change", "FileChange", "Side", "Status", "blob_id", "match_any", "match_glob"]

@@ -21,23 +21,44 @@ from pydantic import (
 from crewchief.spec._validation import check_globs, one_line
 from crewchief.spec.errors import SpecError
 
-PROTECTED_PATHS: tuple[str, ...] = (
-    "crewchief.toml",
-    ".crewchief/**",
-    ".github/**",
-    ".gitlab-ci.yml",
-    ".ci/**",
-    ".pre-commit-config.yaml",
-    "CODEOWNERS",
-    "docs/CODEOWNERS",
-    "**/AGENTS.md",
-    "**/CLAUDE.md",
-    "**/.claude/**",
-    "**/.cursor/**",
-    ".cursorrules",
+AGENT_INSTRUCTION_PATHS: dict[str, tuple[str, ...]] = {
+    "claude-code": ("**/CLAUDE.md", "**/CLAUDE.local.md", "**/.claude/**", "**/.mcp.json"),
+    "codex": ("**/AGENTS.md", "**/AGENTS.override.md", "**/.codex/**"),
+    "gemini": ("**/GEMINI.md", "**/.gemini/**"),
+    "aider": ("**/.aider.conf.yml", "**/.aider.conf.yaml", "**/.aiderignore"),
+    "opencode": ("**/AGENTS.md", "**/opencode.json", "**/opencode.jsonc", "**/.opencode/**"),
+    "mini-swe-agent": (),
+    "command": (),
+    "cursor": ("**/.cursor/**", "**/.cursorrules"),
+    "copilot": (
+        "**/.github/copilot-instructions.md",
+        "**/.github/instructions/**",
+        ".vscode/mcp.json",
+    ),
+}
+"""The instruction and settings files each agent reads from the working tree, at any depth (Claude
+Code, Codex and Gemini CLI all read the files of subfolders they work in). One entry per built-in
+agent adapter (a test keeps them in step), plus the editors agents run inside. An agent that edits
+these files rewrites its own instructions or permissions, or those of the next run."""
+
+PROTECTED_PATHS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        (
+            "crewchief.toml",
+            ".crewchief/**",
+            ".github/**",
+            ".gitlab-ci.yml",
+            ".ci/**",
+            ".pre-commit-config.yaml",
+            "CODEOWNERS",
+            "docs/CODEOWNERS",
+            *(glob for globs in AGENT_INSTRUCTION_PATHS.values() for glob in globs),
+        )
+    )
 )
-"""Agents read instructions from nested AGENTS.md / CLAUDE.md / .claude/ too, and GitHub reads
-CODEOWNERS from docs/: those are protected wherever they are."""
+"""Policy, CI, code owners (GitHub reads CODEOWNERS from docs/ too) and every agent's instruction
+files (`AGENT_INSTRUCTION_PATHS`). The scope check also protects the Makefile / justfile recipes a
+protected CI workflow runs."""
 
 DEFAULT_TEST_PATHS: tuple[str, ...] = (
     "tests/**",

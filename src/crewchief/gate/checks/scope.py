@@ -14,6 +14,7 @@ from typing import ClassVar, Literal
 
 from crewchief.gate.change import Change, FileChange, Side, Status, match_any
 from crewchief.gate.check import CheckContext
+from crewchief.gate.checks import ci_recipes
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.spec.policy import PROTECTED_PATHS, PYPROJECT, Policy
 from crewchief.spec.task import Task
@@ -250,6 +251,43 @@ def _name_findings(path: str) -> list[Finding]:
     return found
 
 
+def _ci_recipe_findings(change: Change, policy: Policy) -> list[Finding]:
+    """What a protected workflow runs is CI too: Makefile/justfile recipes (`make test`), scripts
+    (`bash ci/test.sh`) and tox environments (`tox -e lint`), read from the base workflows."""
+    if ".github/**" in policy.scope.unprotect or not any(
+        ci_recipes.WORKFLOW.match(p) for p in change.context
+    ):
+        return []
+    context = {p: d.decode("utf-8", "replace") for p, d in change.context.items()}
+    scripts = ci_recipes.invoked_scripts(ci_recipes.workflows_in(context))
+    found: list[Finding] = []
+    for f in change.files:
+        if f.old is None or f.old.text is None or match_any(f.path, policy.scope.unprotect):
+            continue
+        new = f.new.text if f.new is not None and f.new.text is not None else ""
+        if f.old.path in scripts and not match_any(f.old.path, PROTECTED_PATHS):
+            found.append(_ci_finding(f.old.path, None, "", "script"))
+        elif f.path in ci_recipes.RECIPE_FILES:
+            for target, line in ci_recipes.changed_recipes(context, f.old.text, new, f.path):
+                found.append(_ci_finding(f.path, line, target, "recipe"))
+        elif f.path == "tox.ini":
+            for section, line in ci_recipes.changed_tox_envs(context, f.old.text, new):
+                found.append(_ci_finding(f.path, line, section, "tox environment"))
+    return found
+
+
+def _ci_finding(path: str, line: int | None, target: str, what: str) -> Finding:
+    named = f"the '{target}' {what} of {path}" if target else f"the {what} {path}"
+    return RULES["protected-path"].finding(
+        f"changes {named}, which a protected CI workflow runs: editing it changes what CI "
+        "checks as surely as editing the workflow",
+        path=path,
+        line=line,
+        fingerprint=_at("protected-path", f"{path}:{target}"),
+        snippet=target or None,
+    )
+
+
 _BYTECODE = re.compile(r"(^|/)__pycache__/|\.py[co]$")
 _STARTUP = re.compile(r"\.pth$|(^|/)(site|user)customize\.py$")
 
@@ -425,6 +463,7 @@ class ScopeCheck:
             findings.extend(_kind_findings(file, ctx.policy))
         findings.extend(_size_findings(ctx.change, ctx.policy))
         findings.extend(_pyproject_policy_findings(ctx.change))
+        findings.extend(_ci_recipe_findings(ctx.change, ctx.policy))
         return findings
 
 

@@ -21,7 +21,9 @@ from typing import Any, ClassVar
 
 from crewchief.gate.change import Change, FileChange, Side, blob_id
 from crewchief.gate.check import CheckContext
+from crewchief.gate.checks.dependencies import installs
 from crewchief.gate.checks.dependencies import manifests as mf
+from crewchief.gate.checks.dependencies import scripts as pep723
 from crewchief.gate.checks.dependencies.manifests import Dep, Ecosystem, Manifest
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
@@ -37,6 +39,7 @@ RULES = RuleTable(
         Severity.MEDIUM,
         "A dependency the repository did not use before (nor [dependencies] allow lists).",
         "Vet the package (maintainers, age, downloads) or add it to [dependencies] allow.",
+        cwe="CWE-1357",
     ),
     Rule(
         NAME,
@@ -45,6 +48,7 @@ RULES = RuleTable(
         "A new dependency whose name is a few edits from a well-known or already used package.",
         "Use the exact name of the package meant; a look-alike may run code on install.",
         blocking=True,
+        cwe="CWE-829",
     ),
     Rule(
         NAME,
@@ -53,6 +57,7 @@ RULES = RuleTable(
         "A new dependency that does not exist in the registry (with [dependencies] online_check).",
         "Find the real package name; anyone could register a hallucinated one.",
         blocking=True,
+        cwe="CWE-829",
     ),
     Rule(
         NAME,
@@ -60,6 +65,7 @@ RULES = RuleTable(
         Severity.MEDIUM,
         "A new dependency named like another package's import name (`sklearn`, `yaml`).",
         "Declare the distribution name of the package meant.",
+        cwe="CWE-829",
     ),
     Rule(
         NAME,
@@ -75,6 +81,7 @@ RULES = RuleTable(
         "A dependency that now installs from a URL or path instead of the registry.",
         "Depend on a released version from the registry, or pin the URL to an immutable commit and review it.",
         blocking=True,
+        cwe="CWE-494",
     ),
     Rule(
         NAME,
@@ -83,6 +90,7 @@ RULES = RuleTable(
         "A manifest adds another package index or install location.",
         "Install from the default registry; a second index can substitute any package.",
         blocking=True,
+        cwe="CWE-829",
     ),
     Rule(
         NAME,
@@ -128,6 +136,7 @@ RULES = RuleTable(
         Severity.MEDIUM,
         "A lock file was deleted.",
         "Keep the lock file, regenerated with its tool.",
+        cwe="CWE-494",
     ),
     Rule(
         NAME,
@@ -135,7 +144,9 @@ RULES = RuleTable(
         Severity.MEDIUM,
         "A package that is still declared is no longer pinned in the lock file.",
         "Regenerate the whole lock file with its tool instead of editing it.",
+        cwe="CWE-494",
     ),
+    *installs.RULES,
 )
 Fetch = Callable[[Ecosystem, str], bool | None]
 """Whether the registry has a package: True, False, or None when it could not be asked."""
@@ -366,10 +377,10 @@ class DependenciesCheck:
 
 
 def _relevant(f: FileChange) -> bool:
-    if _python_with_imports(f):
+    if _python_with_imports(f) or installs.candidate(f):
         return True
     return any(
-        side is not None and (mf.is_manifest(side.path) or mf.lock_ecosystem(side.path))
+        side is not None and (_is_manifest(side) or mf.lock_ecosystem(side.path))
         for side in (f.old, f.new)
     )
 
@@ -454,8 +465,17 @@ def _catches_import_error(kind: ast.expr | None) -> bool:
     return bool(names & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
+def _is_manifest(side: Side) -> bool:
+    """By name, or a `.py` file (not setup.py) holding PEP 723 script metadata."""
+    if mf.is_manifest(side.path):
+        return True
+    if not side.path.endswith(".py") or side.text is None:
+        return False
+    return pep723.has_script_block(side.text)
+
+
 def _parse(side: Side | None) -> Manifest | None:
-    if side is None or not mf.is_manifest(side.path) or side.data is None:
+    if side is None or side.data is None or not _is_manifest(side):
         return None
     if side.text is None:
         return Manifest(side.path, mf.manifest_ecosystem(side.path), error="not UTF-8 text")
@@ -499,6 +519,9 @@ class _Analysis:
         for manifest in head.values():
             self.declared[manifest.ecosystem].update(d.name for d in manifest.deps)
         self.own = {m.project for m in (*base.values(), *head.values()) if m.project}
+        self.own.update(
+            mf.canonical("pypi", n) for m in (*base.values(), *head.values()) for n in m.modules
+        )
         """The packages the repository itself builds: importing them is not a dependency."""
         self._locked: dict[Ecosystem, frozenset[str]] | None = None
 
@@ -538,14 +561,23 @@ class _Analysis:
     def findings(self, files: list[FileChange]) -> list[Finding]:
         out: list[Finding] = []
         for f in files:
-            if f.new is not None and mf.is_manifest(f.new.path):
+            if f.new is not None and _is_manifest(f.new):
                 out.extend(self._manifest(f))
             if f.old is not None and mf.lock_ecosystem(f.old.path):
                 out.extend(self._lock_change(f))
             elif f.new is not None and mf.lock_ecosystem(f.new.path):
                 out.extend(self._lock_invalid(None, self.lock(f.new)))
         out.extend(self._undeclared_imports())
+        out.extend(installs.findings(files, self.is_declared))
         return out
+
+    def is_declared(self, name: str) -> bool:
+        """A package some manifest lists (at base or head) or the repository builds itself."""
+        for ecosystem in ("pypi", "npm"):
+            key = mf.canonical(ecosystem, name)
+            if key in self.declared[ecosystem] or key in self.known[ecosystem] or key in self.own:
+                return True
+        return False
 
     # imports of packages no manifest declares
 

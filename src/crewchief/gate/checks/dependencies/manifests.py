@@ -23,12 +23,26 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from crewchief.gate.checks.dependencies import first_party
+from crewchief.gate.checks.dependencies import scripts as pep723
+from crewchief.gate.checks.dependencies import sources as src
+
 Ecosystem = Literal["pypi", "npm"]
 Style = Literal["pep440", "semver"]
 """How a version constraint reads: PEP 440 specifiers, or npm/poetry ranges (`^1.2`, `~1.2`, `1.2.3`)."""
 
-_REQUIREMENTS = re.compile(r"(^|/)(requirements[^/]*\.(txt|in)|requirements/[^/]+\.(txt|in))$")
-_MANIFEST_NAMES = frozenset({"pyproject.toml", "setup.cfg", "setup.py", "package.json", "Pipfile"})
+_REQUIREMENTS = re.compile(
+    r"(^|/)([^/]*(requirements|constraints)[^/]*\.(txt|in)|requirements/[^/]+\.(txt|in)"
+    r"|(dev|test|tests|base|prod|production|docs|lint|ci|local)\.in)$",
+    re.IGNORECASE,
+)
+"""Everything pip reads with `-r` or `-c` by convention: `requirements-dev.txt`,
+`test-requirements.txt`, `requirements/ci.txt`, `constraints.txt`, pip-tools `.in` sources. Other
+`.in` files (`MANIFEST.in`, `Makefile.in`) are templates, not requirements."""
+_INSTALLER_CONFIGS = frozenset({"pip.conf", "pip.ini", "uv.toml"})
+_MANIFEST_NAMES = frozenset(
+    {"pyproject.toml", "setup.cfg", "setup.py", "package.json", "Pipfile", *_INSTALLER_CONFIGS}
+)
 _LOCK_NAMES: dict[str, Ecosystem] = {
     "poetry.lock": "pypi",
     "uv.lock": "pypi",
@@ -95,6 +109,8 @@ class Manifest:
     """(line, text) of options that add package indexes or download locations."""
     project: str | None = None
     """The canonical name of the package the manifest itself builds, when it names one."""
+    modules: tuple[str, ...] = ()
+    """Top-level import names the repository itself provides (first-party), as configured."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +158,10 @@ def parse_manifest(path: str, text: str) -> Manifest:
             return _package_json(path, text)
         if name == "Pipfile":
             return _pipfile(path, text)
+        if name in _INSTALLER_CONFIGS:
+            return _installer_config(path, text)
+        if name.endswith(".py"):
+            return _script(path, text)
         return _requirements(path, text)
     except (RecursionError, MemoryError, ValueError, TypeError, AttributeError) as exc:
         # Hostile nesting or shapes the format allows but no tool accepts.
@@ -161,6 +181,7 @@ class _Collector:
         self.invalid: list[tuple[int | None, str]] = []
         self.sources: list[tuple[int, str]] = []
         self.project: str | None = None
+        self.modules: list[str] = []
 
     def name_project(self, name: object) -> None:
         if isinstance(name, str) and name.strip() and self.project is None:
@@ -204,6 +225,7 @@ class _Collector:
             tuple(self.invalid),
             tuple(self.sources),
             self.project,
+            tuple(self.modules),
         )
 
 
@@ -253,6 +275,8 @@ def _pyproject(path: str, text: str) -> Manifest:
     _poetry_table(out, poetry.get("dev-dependencies"), "tool.poetry.dev-dependencies")
     for group, body in _table(poetry.get("group")).items():
         _poetry_table(out, _table(body).get("dependencies"), f"tool.poetry.group.{group}")
+    out.sources.extend(src.located(text, src.pyproject_sources(doc)))
+    out.modules.extend(first_party.pyproject_modules(doc))
     return out.done()
 
 
@@ -313,6 +337,43 @@ def _pipfile(path: str, text: str) -> Manifest:
     return out.done()
 
 
+# --- installer configuration and PEP 723 scripts -------------------------------------------------
+
+
+def _installer_config(path: str, text: str) -> Manifest:
+    """`pip.conf`, `pip.ini`, `uv.toml`: no requirements, only where packages come from."""
+    out = _Collector(path, "pypi")
+    if path.endswith("uv.toml"):
+        doc = _toml(path, text)
+        if isinstance(doc, Manifest):
+            return doc
+        out.sources.extend(src.located(text, src.uv_toml_sources(doc)))
+        return out.done()
+    found = src.pip_conf_sources(text)
+    if isinstance(found, str):
+        return Manifest(path, "pypi", error=found)
+    out.sources.extend(src.located(text, found))
+    return out.done()
+
+
+def _script(path: str, text: str) -> Manifest:
+    """A `.py` file with a `# /// script` block: its `dependencies` and `[tool.uv]` settings."""
+    out = _Collector(path, "pypi")
+    block = pep723.script_block(text)
+    if block is None:
+        return out.done()
+    start, body = block
+    doc = pep723.parse_block(body)
+    if isinstance(doc, str):
+        return Manifest(path, "pypi", error=doc)
+    for item in _strings(doc.get("dependencies")):
+        number = start + src.line_of(body, item) if isinstance(item, str) else None
+        out.pep508(item, "script.dependencies", number)
+    settings = src.pyproject_sources(doc)
+    out.sources.extend((start + n, t) for n, t in src.located(body, settings))
+    return out.done()
+
+
 # --- setup.cfg -----------------------------------------------------------------------------------
 
 
@@ -324,6 +385,7 @@ def _setup_cfg(path: str, text: str) -> Manifest:
         return Manifest(path, "pypi", error=f"invalid setup.cfg: {exc.message}")
     out = _Collector(path, "pypi")
     out.name_project(parser.get("metadata", "name", fallback=None))
+    out.modules.extend(first_party.setup_cfg_modules(parser))
     if parser.has_section("options"):
         for key in ("install_requires", "tests_require", "setup_requires"):
             _cfg_list(out, parser.get("options", key, fallback=""), f"options.{key}")
@@ -369,6 +431,8 @@ def _setup_py(path: str, text: str) -> Manifest:
                     out.name_project(name if name is not None and _HOLE not in name else None)
                 if kw.arg in _SETUP_KEYS:
                     _setup_value(out, kw.value, kw.arg, names, depth=0)
+                if kw.arg in first_party.SETUP_MODULE_KEYS:
+                    out.modules.extend(first_party.setup_py_modules(kw.value, names))
     return out.done()
 
 

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal
 
 from crewchief.gate.change import FileChange, Side, match_any
 from crewchief.gate.check import CheckContext
+from crewchief.gate.checks.secrets import derived, vectors
 from crewchief.gate.checks.secrets import rules as sr
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
@@ -122,7 +123,8 @@ RULES = RuleTable(
         NAME,
         "dotenv-file",
         Severity.HIGH,
-        "An environment (.env) file added; low and not blocking when it sets no values.",
+        "An environment (.env) file added holding a value that looks secret; low and not "
+        "blocking when none does (a .env.test of ports and flags).",
         "Remove it, add it to .gitignore and commit a template (.env.example) instead.",
         blocking=True,
         cwe=CWE,
@@ -155,7 +157,6 @@ RULES = RuleTable(
 )
 
 _DOTENV_TEMPLATE = re.compile(r"example|sample|template|\.dist$|\.tpl$|\.defaults?$", re.IGNORECASE)
-_DOTENV_VALUE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*\S")
 _KEY_NAMES = frozenset(
     {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"}
 )
@@ -174,7 +175,7 @@ _TEST_HINT = re.compile(
 
 class SecretsCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
     rules: ClassVar[RuleTable] = RULES
 
@@ -194,6 +195,8 @@ class SecretsCheck:
             role = _role(new.path, tests)
             findings.extend(_file_findings(change, lines, scan))
             candidates.extend(_hit_findings(new.path, lines, scan["hits"], role))
+            flagged = {int(hit[0]) for hit in scan["hits"]}
+            candidates.extend(_derived_findings(change, role, flagged))
             keys.extend(_key_findings(new.path, lines, scan["keys"]))
             pragmas.extend(_pragma_findings(new.path, lines, scan["pragmas"]))
             if scan["unscanned"]:
@@ -259,13 +262,16 @@ def scan_file(change: FileChange) -> dict[str, Any]:
             if touched.intersection(range(b.first, b.last + 1))
             and not PRAGMA.search(lines[b.first - 1][: sr.WINDOW])
         ]
-    dotenv_values = any(_DOTENV_VALUE.match(line[:200]) for line in lines)
+    dotenv = is_dotenv(new.path.rsplit("/", 1)[-1])
+    dotenv_values = dotenv and any(vectors.DOTENV_VALUE.match(line[:200]) for line in lines)
+    dotenv_secrets = dotenv and vectors.dotenv_secret(lines)
     return {
         "hits": hits,
         "keys": keys,
         "pragmas": pragmas,
         "unscanned": unscanned,
         "dotenv_values": dotenv_values,
+        "dotenv_secrets": dotenv_secrets,
     }
 
 
@@ -309,44 +315,98 @@ def _hit_findings(
     out: list[tuple[Finding, str]] = []
     for lineno, rule, start, end, strength, detail in hits:
         line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
-        value = line[start:end]
-        if not value:
-            continue
-        shown = sr.mask(value)
-        severity, blocking = _grade(rule, strength, role)
-        if severity is None:
-            continue
-        if strength == "format":
-            message = (
-                f"{detail} ({shown}) added in plain text: anyone who can read the repository or "
-                "its history can use it; revoke it and load it from the environment or a secret store"
-            )
-        elif rule == "url-credentials":
-            message = (
-                f"URL {detail} embeds a password ({shown}): connection strings leak with the "
-                "code; pass the credentials separately, from the environment or a secret store"
-            )
-        elif strength == "strong":
-            message = (
-                f"random-looking literal {shown} assigned to '{detail}' is likely a real "
-                "credential; read it from the environment or a secret store instead of committing it"
-            )
-        else:
-            rule = "hardcoded-password"
-            message = (
-                f"literal password {shown} assigned to '{detail}': a password in code is shared "
-                "with every reader and hard to rotate; read it from configuration"
-            )
-        finding = RULES[rule].finding(
-            message,
-            path=path,
-            line=lineno,
-            fingerprint=fingerprint(rule, _digest(value, guessable=strength == "weak")),
-            snippet=_snippet(line, [(start, end)]),
-            severity=severity,
-            blocking=blocking,
+        vector = role == "test" and vectors.compared(lines, lineno, detail)
+        found = _hit_finding(
+            path, lineno, line, sr.Hit(rule, start, end, strength, detail), role, vector
         )
-        out.append((finding, value))
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _hit_finding(
+    path: str, lineno: int, line: str, hit: sr.Hit, role: str, vector: bool = False
+) -> tuple[Finding, str] | None:
+    """One candidate graded; `line` is the physical line, or a synthetic one for a built value."""
+    rule, strength, detail = hit.rule, hit.strength, hit.detail
+    value = line[hit.start : hit.end]
+    if not value:
+        return None
+    shown = sr.mask(value)
+    severity, blocking = _grade(rule, strength, role)
+    if severity is None:
+        return None
+    if vector and strength == "strong":
+        severity, blocking = Severity.LOW, False
+    message = _message(rule, strength, detail, shown)
+    if strength == "weak" and rule != "url-credentials":
+        rule = "hardcoded-password"
+    if vector and strength == "strong":
+        message += (
+            " (in a test and compared with the code's output: likely a published test vector)"
+        )
+    finding = RULES[rule].finding(
+        message,
+        path=path,
+        line=lineno,
+        fingerprint=fingerprint(rule, _digest(value, guessable=strength == "weak")),
+        snippet=_snippet(line, [(hit.start, hit.end)]),
+        severity=severity,
+        blocking=blocking,
+    )
+    return finding, value
+
+
+def _message(rule: str, strength: str, detail: str, shown: str) -> str:
+    if strength == "format":
+        return (
+            f"{detail} ({shown}) added in plain text: anyone who can read the repository or "
+            "its history can use it; revoke it and load it from the environment or a secret store"
+        )
+    if rule == "url-credentials":
+        return (
+            f"URL {detail} embeds a password ({shown}): connection strings leak with the "
+            "code; pass the credentials separately, from the environment or a secret store"
+        )
+    if strength == "strong":
+        return (
+            f"random-looking literal {shown} assigned to '{detail}' is likely a real "
+            "credential; read it from the environment or a secret store instead of committing it"
+        )
+    return (
+        f"literal password {shown} assigned to '{detail}': a password in code is shared "
+        "with every reader and hard to rotate; read it from configuration"
+    )
+
+
+def _derived_findings(
+    change: FileChange, role: str, flagged: set[int]
+) -> list[tuple[Finding, str]]:
+    """Values built from several pieces (concatenation, a notebook's escaped cell, a credential
+    tuple): scanned as synthetic lines, never cached (the cache holds no values), and skipped when
+    the base version of the file builds the same value."""
+    new = change.new
+    assert new is not None
+    if new.text is None or not new.path.endswith((".py", ".ipynb")):
+        return []
+    found = derived.derived_lines(new.path, new.text, change.added_line_numbers)
+    if not found:
+        return []
+    old = change.old
+    before: set[str] = set()
+    if old is not None and old.text is not None:
+        every = frozenset(range(1, len(old.lines) + 1))
+        before = {d.text for d in derived.derived_lines(old.path, old.text, every)}
+    out = []
+    for item in found:
+        if item.text in before:
+            continue  # old news
+        for hit in sr.scan_line(item.text[: sr.WINDOW], config=False):
+            if item.line in flagged and hit.strength != "format":
+                continue  # the line is reported already; a provider format still says more
+            finding = _hit_finding(new.path, item.line, item.text, hit, role)
+            if finding is not None:
+                out.append(finding)
     return out
 
 
@@ -402,11 +462,15 @@ def _file_findings(
         and not is_dotenv_template(name)
         and (old_name is None or not is_dotenv(old_name))
     ):
-        holds = bool(scan["dotenv_values"]) or new.data is None or new.is_binary
+        private = vectors.private_dotenv(name) and bool(scan["dotenv_values"])
+        holds = bool(scan.get("dotenv_secrets")) or private or new.data is None or new.is_binary
         out.append(
             RULES["dotenv-file"].finding(
-                "environment file added: .env files hold local settings and secrets, and "
-                "belong in .gitignore, not in the repository",
+                "environment file added with a value that looks secret: .env files hold local "
+                "settings and secrets, and belong in .gitignore, not in the repository"
+                if holds
+                else "environment file added (no value in it looks secret): check it is meant "
+                "to be shared, as a .env.test or a template is",
                 path=new.path,
                 fingerprint=fingerprint("dotenv-file", new.blob),
                 severity=Severity.HIGH if holds else Severity.LOW,

@@ -16,11 +16,12 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from crewchief.gate.analysis.pyfiles import WARNINGS_LOCK
+from crewchief.gate.checks.secrets import cli_flags
 
 WINDOW = 4096
 """Lines are matched in windows of this many characters, so no pattern sees an unbounded input."""
@@ -209,6 +210,12 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
         ("eyJ",),
         pattern=r"eyJ[A-Za-z0-9_-]{8,512}\.eyJ[A-Za-z0-9_-]{2,4096}\.[A-Za-z0-9_-]{16,1024}",
         validate=_jwt_is_valid,
+    ),
+    TokenRule(
+        "mailgun-api-key",
+        "Mailgun API key",
+        ("key-",),
+        pattern=r"(?<![A-Za-z0-9_-])key-(?=[0-9a-z]{0,31}[0-9])[0-9a-z]{32}(?![0-9A-Za-z])",
     ),
 )
 
@@ -516,13 +523,18 @@ def low_variety(value: str) -> bool:
     return len(counts) <= 3 or counts.most_common(1)[0][1] / len(value) > 0.5
 
 
+_ILLUSTRATIVE = re.compile(
+    r"(?i)(?:^|[^a-z0-9])(?:example|sample|dummy|placeholder)(?:[^a-z0-9]|$)"
+    r"|(?:example|examplekey|sample|dummy|placeholder)$|xxxxxx|000000"
+)
+"""A placeholder word standing on its own (`sk_test_example_key`) or ending the value, as AWS's
+documented `AKIAIOSFODNN7EXAMPLE` does; inside a random run of characters it proves nothing."""
+
+
 def is_example_token(value: str) -> bool:
     """A token in a real format that is still obviously illustrative (AWS's own docs use
     AKIAIOSFODNN7EXAMPLE). Words like "test" do not count: real keys are committed in tests too."""
-    low = value.lower()
-    if any(
-        part in low for part in ("example", "sample", "dummy", "placeholder", "xxxxxx", "000000")
-    ):
+    if _ILLUSTRATIVE.search(value):
         return True
     body = value[4:]
     return low_variety(body) if len(body) >= 8 else False
@@ -533,15 +545,27 @@ def is_placeholder(value: str) -> bool:
     low = text.lower()
     if len(text) < 4 or _is_reference(text):
         return True
-    if any(part in low for part in _PLACEHOLDER_PARTS):
+    parts = [p for p in _PLACEHOLDER_PARTS if p in low]
+    if parts and not _random_beside(low, parts):
         return True
-    if any(w in _PLACEHOLDER_WORDS for w in re.split(r"[^a-z0-9]+", low) if w):
+    words = [w for w in re.split(r"[^a-z0-9]+", low) if w in _PLACEHOLDER_WORDS]
+    if words and not _random_beside(low, words):
         return True
     if low.rstrip("0123456789!?.#*_-").translate(_DELEET) in _PLACEHOLDER_WORDS:
         return True
     if low.startswith(("/", "./", "../", "~/", "http://", "https://", "file:")):
         return True
     return low_variety(text) or is_sequence(text)
+
+
+def _random_beside(low: str, words: Iterable[str]) -> bool:
+    """What is left once the placeholder-looking words are cut out is still a long random run: a
+    real key that happens to contain "example" or "test" (`9fA3kexamplePq82LmZ0vB7xT4nWcY1dR`), not
+    `your-api-key-here`. Only exact placeholders, and placeholders made of words, are dropped."""
+    rest = low
+    for word in words:
+        rest = rest.replace(word, " ")
+    return any(len(run) >= 16 and looks_random(run) for run in rest.split())
 
 
 def shannon_entropy(value: str) -> float:
@@ -609,8 +633,18 @@ def scan_text(text: str, *, config: bool) -> list[Hit]:
     """Every candidate on one line (or one window of a long line), formats first: a value found
     by several rules is reported once, by the most specific."""
     hits = token_hits(text)
-    for extra in (url_hits(text), assignment_hits(text, config=config)):
+    for extra in (url_hits(text), cli_hits(text), assignment_hits(text, config=config)):
         hits.extend(h for h in extra if not any(_overlap(h, k) for k in hits))
+    return hits
+
+
+def cli_hits(text: str) -> list[Hit]:
+    """Values of command-line credential flags, graded as passwords (`curl -u user:pass`)."""
+    hits = []
+    for start, end, flag in cli_flags.spans(text):
+        strength = value_strength(text[start:end], password_like=True)
+        if strength is not None:
+            hits.append(Hit("secret-assignment", start, end, strength, flag))
     return hits
 
 
