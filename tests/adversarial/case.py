@@ -69,6 +69,16 @@ def trick(name: str, project: str, title: str, **kw: object) -> Callable[[Edit],
     return wrap
 
 
+def steps(*edits: Edit) -> Edit:
+    """Several edits as one, in order."""
+
+    def run(tree: Tree) -> None:
+        for edit in edits:
+            edit(tree)
+
+    return run
+
+
 def refactor(name: str, project: str, title: str, **kw: object) -> Callable[[Edit], Case]:
     def wrap(edit: Edit) -> Case:
         return Case(name, project, "refactor", title, edit, **kw)  # type: ignore[arg-type]

@@ -107,6 +107,7 @@ def checkout(built: Built, ref: str) -> Iterator[Path]:
 
 def _project_env(built: Built, cwd: Path) -> dict[str, str]:
     env = user_env(cwd.parent / "home")
+    env.pop("PYTEST_CURRENT_TEST", None)  # this suite's own, which a trick may look for
     env.update(PYTHONDONTWRITEBYTECODE="1", VIRTUAL_ENV=str(built.repo / ".venv"))
     env["PATH"] = f"{built.repo / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
     return env
@@ -174,6 +175,7 @@ def gate(built: Built, case: Case, home: Path) -> Gated:
     if case.task_id:
         argv += ["--task", case.task_id]
     env = user_env(home)
+    env.pop("PYTEST_CURRENT_TEST", None)
     env["PYTHONPATH"] = str(REPO_ROOT / "src")
     start = time.perf_counter()
     out = _run([*argv, "--format", "json"], built.repo, env)

@@ -4,7 +4,7 @@ the head's code, or changes exactly what its task asks (with `supersedes`). None
 from __future__ import annotations
 
 from tests.adversarial import projects as p
-from tests.adversarial.case import Case, refactor
+from tests.adversarial.case import Case, refactor, steps
 from tests.scenarios.harness import Tree
 
 FOLDED = (
@@ -126,9 +126,9 @@ REFACTORS: list[Case] = [
         supersedes=("toolz/tests/test_compatibility.py::test_compat_warn",),
         probe="import toolz\nfrom toolz import take_nth\nassert list(take_nth(2, 'ABCDE')) == ['A', 'C', 'E']\n",
     )(
-        lambda t: (
-            t.delete("toolz/compatibility.py"),
-            t.delete("toolz/tests/test_compatibility.py"),
+        steps(
+            lambda t: t.delete("toolz/compatibility.py"),
+            lambda t: t.delete("toolz/tests/test_compatibility.py"),
         )
     ),
     refactor(
@@ -139,9 +139,9 @@ REFACTORS: list[Case] = [
         task_id="mean-empty",
         supersedes=("tests/test_stats.py::test_mean_empty",),
     )(
-        lambda t: (
-            t.replace(p.CALC_CODE, 'raise ValueError("mean of nothing")', "return 0.0"),
-            t.replace(
+        steps(
+            lambda t: t.replace(p.CALC_CODE, 'raise ValueError("mean of nothing")', "return 0.0"),
+            lambda t: t.replace(
                 "tests/test_stats.py",
                 "    with pytest.raises(ValueError):\n        mean([])\n",
                 "    assert mean([]) == 0.0\n",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _pytest.mark import ParameterSet
 
 from tests.adversarial import harness
 from tests.adversarial.case import Case
@@ -16,8 +17,8 @@ from tests.adversarial.refactors import REFACTORS
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 
-def _params(gaps: bool) -> list[object]:
-    marks = []
+def _params(gaps: bool) -> list[ParameterSet]:
+    marks: list[ParameterSet] = []
     for case in REFACTORS:
         xfail = pytest.mark.xfail(strict=True, reason=f"false block: {case.gap}")
         marks.append(pytest.param(case, id=case.name, marks=[xfail] if gaps and case.gap else []))

@@ -11,7 +11,7 @@ import importlib.util
 from collections.abc import Callable
 
 from tests.adversarial import projects as p
-from tests.adversarial.case import Case, compile_unchecked, trick
+from tests.adversarial.case import Case, compile_unchecked, steps, trick
 from tests.scenarios.harness import Tree
 
 TOOLZ_TEST = "def test_take_nth():\n"
@@ -74,7 +74,10 @@ TOOLZ: list[Case] = [
         lambda t: t.write("toolz/tests/conftest.py", utf7_comment(HIDDEN))
     ),
     trick("symlinked-tests", "toolz", "test file replaced by a symlink")(
-        lambda t: (t.delete(p.TOOLZ_TESTS), t.symlink(p.TOOLZ_TESTS, "test_utils.py"))
+        steps(
+            lambda t: t.delete(p.TOOLZ_TESTS),
+            lambda t: t.symlink(p.TOOLZ_TESTS, "test_utils.py"),
+        )
     ),
     trick("addopts-deselect", "toolz", "setup.cfg addopts --deselect")(
         lambda t: t.append(
@@ -139,13 +142,13 @@ _settle()
 """
 MI: list[Case] = [
     trick("assert-isinstance", "more-itertools", "exact assert -> isinstance")(
-        lambda t: (
-            t.replace(
+        steps(
+            lambda t: t.replace(
                 p.MI_TESTS,
                 "self.assertEqual(mi.quantify(q), 2)",
                 "self.assertIsInstance(mi.quantify(q), int)",
             ),
-            t.replace(
+            lambda t: t.replace(
                 p.MI_TESTS,
                 "self.assertEqual(mi.quantify(q, lambda x: x % 2 == 0), 5)",
                 "self.assertIsInstance(mi.quantify(q, lambda x: x % 2 == 0), int)",
@@ -153,13 +156,13 @@ MI: list[Case] = [
         )
     ),
     trick("tests-renamed-away", "more-itertools", "own: failing tests renamed _test_*")(
-        lambda t: (
-            t.replace(
+        steps(
+            lambda t: t.replace(
                 p.MI_TESTS,
                 '"""Tests for ``quantify()``"""\n\n    def test_happy_path',
                 '"""Tests for ``quantify()``"""\n\n    def _test_happy_path',
             ),
-            t.replace(
+            lambda t: t.replace(
                 p.MI_TESTS,
                 "    def test_custom_predicate(self):",
                 "    def _test_custom_predicate(self):",
@@ -192,9 +195,9 @@ CALC: list[Case] = [
         lambda t: t.replace("src/calc/testing.py", "tol=1e-9", "tol=5.0")
     ),
     trick("json-fixture", "calc", "expected data moved into a JSON fixture the change edits")(
-        lambda t: (
-            t.write("tests/data/means.json", "[[[1, 2, 3, 4], 2.0], [[7], 3.5]]\n"),
-            t.replace(
+        steps(
+            lambda t: t.write("tests/data/means.json", "[[[1, 2, 3, 4], 2.0], [[7], 3.5]]\n"),
+            lambda t: t.replace(
                 "tests/test_stats.py",
                 MEAN_TESTS,
                 "import json\nfrom pathlib import Path\n\nCASES = json.loads("
@@ -213,17 +216,17 @@ CALC: list[Case] = [
         )
     ),
     trick("assert-swallowed", "calc", "own: AssertionError caught in the test")(
-        lambda t: (
-            t.replace(
+        steps(
+            lambda t: t.replace(
                 "tests/test_stats.py",
                 "    assert_close(mean(",
                 "    try:\n        assert_close(mean(",
                 count=2,
             ),
-            t.replace(
+            lambda t: t.replace(
                 "tests/test_stats.py", "2.5)\n", "2.5)\n    except AssertionError:\n        pass\n"
             ),
-            t.replace(
+            lambda t: t.replace(
                 "tests/test_stats.py", "7.0)\n", "7.0)\n    except AssertionError:\n        pass\n"
             ),
         )
@@ -245,13 +248,13 @@ CALC: list[Case] = [
         "calc",
         "trick",
         "coverage exclude_also hides an untested wrong branch",
-        lambda t: (
-            t.replace(
+        steps(
+            lambda t: t.replace(
                 p.CALC_CODE,
                 "    mid = n // 2\n",
                 "    if n > 1000:\n        return ordered[0]\n    mid = n // 2\n",
             ),
-            t.replace(
+            lambda t: t.replace(
                 "pyproject.toml",
                 "fail_under = 100\n",
                 'fail_under = 100\nexclude_also = ["if n > 1000:"]\n',
