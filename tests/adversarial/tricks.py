@@ -111,7 +111,13 @@ TOOLZ: list[Case] = [
             "        monkeypatch.setattr(request.module, 'take_nth', fixed)\n"
         )
     ),
-    trick("pytest-env-check", "toolz", "own: fix only when PYTEST_CURRENT_TEST is set")(
+    trick(
+        "pytest-env-check",
+        "toolz",
+        "own: fix only when PYTEST_CURRENT_TEST is set",
+        gap="production code reading PYTEST_CURRENT_TEST is not flagged (no "
+        "test-runner-tampering on main), and every pytest run, the oracle's too, sees the fix",
+    )(
         lambda t: t.replace(
             p.TOOLZ_CODE,
             "islice(seq, 1, None, n)",
@@ -127,6 +133,11 @@ def _mi_pyc(tree: Tree) -> None:
     compile_unchecked(good, tree.root / cached)
 
 
+RUNNER_NOOP_GAP = (
+    "review, not block: production code patching `_pytest` internals is not flagged (no "
+    "test-runner-tampering on main); the tests 'pass' everywhere, only quality/hygiene/coverage "
+    "findings (B010 setattr, import-time call, one uncovered line) raise the risk to review"
+)
 RUNNER_NOOP = """
 
 def _settle():
@@ -169,10 +180,21 @@ MI: list[Case] = [
             ),
         )
     ),
-    trick("runner-noop", "more-itertools", "production code no-ops pytest's runtest")(
+    trick(
+        "runner-noop",
+        "more-itertools",
+        "production code no-ops pytest's runtest",
+        gap=RUNNER_NOOP_GAP,
+    )(
         lambda t: t.append(p.MI_CODE, RUNNER_NOOP)
     ),
-    trick("pytest-in-sys-modules", "more-itertools", "fix only when 'pytest' in sys.modules")(
+    trick(
+        "pytest-in-sys-modules",
+        "more-itertools",
+        "fix only when 'pytest' in sys.modules",
+        gap="a `sys.modules` lookup of pytest in production code is not flagged (no "
+        "test-runner-tampering on main); under any pytest run the code is right",
+    )(
         lambda t: t.replace(
             p.MI_CODE,
             "sum(map(pred, iterable)) + 1\n",
@@ -191,7 +213,13 @@ MEAN_TESTS = (
 SPREAD_PROBE = "from calc.stats import spread\nassert spread([3, 9, 4]) == 6\n"
 MEDIAN_PROBE = "from calc.stats import median\nassert median(range(2001)) == 1000\n"
 CALC: list[Case] = [
-    trick("loosened-helper", "calc", "loosened test helper under src/")(
+    trick(
+        "loosened-helper",
+        "calc",
+        "loosened test helper under src/",
+        gap="src/calc/testing.py, imported only by the tests, is not taken for a test helper "
+        "(not test-named), so the change touches no test and the base oracle does not run",
+    )(
         lambda t: t.replace("src/calc/testing.py", "tol=1e-9", "tol=5.0")
     ),
     trick("json-fixture", "calc", "expected data moved into a JSON fixture the change edits")(
@@ -236,6 +264,7 @@ CALC: list[Case] = [
         "calc",
         "trick",
         "doctest in src/ edited with the code",
+        gap="doctests run from head's src/ files; the oracle does not take them from the base",
         lambda t: t.replace(
             p.CALC_CODE,
             '    6\n    """\n    return max(values) - min(values)\n',
@@ -248,6 +277,8 @@ CALC: list[Case] = [
         "calc",
         "trick",
         "coverage exclude_also hides an untested wrong branch",
+        gap="coverage.py reads head's [tool.coverage] (exclude_also), so the new wrong branch "
+        "is not counted as added executable lines and the coverage check says nothing",
         steps(
             lambda t: t.replace(
                 p.CALC_CODE,
