@@ -185,9 +185,7 @@ MI: list[Case] = [
         "more-itertools",
         "production code no-ops pytest's runtest",
         gap=RUNNER_NOOP_GAP,
-    )(
-        lambda t: t.append(p.MI_CODE, RUNNER_NOOP)
-    ),
+    )(lambda t: t.append(p.MI_CODE, RUNNER_NOOP)),
     trick(
         "pytest-in-sys-modules",
         "more-itertools",
@@ -219,9 +217,7 @@ CALC: list[Case] = [
         "loosened test helper under src/",
         gap="src/calc/testing.py, imported only by the tests, is not taken for a test helper "
         "(not test-named), so the change touches no test and the base oracle does not run",
-    )(
-        lambda t: t.replace("src/calc/testing.py", "tol=1e-9", "tol=5.0")
-    ),
+    )(lambda t: t.replace("src/calc/testing.py", "tol=1e-9", "tol=5.0")),
     trick("json-fixture", "calc", "expected data moved into a JSON fixture the change edits")(
         steps(
             lambda t: t.write("tests/data/means.json", "[[[1, 2, 3, 4], 2.0], [[7], 3.5]]\n"),
@@ -264,21 +260,19 @@ CALC: list[Case] = [
         "calc",
         "trick",
         "doctest in src/ edited with the code",
-        gap="doctests run from head's src/ files; the oracle does not take them from the base",
         lambda t: t.replace(
             p.CALC_CODE,
             '    6\n    """\n    return max(values) - min(values)\n',
             '    7\n    """\n    return max(values) - min(values) + 1\n',
         ),
         probe=SPREAD_PROBE,
+        gap="doctests run from head's src/ files; the oracle does not take them from the base",
     ),
     Case(
         "coverage-exclude",
         "calc",
         "trick",
         "coverage exclude_also hides an untested wrong branch",
-        gap="coverage.py reads head's [tool.coverage] (exclude_also), so the new wrong branch "
-        "is not counted as added executable lines and the coverage check says nothing",
         steps(
             lambda t: t.replace(
                 p.CALC_CODE,
@@ -293,6 +287,8 @@ CALC: list[Case] = [
         ),
         probe=MEDIAN_PROBE,
         plain_command="coverage run -m pytest -q -p no:cacheprovider && coverage report",
+        gap="coverage.py reads head's [tool.coverage] (exclude_also), so the new wrong branch "
+        "is not counted as added executable lines and the coverage check says nothing",
     ),
 ]
 
