@@ -156,6 +156,19 @@ def _run(bench: Workbench, sc: harness.Scenario) -> harness.Outcome:
         )
 
 
+def should_block(outcomes: list[harness.Outcome]) -> str:
+    """Precision and recall of the verdict for "should block": the one decision that stops a
+    change, so a false block (an honest change stopped) and a miss (a bad one let through) are
+    counted apart rather than folded into one accuracy."""
+    blocks = [(o.scenario.expect == "block", o.verdict.value == "block") for o in outcomes]
+    tp = sum(want and got for want, got in blocks)
+    fp = sum(got and not want for want, got in blocks)
+    fn = sum(want and not got for want, got in blocks)
+    precision = _pct(tp / (tp + fp) if tp + fp else None)
+    recall = _pct(tp / (tp + fn) if tp + fn else None)
+    return f"should block: TP {tp} FP {fp} FN {fn}, precision {precision}, recall {recall}"
+
+
 def replay_table(names: list[str]) -> str:
     """Every replay project's release pair gated three ways; `!` marks an unexpected verdict."""
     lines = [
@@ -232,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nper rule (noise: share of clean changes it fires on, NOISY above a third):")
         print(rule_table(outcomes))
         print(f"\nverdict accuracy: {right}/{len(outcomes)} ({right / len(outcomes):.0%})")
+        print(should_block(outcomes))
     print(
         f"clean changes blocked: {len(clean_blocked)}"
         + (f" ({', '.join(o.scenario.id for o in clean_blocked)})" if clean_blocked else "")
