@@ -234,7 +234,7 @@ def suite(tmp_path: Path) -> Iterator[object]:
         checkouts = Checkouts(repo.path, pol, tmp_path / f"evidence{len(opened)}")
         opened.append(checkouts)
         prepared = checkouts.checkout(rev, label="head")
-        return run_suite(checkouts, prepared, SuiteRequest(command or pol.tests.command))
+        return run_suite(checkouts, prepared, SuiteRequest(command or pol.tests.command or ""))
 
     yield run
     for checkouts in opened:

@@ -173,7 +173,7 @@ def test_a_script_the_workflow_executes_is_protected() -> None:
         "scripts/release.sh": "twine upload --skip-existing dist/*\n",
         "tools/translations.sh": "true\n",
     }
-    found = sorted(f.path for f in run(base, head))
+    found = sorted(str(f.path) for f in run(base, head))
     assert found == ["ci/run-tests.sh", "scripts/lint", "tools/translations.sh"]
 
 

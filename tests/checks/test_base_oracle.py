@@ -232,7 +232,8 @@ def test_pytest_settings_are_read_by_pytests_precedence() -> None:
         {"addopts": "-q", "testpaths": "\n    tests\n    more"},
     )
     tox = b"[pytest]\naddopts = -x\n"
-    assert pytest_config({"pyproject.toml": toml, "tox.ini": tox})[0] == "pyproject.toml"
+    both = pytest_config({"pyproject.toml": toml, "tox.ini": tox})
+    assert both is not None and both[0] == "pyproject.toml"
     assert pytest_config({"pytest.ini": b"", "pyproject.toml": toml}) == ("pytest.ini", {})
     assert pytest_config({"setup.cfg": b"[metadata]\nname = x\n"}) is None
     assert pytest_config({"setup.cfg": b"[tool:pytest]\nxfail_strict = true\n"}) == (

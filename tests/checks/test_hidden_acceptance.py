@@ -43,16 +43,13 @@ SECRETS = ("test_other", "-4321", "-8642", "test_double_is_twice", "test_hidden_
 
 
 def project(make_repo, files: dict[str, str | bytes], extra: str = "") -> Repo:
-    return make(
-        make_repo,
-        {
-            "mathx.py": BUGGY,
-            ".crewchief/tasks/fix-double.md": TASK,
-            ".crewchief/tasks/fix-double/tests/test_double.py": VISIBLE,
-            **files,
-        },
-        extra=extra,
-    )
+    base: dict[str, str | bytes] = {
+        "mathx.py": BUGGY,
+        ".crewchief/tasks/fix-double.md": TASK,
+        ".crewchief/tasks/fix-double/tests/test_double.py": VISIBLE,
+        **files,
+    }
+    return make(make_repo, base, extra=extra)  # type: ignore[arg-type]  # make writes bytes too
 
 
 def agent(repo: Repo, code: str, name: str = "agent") -> None:
