@@ -133,11 +133,6 @@ def _mi_pyc(tree: Tree) -> None:
     compile_unchecked(good, tree.root / cached)
 
 
-RUNNER_NOOP_GAP = (
-    "review, not block: production code patching `_pytest` internals is not flagged (no "
-    "test-runner-tampering on main); the tests 'pass' everywhere, only quality/hygiene/coverage "
-    "findings (B010 setattr, import-time call, one uncovered line) raise the risk to review"
-)
 RUNNER_NOOP = """
 
 def _settle():
@@ -184,7 +179,6 @@ MI: list[Case] = [
         "runner-noop",
         "more-itertools",
         "production code no-ops pytest's runtest",
-        gap=RUNNER_NOOP_GAP,
     )(lambda t: t.append(p.MI_CODE, RUNNER_NOOP)),
     trick(
         "pytest-in-sys-modules",
@@ -266,7 +260,6 @@ CALC: list[Case] = [
             '    7\n    """\n    return max(values) - min(values) + 1\n',
         ),
         probe=SPREAD_PROBE,
-        gap="doctests run from head's src/ files; the oracle does not take them from the base",
     ),
     Case(
         "coverage-exclude",
