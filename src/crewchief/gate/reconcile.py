@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from crewchief.gate.check import GateSession
 from crewchief.gate.dynamic.oracle import OracleRun
-from crewchief.gate.dynamic.suite import PASSING
+from crewchief.gate.dynamic.suite import BROKEN, PASSING
 from crewchief.gate.findings import CheckResult, Finding, Severity
 from crewchief.gate.verdict import status_of
 from crewchief.spec.task import Task
@@ -44,6 +44,12 @@ def _settled(
     finding: Finding, run: OracleRun, passing: dict[str, list[str]], task: Task | None
 ) -> Finding:
     if not finding.blocking or finding.rule not in DECIDED or not finding.path:
+        return finding
+    if finding.path in run.task_files:  # the run held the task's version, not the base's
+        return finding
+    if any(  # a test failing at base may be the one removed: the run cannot vouch for it
+        t.split("::", 1)[0] == finding.path and o in BROKEN for t, o in run.base.outcomes.items()
+    ):
         return finding
     tests = passing.get(finding.path, [])
     kept = [t for t in tests if task is None or not task.supersedes_test(t)]

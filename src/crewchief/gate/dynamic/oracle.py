@@ -93,6 +93,8 @@ class OracleRun:
     restored: tuple[str, ...]
     """Files the oracle tree takes from the base (or drops, when the change added them)."""
     tree: PreparedTree
+    task_files: tuple[str, ...] = ()
+    """Test files the task ships its own version of in this run (acceptance's pass-to-pass)."""
 
     @property
     def ran(self) -> bool:

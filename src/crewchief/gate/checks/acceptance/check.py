@@ -564,7 +564,8 @@ class AcceptanceCheck:
         )
         head = ws.once("accept-head-suite", lambda: run_suite(ws.checkouts, head_env, request))
         ws.add_evidence(NAME, head.log)
-        ws.once("base-oracle", lambda: OracleRun(base, head, (), head_env))
+        shipped = tuple(trusted_test_overlay(ctx)[1])
+        ws.once("base-oracle", lambda: OracleRun(base, head, (), head_env, shipped))
         if head.crashed:
             message = f"the suite could not run at head with the base's tests; see {head.log}"
             return [_finding("pass-to-pass-error", message, "")]
