@@ -25,17 +25,10 @@ from crewchief.gate.findings import Report
 from crewchief.spec.policy import parse_policy
 from crewchief.workspace import sandbox
 from crewchief.workspace.checkouts import Checkouts
+from tests.checks.test_forged_evidence import BROKEN, CODE, REPORTER, TESTS
 from tests.helpers.repo import Repo
 
 PY = sys.executable
-REPORTER = Path(__file__).parents[2] / "src/crewchief/workspace/pytest_reporter.py"
-
-CODE = "def add(a, b):\n    return a + b\n\n\ndef scale(x, k):\n    return x * k\n"
-BROKEN = CODE.replace("x * k", "x * k + 1")
-TESTS = (
-    "from calc import add, scale\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
-    "def test_scale():\n    assert scale(2, 3) == 6\n"
-)
 
 # pytest itself is fooled: every channel then agrees, and only the reporter's look at pytest's
 # runner (streamed before the forger could switch it off) shows the replacement.

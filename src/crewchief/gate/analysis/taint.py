@@ -197,7 +197,7 @@ def _merge(a: Taint | None, b: Taint | None) -> Taint | None:
     return Taint(a.source, a.line, a.safe_for & b.safe_for, a.remote or b.remote)
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted(node: ast.expr) -> str | None:
     """`a.b.c` for a chain of attributes on a name; None for anything else."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
@@ -214,7 +214,7 @@ def _makes_path(value: ast.expr) -> bool:
     if isinstance(value, ast.BinOp):
         return isinstance(value.op, ast.Div)
     if isinstance(value, ast.Call):
-        func = _dotted(value.func) or ""
+        func = dotted(value.func) or ""
         return func.rsplit(".", 1)[-1] in ("Path", "PurePath")
     return False
 
@@ -361,7 +361,7 @@ class _Scope:
                     self.taint(child)
 
     def key(self, target: ast.expr) -> str | None:
-        return _dotted(target)
+        return dotted(target)
 
     def bind(
         self,
@@ -409,12 +409,12 @@ class _Scope:
     # expressions ----------------------------------------------------------------------------
 
     def qualname(self, node: ast.expr) -> str | None:
-        dotted = _dotted(node)
-        if dotted is None:
+        name = dotted(node)
+        if name is None:
             return None
-        head, _, rest = dotted.partition(".")
+        head, _, rest = name.partition(".")
         if head in self.module.defined and head not in self.module.aliases:
-            return f"<local>.{dotted}"  # the module's own `compile` is not the builtin
+            return f"<local>.{name}"  # the module's own `compile` is not the builtin
         head = self.module.aliases.get(head, head)
         return f"{head}.{rest}" if rest else head
 
@@ -480,7 +480,7 @@ class _Scope:
             qual = self.qualname(node)
             if qual in _ENV_SOURCES:
                 return Taint(qual, node.lineno)
-            key = _dotted(node)
+            key = dotted(node)
             if key is not None and key in self.env:
                 return self.env[key]
             return self.taint(node.value, scan)
@@ -604,7 +604,7 @@ class _Scope:
             self._report(DESERIALIZATION, "CWE-502", qual, node, self._quiet(_first_arg(node)))
         elif qual in _YAML_LOAD:
             loader = _keyword(node, "Loader") or (node.args[1] if len(node.args) > 1 else None)
-            loader_name = _dotted(loader) if loader is not None else None
+            loader_name = dotted(loader) if loader is not None else None
             if not (loader_name and loader_name.endswith(_YAML_SAFE_LOADERS)):
                 self._report(DESERIALIZATION, "CWE-502", qual, node, self._quiet(_first_arg(node)))
         elif (
@@ -637,7 +637,7 @@ class _Scope:
             return name.rsplit(".", 1)[-1] in ("Path", "PurePath", "PosixPath", "WindowsPath")
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
             return True
-        key = _dotted(node)
+        key = dotted(node)
         return key is not None and key in self.module.path_names
 
     def _check_subprocess(self, node: ast.Call, qual: str) -> None:
@@ -670,7 +670,7 @@ class _Module:
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 self.defined.add(node.name)
             elif isinstance(node, ast.Assign) and _makes_path(node.value):
-                self.path_names.update(k for t in node.targets if (k := _dotted(t)))
+                self.path_names.update(k for t in node.targets if (k := dotted(t)))
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
         """Local name to qualified name, from every import (function-level ones too)."""
@@ -709,7 +709,7 @@ class _Module:
         args = node.args
         params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
         for param in params:
-            annotation = _dotted(param.annotation) if param.annotation is not None else None
+            annotation = dotted(param.annotation) if param.annotation is not None else None
             if annotation and annotation.rsplit(".", 1)[-1] in _REQUEST_TYPES:
                 scope.request_names.add(param.arg)
         if not any(_is_route(d) for d in node.decorator_list):
@@ -720,12 +720,12 @@ class _Module:
         for param in [*params, *(a for a in (args.vararg, args.kwarg) if a)]:
             if param.arg in _NOT_ROUTE_PARAMS or param.arg in scope.request_names:
                 continue
-            annotation = _dotted(param.annotation) if param.annotation is not None else None
+            annotation = dotted(param.annotation) if param.annotation is not None else None
             if annotation and annotation.rsplit(".", 1)[-1] in _SAFE_ANNOTATIONS:
                 continue
             default = defaults.get(param)
             if isinstance(default, ast.Call):
-                called = _dotted(default.func) or ""
+                called = dotted(default.func) or ""
                 if called.rsplit(".", 1)[-1] in _DEPENDENCY_CALLS:
                     continue
             source = f"route parameter '{param.arg}'"
@@ -736,7 +736,7 @@ def _is_route(decorator: ast.expr) -> bool:
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
     if not isinstance(target, ast.Attribute) or target.attr not in _ROUTE_ATTRS:
         return False
-    owner = _dotted(target.value)
+    owner = dotted(target.value)
     return owner is not None and owner.split(".")[0] not in ("pytest", "mock", "functools")
 
 

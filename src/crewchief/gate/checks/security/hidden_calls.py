@@ -21,7 +21,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from crewchief.gate.checks.security.resolve import Resolver, dotted
+from crewchief.gate.analysis.taint import dotted
+from crewchief.gate.checks.security.resolve import Resolver
 from crewchief.gate.checks.security.scopes import Scope, scopes
 
 SHELL_SINKS = frozenset(

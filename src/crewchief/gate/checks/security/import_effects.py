@@ -22,6 +22,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from crewchief.gate.analysis.taint import dotted
 from crewchief.gate.checks.security.hidden_calls import (
     CODE_SINKS,
     PROCESS_CALLS,
@@ -30,7 +31,6 @@ from crewchief.gate.checks.security.hidden_calls import (
 )
 from crewchief.gate.checks.security.resolve import (
     Resolver,
-    dotted,
     module_level,
     own_expressions,
 )

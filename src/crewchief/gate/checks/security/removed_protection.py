@@ -24,8 +24,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 
+from crewchief.gate.analysis.taint import dotted
 from crewchief.gate.checks.security.hidden_calls import Hit
-from crewchief.gate.checks.security.resolve import Resolver, dotted
+from crewchief.gate.checks.security.resolve import Resolver
 from crewchief.gate.checks.security.scopes import Func, Scope, functions
 
 _CHECK_NAME = re.compile(

@@ -15,24 +15,13 @@ import ast
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from crewchief.gate.analysis.taint import dotted
 from crewchief.gate.checks.security.scopes import scopes
 
 _MAX_STR = 10_000
 """Folding stops at this length: a hostile `"a" * 10**9` must not allocate."""
 _BUILTIN_OWNERS = frozenset({"builtins", "__builtins__", "__builtin__"})
 _NAMESPACE_CALLS = frozenset({"globals", "locals", "vars"})
-
-
-def dotted(node: ast.expr) -> str | None:
-    """`a.b.c` for a chain of attributes on a name; None for anything else."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def parse(text: str | None) -> ast.Module | None:
