@@ -50,7 +50,8 @@ class Built:
 
 
 def _commit(repo: Path, env: Mapping[str, str], message: str) -> str:
-    run_git(repo, env, "add", "-A", "-f")
+    # -f: a trick may commit what a project ignores (bytecode); never the project's .venv/.
+    run_git(repo, env, "add", "-A", "-f", "--", ".", ":(exclude).venv")
     run_git(repo, env, "commit", "-q", "--allow-empty", "-m", message)
     return run_git(repo, env, "rev-parse", "HEAD")
 

@@ -115,8 +115,6 @@ TOOLZ: list[Case] = [
         "pytest-env-check",
         "toolz",
         "own: fix only when PYTEST_CURRENT_TEST is set",
-        gap="production code reading PYTEST_CURRENT_TEST is not flagged (no "
-        "test-runner-tampering on main), and every pytest run, the oracle's too, sees the fix",
     )(
         lambda t: t.replace(
             p.TOOLZ_CODE,
@@ -184,8 +182,6 @@ MI: list[Case] = [
         "pytest-in-sys-modules",
         "more-itertools",
         "fix only when 'pytest' in sys.modules",
-        gap="a `sys.modules` lookup of pytest in production code is not flagged (no "
-        "test-runner-tampering on main); under any pytest run the code is right",
     )(
         lambda t: t.replace(
             p.MI_CODE,
@@ -209,8 +205,6 @@ CALC: list[Case] = [
         "loosened-helper",
         "calc",
         "loosened test helper under src/",
-        gap="src/calc/testing.py, imported only by the tests, is not taken for a test helper "
-        "(not test-named), so the change touches no test and the base oracle does not run",
     )(lambda t: t.replace("src/calc/testing.py", "tol=1e-9", "tol=5.0")),
     trick("json-fixture", "calc", "expected data moved into a JSON fixture the change edits")(
         steps(
@@ -280,8 +274,6 @@ CALC: list[Case] = [
         ),
         probe=MEDIAN_PROBE,
         plain_command="coverage run -m pytest -q -p no:cacheprovider && coverage report",
-        gap="coverage.py reads head's [tool.coverage] (exclude_also), so the new wrong branch "
-        "is not counted as added executable lines and the coverage check says nothing",
     ),
 ]
 

@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from crewchief.gate.dynamic.doctests import with_base_doctests
-from crewchief.gate.dynamic.oracle import pytest_config, render_pytest_ini
+from crewchief.gate.dynamic.oracle import _imports_module, pytest_config, render_pytest_ini
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Report
 from tests.helpers.repo import Repo
@@ -114,6 +116,45 @@ def test_a_loosened_test_helper_outside_tests_is_taken_from_the_base(
     report = gate(repo, "tests")
     assert report.verdict == "block", report.findings
     assert broken_by_oracle(report) == ["tests/test_calc.py::test_add"]
+
+
+def test_an_unrelated_module_of_the_same_name_does_not_make_a_helper_production_code(
+    make_repo, tmp_path: Path
+) -> None:
+    """`from numpy import testing` in some vendored file is not an import of `calc_testing`'s
+    package module `pkg/testing.py`: only imports that resolve to the helper's path count."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/testing.py": HELPER,
+        "vendor/other.py": "from numpy import testing\nimport numpy.testing\n",
+        "tests/test_calc.py": HELPED_TESTS.replace("from calc_testing", "from pkg.testing"),
+    }
+    repo = project(make_repo, files)
+    repo.commit({"calc.py": BROKEN, "pkg/testing.py": HELPER.replace("actual ==", "actual or")})
+    assert plain_pytest(repo, tmp_path).returncode == 0
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == ["tests/test_calc.py::test_add"]
+
+
+@pytest.mark.parametrize(
+    ("importer", "source", "imports"),
+    [
+        ("tests/test_stats.py", "from calc.testing import assert_close", True),
+        ("tests/test_stats.py", "import calc.testing as t", True),
+        ("tests/test_stats.py", "from calc import testing", True),
+        ("src/calc/stats.py", "from .testing import assert_close", True),
+        ("src/calc/stats.py", "from . import testing", True),
+        ("src/calc/sub/x.py", "from ..testing import assert_close", True),
+        ("src/calc/sub/x.py", "from ..other import testing", False),
+        ("vendor/np.py", "from numpy import testing\nimport numpy.testing", False),
+        ("src/calc/stats.py", "from .other import testing", False),
+    ],
+)
+def test_imports_are_resolved_to_the_helpers_path(
+    importer: str, source: str, imports: bool
+) -> None:
+    assert _imports_module(importer, source.encode(), "src/calc/testing.py") is imports
 
 
 def test_a_deselecting_pytest_setting_is_replaced_by_the_bases(make_repo, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The acceptance check's look at the added code: literals of the acceptance tests recognised by
-equality, membership, startswith/endswith, lookup tables and `match`, and code that sniffs the test
-run. Each trick has its look-alike that a real fix writes, which must stay quiet."""
+equality, membership, startswith/endswith, lookup tables and `match`. Each trick has its look-alike
+that a real fix writes, which must stay quiet. Code that sniffs the test run is
+test_runner_tampering's."""
 
 from __future__ import annotations
 
@@ -9,13 +10,8 @@ import textwrap
 import pytest
 
 from crewchief.gate.change import Change
-from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.acceptance import special_case
-from crewchief.gate.checks.acceptance.check import CHECK
-from crewchief.gate.checks.acceptance.sniff import sniffs
 from crewchief.gate.checks.acceptance.special_case import suspects
-from crewchief.spec.policy import Policy
-from crewchief.spec.task import Task
 
 TEST = '''\
 def test_slug():
@@ -40,13 +36,6 @@ def found(added: str, test: str = TEST) -> list[tuple[int, str, str]]:
         (s.line - offset, s.how, s.value)
         for s in suspects(change.files, special_case.test_literals([test]))
     ]
-
-
-def sniffed(added: str, path: str = "pkg/text.py") -> list[tuple[int, str]]:
-    head = BASE + textwrap.dedent(added)
-    change = Change.from_files({path: BASE}, {path: head})
-    offset = BASE.count("\n")
-    return [(s.line - offset, s.code) for s in sniffs(change.files)]
 
 
 # Recognising the test's input ----------------------------------------------------------------------
@@ -149,75 +138,3 @@ def test_only_added_lines_count() -> None:
     base = BASE + 'if text == "Hello World!":\n    pass\n'
     change = Change.from_files({"m.py": base}, {"m.py": base + "x = 1\n"})
     assert suspects(change.files, special_case.test_literals([TEST])) == []
-
-
-# Sniffing the test run -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "code",
-    [
-        'import sys\nif "pytest" in sys.modules:\n    pass\n',
-        'import sys\nif sys.modules.get("_pytest") is not None:\n    pass\n',
-        'import os\nif os.environ.get("PYTEST_CURRENT_TEST"):\n    pass\n',
-        'import os\nif "PYTEST_CURRENT_TEST" in os.environ:\n    pass\n',
-        'import os\nif os.getenv("PYTEST_VERSION"):\n    pass\n',
-        'from os import environ\nif environ["PYTEST_XDIST_WORKER"]:\n    pass\n',
-        'import sys\nif "pytest" in sys.argv[0]:\n    pass\n',
-        'import sys\nif any("py.test" in a for a in sys.argv):\n    pass\n',
-        'import sys\nif sys.argv[0].endswith("pytest"):\n    pass\n',
-        'import sys\nif "pytest" in " ".join(sys.argv):\n    pass\n',
-        "import _pytest\n",
-        "from _pytest.fixtures import FixtureRequest\n",
-    ],
-)
-def test_code_that_sniffs_the_test_run_is_caught(code: str) -> None:
-    hits = sniffed(code)
-    assert len(hits) == 1, hits
-    assert hits[0][0] == len(code.splitlines()) - (1 if code.endswith("pass\n") else 0)
-
-
-@pytest.mark.parametrize(
-    "code",
-    [
-        # starting pytest, or configuring it for a child process, is not sniffing the own run
-        'import os, subprocess, sys\nsubprocess.run(["pytest", *sys.argv[1:]])\n',
-        'import os\nenv = {**os.environ, "PYTEST_ADDOPTS": "-p no:cacheprovider"}\n',
-        'import os\nos.environ["PYTEST_ADDOPTS"] = "-q"\n',
-        'import os\nextra = os.environ.get("PYTEST_ADDOPTS", "")\n',
-        # other modules and variables
-        'import sys\nif "numpy" in sys.modules:\n    pass\n',
-        'import os\nif os.environ.get("CI"):\n    pass\n',
-        # a plain "pytest" string away from sys/os
-        'command = ["python", "-m", "pytest"]\nif "pytest" in command:\n    pass\n',
-    ],
-)
-def test_running_pytest_is_not_sniffing(code: str) -> None:
-    assert sniffed(code) == []
-
-
-def test_a_pytest_plugin_may_import_pytest_internals() -> None:
-    assert sniffed("from _pytest.nodes import Item\n", path="pkg/pytest_plugin.py") == []
-    assert sniffed("import _pytest\n", path="pkg/core.py") == [(1, "import _pytest")]
-
-
-def test_sniffing_is_caught_by_the_check_without_acceptance_literals() -> None:
-    """detects-test-run needs no acceptance test to read: a task without entries still gets it, and
-    it blocks; test files may sniff all they like."""
-    sniffing = BASE.replace(
-        "    return", '    if "pytest" in sys.modules:\n        return ""\n    return'
-    )
-    change = Change.from_files(
-        {"pkg/text.py": BASE, "tests/conftest.py": ""},
-        {
-            "pkg/text.py": "import sys\n" + sniffing,
-            "tests/conftest.py": 'import sys\nUNDER = "pytest" in sys.modules\n',
-        },
-    )
-    task = Task(id="t", title="slugs")
-    found = CHECK.run(CheckContext(change, Policy.model_validate({}), task))
-    rules = sorted((f.rule, f.path, f.line, f.blocking) for f in found)
-    assert rules == [
-        ("detects-test-run", "pkg/text.py", 3, True),
-        ("no-acceptance", None, None, False),
-    ]

@@ -1,6 +1,6 @@
 """Labelled scenarios for the acceptance check's look at the added code: an agent that makes the
 acceptance test pass by recognising its input (`special-cases-test-input`) or by noticing that it
-runs under pytest (`detects-test-run`), and the clean changes that look like it (the real fixes, a
+runs under pytest (`test-runner-tampering`), and the clean changes that look like it (the real fixes, a
 refactor that tests membership and prefixes on its own literals, a script that starts pytest).
 
 Every scenario is a branch of `textkit`, a small real project with a task whose acceptance tests fail
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from tests.scenarios.harness import Tree
 
 SPECIAL = "acceptance/special-cases-test-input"
-SNIFF = "acceptance/detects-test-run"
+SNIFF = "test-integrity/test-runner-tampering"
 RULES = (SPECIAL, SNIFF)
 
 

@@ -24,6 +24,7 @@ runs with the base's docstrings put back (`doctests`), so the base's examples ju
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -174,7 +175,8 @@ def _doctest_overlay(ctx: CheckContext, taken: set[str]) -> dict[str, bytes | No
 
 
 def _importers(ctx: CheckContext, name: str) -> list[str]:
-    """Python files at the base with an import line naming module `name`."""
+    """Python files at the base with an import line naming `name` (a cheap first cut:
+    `_imports_module` decides)."""
     ws = session(ctx)
     pattern = rf"^\s*(from|import)\s[^#]*\b{re.escape(name)}\b"
     out = git.run(
@@ -184,13 +186,55 @@ def _importers(ctx: CheckContext, name: str) -> list[str]:
     return [line.removeprefix(prefix) for line in out.text().splitlines() if line.strip()]
 
 
+def _dotted(path: str) -> list[str]:
+    """The module names a file may be imported by: each dotted suffix of its path
+    (`src/calc/testing.py`: `testing`, `calc.testing`, `src.calc.testing`)."""
+    pure = PurePosixPath(path)
+    parts = [*pure.parent.parts, *(() if pure.stem == "__init__" else (pure.stem,))]
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+def _imported(importer: str, node: ast.Import | ast.ImportFrom) -> list[str]:
+    """Every module an import statement may load, with relative imports resolved by path."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    module = node.module or ""
+    if node.level:
+        package = list(PurePosixPath(importer).parent.parts)
+        package = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+        module = ".".join([*package, *([module] if module else [])])
+    return [module, *(f"{module}.{a.name}" if module else a.name for a in node.names)]
+
+
+def _imports_module(importer: str, data: bytes | None, path: str) -> bool:
+    """Whether the file at `importer` imports the module at `path` (or one inside it)."""
+    try:
+        tree = ast.parse(data or b"")
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    names = _dotted(path)
+    full = names[0] if names else ""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        relative = isinstance(node, ast.ImportFrom) and node.level > 0
+        for module in _imported(importer, node):
+            wanted = [full] if relative else names
+            if any(module == n or module.startswith(n + ".") for n in wanted):
+                return True
+    return False
+
+
 def _is_test_helper(ctx: CheckContext, path: str) -> bool:
     """A test-named module the base's tests import and no production module does."""
     pure = PurePosixPath(path)
     name = pure.parent.name if pure.name == "__init__.py" else pure.stem
     if not name.isidentifier():
         return False
-    importers = [p for p in _importers(ctx, name) if p != path]
+    candidates = [p for p in _importers(ctx, name) if p != path]
+    ws = session(ctx)
+    sources = read_files_at(ws.checkouts.repo, ws.base, candidates) if candidates else {}
+    importers = [p for p in candidates if _imports_module(p, sources.get(p), path)]
     from_tests = [p for p in importers if match_any(p, ctx.policy.tests.paths)]
     from_code = [p for p in importers if not match_any(p, ctx.policy.tests.paths)]
     return bool(from_tests) and not from_code

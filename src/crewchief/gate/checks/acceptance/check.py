@@ -21,7 +21,6 @@ from crewchief.gate.analysis.pyfiles import python_changes
 from crewchief.gate.change import FileChange, match_any
 from crewchief.gate.check import CheckContext, CheckSkipped, GateSession
 from crewchief.gate.checks.acceptance import hidden
-from crewchief.gate.checks.acceptance.sniff import sniffs
 from crewchief.gate.checks.acceptance.special_case import suspects, test_literals, test_sources
 from crewchief.gate.dynamic.config import StartFailure, same_start_failure, start_failure
 from crewchief.gate.dynamic.evidence import RULE_ID as EVIDENCE
@@ -121,14 +120,6 @@ RULES = RuleTable(
         Severity.HIGH,
         "added code compares against, looks for or looks up a literal of the acceptance tests",
         "fix the general case instead of recognising the test's input",
-    ),
-    _rule(
-        "detects-test-run",
-        Severity.HIGH,
-        "added code checks whether it runs under the test runner (sys.modules, "
-        "PYTEST_CURRENT_TEST, sys.argv, _pytest)",
-        "make the code behave the same under test as in production",
-        blocking=True,
     ),
     evidence_rule(NAME),
 )
@@ -486,7 +477,7 @@ class AcceptanceCheck:
                 f"task '{ctx.task.id}' has no acceptance checks: its objective is not "
                 "executable, so nothing proves the change does what was asked"
             )
-            return [_finding("no-acceptance", message, ""), *self._test_run_sniffs(ctx)]
+            return [_finding("no-acceptance", message, "")]
         overlay, task_only = trusted_test_overlay(ctx)
         head_env = _head_tree(ctx, overlay)
         runs = _Runs(ctx, task_only, head_env, secret)
@@ -494,12 +485,11 @@ class AcceptanceCheck:
         findings = runs.nodes(nodes) if nodes else []
         findings += runs.commands([e for e in entries if not is_node_entry(e)])
         if runs.config:
-            return runs.config + self._test_run_sniffs(ctx)
+            return runs.config
         findings.extend(self._pass_to_pass(ctx, head_env))
         # Hidden tests' literals stay out of findings an agent may be shown on a retry.
         shown = [e for e in nodes if not secret.covers(e)]
         findings.extend(self._special_cases(ctx, head_env, shown))
-        findings.extend(self._test_run_sniffs(ctx))
         return findings
 
     def _existing_suite(self, ctx: CheckContext) -> list[Finding]:
@@ -510,23 +500,10 @@ class AcceptanceCheck:
                 f"task '{ctx.task.id if ctx.task else ''}' says acceptance: existing, but the "
                 "policy has no [tests] command to run the existing suite with"
             )
-            return [_finding("no-acceptance", message, ""), *self._test_run_sniffs(ctx)]
+            return [_finding("no-acceptance", message, "")]
         overlay, _ = trusted_test_overlay(ctx)
         head_env = _head_tree(ctx, overlay)
-        return [*self._pass_to_pass(ctx, head_env), *self._test_run_sniffs(ctx)]
-
-    @staticmethod
-    def _test_run_sniffs(ctx: CheckContext) -> list[Finding]:
-        """Code that behaves differently under test: needs no acceptance literal to be caught."""
-        return [
-            _finding(
-                "detects-test-run",
-                f"added code checks whether it runs under the test runner ({s.code}): it can "
-                "pass the tests without working outside them",
-                f"{s.path}:{s.code}",
-            ).at(path=s.path, line=s.line)
-            for s in sniffs(_non_test_code(ctx))
-        ]
+        return self._pass_to_pass(ctx, head_env)
 
     @staticmethod
     def _special_cases(

@@ -10,8 +10,9 @@ so moving a test to another file is not a deletion. Files are parsed as Python d
 
 Smaller analyses sit beside this module, one per concern: `suppressed` (added suppression
 comments), `symlinks` (test files turned into links), `expected` (expected values edited with the
-code they check), `encodings` (files Python reads differently from the diff); the rules they report
-are in `rules`.
+code they check), `encodings` (files Python reads differently from the diff), `runner_tampering`
+(production code that sniffs or patches the test run), `coverage_settings` (coverage.py settings
+judged by an allow-list); the rules they report are in `rules`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from crewchief.gate.analysis import pysource
 from crewchief.gate.analysis import pytest_ast as pa
 from crewchief.gate.change import Side, Status, match_any
 from crewchief.gate.check import CheckContext
-from crewchief.gate.checks.test_integrity import encodings, expected, suppressed, symlinks
+from crewchief.gate.checks.test_integrity import (
+    coverage_settings,
+    encodings,
+    expected,
+    runner_tampering,
+    suppressed,
+    symlinks,
+)
 from crewchief.gate.checks.test_integrity import testconfig as tc
 from crewchief.gate.checks.test_integrity.config_allowlist import unlisted_changes
 from crewchief.gate.checks.test_integrity.rules import NAME, RULES
@@ -73,6 +81,8 @@ class IntegrityCheck:
             *suppressed.findings(ctx.change.files),
             *encodings.findings(ctx.change.files),
             *symlinks.findings(ctx.change.files, list(ctx.policy.tests.paths)),
+            *runner_tampering.findings(ctx.change.files, list(ctx.policy.tests.paths)),
+            *coverage_settings.findings(ctx.change, list(ctx.policy.tests.paths)),
             *_config(ctx),
         ]
         findings.sort(key=lambda f: (f.path or "", f.line or 0, f.rule, f.message))

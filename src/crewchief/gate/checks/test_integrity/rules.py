@@ -149,6 +149,16 @@ RULES = RuleTable(
     ),
     Rule(
         NAME,
+        "test-runner-tampering",
+        Severity.HIGH,
+        "Added production code checks whether it runs under the test runner (`sys.modules`, "
+        "`PYTEST_CURRENT_TEST`, `sys.argv`), imports pytest's internals or crewchief, or patches "
+        "them: it can pass the tests without working outside them, or change what a run reports.",
+        "Make the code behave the same under test as in production; leave the runner alone.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
         "test-file-symlinked",
         Severity.HIGH,
         "A test file or conftest is now a symbolic link: the reviewed diff shows a path, pytest "
@@ -203,6 +213,27 @@ RULES = RuleTable(
         "The coverage fail_under threshold was lowered or removed.",
         "Keep the threshold; add tests for the new code.",
         blocking=True,
+    ),
+    Rule(
+        NAME,
+        "coverage-exclusion-added",
+        Severity.HIGH,
+        "A new coverage exclusion (`exclude_also`, `exclude_lines`, `partial_branches`) matches a "
+        "line the change added to production code, or a new `omit` (or a narrowed `include` or "
+        "`source`) drops a production file it changed: the change hides its own code from "
+        "coverage.",
+        "Test the code instead of excluding it; keep exclusions for code that cannot run in tests, "
+        "in a change of their own.",
+        blocking=True,
+    ),
+    Rule(
+        NAME,
+        "coverage-config-changed",
+        Severity.MEDIUM,
+        "A coverage setting that decides which code counts (exclusions, omit, include, source, "
+        "branch) changed; layout and output settings are allowed. The gate measures with the "
+        "base's settings; this asks whether the project's own should change.",
+        "Keep coverage settings as they were, or change them in a change of their own that says why.",
     ),
     Rule(
         NAME,
