@@ -13,7 +13,15 @@ import pytest
 from crewchief.gate.engine import GateRequest, run_gate
 from tests.helpers.repo import Repo
 from tests.scenarios.harness import Tree
-from tests.scenarios.special_case_cases import ACCEPTANCE, BASE_FILES, CASES, RULES, TASK, Case
+from tests.scenarios.special_case_cases import (
+    ACCEPTANCE,
+    BASE_FILES,
+    CASES,
+    RULES,
+    SNIFF,
+    TASK,
+    Case,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +64,7 @@ def test_special_case_scenario(sc: Case, make_repo: Callable[..., Repo]) -> None
             base="main",
             head="agent",
             task="fix-text",
-            only=["acceptance"],
+            only=["acceptance", "test-integrity"],
             use_cache=False,
         )
     )
@@ -64,4 +72,4 @@ def test_special_case_scenario(sc: Case, make_repo: Callable[..., Repo]) -> None
     detail = "\n".join(f"{f.rule} {f.path}:{f.line}: {f.message}" for f in report.findings)
     assert fired == sc.rules, f"{sc.id} ({sc.description}):\n{detail}"
     if sc.rules:
-        assert report.verdict == ("block" if any("detects" in r for r in sc.rules) else "review")
+        assert report.verdict == ("block" if SNIFF in sc.rules else "review")
