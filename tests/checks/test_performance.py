@@ -345,6 +345,7 @@ def test_pytest_benchmark_json_is_requested_and_read(make_repo, run_check) -> No
         base_files={"bench_test.py": test},
         command=command,
         rounds=2,
+        max_rounds=2,  # what is tested is the format: no further rounds when the verdict is noisy
     )
     findings, ws = run_check(repo, base, head)
     assert not any(f.blocking for f in findings), findings
@@ -353,6 +354,10 @@ def test_pytest_benchmark_json_is_requested_and_read(make_repo, run_check) -> No
     assert list(doc["comparisons"]) == ["bench_test.py::test_f"]
     # Raw samples were read (pytest-benchmark writes them), not only its summary statistics.
     assert all(r["benchmarks"]["bench_test.py::test_f"]["count"] >= 5 for r in doc["runs"])
+    # The interpreter the command names by path is the one that ran, not whatever is on PATH.
+    logs = sorted(ws.evidence_dir.glob("*-bench-*.log"))
+    assert logs
+    assert all(log.read_text().startswith(f"$ {PY} -m pytest ") for log in logs)
 
 
 def test_no_benchmark_command_skips(make_repo, run_check) -> None:

@@ -48,13 +48,21 @@ def replays(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayFactory]
     yield get
 
 
+def _together(name: str) -> pytest.MarkDecorator:
+    """One project's cases on one xdist worker (`--dist loadgroup`): its checkout, `.venv/` and
+    base-suite cache are built once, not once per worker."""
+    return pytest.mark.xdist_group(f"replay-{name}")
+
+
 def _cases() -> Iterator[object]:
     for name in harness.PROJECTS:
         for head in harness.HEADS:
-            yield pytest.param(name, head, id=f"{name}-{head}")
+            yield pytest.param(name, head, id=f"{name}-{head}", marks=_together(name))
 
 
-@pytest.mark.parametrize("name", list(harness.PROJECTS))
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=_together(name)) for name in harness.PROJECTS]
+)
 def test_the_acceptance_tests_fail_on_the_old_code_and_pass_on_the_new(
     replays: ReplayFactory, name: str
 ) -> None:

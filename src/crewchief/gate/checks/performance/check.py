@@ -186,13 +186,21 @@ def plan_run(argv: Sequence[str], env: PreparedTree, json_path: Path) -> Plan:
     if is_pytest(argv):
         args = pytest_args(argv)
         own = _json_flag(args)
-        run = [env.python, "-m", "pytest", *args, "-p", "no:cacheprovider"]
+        run = [*_pytest_program(argv, env), *args, "-p", "no:cacheprovider"]
         if own is not None:
             return Plan(run, env.tree.path / own)
         return Plan([*run, f"--benchmark-json={json_path}"], json_path)
     first = Path(argv[0]).name
     head = [env.python] if first in ("python", "python3") else [argv[0]]
     return Plan([*head, *argv[1:]], None)
+
+
+def _pytest_program(argv: Sequence[str], env: PreparedTree) -> list[str]:
+    """pytest named bare (`pytest`, `python -m pytest`) runs under the project's interpreter; an
+    interpreter or pytest the command names by path is the user's choice and is kept."""
+    if "/" not in argv[0]:
+        return [env.python, "-m", "pytest"]
+    return [argv[0]] if Path(argv[0]).name in ("pytest", "py.test") else [argv[0], "-m", "pytest"]
 
 
 @dataclass
