@@ -46,6 +46,46 @@ def _row(case: Case, real: bool, on: harness.Gated, off: harness.Gated) -> str:
     )
 
 
+def build_all(names: list[str], root: Path, pool: ThreadPoolExecutor, oracle: bool = True):
+    """Each project once, its policy saying `[tests] base_oracle = <oracle>`."""
+    folder = root / ("on" if oracle else "off")
+    built = pool.map(lambda n: harness.build(n, folder / n, oracle), names)
+    return dict(zip(names, built, strict=True))
+
+
+def gate_all(cases: list[Case], jobs: int, oracle: bool = True) -> list[harness.Gated]:
+    """Every case gated once, `jobs` at a time (what gate_accuracy.py prints a line from)."""
+    names = sorted({c.project for c in cases})
+    with tempfile.TemporaryDirectory(prefix="adversarial-") as tmp:
+        root = Path(tmp)
+        with ThreadPoolExecutor(jobs) as pool:
+            built = build_all(names, root, pool, oracle)
+            return list(pool.map(lambda c: harness.gate(built[c.project], c, root / "h"), cases))
+
+
+def should_block(cases: list[Case], gated: list[harness.Gated]) -> str:
+    """Precision and recall of `block` against the cases' labels (tricks block, refactors do not)."""
+    pairs = [(c.should_block, g.verdict == "block") for c, g in zip(cases, gated, strict=True)]
+    tp = sum(want and got for want, got in pairs)
+    fp = sum(got and not want for want, got in pairs)
+    fn = sum(want and not got for want, got in pairs)
+    precision = f"{tp / (tp + fp):.0%}" if tp + fp else "-"
+    recall = f"{tp / (tp + fn):.0%}" if tp + fn else "-"
+    return f"should block  TP {tp}  FP {fp}  FN {fn}  precision {precision}  recall {recall}"
+
+
+def _tables(cases: list[Case], real: list[bool], on: list[harness.Gated], off: list[harness.Gated]):
+    for kind, real_label, meaning in (
+        ("trick", "fools", "breaks behaviour and plain pytest passes"),
+        ("refactor", "kept", "base tests pass on head"),
+    ):
+        print(f"\n{kind}s ({real_label}: {meaning}; today: base_oracle = false)")
+        print(f"{'':<63}{'project':<15}{real_label:<6}{'today':<8}{'gate':<8}blocking (gate)")
+        for case, r, g_on, g_off in zip(cases, real, on, off, strict=True):
+            if case.kind == kind:
+                print(_row(case, r, g_on, g_off))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", default="", help="only cases whose name contains this")
@@ -56,41 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="adversarial-") as tmp:
         root = Path(tmp)
         with ThreadPoolExecutor(args.jobs) as pool:
-            on = dict(
-                zip(
-                    names, pool.map(lambda n: harness.build(n, root / "on" / n), names), strict=True
-                )
-            )
-            off = dict(
-                zip(
-                    names,
-                    pool.map(lambda n: harness.build(n, root / "off" / n, False), names),
-                    strict=True,
-                )
-            )
+            on = build_all(names, root, pool)
+            off = build_all(names, root, pool, oracle=False)
             real = list(pool.map(lambda c: _real(on[c.project], c), cases))
             gated_on = list(pool.map(lambda c: harness.gate(on[c.project], c, root / "h"), cases))
             gated_off = list(pool.map(lambda c: harness.gate(off[c.project], c, root / "h"), cases))
-    header = f"{'':<63}{'project':<15}{'{}':<6}{'today':<8}{'gate':<8}blocking (gate)"
-    for kind, real_label in (("trick", "fools"), ("refactor", "kept")):
-        print(
-            f"\n{kind}s ({real_label}: {'breaks behaviour and plain pytest passes' if kind == 'trick' else 'base tests pass on head'}; today: base_oracle = false)"
-        )
-        print(header.format(real_label).replace("{}", real_label))
-        for case, r, g_on, g_off in zip(cases, real, gated_on, gated_off, strict=True):
-            if case.kind == kind:
-                print(_row(case, r, g_on, g_off))
+    _tables(cases, real, gated_on, gated_off)
     for label, gated in (("gate (base_oracle = true)", gated_on), ("today (false)", gated_off)):
-        tp = sum(c.should_block and g.verdict == "block" for c, g in zip(cases, gated, strict=True))
-        fp = sum(
-            not c.should_block and g.verdict == "block" for c, g in zip(cases, gated, strict=True)
-        )
-        fn = sum(c.should_block and g.verdict != "block" for c, g in zip(cases, gated, strict=True))
-        precision = f"{tp / (tp + fp):.0%}" if tp + fp else "-"
-        recall = f"{tp / (tp + fn):.0%}" if tp + fn else "-"
-        print(
-            f"\n{label}: should block  TP {tp}  FP {fp}  FN {fn}  precision {precision}  recall {recall}"
-        )
+        print(f"\n{label}: {should_block(cases, gated)}")
     t_on = statistics.median(g.seconds for g in gated_on)
     t_off = statistics.median(g.seconds for g in gated_off)
     print(

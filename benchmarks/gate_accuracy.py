@@ -26,7 +26,12 @@ not block), a no-op (`noop`, must block) and the deletion of the tests that judg
 block, by the acceptance tests failing for the no-op and by test-integrity for the tamper); each
 cell names up to two blocking rules, and a verdict (or reason) off its expectation is marked `!`.
 
-Usage: python benchmarks/gate_accuracy.py [--json] [-k SUBSTRING] [--no-replay | --replay-only]
+Then (unless --no-adversarial) the adversarial suite (tests/adversarial: tricks a reward-hacking
+agent plays, and honest test refactors) gated once each: precision and recall for "should block".
+benchmarks/adversarial.py prints its full tables and the base oracle's cost.
+
+Usage: python benchmarks/gate_accuracy.py [--json] [-k SUBSTRING] [--no-adversarial]
+       [--no-replay | --replay-only]
 The sdists are cached under .cache/sdists (or $CREWCHIEF_SDIST_CACHE): only the first run downloads.
 """
 
@@ -41,6 +46,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import adversarial
+from tests.adversarial.cases import CASES as ADVERSARIAL
 from tests.replay import harness as replay
 from tests.scenarios import harness
 from tests.scenarios.cases import SCENARIOS
@@ -213,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         help="also print the findings of every failing scenario",
     )
     parser.add_argument("--no-replay", action="store_true", help="skip the release replays")
+    parser.add_argument(
+        "--no-adversarial", action="store_true", help="skip the adversarial suite's line"
+    )
     parser.add_argument("--replay-only", action="store_true", help="only the release replays")
     args = parser.parse_args(argv)
     if args.replay_only:
@@ -264,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.verbose:
                 for line in o.findings:
                     print(f"      {line[:200]}")
+    if not args.no_adversarial:
+        cases = [c for c in ADVERSARIAL if args.k in c.name]
+        print(f"\nadversarial suite ({len(cases)} tricks and refactors, tests/adversarial):")
+        print(adversarial.should_block(cases, adversarial.gate_all(cases, jobs=2)))
     if not args.no_replay:
         print("\nreal release pairs, gated as a user runs crewchief (fix / no-op / tamper):")
         print(replay_table(list(replay.PROJECTS)))
