@@ -56,13 +56,13 @@ pytest: $(STAMP) $(SARIF_SCHEMA) agents browser
 	@scripts/ensure-debian-packages.sh bwrap:bubblewrap
 	CREWCHIEF_SARIF_SCHEMA=$(abspath $(SARIF_SCHEMA)) CREWCHIEF_AGENTS_BIN=$(abspath $(AGENTS_BIN)) \
 		CREWCHIEF_REQUIRE_SANDBOX=1 \
-		$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+		$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest docs
 
 # The edit-test loop: lint, types and the tests not marked slow (no agents, browser or sandbox set-up).
 check: lint typecheck $(SARIF_SCHEMA)
-	CREWCHIEF_SARIF_SCHEMA=$(abspath $(SARIF_SCHEMA)) $(VENV)/bin/pytest -n 2 --dist loadgroup -m "not slow" $(PYTEST_ARGS)
+	CREWCHIEF_SARIF_SCHEMA=$(abspath $(SARIF_SCHEMA)) $(VENV)/bin/pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
 # The documentation site, built offline into site/; the generated reference pages must be current.
 docs: $(STAMP)

@@ -1,4 +1,4 @@
-"""Each project built once per session (per xdist worker), on first use, with every case's branch."""
+"""Each project built once per run (whichever xdist worker asks first), with every case's branch."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.adversarial import harness
+from tests.helpers.shared import built_once
 
 Projects = Callable[[str], harness.Built]
 
@@ -17,7 +18,10 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Projects]:
 
     def get(name: str) -> harness.Built:
         if name not in built:
-            built[name] = harness.build(name, tmp_path_factory.mktemp(f"adv-{name}"))
+            project = name
+            built[name] = built_once(
+                tmp_path_factory, f"adv-{name}", lambda f: harness.build(project, f)
+            )
         return built[name]
 
     yield get

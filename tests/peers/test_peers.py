@@ -15,6 +15,7 @@ import pytest
 
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import CheckStatus, Report
+from tests.helpers.shared import built_once
 from tests.peers.cases import CASES, ID_FIX, ID_SRC, ID_TESTS, Case
 from tests.peers.projects import PROJECTS, Edit, PeerRepo, build_repo
 
@@ -27,14 +28,16 @@ JUDGES = ("test-integrity", "tests", "acceptance", "coverage")
 
 @pytest.fixture(scope="session")
 def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PeerFactory]:
-    """Each project built once per session (per xdist worker), on first use: the gate's cache lives
-    in the repository, so the cases of one project share one base-suite run."""
+    """Each project built once per run, on first use, whichever worker asks: the gate's cache
+    lives in the repository, so the cases of one project share one base-suite run."""
     built: dict[str, PeerRepo] = {}
 
     def get(name: str) -> PeerRepo:
         if name not in built:
-            root = tmp_path_factory.mktemp(f"peer-{name}")
-            built[name] = build_repo(PROJECTS[name], root / name)
+            project = PROJECTS[name]
+            built[name] = built_once(
+                tmp_path_factory, f"peer-{name}", lambda f: build_repo(project, f / name)
+            )
         return built[name]
 
     yield get

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.shared import built_once
 from tests.replay import harness
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
@@ -31,38 +32,37 @@ missing module is not the project's own."""
 
 @pytest.fixture(scope="session")
 def crewchief(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """crewchief installed by `pip install <source>`, no extras, in its own virtualenv."""
-    return harness.install_crewchief(tmp_path_factory.mktemp("crewchief-user") / "venv")
+    """crewchief installed by `pip install <source>`, no extras, in its own virtualenv (one for
+    the whole run)."""
+    return built_once(
+        tmp_path_factory, "crewchief-user", lambda f: harness.install_crewchief(f / "venv")
+    )
 
 
 @pytest.fixture(scope="session")
 def replays(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayFactory]:
-    """Each project built once per session, on first use (its `.venv/` included)."""
+    """Each project built once per run, on first use, whichever worker asks (its `.venv/`
+    included); its gates share the repository's base-suite cache."""
     built: dict[str, harness.Replay] = {}
 
     def get(name: str) -> harness.Replay:
         if name not in built:
-            built[name] = harness.build(harness.PROJECTS[name], tmp_path_factory.mktemp(name))
+            project = harness.PROJECTS[name]
+            built[name] = built_once(
+                tmp_path_factory, f"replay-{name}", lambda f: harness.build(project, f)
+            )
         return built[name]
 
     yield get
 
 
-def _together(name: str) -> pytest.MarkDecorator:
-    """One project's cases on one xdist worker (`--dist loadgroup`): its checkout, `.venv/` and
-    base-suite cache are built once, not once per worker."""
-    return pytest.mark.xdist_group(f"replay-{name}")
-
-
 def _cases() -> Iterator[object]:
     for name in harness.PROJECTS:
         for head in harness.HEADS:
-            yield pytest.param(name, head, id=f"{name}-{head}", marks=_together(name))
+            yield pytest.param(name, head, id=f"{name}-{head}")
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=_together(name)) for name in harness.PROJECTS]
-)
+@pytest.mark.parametrize("name", list(harness.PROJECTS))
 def test_the_acceptance_tests_fail_on_the_old_code_and_pass_on_the_new(
     replays: ReplayFactory, name: str
 ) -> None:
