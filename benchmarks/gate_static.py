@@ -106,6 +106,7 @@ def api_run(repo: Path, base: str, head: str, out: Path) -> int:
     from importlib.metadata import entry_points
 
     from crewchief.gate import engine as runner
+    from crewchief.gate import registry
     from crewchief.gate.cache import Cache
     from crewchief.gate.reader import read_change
 
@@ -199,12 +200,11 @@ def profile_gate(repo: Path, branch: str, top: int = 8) -> None:
     the GIL, which is what the wall time of a cold run is made of.
     """
     import cProfile
-    import importlib
     import pstats
-    from importlib.metadata import entry_points
 
     t = time.perf_counter()
     from crewchief.gate import engine as runner
+    from crewchief.gate import registry
     from crewchief.gate.cache import NullCache
     from crewchief.gate.check import CheckContext
     from crewchief.gate.reader import read_change
@@ -222,17 +222,11 @@ def profile_gate(repo: Path, branch: str, top: int = 8) -> None:
     t = time.perf_counter()
     _ = change.lines_added, change.lines_removed
     phases.append(("added/removed lines (difflib, shared by checks)", time.perf_counter() - t))
-    checks: dict[str, Any] = {}
-    for ep in entry_points(group="crewchief.checks"):
-        module = ep.value.partition(":")[0]
-        t = time.perf_counter()
-        try:
-            importlib.import_module(module)
-            checks[ep.name] = ep.load()
-        except ImportError as exc:
-            phases.append((f"import {module} FAILED ({exc})", time.perf_counter() - t))
-            continue
-        phases.append((f"import {module}", time.perf_counter() - t))
+    t = time.perf_counter()
+    checks: dict[str, Any] = dict(registry.available_checks())
+    phases.append(("import every check module (built-ins and plugins)", time.perf_counter() - t))
+    for name, error in registry.load_errors().items():
+        phases.append((f"check {name} FAILED to load ({error})", 0.0))
     ctx = CheckContext(change, policy, None, NullCache(), None)
     profiles: list[tuple[str, float, pstats.Stats]] = []
     static = {n: c for n, c in checks.items() if getattr(c, "kind", "static") == "static"}

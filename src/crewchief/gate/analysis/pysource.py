@@ -9,6 +9,8 @@ parse the text this module gives them.
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib.util
 import io
 import tokenize
@@ -66,3 +68,12 @@ def python_text(side: Side | None) -> str | None:
     if not side.path.endswith((".py", ".pyi")) or side.is_binary:
         return side.text
     return decode(side.data)
+
+
+@functools.lru_cache(maxsize=512)
+def parse(text: str) -> ast.Module:
+    """`ast.parse(text)`, once per text for the whole gate: a changed module is read by most checks
+    (security, hygiene, test integrity, dependencies, quality), and parsing is the largest share of
+    a cold static gate on big files. Callers only read the tree; it is shared, never mutate it.
+    Errors (SyntaxError, ValueError, RecursionError) propagate to each caller, uncached."""
+    return ast.parse(text)

@@ -17,6 +17,7 @@ from typing import Any
 
 from crewchief.gate.analysis import expected_values as ev
 from crewchief.gate.analysis import hook_registrations as hr
+from crewchief.gate.analysis.pysource import parse as parse_python
 
 STRONG = 2
 """Equality, identity, comparison, membership, type and raises checks: they pin a value."""
@@ -937,7 +938,7 @@ def summarize(
     `shared` maps a function body's text to its facts, so the base and head versions of a file
     analyse each unchanged function once."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         line = getattr(exc, "lineno", None) or 1
         return {"error": {"line": line, "message": str(getattr(exc, "msg", exc))[:200]}}

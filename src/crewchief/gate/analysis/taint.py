@@ -27,6 +27,8 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from crewchief.gate.analysis.pysource import parse as parse_python
+
 COMMAND = "command"
 CODE = "code"
 SQL = "sql"
@@ -745,7 +747,7 @@ def analyse(source: str) -> list[Flow]:
     if not _MAY_HAVE_SOURCE.search(source):
         return []
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
         return _Module(tree).run(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []

@@ -17,6 +17,8 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
+from crewchief.gate.analysis.pysource import parse as parse_python
+
 _CONFIGS: tuple[tuple[str, str], ...] = (
     (".coveragerc", "run"),
     ("setup.cfg", "coverage:run"),
@@ -41,7 +43,7 @@ def statement_lines(source: str) -> set[int] | None:
     """The first line of every statement, as coverage.py counts executable lines (docstrings
     excluded); None when the source does not parse."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     lines: set[int] = set()

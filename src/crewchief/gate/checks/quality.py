@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Literal
 from crewchief import proc
 from crewchief.gate.analysis import ruff_config
 from crewchief.gate.analysis.pyfiles import line_text, python_changes
+from crewchief.gate.analysis.pysource import parse as parse_python
 from crewchief.gate.analysis.ruff_config import RuffSetup
 from crewchief.gate.change import FileChange, Side
 from crewchief.gate.check import CheckContext
@@ -257,10 +258,10 @@ def _complexities(side: Side | None) -> dict[str, tuple[int, int]]:
     """Qualified function name to (complexity, line)."""
     if side is None or side.text is None:
         return {}
-    from radon.complexity import cc_visit
+    from radon.complexity import cc_visit_ast
 
     try:
-        blocks = cc_visit(side.text)
+        blocks = cc_visit_ast(parse_python(side.text))  # the tree the other checks share
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     result: dict[str, tuple[int, int]] = {}

@@ -19,6 +19,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, ClassVar
 
+from crewchief.gate.analysis.pysource import parse as parse_python
 from crewchief.gate.change import Change, FileChange, Side, blob_id
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.dependencies import installs
@@ -427,7 +428,7 @@ def imported_modules(text: str) -> dict[str, int]:
     """Top-level modules imported without a fallback, with the first line of each. Imports under
     `try: ... except ImportError` or `if TYPE_CHECKING:` are optional by design and left out."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     found: dict[str, int] = {}

@@ -17,6 +17,7 @@ import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from crewchief.gate.analysis.pysource import parse as parse_python
 from crewchief.gate.change import FileChange
 from crewchief.gate.findings import Finding, Rule, Severity, fingerprint
 
@@ -144,7 +145,7 @@ def _python_installs(
     """Calls whose string arguments spell an install: `subprocess.run([sys.executable, "-m",
     "pip", "install", "x"])`, `os.system("pip install x")`, `pip.main(["install", "x"])`."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return
     for node in ast.walk(tree):

@@ -8,6 +8,7 @@ import ast
 from collections.abc import Iterator
 
 from crewchief.gate.analysis.pyfiles import line_text
+from crewchief.gate.analysis.pysource import parse as parse_python
 from crewchief.gate.change import FileChange, Side
 from crewchief.gate.checks.hygiene.rules import RULES
 from crewchief.gate.findings import Finding, fingerprint
@@ -21,7 +22,7 @@ def parse(side: Side | None) -> ast.Module | None:
     if side is None or side.text is None:
         return None
     try:
-        return ast.parse(side.text)
+        return parse_python(side.text)
     except (SyntaxError, ValueError):
         return None
 

@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from crewchief.gate.analysis.pysource import parse as parse_python
+
 _AUTH_CALLS = frozenset({"HTTPBasicAuth", "HTTPDigestAuth", "HTTPProxyAuth", "BasicAuth", "Auth"})
 _MAYBE = re.compile(
     r"[\"']\s*\+|\+\s*[rbuf]?[\"']|auth\w*\s*=|Auth\(|[\"']\.join\(|^\s*[rbuf]?(?:\"(?!\"\")|'(?!''))"
@@ -153,7 +155,7 @@ def _call_candidates(
 
 def _python(text: str, added: frozenset[int], place: _Place) -> Iterator[Derived]:
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return
     names = _bindings(tree)

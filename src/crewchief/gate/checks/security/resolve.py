@@ -15,6 +15,7 @@ import ast
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from crewchief.gate.analysis.pysource import parse as parse_python
 from crewchief.gate.analysis.taint import dotted
 from crewchief.gate.checks.security.scopes import scopes
 
@@ -33,7 +34,7 @@ def parse(text: str | None) -> ast.Module | None:
 @lru_cache(maxsize=16)
 def _parse(text: str) -> ast.Module | None:
     try:
-        return ast.parse(text)
+        return parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from crewchief.gate.analysis.pysource import parse as parse_python
 from crewchief.gate.analysis.pysource import python_text
 from crewchief.gate.change import FileChange, match_any
 from crewchief.gate.checks.test_integrity.rules import RULES
@@ -259,7 +260,7 @@ def _parsed(files: Iterable[FileChange]) -> Iterator[tuple[FileChange, ast.Modul
         if text is None or file.new is None:
             continue
         try:
-            tree = ast.parse(text)
+            tree = parse_python(text)
         except (SyntaxError, ValueError, RecursionError):
             continue
         yield file, tree, text != (file.new.text or "").replace("\r\n", "\n")
