@@ -106,7 +106,6 @@ def api_run(repo: Path, base: str, head: str, out: Path) -> int:
     from importlib.metadata import entry_points
 
     from crewchief.gate import engine as runner
-    from crewchief.gate import registry
     from crewchief.gate.cache import Cache
     from crewchief.gate.reader import read_change
 
