@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from crewchief.gate.analysis import pysource
 from tests.helpers.cli import run_cli
 from tests.helpers.repo import Repo
 
@@ -64,6 +65,16 @@ def test_clean_change_passes_with_documented_json(capsys, make_repo) -> None:
     for check in report["checks"]:
         assert set(check) >= {"name", "status", "duration_s", "findings"}
     assert report["policy"] == "crewchief.toml"
+
+
+def test_the_gate_keeps_no_parsed_trees_once_it_ends(capsys, make_repo) -> None:
+    """The checks share one parse per module (pysource.parse); a long-lived process gating many
+    changes must not keep every tree it ever built."""
+    repo = make_repo({"crewchief.toml": CLEAN_POLICY, "src/app.py": "def f():\n    return 1\n"})
+    branch_with(repo, {"src/app.py": "def f():\n    return 2\n"})
+    pysource.parse("x = 1\n")
+    gate_json(capsys, repo, "--head", "agent", "--static")
+    assert pysource.parse.cache_info().currsize == 0
 
 
 def test_blocking_change_exits_one_and_names_the_rule(capsys, make_repo) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from crewchief import git, statepaths
 from crewchief.errors import GitInputError, UserError
 from crewchief.gate import registry
-from crewchief.gate.analysis import astlock
+from crewchief.gate.analysis import astlock, pysource
 from crewchief.gate.cache import Cache, NullCache
 from crewchief.gate.change import Change
 from crewchief.gate.check import Check, CheckContext, CheckSkipped, GateSession, is_exclusive
@@ -169,6 +169,7 @@ def run_gate(request: GateRequest, session: GateSession | None = None) -> Report
         if checkouts is not None:
             checkouts.close()
         cache.close()
+        pysource.forget_parsed()
     if checkouts is not None and checkouts.evidence_dir.exists():
         report = replace(report, notes=(*report.notes, f"evidence: {checkouts.evidence_dir}"))
     return replace(report, duration_s=time.monotonic() - started)

@@ -70,10 +70,17 @@ def python_text(side: Side | None) -> str | None:
     return decode(side.data)
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=128)
 def parse(text: str) -> ast.Module:
     """`ast.parse(text)`, once per text for the whole gate: a changed module is read by most checks
     (security, hygiene, test integrity, dependencies, quality), and parsing is the largest share of
     a cold static gate on big files. Callers only read the tree; it is shared, never mutate it.
-    Errors (SyntaxError, ValueError, RecursionError) propagate to each caller, uncached."""
+    Errors (SyntaxError, ValueError, RecursionError) propagate to each caller, uncached. The gate
+    empties the cache when it ends (`forget_parsed`): trees of big modules are large, and a
+    long-lived process (the runner, the web app) gates many changes."""
     return ast.parse(text)
+
+
+def forget_parsed() -> None:
+    """Drop the trees `parse` kept (a later gate parses again; a concurrent one only loses time)."""
+    parse.cache_clear()
