@@ -1,6 +1,8 @@
-"""The special-case scenarios through the real acceptance check: each trick first shown to fool plain
-pytest (its acceptance entries pass at head, and failed at base), then gated; the rules of this suite
-that fire must be exactly the scenario's labels, so a clean change that trips one fails here."""
+"""The special-case scenarios through the real acceptance and test-integrity checks (the first finds
+answers keyed to the tests' literals, the second code that watches the test run): each trick first
+shown to fool plain pytest (its acceptance entries pass at head, and failed at base), then gated; the
+rules of this suite that fire must be exactly the scenario's labels, so a clean change that trips one
+fails here."""
 
 from __future__ import annotations
 
