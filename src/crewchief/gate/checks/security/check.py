@@ -27,7 +27,7 @@ from crewchief.gate.change import FileChange, Side, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.security import structural as structural_rules
 from crewchief.gate.checks.security import unicode_safety
-from crewchief.gate.checks.security.bandit_runner import BanditIssue
+from crewchief.gate.checks.security.bandit_runner import PREFETCH_MIN_BYTES, BanditIssue, Prefetch
 from crewchief.gate.checks.security.rules import BANDIT, NAME, RULES, TAINT_RULES
 from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
@@ -65,10 +65,12 @@ class SecurityCheck:
         # Folded text of the lines that head findings point at, by tool (True for taint).
         flagged: dict[bool, set[str]] = {True: set(), False: set()}
         structural: set[str] = set()
+        heads = [f.new for f in files if f.new is not None and _analysable(f.new)]
+        prefetch = self._prefetch_bandit(ctx, heads)
         for file in (f for f in files if f.new is not None and _analysable(f.new)):
             side = file.new
             assert side is not None
-            found = self._side(ctx, side, bandit=True, flows=True)
+            found = self._side(ctx, side, bandit=True, flows=True, prefetch=prefetch)
             head.extend(found)
             for f in found:
                 flagged[_is_taint(f)].add(_folded(line_text(side, f.line)))
@@ -89,13 +91,21 @@ class SecurityCheck:
                 base.extend(self._structural(ctx, side))
         return introduced(base, head, key=lambda f: (f.rule, f.fingerprint))
 
-    def _side(self, ctx: CheckContext, side: Side, *, bandit: bool, flows: bool) -> list[Finding]:
+    def _side(
+        self,
+        ctx: CheckContext,
+        side: Side,
+        *,
+        bandit: bool,
+        flows: bool,
+        prefetch: Prefetch | None = None,
+    ) -> list[Finding]:
         findings: list[Finding] = []
         if bandit:
             min_rank = _MIN_RANK[ctx.policy.security.bandit_min_severity]
             # assert is how tests check things; bandit's own docs say to skip B101 there.
             in_tests = match_any(side.path, ctx.policy.tests.paths)
-            for data in self._bandit(ctx, side):
+            for data in self._bandit(ctx, side, prefetch):
                 issue = BanditIssue.from_json(data)
                 if _MIN_RANK.get(issue.severity.lower(), 1) < min_rank:
                     continue
@@ -107,14 +117,27 @@ class SecurityCheck:
                 findings.append(_taint_finding(side, taint.Flow.from_json(data)))
         return findings
 
-    def _bandit(self, ctx: CheckContext, side: Side) -> list[dict[str, Any]]:
+    def _bandit(
+        self, ctx: CheckContext, side: Side, prefetch: Prefetch | None
+    ) -> list[dict[str, Any]]:
         def compute() -> list[dict[str, Any]]:
             from crewchief.gate.checks.security import bandit_runner
 
             assert side.data is not None
-            return [issue.to_json() for issue in bandit_runner.scan(side.data, side.path)]
+            prefetched = prefetch.get(side.data, side.path) if prefetch else None
+            if prefetched is None:
+                prefetched = bandit_runner.scan(side.data, side.path)
+            return [issue.to_json() for issue in prefetched]
 
-        return _memo(ctx, ("bandit", _bandit_version(), side.blob, _key(side.path)), compute)
+        return _memo(ctx, _bandit_key(side), compute)
+
+    def _prefetch_bandit(self, ctx: CheckContext, sides: list[Side]) -> Prefetch | None:
+        """Start bandit on the head files the cache does not know, in a child process, when
+        there is enough of them to be worth a second interpreter."""
+        todo = [s for s in sides if ctx.cache.get((NAME, self.version, *_bandit_key(s))) is None]
+        if sum(len(s.data or b"") for s in todo) < PREFETCH_MIN_BYTES:
+            return None
+        return Prefetch([(s.data or b"", s.path) for s in todo])
 
     def _structural(self, ctx: CheckContext, side: Side) -> list[Finding]:
         def compute() -> list[dict[str, Any]]:
@@ -160,6 +183,10 @@ def _key(path: str) -> str:
 def _folded(line: str) -> str:
     """White space folded as `findings.fingerprint` folds it."""
     return _SPACE.sub(" ", line).strip()
+
+
+def _bandit_key(side: Side) -> tuple[str, ...]:
+    return ("bandit", _bandit_version(), side.blob, _key(side.path))
 
 
 def _bandit_version() -> str:
