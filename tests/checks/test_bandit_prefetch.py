@@ -68,7 +68,7 @@ def test_a_child_that_fails_leaves_the_files_to_the_caller(
     assert prefetch.get(RISKY, "pkg/risky.py") is None
 
 
-def _rules(findings: list[Finding]) -> list[tuple[str, str, int | None]]:
+def _rules(findings: list[Finding]) -> list[tuple[str, str | None, int | None]]:
     return sorted((f.rule, f.path, f.line) for f in findings)
 
 
