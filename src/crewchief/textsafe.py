@@ -60,3 +60,28 @@ def safe_trailer_value(value: str, limit: int = 100) -> str:
     """An agent reports its own model name: one line of plain characters, so it cannot forge
     other trailers (an approver, a co-author) in a commit that lands."""
     return _TRAILER_UNSAFE.sub("_", value.strip())[:limit] or "unknown"
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-!|~<>])")
+
+
+def markdown_inline(text: str, limit: int = 300) -> str:
+    """One line of untrusted text as Markdown that renders as exactly that text: no links, images,
+    HTML, code spans, table breaks or headings of the agent's making, and no `@name` that would
+    notify someone (a zero-width space follows each `@`; GitHub finds mentions in the rendered
+    text, so an entity would not stop one). Control characters are escaped first, as `visible`
+    shows them."""
+    shown = visible(text, limit).replace("&", "&amp;")
+    shown = _MARKDOWN_PUNCTUATION.sub(r"\\\1", shown)
+    return shown.replace("@", "@\u200b")
+
+
+def workflow_command_value(text: str, *, property_value: bool = False, limit: int = 2000) -> str:
+    """Untrusted text inside a GitHub Actions workflow command (`::error file=...::message`),
+    escaped as the runner unescapes it, so a message cannot end the command and start another
+    (`\\n::add-mask::`) and a file name cannot add a property."""
+    shown = visible_lines(text, limit)
+    shown = shown.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        shown = shown.replace(":", "%3A").replace(",", "%2C")
+    return shown

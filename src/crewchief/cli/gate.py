@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -12,13 +13,21 @@ from crewchief.errors import ExitCode, UserError
 from crewchief.gate import registry
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Report, Verdict
-from crewchief.gate.report import render_json, render_sarif, render_text
+from crewchief.gate.report import (
+    render_github,
+    render_json,
+    render_markdown,
+    render_sarif,
+    render_text,
+)
 
 
 class Format(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
+    markdown = "markdown"
+    github = "github"
 
 
 def gate_command(
@@ -40,7 +49,11 @@ def gate_command(
     ),
     only: str | None = typer.Option(None, "--only", help="Comma-separated checks to run."),
     skip: str | None = typer.Option(None, "--skip", help="Comma-separated checks not to run."),
-    fmt: Format = typer.Option(Format.text, "--format", help="Report format."),
+    fmt: Format = typer.Option(
+        Format.text,
+        "--format",
+        help="Report format: text, json, sarif, markdown (a pull-request comment), github (Actions annotations on the diff).",
+    ),
     output: Path | None = typer.Option(None, "--output", help="Write the report to this file."),
     repo: Path = typer.Option(Path("."), "--repo", help="Repository to gate (default: here)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Recompute every check result."),
@@ -70,6 +83,15 @@ def gate_command(
     raise typer.Exit(int(ExitCode.BLOCKED if report.verdict == Verdict.BLOCK else ExitCode.OK))
 
 
+def _github_blob_url(head: str) -> str | None:
+    """Where the head's files are on GitHub, when running in GitHub Actions (the runner sets
+    these variables), so a PR comment's locations link to the lines."""
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    if not server or not repository:
+        return None
+    return f"{server.rstrip('/')}/{repository}/blob/{head}"
+
+
 def _emit(report: Report, fmt: Format, output: Path | None) -> None:
     """The report on stdout, or in `output` with a one-line summary on stderr (so CI logs still
     say what the gate decided)."""
@@ -77,6 +99,10 @@ def _emit(report: Report, fmt: Format, output: Path | None) -> None:
         rendered = render_json(report)
     elif fmt == Format.sarif:
         rendered = render_sarif(report)
+    elif fmt == Format.markdown:
+        rendered = render_markdown(report, link_base=_github_blob_url(report.head))
+    elif fmt == Format.github:
+        rendered = render_github(report)
     else:
         rendered = render_text(report, color=output is None and sys.stdout.isatty())
     if output is None:
