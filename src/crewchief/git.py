@@ -121,6 +121,23 @@ def head_tree_of_worktree(repo: Path) -> str:
         return run(repo, "write-tree", env=env).text().strip()
 
 
+def has_commits(repo: Path) -> bool:
+    return run(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).ok
+
+
+def index_tree(repo: Path) -> str:
+    """A tree object of the index: what `git commit` would record now (a pre-commit hook's view;
+    pre-commit stashes unstaged edits, and this ignores them anyway). The user's index is read,
+    never changed."""
+    outcome = run(repo, "write-tree", check=False)
+    if not outcome.ok:
+        raise GitInputError(
+            "the index has unmerged paths: resolve the conflicts and 'git add' them, then gate "
+            "the staged change"
+        )
+    return outcome.text().strip()
+
+
 @dataclass(frozen=True)
 class RawEntry:
     """One line of `git diff --raw -z`: modes, blob ids, status and path(s)."""

@@ -42,6 +42,11 @@ def gate_command(
         "--worktree",
         help="Gate the work tree, uncommitted changes included, instead of a commit.",
     ),
+    staged: bool = typer.Option(
+        False,
+        "--staged",
+        help="Gate what is staged (the next commit) against HEAD, or --base: a pre-commit hook.",
+    ),
     task: str | None = typer.Option(
         None,
         "--task",
@@ -72,6 +77,7 @@ def gate_command(
         base=base,
         head=head,
         worktree=worktree,
+        staged=staged,
         task=task,
         only=registry.parse_names(only, "--only"),
         skip=registry.parse_names(skip, "--skip"),
@@ -80,6 +86,12 @@ def gate_command(
     )
     report = run_gate(request)
     _emit(report, fmt, output)
+    if staged and report.verdict == Verdict.BLOCK:
+        typer.echo(
+            "crewchief: the staged change is blocked; fix what is marked BLOCK above, "
+            "'git add' it and commit again",
+            err=True,
+        )
     raise typer.Exit(int(ExitCode.BLOCKED if report.verdict == Verdict.BLOCK else ExitCode.OK))
 
 

@@ -35,6 +35,8 @@ class GateRequest:
     base: str | None = None
     head: str | None = None
     worktree: bool = False
+    staged: bool = False
+    """Gate the index against HEAD (or `base`): what the next commit would record."""
     task: str | None = None
     only: Sequence[str] = ()
     skip: Sequence[str] = ()
@@ -58,14 +60,22 @@ class Resolved:
 def resolve(request: GateRequest) -> Resolved:
     repo = git.toplevel(request.repo)
     notes: list[str] = []
-    if request.worktree and request.head:
+    if sum((bool(request.head), request.worktree, request.staged)) > 1:
         raise UserError(
-            "--head and --worktree are exclusive: gate a commit or the work tree, not both"
+            "--head, --worktree and --staged are exclusive: gate a commit, the work tree or the "
+            "staged change"
         )
     head_ref = request.head or "HEAD"
+    if request.staged and not git.has_commits(repo):
+        raise UserError(
+            "--staged: the repository has no commit yet, so there is nothing to compare the "
+            "staged change with; gate from the second commit on"
+        )
     head_commit = git.resolve_commit(repo, head_ref)
     if request.base:
         base_commit = git.resolve_commit(repo, request.base)
+    elif request.staged:
+        base_commit = head_commit
     else:
         for candidate in DEFAULT_BASES:
             try:
@@ -92,8 +102,11 @@ def resolve(request: GateRequest) -> Resolved:
         notes.append(
             f"base moved since the change forked: comparing with the fork point {fork[:12]}"
         )
-    head = git.head_tree_of_worktree(repo) if request.worktree else head_commit
-    label = "work tree" if request.worktree else head_ref
+    head, label = head_commit, head_ref
+    if request.worktree:
+        head, label = git.head_tree_of_worktree(repo), "work tree"
+    elif request.staged:
+        head, label = git.index_tree(repo), "staged change"
     return Resolved(repo, fork, head, label, tuple(notes))
 
 
