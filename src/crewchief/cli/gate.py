@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from enum import StrEnum
@@ -20,6 +21,7 @@ from crewchief.gate.report import (
     render_sarif,
     render_text,
 )
+from crewchief.github import GitHub, upsert_comment
 
 
 class Format(StrEnum):
@@ -67,6 +69,13 @@ def gate_command(
         "--static",
         help="Static checks only: run no tests, benchmarks or acceptance commands.",
     ),
+    comment: bool = typer.Option(
+        False,
+        "--comment",
+        help="Also post the report as one pull-request comment, edited in place by later gates "
+        "(GITHUB_TOKEN, GITHUB_REPOSITORY, and --pr or the Actions event payload).",
+    ),
+    pr: int | None = typer.Option(None, "--pr", help="Pull request number for --comment."),
 ) -> None:
     """Validate a change (base..head) against the policy and task.
 
@@ -86,6 +95,8 @@ def gate_command(
     )
     report = run_gate(request)
     _emit(report, fmt, output)
+    if comment:
+        _post_comment(report, pr)
     if staged and report.verdict == Verdict.BLOCK:
         typer.echo(
             "crewchief: the staged change is blocked; fix what is marked BLOCK above, "
@@ -102,6 +113,32 @@ def _github_blob_url(head: str) -> str | None:
     if not server or not repository:
         return None
     return f"{server.rstrip('/')}/{repository}/blob/{head}"
+
+
+def _pull_request_number(pr: int | None) -> int:
+    """`--pr`, else the number in the Actions event payload (pull_request and issue events)."""
+    if pr is not None:
+        return pr
+    event = os.environ.get("GITHUB_EVENT_PATH")
+    if event:
+        try:
+            payload = json.loads(Path(event).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"GITHUB_EVENT_PATH {event}: cannot read the event: {exc}") from exc
+        number = (payload.get("pull_request") or {}).get("number") or payload.get("number")
+        if isinstance(number, int):
+            return number
+    raise UserError("--comment: no pull request number; pass --pr N (or run in a PR workflow)")
+
+
+def _post_comment(report: Report, pr: int | None) -> None:
+    repository = os.environ.get("GITHUB_REPOSITORY")
+    if not repository:
+        raise UserError("--comment: set GITHUB_REPOSITORY to OWNER/NAME (Actions sets it)")
+    number = _pull_request_number(pr)
+    body = render_markdown(report, link_base=_github_blob_url(report.head))
+    url = upsert_comment(GitHub.from_env(), repository, number, body)
+    typer.echo(f"report posted on pull request #{number}: {url}", err=True)
 
 
 def _emit(report: Report, fmt: Format, output: Path | None) -> None:

@@ -1,24 +1,18 @@
-"""`push` a run branch to a remote, and open a pull request through GitHub's REST API.
-
-The API base comes from `CREWCHIEF_GITHUB_API` (default GitHub's public API) and the token from
-`GITHUB_TOKEN` (or `GH_TOKEN`); owner and repository are read from the remote's URL.
-"""
+"""`push` a run branch to a remote, and open a pull request through GitHub's REST API
+(`crewchief.github`, which reads the API base and token); owner and repository are read from the
+remote's URL."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from crewchief import git
 from crewchief.errors import UserError
+from crewchief.github import GitHub
 from crewchief.store.models import RunRow
 
-DEFAULT_API = "https://api.github.com"
 _REMOTE = re.compile(
     r"(?:github\.com[:/]|^[^:]+:|/)(?P<owner>[^/:]+)/(?P<repo>[^/]+?)(?:\.git)?/?$"
 )
@@ -68,16 +62,12 @@ def open_pull_request(
     token: str | None = None,
     timeout: float = 30,
 ) -> dict[str, Any]:
-    token = token or os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
-    if not token:
-        raise UserError(
-            "no GitHub token: set GITHUB_TOKEN (a token with pull-request write access)"
-        )
+    gh = GitHub.from_env(api=api, token=token)
+    gh.timeout = timeout
     url = git.run(repo, "remote", "get-url", remote, check=False).text().strip()
     if not url:
         raise UserError(f"no remote '{remote}'")
     owner, name = owner_repo(url)
-    base_api = (api or os.environ.get("CREWCHIEF_GITHUB_API") or DEFAULT_API).rstrip("/")
     payload = {
         "title": title,
         "head": run.branch,
@@ -85,23 +75,5 @@ def open_pull_request(
         "body": body,
         "maintainer_can_modify": True,
     }
-    request = urllib.request.Request(
-        f"{base_api}/repos/{owner}/{name}/pulls",
-        data=json.dumps(payload).encode(),
-        method="POST",
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
-            "Content-Type": "application/json",
-            "User-Agent": "crewchief",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return dict(json.loads(response.read()))
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode("utf-8", "replace")[:300]
-        raise UserError(f"GitHub refused the pull request ({exc.code}): {detail}") from exc
-    except urllib.error.URLError as exc:
-        raise UserError(f"cannot reach {base_api}: {exc.reason}") from exc
+    made = gh.call("POST", f"/repos/{owner}/{name}/pulls", payload).data
+    return dict(made) if isinstance(made, dict) else {}
