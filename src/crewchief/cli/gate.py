@@ -76,11 +76,18 @@ def gate_command(
         "(GITHUB_TOKEN, GITHUB_REPOSITORY, and --pr or the Actions event payload).",
     ),
     pr: int | None = typer.Option(None, "--pr", help="Pull request number for --comment."),
+    also: list[str] = typer.Option(
+        [],
+        "--also",
+        help="Also write the report as FORMAT=PATH (repeatable), such as --also sarif=gate.sarif: "
+        "one gate, several renderings.",
+    ),
 ) -> None:
     """Validate a change (base..head) against the policy and task.
 
     Exit codes: 0 pass or review, 1 block, 2 usage or input error, 3 internal error.
     """
+    extra = _parse_also(also)
     request = GateRequest(
         repo=repo,
         base=base,
@@ -94,7 +101,25 @@ def gate_command(
         static=static,
     )
     report = run_gate(request)
+    _deliver(report, fmt, output, extra, staged=staged, comment=comment, pr=pr)
+    raise typer.Exit(int(ExitCode.BLOCKED if report.verdict == Verdict.BLOCK else ExitCode.OK))
+
+
+def _deliver(
+    report: Report,
+    fmt: Format,
+    output: Path | None,
+    extra: list[tuple[Format, Path]],
+    *,
+    staged: bool,
+    comment: bool,
+    pr: int | None,
+) -> None:
+    """Everything the gate's result goes to: stdout or `--output`, each `--also`, the PR comment,
+    and for a blocked staged change the line a pre-commit user needs."""
     _emit(report, fmt, output)
+    for extra_fmt, path in extra:
+        _write(path, _render(report, extra_fmt), "--also")
     if comment:
         _post_comment(report, pr)
     if staged and report.verdict == Verdict.BLOCK:
@@ -103,7 +128,6 @@ def gate_command(
             "'git add' it and commit again",
             err=True,
         )
-    raise typer.Exit(int(ExitCode.BLOCKED if report.verdict == Verdict.BLOCK else ExitCode.OK))
 
 
 def _github_blob_url(head: str) -> str | None:
@@ -141,27 +165,46 @@ def _post_comment(report: Report, pr: int | None) -> None:
     typer.echo(f"report posted on pull request #{number}: {url}", err=True)
 
 
+def _render(report: Report, fmt: Format, *, color: bool = False) -> str:
+    if fmt == Format.json:
+        return render_json(report)
+    if fmt == Format.sarif:
+        return render_sarif(report)
+    if fmt == Format.markdown:
+        return render_markdown(report, link_base=_github_blob_url(report.head))
+    if fmt == Format.github:
+        return render_github(report)
+    return render_text(report, color=color)
+
+
+def _write(path: Path, text: str, option: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{option} {path}: cannot write: {exc.strerror}") from exc
+
+
+def _parse_also(values: list[str]) -> list[tuple[Format, Path]]:
+    """`--also sarif=gate.sarif`: checked before the gate runs, so a typo costs no gate."""
+    parsed = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not path or name not in Format.__members__:
+            known = ", ".join(Format.__members__)
+            raise UserError(f"--also {value!r}: write it as FORMAT=PATH, FORMAT one of {known}")
+        parsed.append((Format(name), Path(path)))
+    return parsed
+
+
 def _emit(report: Report, fmt: Format, output: Path | None) -> None:
     """The report on stdout, or in `output` with a one-line summary on stderr (so CI logs still
     say what the gate decided)."""
-    if fmt == Format.json:
-        rendered = render_json(report)
-    elif fmt == Format.sarif:
-        rendered = render_sarif(report)
-    elif fmt == Format.markdown:
-        rendered = render_markdown(report, link_base=_github_blob_url(report.head))
-    elif fmt == Format.github:
-        rendered = render_github(report)
-    else:
-        rendered = render_text(report, color=output is None and sys.stdout.isatty())
+    rendered = _render(report, fmt, color=output is None and sys.stdout.isatty())
     if output is None:
         sys.stdout.write(rendered)
         return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(rendered, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"--output {output}: cannot write: {exc.strerror}") from exc
+    _write(output, rendered, "--output")
     typer.echo(
         f"{report.verdict.value} (risk {report.risk}): {len(report.findings)} findings; "
         f"report written to {output}",
