@@ -15,6 +15,7 @@ from crewchief.gate import registry
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Report, Verdict
 from crewchief.gate.report import (
+    render_codequality,
     render_github,
     render_json,
     render_markdown,
@@ -30,6 +31,7 @@ class Format(StrEnum):
     sarif = "sarif"
     markdown = "markdown"
     github = "github"
+    codequality = "codequality"
 
 
 def gate_command(
@@ -59,7 +61,8 @@ def gate_command(
     fmt: Format = typer.Option(
         Format.text,
         "--format",
-        help="Report format: text, json, sarif, markdown (a pull-request comment), github (Actions annotations on the diff).",
+        help="Report format: text, json, sarif, markdown (a pull-request comment), github (Actions "
+        "annotations on the diff), codequality (GitLab's Code Quality report).",
     ),
     output: Path | None = typer.Option(None, "--output", help="Write the report to this file."),
     repo: Path = typer.Option(Path("."), "--repo", help="Repository to gate (default: here)."),
@@ -174,6 +177,8 @@ def _render(report: Report, fmt: Format, *, color: bool = False) -> str:
         return render_markdown(report, link_base=_github_blob_url(report.head))
     if fmt == Format.github:
         return render_github(report)
+    if fmt == Format.codequality:
+        return render_codequality(report)
     return render_text(report, color=color)
 
 
