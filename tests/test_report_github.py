@@ -135,3 +135,8 @@ def test_the_cli_writes_both_formats(
     else:
         assert "file=app.py,line=5,title=security/" in result.out
         assert result.out.splitlines()[-1].startswith("crewchief gate: block")
+
+
+@pytest.mark.parametrize("text", ["- item", "1. one", "12) x", "= under", "  + x", "a-b c+d"])
+def test_line_starts_that_make_lists_stay_text(text: str) -> None:
+    assert _html(markdown_inline(text)) == f"<p>{text.strip()}</p>\n"

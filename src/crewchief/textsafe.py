@@ -62,7 +62,15 @@ def safe_trailer_value(value: str, limit: int = 100) -> str:
     return _TRAILER_UNSAFE.sub("_", value.strip())[:limit] or "unknown"
 
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-!|~<>])")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#!|~<>])")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))")
+"""What makes a list item or a setext underline, only at the start of a line."""
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    if match.group(2):
+        return f"{match.group(1)}\\{match.group(2)}"
+    return f"{match.group(1)}{match.group(3)}\\{match.group(4)}"
 
 
 def markdown_inline(text: str, limit: int = 300) -> str:
@@ -73,6 +81,7 @@ def markdown_inline(text: str, limit: int = 300) -> str:
     shows them."""
     shown = visible(text, limit).replace("&", "&amp;")
     shown = _MARKDOWN_PUNCTUATION.sub(r"\\\1", shown)
+    shown = _MARKDOWN_LINE_START.sub(_escape_line_start, shown)
     return shown.replace("@", "@\u200b")
 
 

@@ -21,9 +21,18 @@ def serve_command(
         help="Required on every request (Bearer header, or ?token= once); default: CREWCHIEF_WEB_TOKEN.",
     ),
     repo: Path = typer.Option(Path("."), "--repo", help="Repository (default: here)."),
+    webhook_full_gates: bool = typer.Option(
+        False,
+        "--webhook-full-gates",
+        help="Pull requests gated by the GitHub webhook run the whole gate, tests included "
+        "(default: static checks only, since anyone's code would run here).",
+    ),
 ) -> None:
-    """Serve the review queue, runs and tasks in a browser; decisions as in `approve`/`reject`."""
-    from crewchief.web.app import check_binding, serve
+    """Serve the review queue, runs and tasks in a browser; decisions as in `approve`/`reject`.
+
+    With CREWCHIEF_WEBHOOK_SECRET set, POST /hooks/github gates every pull request GitHub reports
+    opened or updated and comments the report (GITHUB_TOKEN to post)."""
+    from crewchief.web.app import WEBHOOK_SECRET_ENV, check_binding, serve
     from crewchief.web.security import TOKEN_ENV
 
     token = token or os.environ.get(TOKEN_ENV) or None
@@ -34,5 +43,7 @@ def serve_command(
         host,
         port,
         token,
+        webhook_secret=os.environ.get(WEBHOOK_SECRET_ENV) or None,
+        webhook_full_gates=webhook_full_gates,
         on_ready=lambda url: typer.echo(f"crewchief review UI: {url} (ctrl-c stops)"),
     )

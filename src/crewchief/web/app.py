@@ -61,6 +61,9 @@ def templates() -> Environment:
     return env
 
 
+WEBHOOK_SECRET_ENV = "CREWCHIEF_WEBHOOK_SECRET"
+
+
 def create_app(
     repo_root: Path,
     token: str | None = None,
@@ -69,10 +72,14 @@ def create_app(
     regate: Regate | None = gate_replayed,
     who: str | None = None,
     poll_seconds: float = POLL_SECONDS,
+    webhook_secret: str | None = None,
+    webhook_full_gates: bool = False,
 ) -> FastAPI:
     """The review UI for `repo_root`. `token`, when given, is required on every request;
-    `regate=None` lands a replayed change without gating it again (tests only)."""
-    from crewchief.web import actions, live, pages
+    `regate=None` lands a replayed change without gating it again (tests only);
+    `webhook_secret` turns on `POST /hooks/github` (see `crewchief.web.hooks`)."""
+    from crewchief.review.pr_gate import PullRequestGates
+    from crewchief.web import actions, hooks, live, pages
 
     root = git.toplevel(repo_root)
     store = store or open_store(root)
@@ -91,6 +98,12 @@ def create_app(
         title="crewchief review", docs_url=None, redoc_url=None, openapi_url=None
     )  # the docs pages load scripts from a CDN: the UI works offline and has none
     app.state.ctx = ctx
+    app.state.github_hooks = (
+        hooks.GitHubHooks(root, webhook_secret, PullRequestGates(root, webhook_full_gates))
+        if webhook_secret
+        else None
+    )
+    app.include_router(hooks.router)
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.include_router(live.router)
@@ -113,13 +126,17 @@ def serve(
     port: int = 8765,
     token: str | None = None,
     *,
+    webhook_secret: str | None = None,
+    webhook_full_gates: bool = False,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the UI until interrupted; refuses to bind beyond loopback without a token."""
     import uvicorn
 
     check_binding(host, token)
-    app = create_app(repo, token)
+    app = create_app(
+        repo, token, webhook_secret=webhook_secret, webhook_full_gates=webhook_full_gates
+    )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     if on_ready is not None:

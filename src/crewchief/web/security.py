@@ -114,6 +114,10 @@ async def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, by
     await send({"type": "http.response.body", "body": body})
 
 
+HOOKS_PREFIX = "/hooks/"
+"""Webhook endpoints: they authenticate each request by its signature (`crewchief.web.hooks`)."""
+
+
 class AccessGuard:
     """ASGI middleware: authentication, Host check, the CSRF nonce cookie, security headers."""
 
@@ -160,6 +164,8 @@ class AccessGuard:
     ) -> _Answer | None:
         """The answer that ends a request before the app sees it, if any: a Host name beyond
         loopback when no token is set (DNS rebinding), a missing token, a cross-site POST."""
+        if scope["path"].startswith(HOOKS_PREFIX) and scope["method"] == "POST":
+            return None  # a webhook carries no token or cookie: its signature is checked instead
         if self.token is None:
             host = _hostname(headers.get(b"host", b"").decode("latin-1"))
             if not is_loopback(host):

@@ -9,11 +9,12 @@ have written (paths, messages, snippets, the task id) goes through `markdown_inl
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from urllib.parse import quote
 
 from crewchief.gate.findings import CheckResult, Finding, Report, Verdict
-from crewchief.textsafe import markdown_inline
+from crewchief.textsafe import markdown_inline, visible
 
 COMMENT_LIMIT = 65_536
 """GitHub's limit on an issue or pull-request comment body, in characters."""
@@ -68,9 +69,10 @@ def _check_section(check: CheckResult, link_base: str | None) -> list[str]:
     blocking = sum(1 for f in check.findings if f.blocking)
     count = f"{len(check.findings)} findings" + (f", {blocking} blocking" if blocking else "")
     detail = markdown_inline(check.detail.splitlines()[0], 160) if check.detail else ""
+    # The summary sits inside an HTML block, where Markdown escapes would show: HTML-escape it.
     lines = [
-        f"<details><summary>{markdown_inline(check.name, 40)}: {check.status.value} · {count}"
-        f"</summary>",
+        f"<details><summary>{html.escape(visible(check.name, 40))}: {check.status.value} · "
+        f"{count}</summary>",
         "",
     ]
     if detail:
