@@ -90,7 +90,8 @@ def test_schema_is_migrated_and_wal(tmp_path) -> None:
     open_store(tmp_path).close()
     db = sqlite3.connect(tmp_path / ".crewchief" / "state.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+    assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
+    assert "pr_url" in {r[1] for r in db.execute("PRAGMA table_info(runs)")}
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"tasks", "runs", "events", "reports", "findings", "decisions"} <= tables
 

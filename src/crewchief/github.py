@@ -212,3 +212,24 @@ def upsert_comment(gh: GitHub, repository: str, number: int, body: str) -> str:
             return str(gh.call("PATCH", path, {"body": text}).data.get("html_url", ""))
     created = gh.call("POST", f"/repos/{repository}/issues/{number}/comments", {"body": text})
     return str(created.data.get("html_url", ""))
+
+
+STATUS_CONTEXT = "crewchief/gate"
+_STATE = {"pass": "success", "review": "pending", "block": "failure"}
+
+
+def set_status(
+    gh: GitHub, repository: str, sha: str, verdict: str, risk: object, url: str | None = None
+) -> None:
+    """The gate's verdict as a commit status on `sha`: pass is success, block is failure, and
+    review stays pending, since a person still has to look."""
+    if not _REPOSITORY.match(repository):
+        raise UserError(f"'{repository}' is not a GitHub repository name (OWNER/NAME)")
+    body: dict[str, str] = {
+        "state": _STATE.get(verdict, "error"),
+        "context": STATUS_CONTEXT,
+        "description": f"{verdict}, risk {risk}/100"[:140],
+    }
+    if url:
+        body["target_url"] = url
+    gh.call("POST", f"/repos/{repository}/statuses/{sha}", body)

@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reject": ("crewchief.cli.review", "reject_command"),
     "push": ("crewchief.cli.review", "push_command"),
     "pr": ("crewchief.cli.review", "pr_command"),
+    "sync": ("crewchief.cli.review", "sync_command"),
     "serve": ("crewchief.cli.serve", "serve_command"),
     "demo": ("crewchief.cli.demo", "demo_command"),
     "gc": ("crewchief.cli.gc", "gc_command"),

@@ -12,10 +12,12 @@ from rich.table import Table
 
 from crewchief.cli.common import ListFormat, print_json, repo_root
 from crewchief.cli.status import parse_run_id
+from crewchief.github import GitHub
 from crewchief.review.decide import reject
 from crewchief.review.land import Strategy, approve, gate_replayed, identity
+from crewchief.review.pull_requests import open_run, sync
 from crewchief.review.queue import rank, review_document
-from crewchief.review.remote import open_pull_request, push
+from crewchief.review.remote import push
 from crewchief.review.show import render_run, transcript_tail
 from crewchief.store import RunState, open_store
 from crewchief.textsafe import visible
@@ -151,21 +153,20 @@ def pr_command(
     remote: str = typer.Option("origin", "--remote", help="Remote name."),
     repo: Path = REPO,
 ) -> None:
-    """Push a run's branch and open a GitHub pull request (needs GITHUB_TOKEN)."""
+    """Push a run's branch and open a GitHub pull request with the gate's report, its verdict as
+    a commit status, and the pull request recorded on the run (needs GITHUB_TOKEN)."""
     root = repo_root(repo)
-    store = open_store(root)
-    row = store.run(parse_run_id(run))
-    push(root, row, remote)
-    task = store.task(row.task_id)
-    report = store.latest_report(row.id) or {}
-    body = (
-        f"Agent **{row.agent}**, attempt {row.attempt}, run {row.id}.\n\n"
-        f"crewchief gate: **{report.get('verdict', '-')}**, risk {report.get('risk', '-')}.\n\n"
-        + "\n".join(
-            f"- {f['check']}/{f['rule']}: {f['message']}" for f in report.get("findings", [])[:30]
-        )
-    )
-    made = open_pull_request(
-        root, row, title=task.title if task else f"crewchief run {row.id}", body=body, remote=remote
-    )
-    typer.echo(f"opened {made.get('html_url') or made.get('url') or 'pull request'}")
+    url = open_run(open_store(root), root, parse_run_id(run), remote, GitHub.from_env())
+    typer.echo(f"opened {url or 'pull request'}")
+
+
+def sync_command(repo: Path = REPO) -> None:
+    """Bring back what happened on GitHub to runs opened with `pr`: merged there marks the run
+    merged, closed marks it rejected, the `crewchief:retry` label queues the next attempt with
+    the review comments as feedback (needs GITHUB_TOKEN)."""
+    root = repo_root(repo)
+    results = sync(open_store(root), GitHub.from_env())
+    if not results:
+        typer.echo("no run awaiting review has a pull request")
+    for result in results:
+        typer.echo(f"run {result.run_id}: {visible(result.outcome, 300)}")

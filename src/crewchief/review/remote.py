@@ -51,23 +51,18 @@ def owner_repo(url: str) -> tuple[str, str]:
     return match.group("owner"), match.group("repo")
 
 
-def open_pull_request(
-    repo: Path,
-    run: RunRow,
-    *,
-    title: str,
-    body: str,
-    remote: str = "origin",
-    api: str | None = None,
-    token: str | None = None,
-    timeout: float = 30,
-) -> dict[str, Any]:
-    gh = GitHub.from_env(api=api, token=token)
-    gh.timeout = timeout
+def github_repository(repo: Path, remote: str = "origin") -> str:
+    """OWNER/NAME of `remote`, read from its URL."""
     url = git.run(repo, "remote", "get-url", remote, check=False).text().strip()
     if not url:
         raise UserError(f"no remote '{remote}'")
     owner, name = owner_repo(url)
+    return f"{owner}/{name}"
+
+
+def open_pull_request(
+    gh: GitHub, repository: str, run: RunRow, *, title: str, body: str
+) -> dict[str, Any]:
     payload = {
         "title": title,
         "head": run.branch,
@@ -75,5 +70,5 @@ def open_pull_request(
         "body": body,
         "maintainer_can_modify": True,
     }
-    made = gh.call("POST", f"/repos/{owner}/{name}/pulls", payload).data
+    made = gh.call("POST", f"/repos/{repository}/pulls", payload).data
     return dict(made) if isinstance(made, dict) else {}

@@ -65,6 +65,8 @@ class RunRow(Base):
     verdict: Mapped[str | None] = mapped_column(String(10), default=None)
     risk: Mapped[int | None] = mapped_column(Integer, default=None)
     retries: Mapped[int] = mapped_column(Integer, default=0)
+    pr_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    """The GitHub pull request this run was opened as (`crewchief pr`); `sync` reads it back."""
     not_before: Mapped[dt.datetime | None] = mapped_column(default=None)
     """Backoff: a transiently failed run is not picked up again before this time."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
