@@ -199,15 +199,17 @@ def _message(raw: bytes) -> str:
     return " ".join(text.split())[:200] or "no message"
 
 
-def upsert_comment(gh: GitHub, repository: str, number: int, body: str) -> str:
-    """Post the gate's comment on pull request `number`, or edit the one an earlier gate posted
-    (found by `COMMENT_MARKER`), so a pull request carries one current report, not one per push.
+def upsert_comment(
+    gh: GitHub, repository: str, number: int, body: str, *, marker: str = COMMENT_MARKER
+) -> str:
+    """Post a comment on issue or pull request `number`, or edit the one an earlier call posted
+    (found by its hidden `marker` line), so it carries one current report, not one per push.
     Returns the comment's URL."""
     if not _REPOSITORY.match(repository):
         raise UserError(f"'{repository}' is not a GitHub repository name (OWNER/NAME)")
-    text = f"{COMMENT_MARKER}\n{body}"
+    text = f"{marker}\n{body}"
     for comment in gh.paginate(f"/repos/{repository}/issues/{number}/comments"):
-        if isinstance(comment, dict) and str(comment.get("body", "")).startswith(COMMENT_MARKER):
+        if isinstance(comment, dict) and str(comment.get("body", "")).startswith(marker):
             path = f"/repos/{repository}/issues/comments/{int(comment['id'])}"
             return str(gh.call("PATCH", path, {"body": text}).data.get("html_url", ""))
     created = gh.call("POST", f"/repos/{repository}/issues/{number}/comments", {"body": text})

@@ -107,6 +107,39 @@ def show(task_id: str = typer.Argument(...), repo: Path = REPO, fmt: ListFormat 
     console.print(escape(visible_lines(task.objective, 20000)), markup=True, soft_wrap=True)
 
 
+import_app = typer.Typer(help="Import tasks from where work is tracked.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("github")
+def import_github(
+    repository: str = typer.Option(..., "--repo", help="OWNER/NAME of the GitHub repository."),
+    label: str = typer.Option("agent-ready", "--label", help="Import the open issues with it."),
+    directory: Path = typer.Option(
+        Path("."), "--dir", help="Local repository to write the tasks in (default: here)."
+    ),
+) -> None:
+    """Write a task per labelled issue (title, objective, the body's Acceptance and Scope sections,
+    the issue URL as source), rewrite it when the issue changed, and ask on the issue for
+    acceptance entries when it has none (needs GITHUB_TOKEN)."""
+    from crewchief.github import GitHub
+    from crewchief.tasks.from_issues import import_issues
+
+    root = repo_root(directory)
+
+    def lint_one(task_id: str) -> list[str]:
+        problems = lint_catalog(
+            load_catalog(root), tracked_files(root), worktree_policy(root), [task_id]
+        )
+        return [f"{p.rule}: {p.message}" for p in problems]
+
+    results = import_issues(GitHub.from_env(), repository, label, root, lint_one)
+    for r in results:
+        shown = f"#{r.number} -> {TASK_DIR}/{r.task_id}.md: {r.action}"
+        typer.echo(shown + (f" ({len(r.problems)} lint findings)" if r.problems else ""))
+    typer.echo(f"{len(results)} issue(s) labelled {visible(label, 60)} imported")
+
+
 @app.command("lint")
 def lint(
     task_ids: list[str] = typer.Argument(None, help="Tasks to lint (default: all)."),

@@ -50,6 +50,9 @@ class Task(BaseModel):
     depends_on: list[str] = Field(default_factory=list)
     base: str | None = None
     """The ref the run starts from (default: the current HEAD when queued)."""
+    source: str | None = None
+    """Where the task came from, when it was imported (a GitHub issue's URL): a later import
+    finds and updates the file by it."""
     objective: str = ""
 
     @model_validator(mode="before")

@@ -1,0 +1,185 @@
+"""Tasks from GitHub issues: `crewchief task import github --repo OWNER/NAME --label agent-ready`.
+
+An issue labelled for agents becomes `.crewchief/tasks/gh-<number>-<slug>.md`: its title is the
+task's title, its body the objective, and two sections of the body (the documented format) fill the
+front matter:
+
+    ## Acceptance
+    - tests/test_prices.py::test_rounding_half_even
+
+    ## Scope
+    - src/prices/**
+
+The issue's URL is kept as `source:`, so a later import finds the file again and rewrites it when the
+issue changed (and leaves it alone when not). An issue with no acceptance entries gets the task
+lint's findings as a comment asking for them (one comment, edited in place on later imports).
+
+The body is written by whoever can edit the issue, which may be anyone, so it is treated as
+untrusted: acceptance entries must be pytest node ids (an entry that is a shell command would run in
+the gate), control characters are escaped, and HTML comments, which GitHub hides from the person
+who labelled the issue but an agent would read, are made visible in the task file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crewchief.github import GitHub, upsert_comment
+from crewchief.spec.errors import SpecError
+from crewchief.spec.task import TASK_DIR, parse_task
+from crewchief.textsafe import markdown_inline, visible, visible_lines
+
+LINT_MARKER = "<!-- crewchief-task-lint -->"
+_SECTION = re.compile(
+    r"^#{1,6}\s*(acceptance(?:\s+(?:tests|criteria))?|scope)\s*:?\s*$", re.IGNORECASE | re.MULTILINE
+)
+_HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
+_ITEM = re.compile(r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?`?([^`\n]+?)`?\s*$")
+_NODE_ID = re.compile(r"^[\w./-]+\.py(::[\w\[\].,=-]+)*$")
+_HIDDEN = re.compile(r"<!--(.*?)-->", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class IssueTask:
+    number: int
+    url: str
+    title: str
+    objective: str
+    acceptance: list[str]
+    scope: list[str]
+    refused: list[str] = field(default_factory=list)
+    """Acceptance entries that are not pytest node ids, left out of the task."""
+
+
+def _sections(body: str) -> tuple[str, dict[str, list[str]]]:
+    """The body without the Acceptance and Scope sections' headings and list items (any other
+    line in them stays in the objective: nothing the author wrote is dropped), and those items."""
+    found: dict[str, list[str]] = {"acceptance": [], "scope": []}
+    kept: list[str] = []
+    matches = list(_SECTION.finditer(body))
+    cursor = 0
+    for match in matches:
+        kept.append(body[cursor : match.start()])
+        following = _HEADING.search(body, match.end())
+        end = following.start() if following else len(body)
+        key = "scope" if match.group(1).lower() == "scope" else "acceptance"
+        for line in body[match.end() : end].splitlines(keepends=True):
+            item = _ITEM.match(line)
+            if item:
+                found[key].append(item.group(1).strip())
+            elif line.strip():
+                kept.append(line)
+        cursor = end
+    kept.append(body[cursor:])
+    return "".join(kept).strip(), found
+
+
+def _reveal_hidden(text: str) -> str:
+    return _HIDDEN.sub(lambda m: f"(hidden in the issue: {' '.join(m.group(1).split())})", text)
+
+
+def parse_issue(issue: dict[str, Any]) -> IssueTask:
+    body = str(issue.get("body") or "").replace("\r\n", "\n")
+    objective, found = _sections(_reveal_hidden(body))
+    acceptance = [a for a in found["acceptance"] if _NODE_ID.match(a)]
+    return IssueTask(
+        number=int(issue["number"]),
+        url=str(issue.get("html_url") or ""),
+        title=visible(str(issue.get("title") or f"issue {issue['number']}"), 200),
+        objective=visible_lines(objective, 20000),
+        acceptance=acceptance,
+        scope=[visible(s, 200) for s in found["scope"]],
+        refused=[a for a in found["acceptance"] if not _NODE_ID.match(a)],
+    )
+
+
+def task_id_for(number: int, title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:50].strip("-")
+    return f"gh-{number}-{slug}" if slug else f"gh-{number}"
+
+
+def render(task_id: str, issue: IssueTask) -> str:
+    meta: dict[str, Any] = {"id": task_id, "title": issue.title, "source": issue.url}
+    if issue.scope:
+        meta["scope"] = issue.scope
+    meta["acceptance"] = issue.acceptance
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{front}---\n{issue.objective}\n"
+
+
+@dataclass(frozen=True)
+class Imported:
+    number: int
+    task_id: str
+    action: str
+    """created, updated or unchanged."""
+    problems: list[str]
+
+
+def _existing_by_source(root: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in sorted((root / TASK_DIR).glob("*.md")):
+        try:
+            task = parse_task(path.read_bytes(), str(path))
+        except (SpecError, OSError):  # a malformed task file is `task lint`'s business
+            continue
+        if task.source:
+            found[task.source] = path
+    return found
+
+
+def _lint_comment(task_id: str, issue: IssueTask, problems: list[str]) -> str:
+    lines = [
+        f"crewchief imported this issue as task `{task_id}`, but an agent would have to guess:",
+        "",
+        *(f"- {markdown_inline(p, 400)}" for p in problems),
+        "",
+        "Add a `## Acceptance` section listing the pytest tests that must pass when the work is "
+        "done (for example `- tests/test_module.py::test_new_behaviour`), and a `## Scope` "
+        "section with the paths the change may touch.",
+    ]
+    return "\n".join(lines)
+
+
+def import_issues(
+    gh: GitHub,
+    repository: str,
+    label: str,
+    root: Path,
+    lint: Callable[[str], list[str]],
+) -> list[Imported]:
+    """Write (or rewrite) a task per open issue carrying `label`; `lint(task_id)` returns the task
+    lint's messages for a written task."""
+    existing = _existing_by_source(root)
+    results = []
+    path_label = label.replace(",", "%2C")
+    for raw in gh.paginate(f"/repos/{repository}/issues?state=open&labels={path_label}"):
+        if not isinstance(raw, dict) or "pull_request" in raw:
+            continue  # the issues endpoint lists pull requests too
+        issue = parse_issue(raw)
+        path = (
+            existing.get(issue.url)
+            or root / TASK_DIR / f"{task_id_for(issue.number, issue.title)}.md"
+        )
+        task_id = path.stem
+        text = render(task_id, issue)
+        before = path.read_text("utf-8") if path.exists() else None
+        if before != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8")
+        action = "created" if before is None else ("unchanged" if before == text else "updated")
+        problems = [*lint(task_id)]
+        problems += [
+            f"acceptance entry {r!r} is not a pytest test id; left out" for r in issue.refused
+        ]
+        if not issue.acceptance and action != "unchanged":
+            upsert_comment(gh, repository, issue.number, _lint_comment(task_id, issue, problems),
+                           marker=LINT_MARKER)  # fmt: skip
+        results.append(Imported(issue.number, task_id, action, problems))
+    return results
