@@ -20,7 +20,7 @@ from tests.helpers.runfactory import fake_run
 
 TASKS = {
     f".crewchief/tasks/{t}.md": f"---\nid: {t}\ntitle: Task {t}\nscope: [app.py]\n---\nDo {t}.\n"
-    for t in ("merge-me", "close-me", "gone")
+    for t in ("merge-me", "close-me", "gone", "imported")
 }
 BASE = {
     **TASKS,
@@ -139,3 +139,30 @@ def test_a_run_superseded_by_a_merge_in_the_same_sync_is_left_alone(repo: Repo) 
     assert script.done(), script.off_script
     assert [(r.run_id, r.outcome) for r in results] == [(first, "merged")]
     assert open_store(repo.path).run(second).state == RunState.SUPERSEDED.value
+
+
+def test_a_decided_run_of_an_imported_task_gets_its_outcome_on_the_issue_once(
+    repo: Repo, tmp_path: Path
+) -> None:
+    from crewchief.review.decide import reject
+
+    run_id = fake_run(repo, GOOD, task="imported")
+    store = open_store(repo.path)
+    issue = "https://github.com/team/app/issues/12"
+    store.upsert_task("imported", "Task imported", 3, {"source": issue})
+    reject(store, run_id, "Use <b>[links](http://x.example)</b> less", "lead", retry=False)
+    posted = tmp_path / "posted.txt"
+    replies = [
+        Reply("GET", "/repos/team/app/issues/12/comments?per_page=100", body=[]),
+        Reply("POST", "/repos/team/app/issues/12/comments", 201, {"html_url": "u"}),
+    ]
+    with github_server(replies) as script:
+        first = sync(open_store(repo.path), _gh(script), posted)
+    assert script.done(), script.off_script
+    assert [(r.run_id, r.outcome) for r in first] == [(run_id, "outcome posted on issue #12")]
+    body = script.seen[-1].body["body"]
+    assert body.startswith(f"<!-- crewchief-run-{run_id} -->") and "was rejected" in body
+    assert "\\[links\\]" in body and "<b>" not in body
+    with github_server([]) as script:
+        assert sync(open_store(repo.path), _gh(script), posted) == []
+    assert script.seen == []

@@ -19,6 +19,7 @@ from crewchief.review.pull_requests import open_run, sync
 from crewchief.review.queue import rank, review_document
 from crewchief.review.remote import push
 from crewchief.review.show import render_run, transcript_tail
+from crewchief.statepaths import state_dir
 from crewchief.store import RunState, open_store
 from crewchief.textsafe import visible
 
@@ -163,9 +164,11 @@ def pr_command(
 def sync_command(repo: Path = REPO) -> None:
     """Bring back what happened on GitHub to runs opened with `pr`: merged there marks the run
     merged, closed marks it rejected, the `crewchief:retry` label queues the next attempt with
-    the review comments as feedback (needs GITHUB_TOKEN)."""
+    the review comments as feedback; runs of tasks imported from issues get their outcome
+    commented there (needs GITHUB_TOKEN)."""
     root = repo_root(repo)
-    results = sync(open_store(root), GitHub.from_env())
+    posted = state_dir(root) / "github-outcomes.txt"
+    results = sync(open_store(root), GitHub.from_env(), posted)
     if not results:
         typer.echo("no run awaiting review has a pull request")
     for result in results:

@@ -7,12 +7,15 @@ the gate's report and verdict, and `crewchief sync` brings back what people did 
 - A pull request labelled `crewchief:retry` is rejected with its review comments as the feedback,
   which queues the next attempt exactly as `crewchief reject` does; the label is removed so the
   same feedback is not sent twice.
+- A decided run whose task was imported from an issue (`task import github`) gets its outcome
+  commented on that issue, once.
 
 Everything a person or an agent wrote on GitHub is stored as text and escaped where shown.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from crewchief import git
 from crewchief.errors import UserError
 from crewchief.gate.findings import Report
 from crewchief.gate.report import render_markdown
-from crewchief.github import GitHub, GitHubError, set_status
+from crewchief.github import GitHub, GitHubError, set_status, upsert_comment
 from crewchief.review.decide import reject
 from crewchief.review.remote import github_repository, open_pull_request, push
 from crewchief.store import RunState
@@ -130,9 +133,51 @@ def _sync_one(store: Store, gh: GitHub, run: RunRow) -> Synced:
     return Synced(run.id, "open")
 
 
-def sync(store: Store, gh: GitHub) -> list[Synced]:
+_ISSUE_URL = re.compile(r"^https://github\.com/([\w.-]+/[\w.-]+)/issues/(\d+)$")
+
+
+def _outcome_text(store: Store, run: RunRow) -> str:
+    what = {"merged": "was merged", "rejected": "was rejected"}.get(run.state, run.state)
+    lines = [
+        f"crewchief run {run.id} (agent {markdown_inline(run.agent, 80)}, attempt {run.attempt}) "
+        f"{what}."
+    ]
+    decisions = store.decisions(run.id)
+    if decisions and decisions[-1].merge_commit:
+        lines.append(f"Merge commit: `{decisions[-1].merge_commit[:12]}`.")
+    if decisions and decisions[-1].feedback:
+        lines.append(f"Feedback: {markdown_inline(decisions[-1].feedback, 600)}")
+    return "\n\n".join(lines)
+
+
+def post_outcomes(store: Store, gh: GitHub, posted: Path) -> list[Synced]:
+    """Comment each decided run's outcome on the issue its task was imported from, once (the ids
+    already posted are kept in `posted`)."""
+    done = set(posted.read_text("utf-8").split()) if posted.exists() else set()
+    results = []
+    for run in store.runs([RunState.MERGED, RunState.REJECTED]):
+        task = store.task(run.task_id)
+        match = _ISSUE_URL.match(str((task.spec if task else {}).get("source") or ""))
+        if not match or str(run.id) in done:
+            continue
+        marker = f"<!-- crewchief-run-{run.id} -->"
+        try:
+            upsert_comment(gh, match.group(1), int(match.group(2)), _outcome_text(store, run),
+                           marker=marker)  # fmt: skip
+        except GitHubError as exc:
+            results.append(Synced(run.id, f"outcome not posted: {exc}"))
+            continue
+        done.add(str(run.id))
+        with posted.open("a", encoding="utf-8") as out:
+            out.write(f"{run.id}\n")
+        results.append(Synced(run.id, f"outcome posted on issue #{match.group(2)}"))
+    return results
+
+
+def sync(store: Store, gh: GitHub, posted: Path | None = None) -> list[Synced]:
     """Bring back what happened on GitHub to every run awaiting review with a pull request. A
-    pull request that fails (deleted, no access) is reported and the others still sync."""
+    pull request that fails (deleted, no access) is reported and the others still sync. With
+    `posted`, also comment decided runs' outcomes on the issues their tasks came from."""
     results = []
     for listed in store.runs([RunState.AWAITING_REVIEW]):
         run = store.run(listed.id)  # an earlier merge in this loop may have superseded it
@@ -142,4 +187,6 @@ def sync(store: Store, gh: GitHub) -> list[Synced]:
             results.append(_sync_one(store, gh, run))
         except GitHubError as exc:
             results.append(Synced(run.id, str(exc)))
+    if posted is not None:
+        results.extend(post_outcomes(store, gh, posted))
     return results
