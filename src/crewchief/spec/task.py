@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -50,6 +50,9 @@ class Task(BaseModel):
     depends_on: list[str] = Field(default_factory=list)
     base: str | None = None
     """The ref the run starts from (default: the current HEAD when queued)."""
+    api_change: Literal["allowed"] | None = None
+    """`allowed`: this task may break the public API (the lead authorises it here, in the spec,
+    so the agent cannot authorise itself in the diff); `[api] breaking = "block"` then reviews."""
     objective: str = ""
 
     @model_validator(mode="before")

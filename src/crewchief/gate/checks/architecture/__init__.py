@@ -1,0 +1,1 @@
+"""The `architecture` check: import contracts (import-linter's vocabulary) a change must keep."""
