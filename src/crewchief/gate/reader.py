@@ -18,7 +18,9 @@ def read_change(
     entries = git.diff_raw(repo, base, head)
     listing = git.ls_tree(repo, base)
     context_entries = [
-        (oid, path) for mode, oid, path in listing if mode != MODE_SUBMODULE and is_context_file(path)
+        (oid, path)
+        for mode, oid, path in listing
+        if mode != MODE_SUBMODULE and is_context_file(path)
     ]
     ids: list[str] = []
     for entry in entries:

@@ -9,6 +9,7 @@ contract does not.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -84,7 +85,9 @@ def _message(violation: Violation, link: contract_lib.Link) -> str:
     return text
 
 
-def _finding(ctx: CheckContext, violation: Violation, link: contract_lib.Link, g: Graphs) -> Finding:
+def _finding(
+    ctx: CheckContext, violation: Violation, link: contract_lib.Link, g: Graphs
+) -> Finding:
     spec = violation.contract
     rule = RULES[RULE_BY_TYPE[spec.type]]
     blocking = rule.blocking and ctx.policy.architecture.violation == "block"
@@ -122,16 +125,18 @@ def _cycle_findings(
 
 
 def _links_of(chain: tuple[str, ...]) -> tuple[contract_lib.Link, ...]:
-    return tuple((a, b, None) for a, b in zip(chain, chain[1:], strict=False))
+    return tuple((a, b, None) for a, b in itertools.pairwise(chain))
 
 
-def contract_findings(ctx: CheckContext, found: Contracts, g: Graphs) -> list[Finding]:
+def contract_findings(
+    ctx: CheckContext, found: Contracts, roots: tuple[str, ...], g: Graphs
+) -> list[Finding]:
     result: list[Finding] = []
     for spec in found.specs:
         if spec.type == "acyclic_siblings":
-            result.extend(_cycle_findings(ctx, spec, found.roots, g))
+            result.extend(_cycle_findings(ctx, spec, roots, g))
             continue
-        contract = contract_lib.build(spec, found.roots)
+        contract = contract_lib.build(spec, roots)
         known = {v.modules for v in contract_lib.check(contract, spec, g.base)}
         for violation in contract_lib.check(contract, spec, g.head):
             fresh = [link for link in violation.chain if (link[0], link[1]) in g.new_edges]
@@ -156,15 +161,19 @@ class ArchitectureCheck:
                 "no import contracts: add [[architecture.contracts]] to crewchief.toml "
                 "(`crewchief architecture suggest` proposes some)"
             )
-        roots = found.roots
+        roots = found.roots or tuple(packages.top_level_packages(base.blobs))
         if not packages.package_dirs(base.blobs, list(roots)):
-            raise CheckSkipped(f"none of the contracts' packages is in the tree: {', '.join(roots)}")
+            raise CheckSkipped(
+                f"none of the contracts' packages is in the tree: {', '.join(roots)}"
+            )
         if not touches_packages(ctx.change, side_of(base, roots), side_of(head, roots)):
-            ctx.details.append(f"{len(found.specs)} contract(s) from {found.source}; no module changed")
+            ctx.details.append(
+                f"{len(found.specs)} contract(s) from {found.source}; no module changed"
+            )
             return []
         g = graphs(ctx, base, head, roots)
         ctx.details.append(f"{len(found.specs)} contract(s) from {found.source}")
-        return contract_findings(ctx, found, g)
+        return contract_findings(ctx, found, roots, g)
 
 
 CHECK = ArchitectureCheck()

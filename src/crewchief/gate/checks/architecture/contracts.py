@@ -160,9 +160,11 @@ def check(contract: Contract, spec: ContractSpec, graph: grimp.ImportGraph) -> l
     """The chains that break `contract` on `graph` (each chain once)."""
     try:
         result = contract.check(copy.deepcopy(graph), verbose=False)
-    except (ValueError, grimp.exceptions.GrimpException) as exc:  # type: ignore[attr-defined]
+    except (ValueError, grimp.exceptions.GrimpException) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserError(f"contract '{spec.name}' ({spec.type}) cannot be checked: {message}") from exc
+        raise UserError(
+            f"contract '{spec.name}' ({spec.type}) cannot be checked: {message}"
+        ) from exc
     if result.kept:
         return []
     chains = list(dict.fromkeys(_chains(spec.type, result.metadata)))
@@ -171,8 +173,7 @@ def check(contract: Contract, spec: ContractSpec, graph: grimp.ImportGraph) -> l
 
 def _links(raw: Sequence[Mapping[str, Any]]) -> tuple[Link, ...]:
     return tuple(
-        (str(r["importer"]), str(r["imported"]), min(r["line_numbers"], default=None))
-        for r in raw
+        (str(r["importer"]), str(r["imported"]), min(r["line_numbers"], default=None)) for r in raw
     )
 
 
@@ -206,7 +207,12 @@ def _chains(kind: str, metadata: Mapping[str, Any]) -> list[tuple[Link, ...]]:
         ]
     breakers = metadata.get("cycle_breakers_by_package", {})
     return [
-        ((str(i.importer), str(i.imported), None),)
+        ((str(_end(i, "importer", 0)), str(_end(i, "imported", 1)), None),)
         for package in sorted(breakers)
         for i in sorted(breakers[package], key=str)
     ]
+
+
+def _end(item: Any, name: str, index: int) -> Any:
+    """One end of a cycle breaker, which import-linter gives as an object or an (a, b) pair."""
+    return item[index] if isinstance(item, tuple) else getattr(item, name)

@@ -146,7 +146,5 @@ def build(side: Side, edges: list[Edge]) -> grimp.ImportGraph:
         if imported not in side.paths and imported not in external:
             graph.add_module(imported, is_squashed=True)
             external.add(imported)
-        graph.add_import(
-            importer=importer, imported=imported, line_number=line, line_contents=text
-        )
+        graph.add_import(importer=importer, imported=imported, line_number=line, line_contents=text)
     return graph

@@ -63,7 +63,8 @@ def modules(paths: Iterable[str], dirs: Mapping[str, str]) -> dict[str, str]:
             if not all(_is_identifier(p) for p in parts if p != "__init__"):
                 continue
             if not all(
-                f"{prefix}{'/'.join(parts[:i])}/__init__.py" in present for i in range(1, len(parts))
+                f"{prefix}{'/'.join(parts[:i])}/__init__.py" in present
+                for i in range(1, len(parts))
             ):
                 continue
             dotted = [name, *parts[:-1]] if parts[-1] == "__init__" else [name, *parts]

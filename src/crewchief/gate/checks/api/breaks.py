@@ -1,0 +1,124 @@
+"""griffe's breakage detection on one module's base and head source.
+
+Each module the change touches is read by griffe from its source text (`griffe.visit`: nothing is
+imported or written to disk) at base and at head, and `griffe.find_breaking_changes` compares the
+two. What it finds is turned into plain records (object, kind, old and new signature, lines), which
+is what the check caches by blob ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypedDict
+
+import griffe
+
+
+class Break(TypedDict):
+    kind: str
+    """griffe's `BreakageKind` name, such as `PARAMETER_REMOVED`."""
+    object: str
+    """The dotted path of the object the break is on."""
+    detail: str
+    """griffe's own words for it (`Parameter was removed`), with the parameter when there is one."""
+    old: str
+    new: str
+    base_line: int | None
+    line: int | None
+    """Where the object is at head, when it still exists."""
+
+
+def _line(obj: Any) -> int | None:
+    if obj is None:
+        return None
+    value = obj.alias_lineno if obj.is_alias else obj.lineno
+    return int(value) if value is not None else None
+
+
+def _param(p: Any) -> str:
+    star = {"var positional": "*", "var keyword": "**"}.get(str(p.kind.value), "")
+    text = f"{star}{p.name}"
+    if p.annotation is not None:
+        text += f": {p.annotation}"
+    if p.default is not None:
+        text += f" = {p.default}"
+    return text
+
+
+def signature(obj: Any) -> str:
+    """A one-line rendering of an object's interface, as a reader would write it."""
+    if obj is None:
+        return "(absent)"
+    if obj.is_alias:
+        return f"{obj.name} (imported from {obj.target_path})"
+    if obj.is_function:
+        params = ", ".join(_param(p) for p in obj.parameters)
+        returns = f" -> {obj.returns}" if obj.returns is not None else ""
+        return f"def {obj.name}({params}){returns}"
+    if obj.is_class:
+        bases = ", ".join(str(b) for b in obj.bases)
+        return f"class {obj.name}({bases})" if bases else f"class {obj.name}"
+    if obj.is_attribute:
+        annotation = f": {obj.annotation}" if obj.annotation is not None else ""
+        value = f" = {obj.value}" if obj.value is not None else ""
+        return f"{obj.name}{annotation}{value}"
+    return f"module {obj.path}"
+
+
+def _lookup(module: griffe.Module, path: str) -> Any:
+    """The object at dotted `path` inside `module` (not following imports), or None."""
+    if path == module.path:
+        return module
+    obj: Any = module
+    for part in path[len(module.path) + 1 :].split("."):
+        members = obj.members if not obj.is_alias else {}
+        if part not in members:
+            return None
+        obj = members[part]
+    return obj
+
+
+def _describe(breakage: Any) -> str:
+    words = str(breakage.kind.value)
+    for value in (breakage.old_value, breakage.new_value):
+        if isinstance(value, griffe.Parameter):
+            return f"{words}: {value.name}"
+    return words
+
+
+def load(module: str, path: str, text: str) -> griffe.Module | None:
+    """griffe's model of one module's source, or None when it does not parse."""
+    try:
+        return griffe.visit(module, filepath=Path(path), code=text)
+    except SyntaxError:
+        return None
+
+
+def find(old: griffe.Module, new: griffe.Module) -> Iterator[Break]:
+    """The breaking changes from `old` to `new`, as plain records."""
+    for breakage in griffe.find_breaking_changes(old, new):
+        target = breakage.obj.path
+        after = _lookup(new, target)
+        yield Break(
+            kind=breakage.kind.name,
+            object=target,
+            detail=_describe(breakage),
+            old=signature(breakage.obj),
+            new=signature(after),
+            base_line=_line(breakage.obj),
+            line=_line(after),
+        )
+
+
+def removed_module(old: griffe.Module) -> Break:
+    """A public module the head no longer has."""
+    return Break(
+        kind="OBJECT_REMOVED",
+        object=old.path,
+        detail="Public module was removed",
+        old=f"module {old.path}",
+        new="(absent)",
+        base_line=None,
+        line=None,
+    )
