@@ -147,7 +147,9 @@ def in_force(policy: Policy, files: Mapping[str, bytes]) -> Contracts | None:
 
 def build(spec: ContractSpec, roots: Sequence[str]) -> Contract:
     """import-linter's contract object; bad options are a one-line input error."""
-    options = {"unmatched_ignore_imports_alerting": "none", **spec.options}
+    # import-linter's own TOML reader turns booleans into text before its fields parse them.
+    given = {k: str(v) if isinstance(v, bool) else v for k, v in spec.options.items()}
+    options = {"unmatched_ignore_imports_alerting": "none", **given}
     session = {"root_packages": list(roots), "include_external_packages": "True"}
     try:
         return CLASSES[spec.type](spec.name, session, options)

@@ -22,7 +22,9 @@ from grimp.application.scanning import scan_imports
 from grimp.domain.valueobjects import Module
 from grimp.exceptions import SourceSyntaxError
 
-SCAN_VERSION = "1"
+from crewchief.gate.checks.architecture.packages import namespaces
+
+SCAN_VERSION = "2"
 """Bump when what a scan records changes, so cached imports are not reused."""
 
 Edge = tuple[str, str, int, str]
@@ -51,18 +53,21 @@ class Side:
 
 def _found_packages(side: Side, tmp: Path) -> set[FoundPackage]:
     found = set()
+    spaces = namespaces(side.paths)
     for name, directory in side.dirs.items():
+
+        def inside(module: str, name: str = name) -> bool:
+            return module == name or module.startswith(name + ".")
+
         members = frozenset(
-            ModuleFile(module=Module(m), mtime=0.0)
-            for m in side.paths
-            if m == name or m.startswith(name + ".")
+            ModuleFile(module=Module(m), mtime=0.0) for m in side.paths if inside(m)
         )
         found.add(
             FoundPackage(
                 name=name,
                 directory=str(tmp / directory),
                 module_files=members,
-                namespace_packages=frozenset(),
+                namespace_packages=frozenset(m for m in spaces if inside(m)),
             )
         )
     return found
@@ -137,13 +142,14 @@ def side_edges(
 def build(side: Side, edges: list[Edge]) -> grimp.ImportGraph:
     """An import graph of the side's modules; modules outside them are external (squashed)."""
     graph = grimp.ImportGraph()
-    for module in side.paths:
+    for module in [*side.paths, *sorted(namespaces(side.paths))]:
         graph.add_module(module)
     external: set[str] = set()
+    internal = set(side.paths) | namespaces(side.paths)
     for importer, imported, line, text in edges:
-        if imported not in side.paths and imported.split(".")[0] in side.dirs:
+        if imported not in internal and imported.split(".")[0] in side.dirs:
             continue  # a module the tree does not have: nothing to depend on
-        if imported not in side.paths and imported not in external:
+        if imported not in internal and imported not in external:
             graph.add_module(imported, is_squashed=True)
             external.add(imported)
         graph.add_import(importer=importer, imported=imported, line_number=line, line_contents=text)

@@ -1,9 +1,9 @@
 """Where a tree's Python packages live and which modules they hold, read from file paths only.
 
 Both tree-wide checks (`architecture`, `api`) and `crewchief architecture` need the same answer, and
-neither may import the code to find it: a package is a directory with an `__init__.py`, at the root
-of the repository or under `src/`, and its modules are the `.py` files below it whose every
-directory is a package too (the modules Python would import).
+neither may import the code to find it: a top-level package is a directory with an `__init__.py`,
+at the root of the repository or under `src/`, and its modules are the `.py` files below it (the
+modules Python would import).
 """
 
 from __future__ import annotations
@@ -51,25 +51,33 @@ def package_dirs(paths: Iterable[str], names: Sequence[str]) -> dict[str, str]:
 
 
 def modules(paths: Iterable[str], dirs: Mapping[str, str]) -> dict[str, str]:
-    """Dotted module name to file path, for every module of the packages in `dirs`."""
-    present = set(paths)
+    """Dotted module name to file path, for every module of the packages in `dirs`; a directory
+    without `__init__.py` inside a package is a namespace package, as Python and grimp take it."""
     found: dict[str, str] = {}
     for name, directory in dirs.items():
         prefix = directory + "/"
-        for path in present:
+        for path in paths:
             if not path.startswith(prefix) or not path.endswith(".py"):
                 continue
             parts = path[len(prefix) : -3].split("/")
             if not all(_is_identifier(p) for p in parts if p != "__init__"):
                 continue
-            if not all(
-                f"{prefix}{'/'.join(parts[:i])}/__init__.py" in present
-                for i in range(1, len(parts))
-            ):
-                continue
             dotted = [name, *parts[:-1]] if parts[-1] == "__init__" else [name, *parts]
             found[".".join(dotted)] = path
     return found
+
+
+def namespaces(found: Iterable[str]) -> set[str]:
+    """Ancestors of the modules that are not modules themselves: namespace packages."""
+    known = set(found)
+    missing: set[str] = set()
+    for module in known:
+        parts = module.split(".")
+        for i in range(1, len(parts)):
+            parent = ".".join(parts[:i])
+            if parent not in known:
+                missing.add(parent)
+    return missing
 
 
 def module_of(path: str, dirs: Mapping[str, str]) -> str | None:
