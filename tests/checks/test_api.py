@@ -60,6 +60,7 @@ def test_a_removed_parameter_names_it_with_both_signatures_and_the_head_line() -
     assert finding.rule == "parameter-removed"
     assert finding.line == 2
     assert "Parameter was removed: sep" in finding.message
+    assert "before: def slugify(value, sep = '-', lower = True); " in finding.message
     assert "after: def slugify(value, lower = True)" in finding.message
 
 

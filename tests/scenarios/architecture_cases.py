@@ -74,7 +74,7 @@ def _(t: Tree) -> None:
         _block("""
 
 
-        def parse_to_arrow(string: str, fmt: str) -> "Arrow":
+        def parse_to_arrow(string: str, fmt: str):
             from arrow.arrow import Arrow
 
             return Arrow.fromdatetime(DateTimeParser().parse(string, fmt))
@@ -227,6 +227,7 @@ def _rename_naturaldelta(t: Tree) -> None:
     "renames the public naturaldelta to natural_delta 'for PEP 8', breaking every caller",
     "review",
     [API],
+    may=["quality"],  # a renamed function is new to radon and the import block re-sorts
     rules=["api/public-object-removed"],
 )
 def _(t: Tree) -> None:
@@ -242,6 +243,7 @@ def _(t: Tree) -> None:
     "not-block",
     policy=BLOCK_BREAKS,
     task_scope=["src/**"],
+    may=["quality"],  # a renamed function is new to radon and the import block re-sorts
     task_front=["api_change: allowed"],
 )
 def _(t: Tree) -> None:
@@ -263,6 +265,7 @@ def _(t: Tree) -> None:
         "def __init__(self, locale: str = DEFAULT_LOCALE, cache_size: int = 0) -> None:",
         "def __init__(self, locale: str = DEFAULT_LOCALE) -> None:",
     )
+    t.replace("arrow/parser.py", "from functools import lru_cache\n", "")
     t.replace(
         "arrow/parser.py",
         "        if cache_size > 0:\n"

@@ -98,15 +98,17 @@ def load(module: str, path: str, text: str) -> griffe.Module | None:
 def find(old: griffe.Module, new: griffe.Module) -> Iterator[Break]:
     """The breaking changes from `old` to `new`, as plain records."""
     for breakage in griffe.find_breaking_changes(old, new):
+        # griffe hands the old object for some kinds and the new one for others (a parameter
+        # break): both sides are looked up by path so "before" is always the base's signature.
         target = breakage.obj.path
-        after = _lookup(new, target)
+        before, after = _lookup(old, target), _lookup(new, target)
         yield Break(
             kind=breakage.kind.name,
             object=target,
             detail=_describe(breakage),
-            old=signature(breakage.obj),
+            old=signature(before if before is not None else breakage.obj),
             new=signature(after),
-            base_line=_line(breakage.obj),
+            base_line=_line(before if before is not None else breakage.obj),
             line=_line(after),
         )
 

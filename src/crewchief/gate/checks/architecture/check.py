@@ -77,22 +77,24 @@ def graphs(ctx: CheckContext, base: SideFiles, head: SideFiles, roots: Iterable[
     )
 
 
-def _message(violation: Violation, link: contract_lib.Link) -> str:
+def _message(violation: Violation, link: contract_lib.Link, more: int) -> str:
     spec = violation.contract
     text = f"contract '{spec.name}' ({spec.type}): {link[0]} imports {link[1]}"
     if len(violation.chain) > 1:
         text += f", completing the chain {' -> '.join(violation.modules)}"
+    if more:
+        text += f" (and {more} more chain{'s' if more > 1 else ''} through this import)"
     return text
 
 
 def _finding(
-    ctx: CheckContext, violation: Violation, link: contract_lib.Link, g: Graphs
+    ctx: CheckContext, violation: Violation, link: contract_lib.Link, g: Graphs, more: int = 0
 ) -> Finding:
     spec = violation.contract
     rule = RULES[RULE_BY_TYPE[spec.type]]
     blocking = rule.blocking and ctx.policy.architecture.violation == "block"
     return rule.finding(
-        _message(violation, link),
+        _message(violation, link, more),
         path=g.head_side.paths.get(link[0]),
         line=link[2],
         blocking=blocking,
@@ -138,16 +140,21 @@ def contract_findings(
             continue
         contract = contract_lib.build(spec, roots)
         known = {v.modules for v in contract_lib.check(contract, spec, g.base)}
+        by_import: dict[tuple[str, str], list[tuple[Violation, contract_lib.Link]]] = {}
         for violation in contract_lib.check(contract, spec, g.head):
             fresh = [link for link in violation.chain if (link[0], link[1]) in g.new_edges]
             if fresh and violation.modules not in known:
-                result.append(_finding(ctx, violation, fresh[0], g))
+                by_import.setdefault(fresh[0][:2], []).append((violation, fresh[0]))
+        for chains in by_import.values():
+            # one finding per new import: the shortest chain it completes, and how many more
+            violation, link = min(chains, key=lambda c: (len(c[0].chain), c[0].modules))
+            result.append(_finding(ctx, violation, link, g, len(chains) - 1))
     return result
 
 
 class ArchitectureCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
     rules: ClassVar[RuleTable] = RULES
 
