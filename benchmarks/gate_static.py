@@ -530,6 +530,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the measurements here as JSON")
     parser.add_argument(
+        "--no-contracts",
+        action="store_true",
+        help="commit no import contracts at the base (the architecture check then skips)",
+    )
+    parser.add_argument(
         "--api-run", nargs=4, metavar=("REPO", "BASE", "HEAD", "OUT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -547,6 +552,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="crewchief-gate-bench-"))
     try:
         repo = _bigrepo.build_repo(sdist, tmp)
+        if not args.no_contracts and project == _bigrepo.DEFAULT_PROJECT:
+            _bigrepo.commit_contracts(repo)
         count = _bigrepo.count_python(repo)
         change = _bigrepo.make_change(repo, seed=args.seed)
         print(

@@ -1,31 +1,34 @@
 """The import graph of one side of a change, built by grimp from blobs, cached by blob ids.
 
-grimp scans files on disk, so the modules to scan are written to a temporary folder (nothing is
-checked out, nothing is imported). Its package finder is not used: it asks `importlib`, which answers
-from `sys.modules` for any name crewchief itself imported (a repository's `yaml` or `crewchief`), so
-the packages are described to grimp from the tree's paths instead. The head graph reuses the base's
-imports and rescans only the modules the change touches.
+grimp's scanner reads sources through a file-system object; it is given its in-memory one, filled
+with the blobs, so nothing is checked out, written to disk or imported (writing Django's 900
+modules to a temporary folder and removing them cost more than the scan itself). Its package
+finder is not used either: it asks `importlib`, which answers from `sys.modules` for any name
+crewchief itself imported (a repository's `yaml` or `crewchief`), so the packages are described to
+grimp from the tree's paths. The head graph reuses the base's imports and rescans only the modules
+the change touches.
 """
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grimp
+from grimp._rustgrimp import FakeBasicFileSystem, scan_for_imports  # type: ignore[import-not-found]
 from grimp.application.ports.modulefinder import FoundPackage, ModuleFile
-from grimp.application.scanning import scan_imports
 from grimp.domain.valueobjects import Module
 from grimp.exceptions import SourceSyntaxError
 
 from crewchief.gate.checks.architecture.packages import namespaces
 
-SCAN_VERSION = "2"
+SCAN_VERSION = "3"
 """Bump when what a scan records changes, so cached imports are not reused."""
+
+ROOT = "/crewchief-tree"
+"""Where the in-memory file system puts the tree (any absolute path grimp can split)."""
 
 Edge = tuple[str, str, int, str]
 """One import statement: importer, imported, line number, the line's text."""
@@ -51,7 +54,7 @@ class Side:
         return h.hexdigest()[:32]
 
 
-def _found_packages(side: Side, tmp: Path) -> set[FoundPackage]:
+def _found_packages(side: Side) -> set[FoundPackage]:
     found = set()
     spaces = namespaces(side.paths)
     for name, directory in side.dirs.items():
@@ -65,7 +68,7 @@ def _found_packages(side: Side, tmp: Path) -> set[FoundPackage]:
         found.add(
             FoundPackage(
                 name=name,
-                directory=str(tmp / directory),
+                directory=f"{ROOT}/{directory}",
                 module_files=members,
                 namespace_packages=frozenset(m for m in spaces if inside(m)),
             )
@@ -92,21 +95,25 @@ def scan(side: Side, sources: Mapping[str, bytes]) -> list[Edge]:
 def _scan_once(side: Side, sources: Mapping[str, bytes]) -> list[Edge]:
     if not sources:
         return []
-    with tempfile.TemporaryDirectory(prefix="crewchief-imports-") as tmp_name:
-        tmp = Path(tmp_name)
-        for module, data in sources.items():
-            target = tmp / side.paths[module]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        wanted = {ModuleFile(module=Module(m), mtime=0.0) for m in sources}
-        found = scan_imports(
-            wanted,
-            found_packages=_found_packages(side, tmp),
-            include_external_packages=True,
-            exclude_type_checking_imports=False,
-        )
+    # The in-memory file system tidies what it holds as `inspect.cleandoc` tidies a docstring:
+    # the first line apart, the rest dedented. A comment line in front keeps every source line as
+    # it is (a module always has a line at column 0), and the line numbers are shifted back below.
+    files = FakeBasicFileSystem(
+        content_map={
+            f"{ROOT}/{side.paths[m]}": "#\n" + data.decode("utf-8", "replace")
+            for m, data in sources.items()
+        }
+    )
+    wanted = tuple(ModuleFile(module=Module(m), mtime=0.0) for m in sources)
+    found = scan_for_imports(
+        module_files=wanted,
+        found_packages=_found_packages(side),
+        include_external_packages=True,
+        exclude_type_checking_imports=False,
+        file_system=files,
+    )
     edges = [
-        (d.importer.name, d.imported.name, d.line_number, d.line_contents)
+        (d.importer.name, d.imported.name, d.line_number - 1, d.line_contents)
         for imports in found.values()
         for d in imports
     ]

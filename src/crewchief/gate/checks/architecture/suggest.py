@@ -78,48 +78,63 @@ def design(
     root: str, side: graph_lib.Side, graph: grimp.ImportGraph, edges: list[graph_lib.Edge]
 ) -> Design:
     children = sorted(graph.find_children(root))
-    reach = {
-        (a, b): graph.chain_exists(importer=a, imported=b, as_packages=True)
-        for a in children
-        for b in children
-        if a != b
-    }
     counts: Counter[tuple[str, str]] = Counter()
     for importer, imported, _, _ in edges:
         a, b = part_of(importer, root), part_of(imported, root)
         if a and b and a != b:
             counts[a, b] += 1
+    reach = _closure(root, children, edges)
     return Design(root, side, graph, tuple(edges), _layers(children, reach), dict(counts))
 
 
+def _closure(root: str, children: list[str], edges: list[graph_lib.Edge]) -> set[tuple[str, str]]:
+    """Which part reaches which, through the parts and the root package's own module.
+
+    Reachability between packages is taken on the graph of parts, not as `chain_exists` between
+    each pair: "some module of a reaches some module of b" is not transitive, and an order built on
+    it can loop. The graph of parts over-approximates the modules' chains, so a layer order read
+    off it is one the modules keep too."""
+    direct: dict[str, set[str]] = {c: set() for c in [*children, root]}
+    for importer, imported, _, _ in edges:
+        a = part_of(importer, root) or (root if importer == root else None)
+        b = part_of(imported, root) or (root if imported == root else None)
+        if a and b and a != b and a in direct and b in direct:
+            direct[a].add(b)
+    reach: set[tuple[str, str]] = set()
+    for start, first in direct.items():
+        seen: set[str] = set()
+        todo = list(first)
+        while todo:
+            node = todo.pop()
+            if node not in seen:
+                seen.add(node)
+                todo.extend(direct[node])
+        reach.update((start, node) for node in seen if node != start)
+    return reach
+
+
 def _layers(
-    children: list[str], reach: Mapping[tuple[str, str], bool]
+    children: list[str], reach: set[tuple[str, str]]
 ) -> tuple[tuple[tuple[str, ...], ...], ...]:
     """Levels of the dependency order, top first; parts that reach each other form one group."""
     groups: list[tuple[str, ...]] = []
     for child in children:
-        if any(child in g for g in groups):
-            continue
-        together = [c for c in children if c == child or (reach[child, c] and reach[c, child])]
-        groups.append(tuple(together))
-
-    def below(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-        return reach[a[0], b[0]]
-
+        if not any(child in g for g in groups):
+            groups.append(
+                tuple(c for c in children if c == child or {(child, c), (c, child)} <= reach)
+            )
     level: dict[tuple[str, ...], int] = {}
 
     def level_of(group: tuple[str, ...]) -> int:
         if group not in level:
-            lower = [level_of(g) for g in groups if g != group and below(group, g)]
+            lower = [level_of(g) for g in groups if g != group and (group[0], g[0]) in reach]
             level[group] = 1 + max(lower, default=-1)
         return level[group]
 
     for group in groups:
         level_of(group)
     top = max(level.values(), default=-1)
-    return tuple(
-        tuple(g for g in groups if level[g] == n) for n in range(top, -1, -1) if n in level.values()
-    )
+    return tuple(tuple(g for g in groups if level[g] == n) for n in range(top, -1, -1))
 
 
 def layer_expression(layer: Sequence[Sequence[str]]) -> str:
