@@ -530,6 +530,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the measurements here as JSON")
     parser.add_argument(
+        "--skip", default="", help="checks the gate skips (its --skip), to time the others alone"
+    )
+    parser.add_argument(
         "--no-contracts",
         action="store_true",
         help="commit no import contracts at the base (the architecture check then skips)",
@@ -571,6 +574,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         mode = "cli" if help_text is not None else "api"
         out = tmp / "report.json"
         argv_gate = gate_argv(mode, repo, change.branch, out, "--static" in (help_text or ""))
+        if args.skip and mode == "cli":
+            argv_gate += ["--skip", args.skip]
         print("gate command: " + " ".join(argv_gate), flush=True)
         load_before = os.getloadavg()
         startup = Timed("python -c pass")

@@ -12,6 +12,7 @@ import pytest
 from crewchief.gate.engine import GateRequest, run_gate
 from tests.helpers.cli import run_cli
 from tests.helpers.repo import Repo
+from tests.helpers.schemas import assert_matches
 
 SHOP = {
     "src/shop/__init__.py": "",
@@ -64,7 +65,7 @@ def test_show_prints_layers_counts_and_contract_states(capsys, shop) -> None:
     result = run_cli(capsys, "architecture", "show", "--repo", str(shop.path), "--format", "json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
-    assert data["schema"] == "crewchief.architecture/v1"
+    assert_matches("architecture", data)
     (package,) = data["packages"]
     assert package["layers"][0] == [["shop.cli"]]
     assert {"importer": "shop.service", "imported": "shop.db", "count": 1} in package["between"]
@@ -84,6 +85,20 @@ def test_bad_input_is_one_line_with_exit_2(capsys, shop, args, message) -> None:
     assert result.code == 2
     assert message in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_show_says_whether_each_contract_in_force_holds(capsys, shop) -> None:
+    policy = (
+        '[[architecture.contracts]]\nname = "db below service"\ntype = "layers"\n'
+        'layers = ["shop.service", "shop.db"]\n'
+    )
+    shop.commit({"crewchief.toml": policy})
+    result = run_cli(capsys, "architecture", "show", "--repo", str(shop.path), "--format", "json")
+    data = json.loads(result.out)
+    assert_matches("architecture", data)
+    assert data["contracts"] == [
+        {"name": "db below service", "type": "layers", "kept": True, "chains": 0}
+    ]
 
 
 def test_a_malformed_contract_is_one_line_with_exit_2(capsys, shop) -> None:

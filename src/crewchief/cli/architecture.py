@@ -12,11 +12,12 @@ from pathlib import Path
 import typer
 
 from crewchief import git, statepaths
-from crewchief.cli.common import ListFormat, print_json, repo_root, worktree_policy
+from crewchief.cli.common import ListFormat, print_json, repo_root
 from crewchief.gate.cache import Cache
 from crewchief.gate.checks.architecture import contracts as contract_lib
 from crewchief.gate.checks.architecture import suggest as design_lib
 from crewchief.gate.reader import read_files_at
+from crewchief.spec.policy import POLICY_FILE, PYPROJECT, load_policy
 from crewchief.textsafe import visible
 
 app = typer.Typer(
@@ -54,9 +55,10 @@ def suggest_command(roots: list[str] = ROOT, repo: Path = REPO, rev: str = REV) 
 def _contract_states(
     repo: Path, rev: str, designs: dict[str, design_lib.Design]
 ) -> list[dict[str, object]]:
-    """Each contract in force and whether it holds at `rev`; a malformed one is an input error."""
+    """Each contract in force at `rev` (its policy, else its import-linter configuration) and
+    whether it holds there; a malformed one is an input error."""
     root = repo_root(repo)
-    policy = worktree_policy(root)
+    policy = load_policy(read_files_at(root, rev, [POLICY_FILE, PYPROJECT]))[0]
     files = {
         k: v
         for k, v in read_files_at(root, rev, list(contract_lib.CONFIG_FILES)).items()
