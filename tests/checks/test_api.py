@@ -127,3 +127,21 @@ def test_end_to_end_on_a_git_repo(make_repo) -> None:
     )
     assert report.verdict == "review"
     assert [f.rule for f in report.checks[0].findings] == ["public-object-removed"]
+
+
+def test_a_break_in_a_private_module_shows_through_its_public_reexport() -> None:
+    base = {
+        **BASE,
+        "src/textkit/__init__.py": "from ._impl import helper\n\n__all__ = ['helper']\n",
+        "src/textkit/_impl.py": "def helper(value):\n    return value\n\n\ndef _inner():\n    pass\n",
+    }
+    head_impl = "def helper(value, mode):\n    return value\n\n\ndef _inner2():\n    pass\n"
+    change = Change.from_files(base, {**base, "src/textkit/_impl.py": head_impl})
+    (finding,) = CHECK.run(CheckContext(change, Policy()))
+    assert (finding.rule, finding.path, finding.line) == (
+        "parameter-now-required",
+        "src/textkit/_impl.py",
+        1,
+    )
+    assert finding.message.startswith("textkit.helper: Parameter was added as required: mode")
+    assert "re-exported from textkit._impl" in finding.message

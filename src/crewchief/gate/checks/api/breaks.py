@@ -124,3 +124,33 @@ def removed_module(old: griffe.Module) -> Break:
         base_line=None,
         line=None,
     )
+
+
+def _reexports(public: griffe.Module, private: str) -> dict[str, str]:
+    """Public names of `public` that are imports from the module `private`: name -> its name there."""
+    found: dict[str, str] = {}
+    exported = public.exports
+    for name, member in public.members.items():
+        if not member.is_alias or name.startswith("_"):
+            continue
+        if exported is not None and name not in exported:
+            continue
+        target = str(getattr(member, "target_path", ""))
+        rest = target[len(private) + 1 :] if target.startswith(private + ".") else ""
+        if rest and "." not in rest:
+            found[name] = rest
+    return found
+
+
+def through(public: griffe.Module, old: griffe.Module, new: griffe.Module) -> Iterator[Break]:
+    """Breaks in what a public module re-exports from a private one (`from ._core import run`):
+    the private module is not public API, but the names its public parent hands out are, so its
+    breaks on those names are reported under the public name."""
+    names = {target: name for name, target in _reexports(public, old.path).items()}
+    for found in find(old, new):
+        rest = found["object"][len(old.path) + 1 :]
+        head, _, tail = rest.partition(".")
+        if head in names:
+            found["object"] = f"{public.path}.{names[head]}" + (f".{tail}" if tail else "")
+            found["detail"] += f" (re-exported from {old.path})"
+            yield found

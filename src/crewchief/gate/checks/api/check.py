@@ -19,9 +19,9 @@ from crewchief.gate.checks.api import breaks
 from crewchief.gate.checks.api.rules import NAME, RULE_BY_KIND, RULES
 from crewchief.gate.checks.architecture import packages
 from crewchief.gate.findings import Finding, RuleTable, fingerprint
-from crewchief.gate.trees import base_files, head_files
+from crewchief.gate.trees import base_files, head_files, read_side
 
-VERSION = "2"
+VERSION = "3"
 
 
 def is_public_module(module: str) -> bool:
@@ -42,8 +42,11 @@ def guarded_packages(ctx: CheckContext) -> dict[str, str]:
     return dirs
 
 
-def _sides(change: Change, dirs: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Module name to the base and head `Side` of every public module file the change touches."""
+def _sides(
+    change: Change, dirs: Mapping[str, str], *, public: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Module name to the base and head `Side` of every public (or every private) module file the
+    change touches."""
     old: dict[str, Any] = {}
     new: dict[str, Any] = {}
     for file in change.files:
@@ -51,14 +54,14 @@ def _sides(change: Change, dirs: Mapping[str, str]) -> tuple[dict[str, Any], dic
             if side is None or side.text is None:
                 continue
             module = packages.module_of(side.path, dirs)
-            if module is not None and is_public_module(module):
+            if module is not None and is_public_module(module) == public:
                 into[module] = side
     return old, new
 
 
 def module_breaks(ctx: CheckContext, dirs: Mapping[str, str]) -> Iterator[tuple[str, breaks.Break]]:
     """(head path, break) for every break in the modules the change touches."""
-    old, new = _sides(ctx.change, dirs)
+    old, new = _sides(ctx.change, dirs, public=True)
     head = head_files(ctx.change)
     head_modules = packages.modules(head.blobs, dirs) if head is not None else {}
     for module, before in sorted(old.items()):
@@ -79,6 +82,52 @@ def module_breaks(ctx: CheckContext, dirs: Mapping[str, str]) -> Iterator[tuple[
         path = after.path if after is not None else before.path
         for found in ctx.memo(key, compute):
             yield path, found
+    yield from reexport_breaks(ctx, dirs)
+
+
+def _public_parents(module: str, known: Mapping[str, str]) -> list[str]:
+    """The public packages above a private module, nearest first: where it is re-exported."""
+    parts = module.split(".")
+    parents = [".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1)]
+    return [p for p in parents if is_public_module(p) and p in known]
+
+
+def reexport_breaks(
+    ctx: CheckContext, dirs: Mapping[str, str]
+) -> Iterator[tuple[str, breaks.Break]]:
+    """Breaks in names a public package re-exports from a private module the change edits."""
+    old, new = _sides(ctx.change, dirs, public=False)
+    base = base_files(ctx.change)
+    if base is None:
+        return
+    base_modules = packages.modules(base.blobs, dirs)
+    for module, before in sorted(old.items()):
+        after = new.get(module)
+        if after is None:
+            continue
+        for parent in _public_parents(module, base_modules):
+            path = base_modules[parent]
+            blob = base.blobs[path]
+
+            def compute(
+                module: str = module, before: Any = before, after: Any = after, parent: str = parent
+            ) -> list[Any]:
+                text = read_side(ctx.change, base, [base_modules[parent]])
+                data = text.get(base_modules[parent])
+                public = (
+                    breaks.load(parent, base_modules[parent], data.decode("utf-8", "replace"))
+                    if data
+                    else None
+                )
+                old_model = breaks.load(module, before.path, before.text)
+                new_model = breaks.load(module, after.path, after.text)
+                if public is None or old_model is None or new_model is None:
+                    return []
+                return list(breaks.through(public, old_model, new_model))
+
+            key = ["api-reexports", VERSION, module, parent, blob, before.blob, after.blob]
+            for found in ctx.memo(key, compute):
+                yield after.path, found
 
 
 def _finding(ctx: CheckContext, path: str, found: breaks.Break) -> Finding:

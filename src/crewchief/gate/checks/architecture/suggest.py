@@ -160,11 +160,13 @@ def _size(d: Design, part: str) -> int:
 def forbidden_contracts(d: Design) -> list[contract_lib.ContractSpec]:
     """Parts that do not reach a part two or more layers below yet, largest parts first (a
     boundary between two big subpackages is a design decision; one around a lone module is
-    usually an accident), and third-party packages only a few parts use."""
+    usually an accident; private modules such as `_version` and `__main__` are left out), and
+    third-party packages only a few parts use."""
     proposals: list[tuple[int, str, str]] = []
     flat = _flat(d)
-    for high, a in flat:
-        for low, b in flat:
+    public = [(n, part) for n, part in flat if not part.rsplit(".", 1)[-1].startswith("_")]
+    for high, a in public:
+        for low, b in public:
             if low > high + 1 and not d.graph.chain_exists(
                 importer=a, imported=b, as_packages=True
             ):
