@@ -102,15 +102,35 @@ def find(old: griffe.Module, new: griffe.Module) -> Iterator[Break]:
         # break): both sides are looked up by path so "before" is always the base's signature.
         target = breakage.obj.path
         before, after = _lookup(old, target), _lookup(new, target)
+        detail = _describe(breakage)
+        if after is None and before is not None:
+            detail += _renamed_to(before, new)
         yield Break(
             kind=breakage.kind.name,
             object=target,
-            detail=_describe(breakage),
+            detail=detail,
             old=signature(before if before is not None else breakage.obj),
             new=signature(after),
             base_line=_line(before if before is not None else breakage.obj),
             line=_line(after),
         )
+
+
+def _renamed_to(before: Any, new: griffe.Module) -> str:
+    """A hint when the head has a new object that reads like the removed one under another name:
+    a reviewer's first question about a removal is whether it is a rename."""
+    if before.is_alias or not (before.is_function or before.is_class):
+        return ""
+    parent = _lookup(new, before.parent.path) if before.parent is not None else None
+    if parent is None or parent.is_alias:
+        return ""
+    shape = signature(before).split("(", 1)[-1]
+    for name, member in parent.members.items():
+        if name == before.name or member.is_alias or name.startswith("_"):
+            continue
+        if member.kind == before.kind and signature(member).split("(", 1)[-1] == shape:
+            return f" (renamed to {name}?)"
+    return ""
 
 
 def removed_module(old: griffe.Module) -> Break:

@@ -21,7 +21,7 @@ from crewchief.gate.checks.architecture import packages
 from crewchief.gate.findings import Finding, RuleTable, fingerprint
 from crewchief.gate.trees import base_files, head_files, read_side
 
-VERSION = "3"
+VERSION = "4"
 
 
 def is_public_module(module: str) -> bool:
