@@ -14,6 +14,8 @@ from typing import Any, TypedDict
 
 import griffe
 
+from crewchief.gate.analysis import astlock
+
 
 class Break(TypedDict):
     kind: str
@@ -90,7 +92,8 @@ def _describe(breakage: Any) -> str:
 def load(module: str, path: str, text: str) -> griffe.Module | None:
     """griffe's model of one module's source, or None when it does not parse."""
     try:
-        return griffe.visit(module, filepath=Path(path), code=text)
+        with astlock.parsing():
+            return griffe.visit(module, filepath=Path(path), code=text)
     except SyntaxError:
         return None
 
