@@ -8,6 +8,7 @@ import pytest
 
 from crewchief.gate.change import Change
 from crewchief.gate.check import CheckContext, CheckSkipped
+from crewchief.gate.checks.api import interface
 from crewchief.gate.checks.api.check import CHECK
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Finding
@@ -147,3 +148,33 @@ def test_a_break_in_a_private_module_shows_through_its_public_reexport() -> None
     )
     assert finding.message.startswith("textkit.helper: Parameter was added as required: mode")
     assert "re-exported from textkit._impl" in finding.message
+
+
+MULTILINE = "def render(\n    template,\n    context=None,\n):\n    return template\n"
+
+
+def test_a_parameter_inserted_into_a_multiline_signature_is_seen() -> None:
+    head = MULTILINE.replace("    template,\n", "    template,\n    engine,\n")
+    base = {**BASE, "src/textkit/render.py": MULTILINE}
+    change = Change.from_files(base, {**base, "src/textkit/render.py": head})
+    found = sorted(f.rule for f in CHECK.run(CheckContext(change, Policy())))
+    assert found == ["parameter-moved", "parameter-now-required"]
+
+
+def test_an_added_statement_that_rebinds_a_public_function_is_seen() -> None:
+    base = {**BASE, "src/textkit/render.py": MULTILINE}
+    head = MULTILINE + "\n\nrender = None\n"
+    change = Change.from_files(base, {**base, "src/textkit/render.py": head})
+    assert [f.rule for f in CHECK.run(CheckContext(change, Policy()))] == ["kind-changed"]
+
+
+def test_body_edits_new_helpers_and_new_imports_are_quiet() -> None:
+    head = "import json\n\n\n" + MULTILINE.replace("return template", "return json.dumps(template)")
+    head += "\n\ndef extra(value):\n    return value\n"
+    base = {**BASE, "src/textkit/render.py": MULTILINE}
+    change = Change.from_files(base, {**base, "src/textkit/render.py": head})
+    assert list(CHECK.run(CheckContext(change, Policy()))) == []
+    (file,) = change.files
+    removed = {n for n, _ in file.removed_lines}
+    added = {n for n, _ in file.added_lines}
+    assert not interface.may_break(MULTILINE, head, removed, added)  # griffe is not even asked

@@ -15,13 +15,13 @@ from typing import Any, ClassVar, Literal
 
 from crewchief.gate.change import Change
 from crewchief.gate.check import CheckContext, CheckSkipped
-from crewchief.gate.checks.api import breaks
+from crewchief.gate.checks.api import breaks, interface
 from crewchief.gate.checks.api.rules import NAME, RULE_BY_KIND, RULES
 from crewchief.gate.checks.architecture import packages
 from crewchief.gate.findings import Finding, RuleTable, fingerprint
 from crewchief.gate.trees import base_files, head_files, read_side
 
-VERSION = "4"
+VERSION = "5"
 
 
 def is_public_module(module: str) -> bool:
@@ -70,6 +70,8 @@ def module_breaks(ctx: CheckContext, dirs: Mapping[str, str]) -> Iterator[tuple[
             continue  # unchanged at head under another file name (a.py became a/__init__.py)
 
         def compute(module: str = module, before: Any = before, after: Any = after) -> list[Any]:
+            if after is not None and not _may_break(ctx.change, before, after):
+                return []
             old_model = breaks.load(module, before.path, before.text)
             if old_model is None:
                 return []
@@ -83,6 +85,19 @@ def module_breaks(ctx: CheckContext, dirs: Mapping[str, str]) -> Iterator[tuple[
         for found in ctx.memo(key, compute):
             yield path, found
     yield from reexport_breaks(ctx, dirs)
+
+
+def _may_break(change: Change, before: Any, after: Any) -> bool:
+    """Whether the edit from `before` to `after` can touch the interface (`interface.may_break`)."""
+    for file in change.files:
+        if file.old is before and file.new is after:
+            old_text, new_text = file.old.text, file.new.text
+            if old_text is None or new_text is None:
+                return True
+            removed = {n for n, _ in file.removed_lines}
+            added = {n for n, _ in file.added_lines}
+            return interface.may_break(old_text, new_text, removed, added)
+    return True
 
 
 def _public_parents(module: str, known: Mapping[str, str]) -> list[str]:
@@ -112,6 +127,8 @@ def reexport_breaks(
             def compute(
                 module: str = module, before: Any = before, after: Any = after, parent: str = parent
             ) -> list[Any]:
+                if not _may_break(ctx.change, before, after):
+                    return []
                 text = read_side(ctx.change, base, [base_modules[parent]])
                 data = text.get(base_modules[parent])
                 public = (
