@@ -93,6 +93,29 @@ def build_repo(sdist: Path, parent: Path) -> Path:
     return repo
 
 
+DJANGO_CONTRACTS = """\
+# Import contracts a Django lead might write down, so the `architecture` check has work to do
+# (base and head import graphs, import-linter on both); some hold at base, some are old debt.
+[[architecture.contracts]]
+name = "utils is a leaf: no ORM, no contrib"
+type = "forbidden"
+source_modules = ["django.utils"]
+forbidden_modules = ["django.db", "django.contrib"]
+
+[[architecture.contracts]]
+name = "django layers"
+type = "layers"
+layers = ["django.contrib", "django.views | django.forms", "django.db", "django.utils"]
+"""
+
+
+def commit_contracts(repo: Path) -> None:
+    """Commit import contracts on `main`, before the change branches off it."""
+    (repo / "crewchief.toml").write_text(DJANGO_CONTRACTS, "utf-8")
+    _git(repo, "add", "crewchief.toml")
+    _git(repo, "commit", "-q", "-m", "import contracts")
+
+
 @dataclass(frozen=True)
 class LineCount:
     files: int

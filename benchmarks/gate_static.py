@@ -530,6 +530,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the measurements here as JSON")
     parser.add_argument(
+        "--skip", default="", help="checks the gate skips (its --skip), to time the others alone"
+    )
+    parser.add_argument(
+        "--no-contracts",
+        action="store_true",
+        help="commit no import contracts at the base (the architecture check then skips)",
+    )
+    parser.add_argument(
         "--api-run", nargs=4, metavar=("REPO", "BASE", "HEAD", "OUT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -547,6 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="crewchief-gate-bench-"))
     try:
         repo = _bigrepo.build_repo(sdist, tmp)
+        if not args.no_contracts and project == _bigrepo.DEFAULT_PROJECT:
+            _bigrepo.commit_contracts(repo)
         count = _bigrepo.count_python(repo)
         change = _bigrepo.make_change(repo, seed=args.seed)
         print(
@@ -564,6 +574,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         mode = "cli" if help_text is not None else "api"
         out = tmp / "report.json"
         argv_gate = gate_argv(mode, repo, change.branch, out, "--static" in (help_text or ""))
+        if args.skip and mode == "cli":
+            argv_gate += ["--skip", args.skip]
         print("gate command: " + " ".join(argv_gate), flush=True)
         load_before = os.getloadavg()
         startup = Timed("python -c pass")

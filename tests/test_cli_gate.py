@@ -162,7 +162,7 @@ def test_only_and_skip_accept_every_documented_check(capsys, make_repo) -> None:
         "agent",
         "--skip",
         "scope,test-integrity,tests,acceptance,security,secrets,dependencies,"
-        "quality,coverage,performance,hygiene",
+        "quality,coverage,performance,hygiene,architecture,api",
     )
     assert report["checks"] == []
 

@@ -1357,3 +1357,6 @@ SCENARIOS.extend(SECURITY_DEPTH_SCENARIOS)
 from tests.scenarios.supply_cases import SUPPLY_SCENARIOS  # noqa: E402
 
 SCENARIOS.extend(SUPPLY_SCENARIOS)
+from tests.scenarios.architecture_cases import ARCHITECTURE_SCENARIOS  # noqa: E402
+
+SCENARIOS.extend(ARCHITECTURE_SCENARIOS)

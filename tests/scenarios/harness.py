@@ -29,6 +29,8 @@ STATIC_CHECKS = (
     "dependencies",
     "quality",
     "hygiene",
+    "architecture",
+    "api",
 )
 Expect = Literal["pass", "review", "block", "not-block"]
 
@@ -91,6 +93,8 @@ class Scenario:
     base: Callable[[Tree], None] | None = None
     """Edits committed at the scenario's base, before its change: what the project is assumed to
     hold already (a requirement spelled some way)."""
+    task_front: tuple[str, ...] = ()
+    """Extra front matter lines of the scenario's task (`api_change: allowed`)."""
 
     @property
     def clean(self) -> bool:
@@ -113,6 +117,7 @@ def scenario(
     task_scope: Iterable[str] | None = None,
     rules: Iterable[str] = (),
     base: Callable[[Tree], None] | None = None,
+    task_front: Iterable[str] = (),
 ) -> Callable[[Callable[[Tree], None]], Scenario]:
     """Decorator: the decorated function is the scenario's edit."""
 
@@ -129,6 +134,7 @@ def scenario(
             tuple(task_scope) if task_scope is not None else None,
             frozenset(rules),
             base,
+            tuple(task_front),
         )
 
     return wrap
@@ -138,7 +144,8 @@ def _task_file(sc: Scenario) -> str:
     # JSON strings are YAML strings: quoting keeps colons and quotes in a description harmless
     scope = "".join(f"  - {json.dumps(glob)}\n" for glob in sc.task_scope or ())
     title = json.dumps(sc.description[:70])
-    return f"---\nid: {sc.id}\ntitle: {title}\nscope:\n{scope}---\n{sc.description}\n"
+    extra = "".join(f"{line}\n" for line in sc.task_front)
+    return f"---\nid: {sc.id}\ntitle: {title}\nscope:\n{scope}{extra}---\n{sc.description}\n"
 
 
 def prepare(repo: Path, env: Mapping[str, str], sc: Scenario) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from importlib.resources import files
 from typing import Any, Protocol
 
 from crewchief.errors import UserError
-from crewchief.spec.policy import PROTECTED_PATHS, ScopePolicy
+from crewchief.spec.policy import PROTECTED_PATHS, ApiPolicy, ArchitecturePolicy, ScopePolicy
 from crewchief.spec.task import Task
 from crewchief.textsafe import visible
 
@@ -79,6 +79,75 @@ class PromptInputs:
     findings: Sequence[FindingFacts] = ()
     """Findings of the previous attempt's gate report; the prompt lists the blocking ones."""
     attempt: int = 1
+    architecture: ArchitecturePolicy | None = None
+    """The policy's import contracts, told to the agent in plain words before it is judged on them."""
+    api: ApiPolicy | None = None
+
+
+def _names(value: object) -> str:
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
+    return ", ".join(f"`{visible(str(v), 200)}`" for v in items) or "(none)"
+
+
+def _layer_words(layer: str) -> str:
+    """`a | b` are kept apart, `a : b` may import each other: said as a reader would."""
+    if "|" in layer:
+        return (
+            " and ".join(_names(p.strip()) for p in layer.split("|"))
+            + " (which never import each other)"
+        )
+    return " and ".join(_names(p.strip()) for p in layer.split(":"))
+
+
+def contract_rules(policy: ArchitecturePolicy) -> list[str]:
+    """Each import contract of the policy as one plain sentence."""
+    rules: list[str] = []
+    for contract in policy.contracts:
+        options = contract.options()
+        if contract.type == "forbidden":
+            how = (
+                "directly"
+                if str(options.get("allow_indirect_imports")).lower() == "true"
+                else "directly or through other modules"
+            )
+            rules.append(
+                f"{_names(options.get('source_modules'))} must not import {_names(options.get('forbidden_modules'))}, {how}."
+            )
+        elif contract.type == "layers":
+            layers = options.get("layers")
+            layers = [str(layer) for layer in layers] if isinstance(layers, list) else []
+            order = "; then ".join(_layer_words(layer) for layer in layers)
+            rules.append(
+                f"Layers, top to bottom: {order}. A module may import the layers below its own, never one above."
+            )
+        elif contract.type == "independence":
+            rules.append(
+                f"{_names(options.get('modules'))} are independent: none of them may import another."
+            )
+        else:
+            rules.append(
+                f"Sibling modules inside {_names(options.get('ancestors'))} must not import each other in a cycle."
+            )
+    return rules
+
+
+def api_rule(task: Task, policy: ApiPolicy | None) -> str:
+    """The public-API rule in plain words, with what this task may do."""
+    api = policy or ApiPolicy()
+    which = _names(api.packages) if api.packages else "the repository's packages"
+    text = (
+        f"Keep the public API of {which} compatible: do not remove or rename public functions, "
+        "classes, methods or attributes (names in `__all__`, or without a leading underscore), "
+        "and do not remove or reorder parameters, add required ones or change defaults."
+    )
+    if task.api_change == "allowed":
+        return (
+            text
+            + " This task is authorised to change the public API; change only what the objective needs."
+        )
+    if api.breaking == "block":
+        return text + " A breaking change blocks this change."
+    return text + " A breaking change is sent to a person for review."
 
 
 def default_template() -> str:
@@ -118,6 +187,8 @@ def _context(inputs: PromptInputs) -> dict[str, Any]:
         },
         "feedback": [text for text in inputs.feedback if text.strip()],
         "findings": [_finding(f) for f in inputs.findings if f.blocking][:_MAX_FINDINGS],
+        "architecture": contract_rules(inputs.architecture or ArchitecturePolicy()),
+        "api_rule": api_rule(inputs.task, inputs.api),
     }
 
 

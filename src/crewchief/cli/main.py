@@ -67,6 +67,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("crewchief.cli.demo", "demo_command"),
     "gc": ("crewchief.cli.gc", "gc_command"),
     "rules": ("crewchief.cli.rules", "rules_command"),
+    "architecture": ("crewchief.cli.architecture", "app"),
 }
 _registered: set[str] = set()
 

@@ -14,8 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from crewchief.spec.globs import match_any, match_glob
+
+if TYPE_CHECKING:
+    from crewchief.gate.trees import BaseTree
 
 BINARY_SNIFF = 8000
 MODE_FILE = "100644"
@@ -164,6 +168,9 @@ class Change:
     context: Mapping[str, bytes] = field(default_factory=dict)
     """Base versions of the repo's manifests and tool configs (pyproject.toml, requirements, pytest and
     coverage config), changed or not: what checks need to know about the repo as it was."""
+    tree: BaseTree | None = field(default=None, compare=False, repr=False)
+    """The whole base tree, read lazily (see `crewchief.gate.trees`): for the checks that judge a
+    change by the modules around it. None when the change was built without one."""
 
     @property
     def lines_added(self) -> int:
@@ -209,7 +216,10 @@ class Change:
         for path, content in base.items():
             if is_context_file(path):
                 ctx.setdefault(path, content.encode() if isinstance(content, str) else content)
-        return cls("base", "head", tuple(files), ctx)
+        from crewchief.gate.trees import DictBaseTree
+
+        whole = {k: (v.encode() if isinstance(v, str) else v) for k, v in base.items()}
+        return cls("base", "head", tuple(files), ctx, DictBaseTree(whole))
 
 
 _CONTEXT_NAMES = frozenset(

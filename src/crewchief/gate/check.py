@@ -32,6 +32,8 @@ BUILTIN_CHECKS: Mapping[str, str] = {
     "coverage": "crewchief.gate.checks.coverage:CHECK",
     "performance": "crewchief.gate.checks.performance.check:CHECK",
     "hygiene": "crewchief.gate.checks.hygiene.check:CHECK",
+    "architecture": "crewchief.gate.checks.architecture.check:CHECK",
+    "api": "crewchief.gate.checks.api.check:CHECK",
 }
 """The built-in checks, in report order: the one list a new built-in check is added to. Third-party
 checks come from the `crewchief.checks` entry point group (see `crewchief.plugins`)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from crewchief import git
 from crewchief.gate.change import MODE_SUBMODULE, Change, FileChange, Side, Status, is_context_file
+from crewchief.gate.trees import GitBaseTree
 
 DEFAULT_MAX_BLOB_BYTES = 8 * 1024 * 1024
 
@@ -15,9 +16,10 @@ def read_change(
     repo: Path, base: str, head: str, *, max_blob_bytes: int = DEFAULT_MAX_BLOB_BYTES
 ) -> Change:
     entries = git.diff_raw(repo, base, head)
+    listing = git.ls_tree(repo, base)
     context_entries = [
         (oid, path)
-        for mode, oid, path in git.ls_tree(repo, base)
+        for mode, oid, path in listing
         if mode != MODE_SUBMODULE and is_context_file(path)
     ]
     ids: list[str] = []
@@ -42,7 +44,7 @@ def read_change(
         new = side(entry.new_path, entry.new_mode, entry.new_blob)
         files.append(FileChange(Status(entry.status), old, new, entry.score))
     context = {path: blobs[oid] for oid, path in context_entries if oid in blobs}
-    return Change(base, head, tuple(files), context)
+    return Change(base, head, tuple(files), context, GitBaseTree.listed(repo, base, listing))
 
 
 def read_files_at(repo: Path, rev: str, paths: list[str]) -> dict[str, bytes | None]:

@@ -716,6 +716,8 @@ def render_run_prompt(
         ],
         findings=findings,
         attempt=row.attempt,
+        architecture=policy.architecture,
+        api=policy.api,
     )
     template = override.decode("utf-8", "replace") if override is not None else None
     return render_prompt(inputs, template)

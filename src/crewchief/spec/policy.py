@@ -202,6 +202,48 @@ class HygienePolicy(_Model):
     """Globs of new files the `hygiene` check accepts without asking (data files, scripts)."""
 
 
+CONTRACT_TYPES = ("forbidden", "layers", "independence", "acyclic_siblings")
+"""import-linter's contract types the `architecture` check evaluates."""
+
+
+class ContractPolicy(BaseModel):
+    """One import contract in import-linter's own vocabulary: `name`, `type` and the options that
+    type takes (`source_modules`, `forbidden_modules`, `layers`, `modules`, `containers`,
+    `ignore_imports`, ...). The options are checked by import-linter when the check or
+    `crewchief architecture` builds the contract, so its documentation is the reference."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str = Field(min_length=1)
+    type: Literal["forbidden", "layers", "independence", "acyclic_siblings"]
+
+    def options(self) -> dict[str, Any]:
+        """The type-specific options, as import-linter's contract classes take them."""
+        return dict(self.model_extra or {})
+
+
+class ArchitecturePolicy(_Model):
+    packages: list[str] = Field(default_factory=list)
+    """Root packages of the import graph (default: the packages the contracts name)."""
+    contracts: list[ContractPolicy] = Field(default_factory=list)
+    """Import contracts; when empty, the repository's `.importlinter` or `[tool.importlinter]`
+    contracts are used, if it has them."""
+    violation: Literal["block", "review"] = "block"
+    """What a new import that breaks a `forbidden` or `layers` contract does to the verdict
+    (`independence` and `acyclic_siblings` are always review)."""
+
+
+class ApiPolicy(_Model):
+    packages: list[str] = Field(default_factory=list)
+    """Packages whose public API the `api` check guards (default: the top-level packages at the
+    repo root or under src/)."""
+    ignore: list[str] = Field(default_factory=list)
+    """Object paths (fnmatch patterns such as `mypkg.experimental.*`) whose changes are not
+    breaking."""
+    breaking: Literal["review", "block"] = "review"
+    """`block`: a breaking change blocks unless the task says `api_change: allowed`."""
+
+
 class GatePolicy(_Model):
     skip: list[str] = Field(default_factory=list)
     """Checks never run in this repo."""
@@ -240,6 +282,8 @@ class Policy(_Model):
     quality: QualityPolicy = Field(default_factory=QualityPolicy)
     coverage: CoveragePolicy = Field(default_factory=CoveragePolicy)
     hygiene: HygienePolicy = Field(default_factory=HygienePolicy)
+    architecture: ArchitecturePolicy = Field(default_factory=ArchitecturePolicy)
+    api: ApiPolicy = Field(default_factory=ApiPolicy)
     gate: GatePolicy = Field(default_factory=GatePolicy)
     runs: RunsPolicy = Field(default_factory=RunsPolicy)
     agents: dict[str, Annotated[AgentPolicy, Field()]] = Field(default_factory=dict)

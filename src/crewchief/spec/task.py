@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -53,6 +53,9 @@ class Task(BaseModel):
     source: str | None = None
     """Where the task came from, when it was imported (a GitHub issue's URL): a later import
     finds and updates the file by it."""
+    api_change: Literal["allowed"] | None = None
+    """`allowed`: this task may break the public API (the lead authorises it here, in the spec,
+    so the agent cannot authorise itself in the diff); `[api] breaking = "block"` then reviews."""
     objective: str = ""
 
     @model_validator(mode="before")

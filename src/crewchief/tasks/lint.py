@@ -22,6 +22,7 @@ from crewchief.spec.globs import match_glob
 from crewchief.spec.policy import Policy
 from crewchief.spec.task import TASK_DIR, Task
 from crewchief.tasks.catalog import Catalog
+from crewchief.tasks.lint_layers import architecture_warnings
 
 _OUTCOME = re.compile(
     r"`[^`]+`|\b(returns?|raises?|must|should|never|exit(s| code)?|fails?|passes|prints?|"
@@ -301,6 +302,9 @@ def lint_task(
     _check_acceptance(task, root, add, secret)
     _check_hidden(task, secret, add)
     _check_scope(task, root, tracked, add)
+    architecture_warnings(
+        task, tracked, policy, lambda m, s: add("scope-spans-layers", Level.WARNING, m, s)
+    )
     _check_objective(task, add)
     _check_plan(task, policy, catalog, add)
     return out

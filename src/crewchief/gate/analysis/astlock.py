@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _LOCK = threading.RLock()
@@ -30,3 +32,11 @@ def install() -> None:
     parse.__doc__ = original.__doc__
     ast.parse = parse
     _installed.append(True)
+
+
+@contextmanager
+def parsing() -> Iterator[None]:
+    """Hold the parse lock around code that builds ASTs without `ast.parse` (griffe compiles
+    with `PyCF_ONLY_AST`), which the wrapper above cannot see."""
+    with _LOCK:
+        yield

@@ -1,0 +1,1 @@
+"""The `api` check: breaking changes to the public API, found by griffe."""
