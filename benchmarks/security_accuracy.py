@@ -7,7 +7,14 @@ process, as the baseline.
 
 Scoring is CWE-matched, as the security-tool benchmarks score (OWASP Benchmark): a case counts as
 flagged only when a finding on its file carries the case's CWE; a finding of another class on the
-same file is ignored either way. CWE-95 (eval injection) is a child of CWE-94 and counts as it, for
+same file is ignored either way.
+
+Which findings count: for crewchief, those the gate acts on, as benchmarks/gate_accuracy.py counts
+a check as firing: blocking, or severity medium or higher (a low finding is listed in the report
+but changes neither the verdict nor the review queue: `import subprocess`, a `shell=True` call the
+taint analysis proved is fed only constants). bandit is shown at its own default (every finding,
+every severity) and at medium or higher; the overall rows also give crewchief counting every
+finding, low ones included, so nothing hides behind the threshold. CWE-95 (eval injection) is a child of CWE-94 and counts as it, for
 both tools; nothing else is mapped, so bandit's CWEs are its own (`issue_cwe`: its MD5 tests say
 CWE-327, not CWE-328).
 
@@ -35,6 +42,7 @@ from crewchief.gate.change import Change
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.security import bandit_runner
 from crewchief.gate.checks.security.check import CHECK
+from crewchief.gate.findings import Severity
 from crewchief.spec.policy import Policy
 
 _PARENT = {"CWE-95": "CWE-94"}
@@ -45,24 +53,33 @@ def _cwe(value: str | None) -> str | None:
     return _PARENT.get(value, value) if value else None
 
 
-def crewchief_cwes(cases: list[Case]) -> dict[str, set[str]]:
-    """CWEs the security check reports per case, all cases gated as one change."""
+def crewchief_cwes(cases: list[Case]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """CWEs the security check reports per case, all cases gated as one change: those of the
+    findings the gate acts on (blocking or medium and up), and those of every finding."""
     change = Change.from_files({}, {c.path: c.source for c in cases})
-    found: dict[str, set[str]] = {c.path: set() for c in cases}
+    acting: dict[str, set[str]] = {c.path: set() for c in cases}
+    every: dict[str, set[str]] = {c.path: set() for c in cases}
     for finding in CHECK.run(CheckContext(change, Policy())):
         cwe = _cwe(finding.cwe)
-        if cwe and finding.path in found:
-            found[finding.path].add(cwe)
-    return found
+        if not cwe or finding.path not in every:
+            continue
+        every[finding.path].add(cwe)
+        if finding.blocking or finding.severity.rank >= Severity.MEDIUM.rank:
+            acting[finding.path].add(cwe)
+    return acting, every
 
 
-def bandit_cwes(cases: list[Case]) -> dict[str, set[str]]:
-    """CWEs bandit reports per case, every severity and confidence (bandit's own default)."""
-    found: dict[str, set[str]] = {}
+def bandit_cwes(cases: list[Case]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """CWEs bandit reports per case: at every severity and confidence (bandit's own default),
+    and at medium severity or higher."""
+    every: dict[str, set[str]] = {}
+    medium: dict[str, set[str]] = {}
     for case in cases:
         issues = bandit_runner.scan(case.source.encode(), case.path)
-        found[case.path] = {c for i in issues if (c := _cwe(f"CWE-{i.cwe}" if i.cwe else None))}
-    return found
+        pairs = [(i.severity, _cwe(f"CWE-{i.cwe}" if i.cwe else None)) for i in issues]
+        every[case.path] = {c for _, c in pairs if c}
+        medium[case.path] = {c for sev, c in pairs if c and sev in ("MEDIUM", "HIGH")}
+    return every, medium
 
 
 @dataclass
@@ -106,10 +123,13 @@ def tally(cases: Iterable[Case], found: dict[str, set[str]]) -> Tally:
 _HEAD = f"{'cases':>5} {'TP':>4} {'FP':>4} {'FN':>4} {'TN':>4} {'TPR':>5} {'FPR':>5} {'score':>6}"
 
 
-def report(cases: list[Case], results: dict[str, dict[str, set[str]]]) -> None:
-    """The per-class table, then overall for all, development and held-out cases."""
+def report(
+    cases: list[Case], results: dict[str, dict[str, set[str]]], every: dict[str, set[str]]
+) -> None:
+    """The per-class table, then overall for all, development and held-out cases, then
+    crewchief's overall rows counting every finding."""
     tools = list(results)
-    print(f"{'class':<16}" + "  |  ".join(f"{tool:^45}" for tool in tools))
+    print(f"{'class':<16}" + "  |  ".join(f"{tool:^46}" for tool in tools))
     print(f"{'':<16}" + "  |  ".join(_HEAD for _ in tools))
 
     def line(label: str, subset: list[Case]) -> None:
@@ -122,6 +142,13 @@ def report(cases: list[Case], results: dict[str, dict[str, set[str]]]) -> None:
     line("overall", cases)
     line("dev", [c for c in cases if not c.held_out])
     line("held-out", [c for c in cases if c.held_out])
+    print("\ncrewchief counting every finding, low ones included:")
+    for label, subset in (
+        ("overall", cases),
+        ("dev", [c for c in cases if not c.held_out]),
+        ("held-out", [c for c in cases if c.held_out]),
+    ):
+        print(f"{label:<16}{tally(subset, every).row()}")
 
 
 def wrong(cases: list[Case], results: dict[str, dict[str, set[str]]]) -> None:
@@ -141,12 +168,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cases = [c for c in load() if args.k in c.id]
     started = time.perf_counter()
-    ours = crewchief_cwes(cases)
+    ours, ours_every = crewchief_cwes(cases)
     middle = time.perf_counter()
-    theirs = bandit_cwes(cases)
+    theirs, theirs_medium = bandit_cwes(cases)
     ended = time.perf_counter()
-    results = {"crewchief security": ours, "bandit alone": theirs}
-    report(cases, results)
+    results = {
+        "crewchief security": ours,
+        "bandit (default)": theirs,
+        "bandit (medium+)": theirs_medium,
+    }
+    report(cases, results, ours_every)
     print(
         f"\n{len(cases)} cases; security check {middle - started:.1f} s, bandit {ended - middle:.1f} s"
     )

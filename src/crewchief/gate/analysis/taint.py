@@ -36,6 +36,13 @@ PATH = "path"
 DESERIALIZATION = "deserialization"
 XML = "xml"
 XSS = "xss"
+REDIRECT = "redirect"
+LDAP = "ldap"
+XPATH = "xpath"
+SESSION = "session"
+ALL_KINDS = frozenset(
+    {COMMAND, CODE, SQL, PATH, DESERIALIZATION, XML, XSS, REDIRECT, LDAP, XPATH, SESSION}
+)
 
 _REQUEST_ATTRS = frozenset(
     {
@@ -60,10 +67,14 @@ _DEPENDENCY_CALLS = frozenset({"Depends", "Security", "Inject", "Provide"})
 _ENV_SOURCES = frozenset({"os.environ", "os.environb", "sys.argv", "sys.orig_argv", "sys.stdin"})
 _SOURCE_CALLS = frozenset({"input", "raw_input", "os.getenv", "os.getenvb"})
 
+_CLEAN_URL_CALLS = frozenset(
+    {"flask.url_for", "url_for", "django.urls.reverse", "django.shortcuts.reverse",
+     "django.urls.reverse_lazy", "uuid.uuid4", "uuid.uuid1"}
+)  # fmt: skip
 _CLEAN_CALLS = frozenset(
     {"int", "float", "bool", "len", "abs", "round", "ord", "hash", "id", "isinstance",
      "issubclass", "callable", "hasattr", "complex", "uuid.UUID", "UUID", "type", "print"}
-)  # fmt: skip
+) | _CLEAN_URL_CALLS  # fmt: skip
 _CLEAN_PREFIXES = ("hashlib.", "hmac.", "math.", "secrets.")
 _PARTIAL_SANITIZERS: dict[str, frozenset[str]] = {
     "shlex.quote": frozenset({COMMAND}),
@@ -73,9 +84,21 @@ _PARTIAL_SANITIZERS: dict[str, frozenset[str]] = {
     "html.escape": frozenset({XSS}),
     "markupsafe.escape": frozenset({XSS}),
     "flask.escape": frozenset({XSS}),
-    "escape": frozenset({XSS}),
     "bleach.clean": frozenset({XSS}),
 }
+_SANITIZERS_BY_NAME: dict[str, frozenset[str]] = {
+    "secure_filename": frozenset({PATH}),
+    "basename": frozenset({PATH}),
+    "escape": frozenset({XSS}),
+    "conditional_escape": frozenset({XSS}),
+    "format_html": frozenset({XSS}),
+    "escape_filter_chars": frozenset({LDAP}),
+    "escape_dn_chars": frozenset({LDAP}),
+    "filter_format": frozenset({LDAP}),
+    "escape_rdn": frozenset({LDAP}),
+}
+"""Sanitizers known by their own name in whatever module: `django.utils.html.escape`,
+`ldap.filter.escape_filter_chars` and `ldap3.utils.conv.escape_filter_chars` alike."""
 _CLEAN_METHODS = frozenset(
     {"startswith", "endswith", "isdigit", "isalpha", "isalnum", "isnumeric", "isdecimal",
      "isidentifier", "isspace", "islower", "isupper", "isascii", "istitle", "count", "find",
@@ -155,9 +178,17 @@ class Taint:
     safe_for: frozenset[str] = frozenset()
     remote: bool = False
     """From a web request (anyone on the network), not the local user, argv or environment."""
+    real: bool = True
+    """False for a placeholder that only stands for the enclosing function's parameters: it is
+    no flow by itself, but what it reaches makes the function's summary."""
+    params: frozenset[str] = frozenset()
+    """The enclosing function's parameters the value is built from."""
 
     def reaches(self, kind: str) -> bool:
         return kind not in self.safe_for
+
+    def made_safe(self, kinds: frozenset[str]) -> Taint:
+        return replace(self, safe_for=self.safe_for | kinds)
 
 
 @dataclass(frozen=True)
@@ -196,7 +227,15 @@ def _merge(a: Taint | None, b: Taint | None) -> Taint | None:
         return b
     if b is None:
         return a
-    return Taint(a.source, a.line, a.safe_for & b.safe_for, a.remote or b.remote)
+    first = a if a.real or not b.real else b  # name a real source before a parameter
+    return Taint(
+        first.source,
+        first.line,
+        a.safe_for & b.safe_for,
+        a.remote or b.remote,
+        a.real or b.real,
+        a.params | b.params,
+    )
 
 
 def dotted(node: ast.expr) -> str | None:
@@ -245,6 +284,257 @@ def _first_arg(call: ast.Call, *names: str) -> ast.expr | None:
     return None
 
 
+def module_constants(tree: ast.Module) -> dict[str, object]:
+    """Module-level names bound once, to a literal, and never rebound anywhere in the module
+    (`DEBUG = False`, `ALLOWED = {"a", "b"}`, `TARGETS = {"home": "/"}`): their value is known
+    wherever they are read, so a branch on them can be folded and a lookup in them is a constant."""
+    stores: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.arg):
+            stores[node.arg] = stores.get(node.arg, 0) + 1
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            for name in node.names:
+                stores[name] = stores.get(name, 0) + 2
+    found: dict[str, object] = {}
+    for stmt in tree.body:
+        value = stmt.value if isinstance(stmt, ast.Assign | ast.AnnAssign) else None
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+        if value is None or len(targets) != 1 or not isinstance(targets[0], ast.Name):
+            continue
+        name = targets[0].id
+        if stores.get(name) != 1:
+            continue
+        try:
+            found[name] = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+    return found
+
+
+_UNKNOWN = object()
+
+
+def constant_value(node: ast.expr, constants: dict[str, object]) -> object:
+    """The value of a constant expression (literals, known module constants, `not`, `and`,
+    `or`, comparisons of constants); `_UNKNOWN` for anything that depends on run time."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return constants.get(node.id, _UNKNOWN)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = constant_value(node.operand, constants)
+        return _UNKNOWN if inner is _UNKNOWN else not inner
+    if isinstance(node, ast.BoolOp):
+        values = [constant_value(v, constants) for v in node.values]
+        is_and = isinstance(node.op, ast.And)
+        for value in values:
+            if value is _UNKNOWN:
+                return _UNKNOWN
+            if bool(value) != is_and:
+                return value  # short-circuit: the first false of `and`, true of `or`
+        return values[-1]
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        left = constant_value(node.left, constants)
+        right = constant_value(node.comparators[0], constants)
+        if left is _UNKNOWN or right is _UNKNOWN:
+            return _UNKNOWN
+        op = node.ops[0]
+        if isinstance(op, ast.Eq | ast.NotEq):
+            return (left == right) == isinstance(op, ast.Eq)
+        if isinstance(op, ast.Is | ast.IsNot):
+            return (left is right) == isinstance(op, ast.Is)
+    return _UNKNOWN
+
+
+def constant_truth(node: ast.expr, constants: dict[str, object]) -> bool | None:
+    """Whether a condition is always true or always false; None when it depends on run time."""
+    value = constant_value(node, constants)
+    return None if value is _UNKNOWN else bool(value)
+
+
+def dead_lines(tree: ast.Module, constants: dict[str, object]) -> frozenset[int]:
+    """Lines of branches that never run: the body of `if DEBUG:` when the module sets
+    `DEBUG = False` once and for all, the `else` of `if True:`."""
+    dead: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.If | ast.IfExp):
+            continue
+        truth = constant_truth(node.test, constants)
+        if truth is None:
+            continue
+        branch = node.orelse if truth else node.body
+        for part in branch if isinstance(branch, list) else [branch]:
+            end = getattr(part, "end_lineno", None) or part.lineno
+            dead.update(range(part.lineno, end + 1))
+    return frozenset(dead)
+
+
+_REDIRECT_CHECKS = re.compile(
+    r"url_has_allowed_host_and_scheme|is_safe_url|safe_url|safe_redirect|is_same_origin"
+)
+_NAMED_CHECKS = re.compile(r"^(is_|_is_|check_)?(valid|allowed|permitted|allowlisted|safe)")
+_FORMAT_CHECKS = frozenset(
+    {"isdigit", "isalnum", "isalpha", "isnumeric", "isdecimal", "isidentifier", "isascii"}
+)
+_MATCH_CALLS = frozenset({"re.fullmatch", "re.match", "regex.fullmatch", "regex.match"})
+_URL_SPLITS = frozenset(
+    {"urllib.parse.urlparse", "urllib.parse.urlsplit", "urlparse.urlparse", "urlparse"}
+)
+_CONTAINMENT = frozenset({"os.path.commonpath", "os.path.commonprefix"})
+
+
+def _keys(nodes: list[ast.expr]) -> list[str]:
+    """The names (or dotted names) among expressions, looking into list and tuple displays."""
+    found: list[str] = []
+    for node in nodes:
+        if isinstance(node, ast.List | ast.Tuple):
+            found.extend(_keys(list(node.elts)))
+        elif (key := dotted(node)) is not None:
+            found.append(key)
+    return found
+
+
+def _call_guards(node: ast.Call, qualname: Any) -> dict[str, frozenset[str]]:
+    """What one call in a condition checks: URL host checks make a value safe to redirect to,
+    containment checks safe as a path, format and allowlist checks safe for every sink."""
+    qual = qualname(node.func) or ""
+    last = node.func.attr if isinstance(node.func, ast.Attribute) else qual.rsplit(".", 1)[-1]
+    receiver = _keys([node.func.value]) if isinstance(node.func, ast.Attribute) else []
+    args = _keys(list(node.args))
+    if qual in _URL_SPLITS or _REDIRECT_CHECKS.search(last):
+        return dict.fromkeys(args, frozenset({REDIRECT}))
+    if qual in _CONTAINMENT:
+        return dict.fromkeys(args, frozenset({PATH}))
+    if last in ("is_relative_to", "startswith"):
+        return dict.fromkeys(receiver, frozenset({PATH, REDIRECT}))
+    if last in _FORMAT_CHECKS:
+        return dict.fromkeys(receiver, ALL_KINDS)
+    if qual in _MATCH_CALLS:
+        return dict.fromkeys(args[1:2] if len(node.args) > 1 else [], ALL_KINDS)
+    if last == "fullmatch" or _NAMED_CHECKS.search(last):
+        return dict.fromkeys(args, ALL_KINDS)
+    return {}
+
+
+def guards(test: ast.expr, qualname: Any) -> dict[str, frozenset[str]]:
+    """The names a condition checks, with the sink kinds the check makes them safe for."""
+    found: dict[str, frozenset[str]] = {}
+    for node in ast.walk(test):
+        checked: dict[str, frozenset[str]] = {}
+        if isinstance(node, ast.Call):
+            checked = _call_guards(node, qualname)
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+            op, right = node.ops[0], node.comparators[0]
+            membership = isinstance(op, ast.In | ast.NotIn)
+            # `x in ALLOWED` or `x == "dark"`: an allowlist, or one known value
+            if membership != isinstance(right, ast.Constant) and isinstance(
+                op, ast.In | ast.NotIn | ast.Eq | ast.NotEq
+            ):
+                checked = dict.fromkeys(_keys([node.left]), ALL_KINDS)
+        for key, kinds in checked.items():
+            found[key] = found.get(key, frozenset()) | kinds
+    return found
+
+
+def _is_negative(test: ast.expr) -> bool:
+    """Whether a condition is true for the values that fail the check (`not ok`, `not in`)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return True
+    if isinstance(test, ast.Compare):
+        return any(isinstance(op, ast.NotIn | ast.NotEq | ast.IsNot) for op in test.ops)
+    if isinstance(test, ast.BoolOp):
+        return any(_is_negative(v) for v in test.values)
+    return False
+
+
+def _leaves(body: list[ast.stmt]) -> bool:
+    """Whether a block always leaves: return, raise, break, continue, or `abort()`/`exit()`."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Return | ast.Raise | ast.Break | ast.Continue):
+        return True
+    if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+        name = dotted(last.value.func) or ""
+        return name.rsplit(".", 1)[-1] in ("abort", "exit", "_exit")
+    return False
+
+
+def _rebinds(body: list[ast.stmt], checked: dict[str, frozenset[str]]) -> bool:
+    return any(
+        isinstance(stmt, ast.Assign) and any(dotted(t) in checked for t in stmt.targets)
+        for stmt in body
+    )
+
+
+@dataclass(frozen=True)
+class _SummarySink:
+    """A parameter of a function that reaches a sink inside it."""
+
+    param: str
+    kind: str
+    cwe: str
+    sink: str
+    line: int
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """What a module function does with its parameters: the sinks each one reaches and what
+    its return value is built from, so a call of it can be judged where the input is known."""
+
+    positional: tuple[str, ...]
+    keyword_only: tuple[str, ...]
+    sinks: tuple[_SummarySink, ...]
+    returned: Taint | None
+
+    def bind(self, call: ast.Call) -> dict[str, ast.expr]:
+        """Parameter name to the argument given for it (starred arguments are skipped)."""
+        bound: dict[str, ast.expr] = {}
+        for param, arg in zip(self.positional, call.args, strict=False):
+            if isinstance(arg, ast.Starred):
+                break
+            bound[param] = arg
+        names = set(self.positional) | set(self.keyword_only)
+        for kw in call.keywords:
+            if kw.arg in names:
+                bound[kw.arg] = kw.value
+        return bound
+
+
+_XSS_BODIES = frozenset(
+    {"flask.make_response", "flask.Response", "werkzeug.Response", "werkzeug.wrappers.Response",
+     "django.http.HttpResponse", "django.http.response.HttpResponse",
+     "starlette.responses.HTMLResponse", "fastapi.responses.HTMLResponse",
+     "flask.render_template_string", "markupsafe.Markup", "flask.Markup", "jinja2.Markup",
+     "django.utils.safestring.mark_safe", "django.utils.safestring.SafeString"}
+)  # fmt: skip
+_ALWAYS_HTML = frozenset(
+    {"starlette.responses.HTMLResponse", "fastapi.responses.HTMLResponse",
+     "flask.render_template_string", "markupsafe.Markup", "flask.Markup", "jinja2.Markup",
+     "django.utils.safestring.mark_safe", "django.utils.safestring.SafeString"}
+)  # fmt: skip
+_REDIRECTS = frozenset(
+    {"flask.redirect", "werkzeug.utils.redirect", "django.shortcuts.redirect",
+     "django.http.HttpResponseRedirect", "django.http.HttpResponsePermanentRedirect",
+     "starlette.responses.RedirectResponse", "fastapi.responses.RedirectResponse"}
+)  # fmt: skip
+_LDAP_SEARCHES = {"search_s": 2, "search_st": 2, "search_ext": 2, "search_ext_s": 2}
+_XPATH_CALLS = frozenset({"lxml.etree.XPath", "lxml.etree.ETXPath"})
+_ELEMENTPATH_METHODS = frozenset({"findall", "iterfind", "findtext"})
+_SESSION_METHODS = frozenset({"update", "setdefault", "__setitem__"})
+
+
+def _content_type(call: ast.Call) -> str | None:
+    for name in ("mimetype", "content_type", "media_type"):
+        value = _keyword(call, name)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value
+    return None
+
+
 @dataclass
 class _Scope:
     """One function (or module or class body) analysed statement by statement."""
@@ -257,6 +547,11 @@ class _Scope:
     shapes: dict[str, str] = field(default_factory=dict)
     """"str" or "seq" for names whose value we know is a string or a sequence."""
     request_names: set[str] = field(default_factory=lambda: set(_REQUEST_NAMES))
+    returned: Taint | None = None
+    """What the function returns, merged over its `return` statements (for its summary)."""
+    html_view: bool = False
+    """A Flask view: a string it returns is sent as HTML."""
+    summary_sinks: list[_SummarySink] = field(default_factory=list)
 
     # statements -----------------------------------------------------------------------------
 
@@ -337,8 +632,9 @@ class _Scope:
             self.taint(node.test)
             self._loop(None, None, node.body, node.orelse)
         elif isinstance(node, ast.If):
-            self.taint(node.test)
-            self._branches(node.body, node.orelse)
+            self._if(node)
+        elif isinstance(node, ast.Return):
+            self._return(node)
         elif isinstance(node, ast.With | ast.AsyncWith):
             for item in node.items:
                 taint = self.taint(item.context_expr)
@@ -361,6 +657,50 @@ class _Scope:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.taint(child)
+
+    def _if(self, node: ast.If) -> None:
+        """A branch on a constant runs one side only; a side that leaves the function (return,
+        raise, abort) does not flow on; a check of a value (allowlist, URL host, containment,
+        format) makes it safe, inside a positive check and after a negative one that leaves or
+        replaces the value."""
+        self.taint(node.test)
+        truth = constant_truth(node.test, self.module.constants)
+        if truth is not None:
+            self.block(node.body if truth else node.orelse)
+            return
+        checked = guards(node.test, self.qualname)
+        negative = _is_negative(node.test)
+        start = self._snapshot()
+        if checked and not negative:
+            self._make_safe(checked)
+        self.block(node.body)
+        body_end = self._snapshot()
+        self._restore(start)
+        self.block(node.orelse)
+        else_end = self._snapshot()
+        ends = [e for e, b in ((body_end, node.body), (else_end, node.orelse)) if not _leaves(b)]
+        self._join(*(ends or [start]))
+        if checked and negative and (_leaves(node.body) or _rebinds(node.body, checked)):
+            self._make_safe(checked)
+
+    def _make_safe(self, checked: dict[str, frozenset[str]]) -> None:
+        for key, kinds in checked.items():
+            taint = self.env.get(key)
+            if taint is not None:
+                self.env[key] = taint.made_safe(kinds)
+
+    def _return(self, node: ast.Return) -> None:
+        if node.value is None:
+            return
+        taint = self.taint(node.value)
+        self.returned = _merge(self.returned, taint)
+        if self.html_view:
+            # A Flask view's string (or the first item of its tuple) is the HTML body.
+            body = node.value
+            if isinstance(body, ast.Tuple) and body.elts:
+                body = body.elts[0]
+            if self.shape(body) == "str":
+                self._report(XSS, "CWE-79", "a view's HTML response", node, self._quiet(body))
 
     def key(self, target: ast.expr) -> str | None:
         return dotted(target)
@@ -390,6 +730,8 @@ class _Scope:
             self.bind(target.value, taint, None, "seq")
             return
         if isinstance(target, ast.Subscript):
+            if self._is_session(target.value):
+                self._report(SESSION, "CWE-501", "session[...]", target, taint)
             key = self.key(target.value)
             merged = _merge(self.env.get(key), taint) if key else None
             if key and merged is not None:
@@ -476,18 +818,12 @@ class _Scope:
         if isinstance(node, ast.Name):
             return self.env.get(node.id)
         if isinstance(node, ast.Attribute):
-            source = self._request_source(node)
-            if source:
-                return Taint(source, node.lineno, remote=True)
-            qual = self.qualname(node)
-            if qual in _ENV_SOURCES:
-                return Taint(qual, node.lineno)
-            key = dotted(node)
-            if key is not None and key in self.env:
-                return self.env[key]
-            return self.taint(node.value, scan)
+            return self._attribute(node, scan)
         if isinstance(node, ast.Call):
             return self._call(node, scan)
+        if isinstance(node, ast.Subscript) and self._constant(node.value):
+            self.taint(node.slice, scan)
+            return None
         if isinstance(node, ast.Compare):
             for child in (node.left, *node.comparators):
                 self.taint(child, scan)
@@ -511,6 +847,18 @@ class _Scope:
             if isinstance(sub, ast.expr):
                 result = _merge(result, self.taint(sub, scan))
         return result
+
+    def _attribute(self, node: ast.Attribute, scan: bool) -> Taint | None:
+        source = self._request_source(node)
+        if source:
+            return Taint(source, node.lineno, remote=True)
+        qual = self.qualname(node)
+        if qual in _ENV_SOURCES:
+            return Taint(qual, node.lineno)
+        key = dotted(node)
+        if key is not None and key in self.env:
+            return self.env[key]
+        return self.taint(node.value, scan)
 
     def _comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, scan: bool
@@ -544,18 +892,34 @@ class _Scope:
         qual = self.qualname(func)
         if scan:
             self._check_sink(node, qual)
+            self._check_web_sink(node, qual)
+        summary = self.module.summary_of(qual)
+        if summary is not None:
+            return self._summarised(node, qual or "", summary)
+        return self._call_result(node, qual, receiver, args)
+
+    def _call_result(
+        self, node: ast.Call, qual: str | None, receiver: Taint | None, args: Taint | None
+    ) -> Taint | None:
+        """What a call returns: a source, nothing (conversions, checks, URL builders, a lookup
+        in a constant table), its arguments made safe for some sinks (escaping), or whatever
+        went in (an unknown function is assumed to pass its input through)."""
+        func = node.func
+        method = func.attr if isinstance(func, ast.Attribute) else None
         if qual in _SOURCE_CALLS:
             return Taint(f"{qual}()", node.lineno)
         if qual is not None and (qual in _CLEAN_CALLS or qual.startswith(_CLEAN_PREFIXES)):
             return None
-        if isinstance(func, ast.Attribute) and func.attr in _CLEAN_METHODS:
+        if method in _CLEAN_METHODS:
             return None
+        if method == "get" and isinstance(func, ast.Attribute) and self._constant(func.value):
+            return self._quiet(node.args[1]) if len(node.args) > 1 else None
         partial = _PARTIAL_SANITIZERS.get(qual or "")
-        if partial is None and qual is not None and qual.endswith(".secure_filename"):
-            partial = _PARTIAL_SANITIZERS["secure_filename"]
+        if partial is None and qual is not None:
+            partial = _SANITIZERS_BY_NAME.get(qual.rsplit(".", 1)[-1])
         if partial is not None:
-            return replace(args, safe_for=args.safe_for | partial) if args else None
-        if isinstance(func, ast.Attribute) and func.attr in _MUTATORS and args is not None:
+            return args.made_safe(partial) if args else None
+        if method in _MUTATORS and args is not None and isinstance(func, ast.Attribute):
             key = self.key(func.value)
             if key is not None:
                 merged = _merge(self.env.get(key), args)
@@ -563,15 +927,48 @@ class _Scope:
                 self.env[key] = merged
         return _merge(receiver, args)
 
+    def _constant(self, node: ast.expr) -> bool:
+        """A module constant table (`ALLOWED = {...}`): what is looked up in it is its own."""
+        return isinstance(node, ast.Name) and isinstance(
+            self.module.constants.get(node.id), dict | list | tuple | set | frozenset | str
+        )
+
+    def _summarised(self, node: ast.Call, qual: str, summary: _Summary) -> Taint | None:
+        """A call of a function of this module, through its summary: an argument that the
+        function passes to a sink is a flow here; what it returns is built from the arguments
+        its return depends on."""
+        name = qual.rsplit(".", 1)[-1]
+        returned = summary.returned
+        result = replace(returned, params=frozenset()) if returned and returned.real else None
+        for param, arg in summary.bind(node).items():
+            taint = self._quiet(arg)
+            if taint is None:
+                continue
+            for sink in summary.sinks:
+                if sink.param == param:
+                    where = f"{sink.sink} in {name}() (line {sink.line})"
+                    self._report(sink.kind, sink.cwe, where, node, taint)
+            if returned is not None and param in returned.params:
+                result = _merge(result, taint.made_safe(returned.safe_for))
+        return result
+
     # sinks ----------------------------------------------------------------------------------
 
-    def _report(self, kind: str, cwe: str, sink: str, node: ast.Call, taint: Taint | None) -> None:
-        if taint is not None and taint.reaches(kind):
-            self.module.report(
-                Flow(
-                    kind, cwe, sink, taint.source, taint.line, node.lineno, self.name, taint.remote
-                )
-            )
+    def _report(
+        self, kind: str, cwe: str, sink: str, node: ast.stmt | ast.expr, taint: Taint | None
+    ) -> None:
+        """A flow when a real source reaches the sink; a summary entry for each parameter that
+        does; a proven-clean sink when nothing untrusted or unknown reaches it."""
+        line = node.lineno
+        if taint is None or not taint.reaches(kind):
+            self.module.mark(kind, line, clean=True)
+            return
+        self.module.mark(kind, line, clean=False)
+        if taint.real:
+            flow = Flow(kind, cwe, sink, taint.source, taint.line, line, self.name, taint.remote)
+            self.module.report(flow)
+        for param in taint.params:
+            self.summary_sinks.append(_SummarySink(param, kind, cwe, sink, line))
 
     def _quiet(self, node: ast.expr | None) -> Taint | None:
         return None if node is None else self.taint(node, scan=False)
@@ -632,6 +1029,65 @@ class _Scope:
             if pathish:
                 self._report(PATH, "CWE-22", f"Path.{method}()", node, self._quiet(receiver))
 
+    def _check_web_sink(self, node: ast.Call, qual: str | None) -> None:
+        """The sinks of web code: HTML bodies (XSS), redirects, LDAP filters, XPath
+        expressions and the server-side session (a trust boundary)."""
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if qual in _XSS_BODIES:
+            kind = _content_type(node)
+            if qual in _ALWAYS_HTML or kind is None or "html" in kind:
+                body = _first_arg(node, "content", "response", "source", "base")
+                self._report(XSS, "CWE-79", qual, node, self._quiet(body))
+        elif qual in _REDIRECTS:
+            target = _first_arg(node, "url", "location", "to", "redirect_to")
+            self._report(REDIRECT, "CWE-601", qual, node, self._quiet(target))
+        elif method == "render" and self.module.unescaped_templates:
+            taint = None
+            for child in (*node.args, *(kw.value for kw in node.keywords)):
+                taint = _merge(taint, self._quiet(child))
+            self._report(XSS, "CWE-79", "a template without autoescape", node, taint)
+        elif method is not None and self.module.uses_ldap and not (qual or "").startswith("re."):
+            self._check_ldap(node, method)
+        if method == "xpath" or qual in _XPATH_CALLS:
+            sink = "xpath()" if method == "xpath" else qual or "XPath"
+            self._report(XPATH, "CWE-643", sink, node, self._quiet(_first_arg(node, "_path")))
+        elif method in _ELEMENTPATH_METHODS and self.module.uses_xml:
+            assert isinstance(node.func, ast.Attribute)
+            arg = _first_arg(node, "path")
+            if arg is not None and self.shape(node.func.value) != "str":
+                self._report(XPATH, "CWE-643", f".{method}()", node, self._quiet(arg))
+        if (
+            method in _SESSION_METHODS
+            and isinstance(node.func, ast.Attribute)
+            and self._is_session(node.func.value)
+        ):
+            taint = None
+            for child in (*node.args, *(kw.value for kw in node.keywords)):
+                taint = _merge(taint, self._quiet(child))
+            self._report(SESSION, "CWE-501", f"session.{method}()", node, taint)
+
+    def _check_ldap(self, node: ast.Call, method: str) -> None:
+        index = _LDAP_SEARCHES.get(method)
+        if method == "search":
+            index = 1 if self.module.uses_ldap3 else 2
+        if index is None:
+            return
+        arg = _keyword(node, "search_filter") or _keyword(node, "filterstr")
+        if arg is None and len(node.args) > index:
+            arg = node.args[index]
+        self._report(LDAP, "CWE-90", f".{method}()", node, self._quiet(arg))
+
+    def _is_session(self, node: ast.expr) -> bool:
+        """flask's `session`, or `request.session` (Django, Starlette)."""
+        if self.qualname(node) in ("flask.session", "quart.session"):
+            return True
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "session"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in self.request_names
+        )
+
     def _pathish(self, node: ast.expr) -> bool:
         """A pathlib path: `Path(...)`, `base / name`, or a name bound to one."""
         if isinstance(node, ast.Call):
@@ -657,15 +1113,22 @@ class _Scope:
 
 
 class _Module:
-    """The module-wide facts every scope shares: imports, pathlib names, the flows found."""
+    """The module-wide facts every scope shares: imports, constants, pathlib names, function
+    summaries, the flows found and the sinks proven clean."""
 
     def __init__(self, tree: ast.Module) -> None:
         self.aliases: dict[str, str] = {}
+        self.imported: set[str] = set()
         self.path_names: set[str] = set()
         self.defined: set[str] = set()
         self.flows: dict[tuple[str, int], Flow] = {}
+        self.clean: set[tuple[str, int]] = set()
+        self.unclean: set[tuple[str, int]] = set()
+        self.summaries: dict[str, _Summary] = {}
+        self.reporting = True
         self.pending: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, _Scope]]
         self.pending = []
+        self.constants = module_constants(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 self._import(node)
@@ -673,26 +1136,71 @@ class _Module:
                 self.defined.add(node.name)
             elif isinstance(node, ast.Assign) and _makes_path(node.value):
                 self.path_names.update(k for t in node.targets if (k := dotted(t)))
+        self.uses_ldap3 = "ldap3" in self.imported
+        self.uses_ldap = self.uses_ldap3 or "ldap" in self.imported
+        self.uses_xml = bool(self.imported & {"lxml", "xml"})
+        self.unescaped_templates = "jinja2" in self.imported and _unescaped_templates(
+            tree, self.aliases
+        )
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
         """Local name to qualified name, from every import (function-level ones too)."""
         if isinstance(node, ast.Import):
             for alias in node.names:
+                self.imported.add(alias.name.split(".")[0])
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name
         elif node.module and not node.level:
+            self.imported.add(node.module.split(".")[0])
             for alias in node.names:
                 self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
+    @property
+    def flask(self) -> bool:
+        return "flask" in self.imported or "quart" in self.imported
+
     def report(self, flow: Flow) -> None:
-        self.flows.setdefault((flow.kind, flow.sink_line), flow)
+        if self.reporting:
+            self.flows.setdefault((flow.kind, flow.sink_line), flow)
+
+    def mark(self, kind: str, line: int, *, clean: bool) -> None:
+        if self.reporting:
+            (self.clean if clean else self.unclean).add((kind, line))
+
+    def summary_of(self, qual: str | None) -> _Summary | None:
+        if qual is None or not qual.startswith("<local>.") or qual.count(".") != 1:
+            return None
+        return self.summaries.get(qual.removeprefix("<local>."))
 
     def defer(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, outer: _Scope
     ) -> None:
         self.pending.append((node, outer))
 
+    def summarise(self, tree: ast.Module) -> None:
+        """Summaries of the module's functions, twice over so a helper of a helper counts;
+        nothing is reported while they are made."""
+        functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        if not functions:
+            return
+        self.reporting = False
+        for _ in range(2):
+            for node in functions:
+                scope = _Scope(self, node.name)
+                self._parameters(node, scope)
+                scope.block(node.body)
+                args = node.args
+                self.summaries[node.name] = _Summary(
+                    tuple(a.arg for a in (*args.posonlyargs, *args.args)),
+                    tuple(a.arg for a in args.kwonlyargs),
+                    tuple(scope.summary_sinks),
+                    scope.returned,
+                )
+            self.pending.clear()
+        self.reporting = True
+
     def run(self, tree: ast.Module) -> list[Flow]:
+        self.summarise(tree)
         _Scope(self, "<module>", "module").block(tree.body)
         while self.pending:
             node, outer = self.pending.pop(0)
@@ -708,22 +1216,36 @@ class _Module:
         return sorted(self.flows.values(), key=lambda f: (f.sink_line, f.kind, f.sink))
 
     def _parameters(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> None:
+        """Parameters of a web route are sources; any other parameter is a placeholder whose
+        flows make the function's summary."""
         args = node.args
         params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        every = [*params, *(a for a in (args.vararg, args.kwarg) if a)]
         for param in params:
             annotation = dotted(param.annotation) if param.annotation is not None else None
             if annotation and annotation.rsplit(".", 1)[-1] in _REQUEST_TYPES:
                 scope.request_names.add(param.arg)
-        if not any(_is_route(d) for d in node.decorator_list):
+        for param in every:
+            if param.arg not in ("self", "cls") and param.arg not in scope.request_names:
+                placeholder = Taint(f"parameter '{param.arg}'", node.lineno, real=False)
+                scope.env[param.arg] = replace(placeholder, params=frozenset({param.arg}))
+        route = next((d for d in node.decorator_list if _is_route(d)), None)
+        if route is None:
             return
+        scope.html_view = self.flask
+        typed = _typed_route_params(route)
         positional = [*args.posonlyargs, *args.args]
         defaults = dict(zip(reversed(positional), reversed(args.defaults), strict=False))
         defaults.update({a: d for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d})
-        for param in [*params, *(a for a in (args.vararg, args.kwarg) if a)]:
+        for param in every:
             if param.arg in _NOT_ROUTE_PARAMS or param.arg in scope.request_names:
                 continue
             annotation = dotted(param.annotation) if param.annotation is not None else None
             if annotation and annotation.rsplit(".", 1)[-1] in _SAFE_ANNOTATIONS:
+                scope.env.pop(param.arg, None)
+                continue
+            if param.arg in typed:
+                scope.env.pop(param.arg, None)  # `<int:page_id>`: the router converted it
                 continue
             default = defaults.get(param)
             if isinstance(default, ast.Call):
@@ -734,6 +1256,37 @@ class _Module:
             scope.env[param.arg] = Taint(source, node.lineno, remote=True)
 
 
+_ROUTE_CONVERTER = re.compile(r"<(int|float|uuid):(\w+)>")
+
+
+def _typed_route_params(decorator: ast.expr) -> set[str]:
+    """Route parameters a Flask/werkzeug converter makes numbers or UUIDs: `<int:page_id>`."""
+    if not isinstance(decorator, ast.Call) or not decorator.args:
+        return set()
+    rule = decorator.args[0]
+    if not isinstance(rule, ast.Constant) or not isinstance(rule.value, str):
+        return set()
+    return {m.group(2) for m in _ROUTE_CONVERTER.finditer(rule.value)}
+
+
+def _unescaped_templates(tree: ast.Module, aliases: dict[str, str]) -> bool:
+    """Whether the module makes a jinja2 environment without autoescape, or a bare
+    `jinja2.Template` (which never escapes)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = dotted(node.func) or ""
+        head, _, rest = name.partition(".")
+        qual = aliases.get(head, head) + (f".{rest}" if rest else "")
+        if qual == "jinja2.Template":
+            return True
+        if qual == "jinja2.Environment":
+            value = _keyword(node, "autoescape")
+            if value is None or (isinstance(value, ast.Constant) and not value.value):
+                return True
+    return False
+
+
 def _is_route(decorator: ast.expr) -> bool:
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
     if not isinstance(target, ast.Attribute) or target.attr not in _ROUTE_ATTRS:
@@ -742,12 +1295,30 @@ def _is_route(decorator: ast.expr) -> bool:
     return owner is not None and owner.split(".")[0] not in ("pytest", "mock", "functools")
 
 
-def analyse(source: str) -> list[Flow]:
-    """Every flow of untrusted data into a sink in `source`; [] if it cannot be analysed."""
+@dataclass(frozen=True)
+class Analysis:
+    """Flows found in a file, and the sinks the analysis proved clean: nothing from a source,
+    a parameter or an unchecked value reaches them (only constants, conversions, escaped or
+    checked values). A finding that judges such a call by its shape alone is weaker for it."""
+
+    flows: list[Flow]
+    clean: frozenset[tuple[str, int]]
+    """(sink kind, line) pairs."""
+
+
+def analyse_file(source: str) -> Analysis:
+    """The analysis of one file; empty when it has no source or cannot be analysed."""
     if not _MAY_HAVE_SOURCE.search(source):
-        return []
+        return Analysis([], frozenset())
     try:
         tree = parse_python(source)
-        return _Module(tree).run(tree)
+        module = _Module(tree)
+        flows = module.run(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
+        return Analysis([], frozenset())
+    return Analysis(flows, frozenset(module.clean - module.unclean))
+
+
+def analyse(source: str) -> list[Flow]:
+    """Every flow of untrusted data into a sink in `source`; [] if it cannot be analysed."""
+    return analyse_file(source).flows

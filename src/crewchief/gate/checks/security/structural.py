@@ -20,10 +20,12 @@ from crewchief.gate.change import FileChange, Side
 from crewchief.gate.checks.security import (
     hidden_calls,
     import_effects,
+    insecure_cookie,
     lookalike_strings,
     removed_protection,
     time_bombs,
     unicode_safety,
+    weak_hash,
     weak_random,
 )
 from crewchief.gate.checks.security.hidden_calls import Hit
@@ -56,6 +58,10 @@ def side_hits(side: Side, tree: ast.Module, resolver: Resolver) -> list[Hit]:
         found.extend(time_bombs.hits(tree, resolver))
     if "random" in text:
         found.extend(weak_random.hits(tree, resolver))
+    if "md5" in text or "sha1" in text or "md4" in text:
+        found.extend(weak_hash.hits(tree, resolver))
+    if "set_cookie" in text or "set_signed_cookie" in text:
+        found.extend(insecure_cookie.hits(tree, resolver))
     if not text.isascii():
         found.extend(lookalike_strings.hits(tree, resolver))
     return found
