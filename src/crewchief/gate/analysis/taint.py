@@ -145,6 +145,7 @@ _PATH_CALLS = frozenset(
      "os.removedirs", "os.rename", "os.renames", "os.replace", "os.mkdir", "os.makedirs",
      "os.listdir", "os.scandir", "os.chmod", "os.chown", "os.truncate", "os.symlink", "os.link",
      "flask.send_file", "send_file", "django.http.FileResponse", "tarfile.open",
+     "starlette.responses.FileResponse", "fastapi.responses.FileResponse",
      "zipfile.ZipFile", "aiofiles.open"}
 )  # fmt: skip
 _SHUTIL_SAFE = frozenset({"shutil.which", "shutil.get_terminal_size", "shutil.disk_usage"})
@@ -527,6 +528,23 @@ _ELEMENTPATH_METHODS = frozenset({"findall", "iterfind", "findtext"})
 _SESSION_METHODS = frozenset({"update", "setdefault", "__setitem__"})
 
 
+_OWN_SITE = re.compile(r"^(/(?![/\\])|https?://[^/?#]+/)")
+
+
+def _stays_on_site(target: ast.expr | None) -> bool:
+    """A redirect target that starts with a constant path (`"/users/" + name`) or a constant
+    scheme and host (`f"https://example.com/{page}"`): input after it cannot change the site."""
+    while isinstance(target, ast.BinOp) and isinstance(target.op, ast.Add):
+        target = target.left
+    if isinstance(target, ast.JoinedStr) and target.values:
+        target = target.values[0]
+    return (
+        isinstance(target, ast.Constant)
+        and isinstance(target.value, str)
+        and bool(_OWN_SITE.match(target.value))
+    )
+
+
 def _content_type(call: ast.Call) -> str | None:
     for name in ("mimetype", "content_type", "media_type"):
         value = _keyword(call, name)
@@ -552,6 +570,8 @@ class _Scope:
     html_view: bool = False
     """A Flask view: a string it returns is sent as HTML."""
     summary_sinks: list[_SummarySink] = field(default_factory=list)
+    displays: dict[str, ast.expr] = field(default_factory=dict)
+    """Names last bound to a list or tuple display, with it (for `["sh", "-c", ...]`)."""
 
     # statements -----------------------------------------------------------------------------
 
@@ -740,6 +760,10 @@ class _Scope:
         key = self.key(target)
         if key is None:
             return
+        if isinstance(value, ast.List | ast.Tuple):
+            self.displays[key] = value
+        else:
+            self.displays.pop(key, None)
         if taint is None:
             self.env.pop(key, None)
         else:
@@ -1011,9 +1035,9 @@ class _Scope:
             and qual.rpartition(".")[0] in _XML_MODULES
             and qual.rpartition(".")[2] in _XML_FUNCS
         ):
-            self._report(
-                XML, "CWE-611", qual, node, self._quiet(_first_arg(node, "source", "text"))
-            )
+            if not self._safe_parser(node):
+                document = self._quiet(_first_arg(node, "source", "text"))
+                self._report(XML, "CWE-611", qual, node, document)
         elif qual in _PATH_CALLS or (
             qual and qual.startswith("shutil.") and qual not in _SHUTIL_SAFE
         ):
@@ -1029,6 +1053,18 @@ class _Scope:
             if pathish:
                 self._report(PATH, "CWE-22", f"Path.{method}()", node, self._quiet(receiver))
 
+    def _safe_parser(self, node: ast.Call) -> bool:
+        """`parser=` (or the second argument) is an lxml `XMLParser(resolve_entities=False)`,
+        inline or bound to a name: entities are not expanded, so the document cannot reach
+        local files."""
+        parser = _keyword(node, "parser")
+        if parser is None and len(node.args) > 1:
+            parser = node.args[1]
+        if isinstance(parser, ast.Call):
+            return _disables_entities(parser)
+        key = dotted(parser) if parser is not None else None
+        return key is not None and key in self.module.safe_parsers
+
     def _check_web_sink(self, node: ast.Call, qual: str | None) -> None:
         """The sinks of web code: HTML bodies (XSS), redirects, LDAP filters, XPath
         expressions and the server-side session (a trust boundary)."""
@@ -1040,7 +1076,8 @@ class _Scope:
                 self._report(XSS, "CWE-79", qual, node, self._quiet(body))
         elif qual in _REDIRECTS:
             target = _first_arg(node, "url", "location", "to", "redirect_to")
-            self._report(REDIRECT, "CWE-601", qual, node, self._quiet(target))
+            if not _stays_on_site(target):
+                self._report(REDIRECT, "CWE-601", qual, node, self._quiet(target))
         elif method == "render" and self.module.unescaped_templates:
             taint = None
             for child in (*node.args, *(kw.value for kw in node.keywords)):
@@ -1105,11 +1142,35 @@ class _Scope:
         if _is_true(_keyword(node, "shell")):
             self._report(COMMAND, "CWE-78", f"{qual} with shell=True", node, self._quiet(command))
             return
+        script = self._shell_script(command)
+        if script is not None:
+            self._report(COMMAND, "CWE-78", f"{qual} with a shell -c script", node, script)
+            return
         # An argument list runs no shell: even a tainted program name there is usually the
         # intended `$EDITOR` pattern, so only a command given as one string counts.
         if self.shape(command) == "str":
             sink = f"{qual} with a string command"
             self._report(COMMAND, "CWE-78", sink, node, self._quiet(command))
+
+    def _shell_script(self, command: ast.expr) -> Taint | None:
+        """The taint of the script in `["sh", "-c", script, ...]` (inline or bound to a name):
+        a shell by another name. Later items are the script's positional parameters, which is
+        the safe way to pass values, so they do not count."""
+        key = dotted(command)
+        display = self.displays.get(key) if key is not None else command
+        if not isinstance(display, ast.List | ast.Tuple) or len(display.elts) < 3:
+            return None
+        program, flag = display.elts[0], display.elts[1]
+        if not (isinstance(program, ast.Constant) and isinstance(program.value, str)):
+            return None
+        if program.value.rsplit("/", 1)[-1] not in _SHELLS:
+            return None
+        if not (isinstance(flag, ast.Constant) and flag.value in ("-c", "-lc", "-ec")):
+            return None
+        return self._quiet(display.elts[2])
+
+
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash"})
 
 
 class _Module:
@@ -1139,6 +1200,7 @@ class _Module:
         self.uses_ldap3 = "ldap3" in self.imported
         self.uses_ldap = self.uses_ldap3 or "ldap" in self.imported
         self.uses_xml = bool(self.imported & {"lxml", "xml"})
+        self.safe_parsers = _safe_parsers(tree) if "lxml" in self.imported else set()
         self.unescaped_templates = "jinja2" in self.imported and _unescaped_templates(
             tree, self.aliases
         )
@@ -1269,6 +1331,29 @@ def _typed_route_params(decorator: ast.expr) -> set[str]:
     return {m.group(2) for m in _ROUTE_CONVERTER.finditer(rule.value)}
 
 
+def _disables_entities(call: ast.Call) -> bool:
+    name = dotted(call.func) or ""
+    value = _keyword(call, "resolve_entities")
+    return (
+        name.rsplit(".", 1)[-1] == "XMLParser"
+        and isinstance(value, ast.Constant)
+        and value.value is False
+    )
+
+
+def _safe_parsers(tree: ast.Module) -> set[str]:
+    """Names bound to an lxml parser that does not resolve entities, anywhere in the module."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and _disables_entities(node.value)
+        ):
+            names.update(k for t in node.targets if (k := dotted(t)))
+    return names
+
+
 def _unescaped_templates(tree: ast.Module, aliases: dict[str, str]) -> bool:
     """Whether the module makes a jinja2 environment without autoescape, or a bare
     `jinja2.Template` (which never escapes)."""
@@ -1316,7 +1401,9 @@ def analyse_file(source: str) -> Analysis:
         flows = module.run(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Analysis([], frozenset())
-    return Analysis(flows, frozenset(module.clean - module.unclean))
+    dead = dead_lines(tree, module.constants)
+    clean = (module.clean - module.unclean) | {(kind, n) for n in dead for kind in ALL_KINDS}
+    return Analysis(flows, frozenset(clean))
 
 
 def analyse(source: str) -> list[Flow]:
