@@ -1,22 +1,37 @@
-"""Untrusted input reaching a dangerous call, within one function: the flows bandit cannot see.
+"""Untrusted input reaching a dangerous call: the flows bandit cannot see.
 
 bandit flags a call by its shape (`shell=True`, `pickle.loads`), whatever feeds it. What agents
 actually get wrong is feeding such a call with request data, `input()`, `sys.argv` or the
 environment. This module tracks that, per function and per module body, with the stdlib `ast`:
 
 - sources: web request data (flask, django, starlette/fastapi attribute names), parameters of
-  functions decorated as web routes, `input()`, `sys.argv`, `sys.stdin`, the environment;
+  functions decorated as web routes (not those a `<int:...>` converter or an `int` annotation
+  makes numbers), `input()`, `sys.argv`, `sys.stdin`, the environment;
 - propagation: assignment (plain, augmented, annotated, tuple unpacking, walrus), f-strings, `+`,
   `%`, `.format()`, `.join()`, containers, comprehensions, attributes and subscripts of tainted
   values, `list.append`-style mutation, and any call that receives a tainted argument (unknown
   functions are assumed to pass taint through: a missed flow costs more than a second look);
-- sanitizers: conversions to numbers and booleans clear taint; `shlex.quote` clears it for shell
-  commands only, `secure_filename` for paths only, HTML escaping for nothing we check
-  (`os.path.basename` is deliberately not a path sanitizer: `..` survives many uses of it);
-- sinks: shell commands, `eval`/`exec`, SQL text, file paths, deserialisers and XML parsers.
+- flow sensitivity: reassignment ends taint; a branch on a constant (`if DEBUG:` with
+  `DEBUG = False` bound once in the module) runs one side only; a branch that leaves (return,
+  raise, `abort()`) does not flow on; a lookup in a constant table (`ALLOWED.get(key, "/")`)
+  yields the table's own values;
+- checks and sanitizers, each for the sink kinds it protects: conversions to numbers clear taint;
+  `shlex.quote` for shells; `secure_filename`, `os.path.basename` and containment checks
+  (`is_relative_to`, `commonpath`) for paths; HTML escaping for HTML; `escape_filter_chars` and
+  `filter_format` for LDAP; URL host checks (`urlparse(...).netloc`,
+  `url_has_allowed_host_and_scheme`) and `url_for`/`reverse` for redirects; allowlist membership,
+  equality with a constant and format checks (`isdigit`, `re.fullmatch`) for every kind;
+- summaries of the module's functions: which parameters reach which sinks and what the return is
+  built from, so a helper that passes its argument to `os.system` is found where a caller passes
+  it request data;
+- sinks: shell commands (also `["sh", "-c", script]`), `eval`/`exec`, SQL text, file paths,
+  deserialisers, XML parsers (not an lxml parser with `resolve_entities=False`), HTML responses
+  (XSS), redirects, LDAP filters, XPath expressions and the server-side session.
 
 Branches are merged (a value tainted on either side stays tainted) and loop bodies run twice so
-loop-carried taint is seen. The analysis never raises on hostile input: code it cannot parse or
+loop-carried taint is seen. Besides flows, the analysis says which sink calls it proved clean
+(nothing from a source or a parameter reaches them, or they never run), which lets the check weigh
+bandit's shape-only findings. The analysis never raises on hostile input: code it cannot parse or
 nests too deeply yields no flows.
 """
 

@@ -8,9 +8,12 @@ the code, so a function moved to another file is not new.
 
 What blocks: facts, not guesses. bandit is a heuristic, so a bandit finding blocks only when bandit
 itself is highly confident of a high-severity problem, and never for tests that only say a weak
-algorithm or an old protocol is used. A tainted value reaching a shell command, `eval`, SQL text or
-a deserialiser blocks. A tainted file path or XML document blocks when it comes from a web request;
-from argv, `input()` or the environment it asks for review, since the operator chose it.
+algorithm or an old protocol is used; when the taint analysis proves that only constants and
+checked values reach the call bandit judges by its shape, the bandit finding is low. A tainted
+value reaching a shell command, `eval`, SQL text or a deserialiser blocks. A tainted file path, XML
+document, LDAP filter or XPath blocks when it comes from a web request; from argv, `input()` or the
+environment it asks for review, since the operator chose it. Tainted HTML, redirects and session
+values ask for review.
 """
 
 from __future__ import annotations

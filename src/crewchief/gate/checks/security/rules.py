@@ -208,7 +208,9 @@ RULES = RuleTable(
         "A bandit finding the change introduces (`bandit-<test id>`), at bandit's own severity; "
         "blocks when bandit is highly confident of a high-severity problem, except for tests "
         "that only name a weak algorithm or an old protocol, and in test paths, where it asks "
-        "for review (a test may chmod 0o777 on purpose).",
+        "for review (a test may chmod 0o777 on purpose). A sink call (shell, SQL, eval, "
+        "deserialiser, XML, HTML) that the taint analysis proves is fed only constants and "
+        "checked values, or that sits in a branch that never runs, is low.",
         "Fix the call bandit points at; `# nosec` is ignored, so a real false positive needs "
         "[security] ignore in the policy.",
         cwe="CWE-710",
