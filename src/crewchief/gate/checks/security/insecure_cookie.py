@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from crewchief.gate.analysis.taint import constant_truth, dead_lines, module_constants
+from crewchief.gate.analysis.flow_facts import constant_truth, dead_lines, module_constants
 from crewchief.gate.checks.security.hidden_calls import Hit
 from crewchief.gate.checks.security.resolve import Resolver
 from crewchief.gate.checks.security.scopes import scopes
