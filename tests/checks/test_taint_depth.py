@@ -9,6 +9,10 @@ import textwrap
 import pytest
 
 from crewchief.gate.analysis.taint import analyse, analyse_file
+from crewchief.gate.change import Change
+from crewchief.gate.check import CheckContext
+from crewchief.gate.checks.security.check import CHECK
+from crewchief.spec.policy import Policy
 
 
 def kinds(code: str) -> list[tuple[str, str]]:
@@ -316,3 +320,28 @@ def test_clean_sinks_and_dead_lines_are_reported_for_bandit() -> None:
     assert found.flows == []
     lines = {line for kind, line in found.clean if kind == "command"}
     assert {12, 14} <= lines
+
+
+def test_a_check_of_a_parsed_urls_host_is_a_check_of_the_url() -> None:
+    body = """\
+    url = request.args.get('u', '/')
+    host = urlparse(url).hostname
+    if host is not None and host not in ALLOWED_HOSTS:
+        return redirect('/')
+    return redirect(url)
+    """
+    head = "from urllib.parse import urlparse\nALLOWED_HOSTS = {'example.com'}\n"
+    assert kinds(view(body, head)) == []
+    unchecked = body.replace("host not in ALLOWED_HOSTS", "len(host) > 300")
+    assert kinds(view(unchecked, head)) == [("redirect", "CWE-601")]
+
+
+def test_weak_hash_and_cookie_rules_are_quiet_in_tests() -> None:
+    code = (
+        "import hashlib\n\ndef test_login(client):\n    client.set_cookie('sid', 'x')\n"
+        "    assert hashlib.md5(b'x').hexdigest()\n"
+    )
+    change = Change.from_files({}, {"tests/test_login.py": code, "app/login.py": code})
+    found = CHECK.run(CheckContext(change, Policy()))
+    rules = {(f.path, f.rule) for f in found if f.rule in ("weak-hash", "insecure-cookie")}
+    assert rules == {("app/login.py", "weak-hash"), ("app/login.py", "insecure-cookie")}

@@ -136,7 +136,7 @@ _FORMAT_CHECKS = frozenset(
     {"isdigit", "isalnum", "isalpha", "isnumeric", "isdecimal", "isidentifier", "isascii"}
 )
 _MATCH_CALLS = frozenset({"re.fullmatch", "re.match", "regex.fullmatch", "regex.match"})
-_URL_SPLITS = frozenset(
+URL_SPLITS = frozenset(
     {"urllib.parse.urlparse", "urllib.parse.urlsplit", "urlparse.urlparse", "urlparse"}
 )
 _CONTAINMENT = frozenset({"os.path.commonpath", "os.path.commonprefix"})
@@ -160,7 +160,7 @@ def _call_guards(node: ast.Call, qualname: QualName) -> dict[str, frozenset[str]
     last = node.func.attr if isinstance(node.func, ast.Attribute) else qual.rsplit(".", 1)[-1]
     receiver = _keys([node.func.value]) if isinstance(node.func, ast.Attribute) else []
     args = _keys(list(node.args))
-    if qual in _URL_SPLITS or _REDIRECT_CHECKS.search(last):
+    if qual in URL_SPLITS or _REDIRECT_CHECKS.search(last):
         return dict.fromkeys(args, frozenset({REDIRECT}))
     if qual in _CONTAINMENT:
         return dict.fromkeys(args, frozenset({PATH}))

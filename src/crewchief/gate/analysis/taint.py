@@ -52,6 +52,7 @@ from crewchief.gate.analysis.flow_facts import (
     REDIRECT,
     SESSION,
     SQL,
+    URL_SPLITS,
     XML,
     XPATH,
     XSS,
@@ -416,6 +417,8 @@ class _Scope:
     html_view: bool = False
     """A Flask view: a string it returns is sent as HTML."""
     summary_sinks: list[_SummarySink] = field(default_factory=list)
+    url_parts: dict[str, str] = field(default_factory=dict)
+    """Names bound to a part of a parsed URL (`urlparse(url).netloc`), with the URL's name."""
     displays: dict[str, ast.expr] = field(default_factory=dict)
     """Names last bound to a list or tuple display, with it (for `["sh", "-c", ...]`)."""
 
@@ -549,7 +552,20 @@ class _Scope:
         if checked and negative and (leaves(node.body) or rebinds(node.body, checked)):
             self._make_safe(checked)
 
+    def _remember_url_part(self, key: str, value: ast.expr | None) -> None:
+        """`host = urlparse(url).hostname`: a check of `host` is a check of `url`'s host."""
+        self.url_parts.pop(key, None)
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call):
+            call = value.value
+            if self.qualname(call.func) in URL_SPLITS and call.args:
+                origin = dotted(call.args[0])
+                if origin is not None:
+                    self.url_parts[key] = origin
+
     def _make_safe(self, checked: dict[str, frozenset[str]]) -> None:
+        for part, origin in self.url_parts.items():
+            if part in checked:
+                checked = {**checked, origin: checked.get(origin, frozenset()) | {REDIRECT}}
         for key, kinds in checked.items():
             taint = self.env.get(key)
             if taint is not None:
@@ -610,6 +626,7 @@ class _Scope:
             self.displays[key] = value
         else:
             self.displays.pop(key, None)
+        self._remember_url_part(key, value)
         if taint is None:
             self.env.pop(key, None)
         else:

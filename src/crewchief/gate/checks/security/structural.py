@@ -5,8 +5,9 @@ Each side is parsed once and one `Resolver` serves every rule. Rules about one v
 run on head and, for a modified file, on base, and only what the head introduces is reported (by
 rule and a fingerprint of the scope and line, never the line number). Rules about the difference
 (`removed_protection`) compare the two trees directly. Test files are judged too, except for the
-rules about what a test legitimately does: it makes random test tokens and rewrites its helpers'
-error handling, which the test-integrity check judges.
+rules about what a test legitimately does: it makes random test tokens, hashes fixtures with MD5,
+sets cookies on a test client, and rewrites its helpers' error handling, which the test-integrity
+check judges.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from crewchief.gate.checks.security.rules import RULES
 from crewchief.gate.checks.security.scopes import Func
 from crewchief.gate.findings import Finding, Severity, fingerprint
 
-_TEST_QUIET = frozenset({"weak-token-random", "removed-protection", "broadened-except"})
+_TEST_QUIET = frozenset(
+    {"weak-token-random", "removed-protection", "broadened-except", "weak-hash", "insecure-cookie"}
+)
 
 
 _NETWORK_WORDS = re.compile(
