@@ -41,12 +41,13 @@ def dotted(node: ast.expr) -> str | None:
     return ".".join(reversed(parts))
 
 
-def module_constants(tree: ast.Module) -> dict[str, object]:
+def module_constants(tree: ast.Module, nodes: list[ast.AST] | None = None) -> dict[str, object]:
     """Module-level names bound once, to a literal, and never rebound anywhere in the module
     (`DEBUG = False`, `ALLOWED = {"a", "b"}`, `TARGETS = {"home": "/"}`): their value is known
-    wherever they are read, so a branch on them can be folded and a lookup in them is a constant."""
+    wherever they are read, so a branch on them can be folded and a lookup in them is a constant.
+    `nodes`, every node of the tree, saves a walk when the caller has them."""
     stores: dict[str, int] = {}
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if nodes is None else nodes:
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             stores[node.id] = stores.get(node.id, 0) + 1
         elif isinstance(node, ast.arg):
@@ -111,11 +112,13 @@ def constant_truth(node: ast.expr, constants: dict[str, object]) -> bool | None:
     return None if value is _UNKNOWN else bool(value)
 
 
-def dead_lines(tree: ast.Module, constants: dict[str, object]) -> frozenset[int]:
+def dead_lines(
+    tree: ast.Module, constants: dict[str, object], nodes: list[ast.AST] | None = None
+) -> frozenset[int]:
     """Lines of branches that never run: the body of `if DEBUG:` when the module sets
     `DEBUG = False` once and for all, the `else` of `if True:`."""
     dead: set[int] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if nodes is None else nodes:
         if not isinstance(node, ast.If | ast.IfExp):
             continue
         truth = constant_truth(node.test, constants)

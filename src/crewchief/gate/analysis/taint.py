@@ -1052,8 +1052,10 @@ class _Module:
         self.reporting = True
         self.pending: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, _Scope]]
         self.pending = []
-        self.constants = module_constants(tree)
-        for node in ast.walk(tree):
+        self.nodes: list[ast.AST] = list(ast.walk(tree))
+        """Every node, walked once: the module-wide scans below read this list."""
+        self.constants = module_constants(tree, self.nodes)
+        for node in self.nodes:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 self._import(node)
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -1063,9 +1065,9 @@ class _Module:
         self.uses_ldap3 = "ldap3" in self.imported
         self.uses_ldap = self.uses_ldap3 or "ldap" in self.imported
         self.uses_xml = bool(self.imported & {"lxml", "xml"})
-        self.safe_parsers = _safe_parsers(tree) if "lxml" in self.imported else set()
+        self.safe_parsers = _safe_parsers(self.nodes) if "lxml" in self.imported else set()
         self.unescaped_templates = "jinja2" in self.imported and _unescaped_templates(
-            tree, self.aliases
+            self.nodes, self.aliases
         )
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
@@ -1105,9 +1107,18 @@ class _Module:
     def summarise(self, tree: ast.Module) -> None:
         """Summaries of the module's functions, twice over so a helper of a helper counts;
         nothing is reported while they are made."""
-        functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        called = {
+            node.func.id
+            for node in self.nodes
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        }
+        functions = [
+            n
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name in called
+        ]
         if not functions:
-            return
+            return  # no function of the module is called in it by name: no summary is needed
         self.reporting = False
         for _ in range(2):
             for node in functions:
@@ -1204,10 +1215,10 @@ def _disables_entities(call: ast.Call) -> bool:
     )
 
 
-def _safe_parsers(tree: ast.Module) -> set[str]:
+def _safe_parsers(nodes: list[ast.AST]) -> set[str]:
     """Names bound to an lxml parser that does not resolve entities, anywhere in the module."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if (
             isinstance(node, ast.Assign)
             and isinstance(node.value, ast.Call)
@@ -1217,10 +1228,10 @@ def _safe_parsers(tree: ast.Module) -> set[str]:
     return names
 
 
-def _unescaped_templates(tree: ast.Module, aliases: dict[str, str]) -> bool:
+def _unescaped_templates(nodes: list[ast.AST], aliases: dict[str, str]) -> bool:
     """Whether the module makes a jinja2 environment without autoescape, or a bare
     `jinja2.Template` (which never escapes)."""
-    for node in ast.walk(tree):
+    for node in nodes:
         if not isinstance(node, ast.Call):
             continue
         name = dotted(node.func) or ""
@@ -1264,7 +1275,7 @@ def analyse_file(source: str) -> Analysis:
         flows = module.run(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Analysis([], frozenset())
-    dead = dead_lines(tree, module.constants)
+    dead = dead_lines(tree, module.constants, module.nodes)
     clean = (module.clean - module.unclean) | {(kind, n) for n in dead for kind in ALL_KINDS}
     return Analysis(flows, frozenset(clean))
 

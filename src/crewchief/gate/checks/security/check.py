@@ -117,14 +117,17 @@ class SecurityCheck:
         prefetch: Prefetch | None = None,
     ) -> list[Finding]:
         findings: list[Finding] = []
-        analysis = self._taint(ctx, side) if bandit or flows else {}
+        found = self._bandit(ctx, side, prefetch) if bandit else []
+        issues = [BanditIssue.from_json(data) for data in found]
+        # The taint analysis runs for its flows, or to weigh a bandit finding on a sink call.
+        weigh = any(issue.test_id in _BANDIT_SINKS for issue in issues)
+        analysis = self._taint(ctx, side) if flows or weigh else {}
         if bandit:
             min_rank = _MIN_RANK[ctx.policy.security.bandit_min_severity]
             # assert is how tests check things; bandit's own docs say to skip B101 there.
             in_tests = match_any(side.path, ctx.policy.tests.paths)
             clean = {(kind, line) for kind, line in analysis.get("clean", [])}
-            for data in self._bandit(ctx, side, prefetch):
-                issue = BanditIssue.from_json(data)
+            for issue in issues:
                 if _MIN_RANK.get(issue.severity.lower(), 1) < min_rank:
                     continue
                 if issue.test_id in _DUPLICATED_BANDIT or (issue.test_id == "B101" and in_tests):
