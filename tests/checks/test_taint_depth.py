@@ -345,3 +345,25 @@ def test_weak_hash_and_cookie_rules_are_quiet_in_tests() -> None:
     found = CHECK.run(CheckContext(change, Policy()))
     rules = {(f.path, f.rule) for f in found if f.rule in ("weak-hash", "insecure-cookie")}
     assert rules == {("app/login.py", "weak-hash"), ("app/login.py", "insecure-cookie")}
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        ("d = {'cmd': 'ls', 'arg': request.args['a']}\nos.system(d['cmd'])\n", False),
+        ("d = {'cmd': 'ls', 'arg': request.args['a']}\nos.system(d['arg'])\n", True),
+        ("d = {'cmd': 'ls', 'arg': request.args['a']}\nos.system(d.get('cmd', 'x'))\n", False),
+        ("d = {'cmd': 'ls'}\nd['cmd'] = request.args['a']\nos.system(d['cmd'])\n", True),
+        ("d = {'cmd': request.args['a']}\nd['cmd'] = 'ls'\nos.system(d['cmd'])\n", False),
+        ("d = {'cmd': 'ls'}\nd[request.args['k']] = request.args['a']\nos.system(d['cmd'])\n",
+         True),
+        ("d = {'cmd': 'ls'}\nd.update(request.args)\nos.system(d['cmd'])\n", True),
+        ("d = {'cmd': 'ls'}\nif request.args:\n    d['cmd'] = request.args['a']\n"
+         "os.system(d['cmd'])\n", True),
+        ("a = ['ls', request.args['a']]\nos.system(a[0])\n", False),
+        ("a = ['ls', request.args['a']]\nos.system(a[1])\n", True),
+        ("d = {'cmd': 'ls', 'arg': request.args['a']}\nos.system(' '.join(d.values()))\n", True),
+    ],
+)  # fmt: skip
+def test_containers_are_tracked_per_element_with_constant_keys(body: str, found: bool) -> None:
+    assert bool(kinds(view(body, "import os\n"))) == found

@@ -552,6 +552,65 @@ class _Scope:
         if checked and negative and (leaves(node.body) or rebinds(node.body, checked)):
             self._make_safe(checked)
 
+    def _bind_subscript(self, target: ast.Subscript, taint: Taint | None) -> None:
+        """`c[k] = value`: the container holds the value (and so does its element `k`, when
+        `k` is a constant); in the session it crosses a trust boundary."""
+        if self._is_session(target.value):
+            self._report(SESSION, "CWE-501", "session[...]", target, taint)
+        key = self.key(target.value)
+        if key is None:
+            return
+        merged = _merge(self.env.get(key), taint)
+        if merged is not None:
+            self.env[key] = merged
+        self._bind_element(key, target.slice, taint)
+
+    # containers element by element ---------------------------------------------------------
+    # A dict or list display bound to a name, with constant keys, is tracked per element: the
+    # element's taint lives in `env` under `name[key]`, and `shapes[name[]]` marks the name as
+    # tracked (a join where one side stopped tracking it drops the mark, so a read falls back
+    # to the whole container's taint, which is always the union of its elements).
+
+    def _track_elements(self, key: str, value: ast.expr | None) -> None:
+        prefix = f"{key}["
+        for stale in [k for k in self.env if k.startswith(prefix)]:
+            del self.env[stale]
+        self.shapes.pop(f"{key}[]", None)
+        items: list[tuple[object, ast.expr]] = []
+        if isinstance(value, ast.Dict):
+            for k, v in zip(value.keys, value.values, strict=True):
+                if not isinstance(k, ast.Constant):
+                    return  # `**other` or a computed key: not tracked
+                items.append((k.value, v))
+        elif isinstance(value, ast.List | ast.Tuple):
+            if any(isinstance(e, ast.Starred) for e in value.elts):
+                return
+            items = list(enumerate(value.elts))
+        else:
+            return
+        self.shapes[f"{key}[]"] = "elements"
+        for index, element in items:
+            taint = self.taint(element, scan=False)
+            if taint is not None:
+                self.env[f"{key}[{index!r}]"] = taint
+
+    def _bind_element(self, key: str, index: ast.expr, taint: Taint | None) -> None:
+        if f"{key}[]" not in self.shapes:
+            return
+        if not isinstance(index, ast.Constant):
+            self.shapes.pop(f"{key}[]", None)  # a computed key: any element may have changed
+        elif taint is None:
+            self.env.pop(f"{key}[{index.value!r}]", None)
+        else:
+            self.env[f"{key}[{index.value!r}]"] = taint
+
+    def _element(self, container: ast.expr, index: ast.expr) -> tuple[bool, Taint | None]:
+        """(True, taint) for `name[constant]` when `name` is tracked per element."""
+        key = dotted(container)
+        if key is None or f"{key}[]" not in self.shapes or not isinstance(index, ast.Constant):
+            return False, None
+        return True, self.env.get(f"{key}[{index.value!r}]")
+
     def _remember_url_part(self, key: str, value: ast.expr | None) -> None:
         """`host = urlparse(url).hostname`: a check of `host` is a check of `url`'s host."""
         self.url_parts.pop(key, None)
@@ -612,16 +671,12 @@ class _Scope:
             self.bind(target.value, taint, None, "seq")
             return
         if isinstance(target, ast.Subscript):
-            if self._is_session(target.value):
-                self._report(SESSION, "CWE-501", "session[...]", target, taint)
-            key = self.key(target.value)
-            merged = _merge(self.env.get(key), taint) if key else None
-            if key and merged is not None:
-                self.env[key] = merged
+            self._bind_subscript(target, taint)
             return
         key = self.key(target)
         if key is None:
             return
+        self._track_elements(key, value)
         if isinstance(value, ast.List | ast.Tuple):
             self.displays[key] = value
         else:
@@ -708,9 +763,11 @@ class _Scope:
             return self._attribute(node, scan)
         if isinstance(node, ast.Call):
             return self._call(node, scan)
-        if isinstance(node, ast.Subscript) and self._constant(node.value):
-            self.taint(node.slice, scan)
-            return None
+        if isinstance(node, ast.Subscript):
+            known, element = self._element(node.value, node.slice)
+            if known or self._constant(node.value):
+                self.taint(node.slice, scan)
+                return element
         if isinstance(node, ast.Compare):
             for child in (node.left, *node.comparators):
                 self.taint(child, scan)
@@ -799,8 +856,13 @@ class _Scope:
             return None
         if method in _CLEAN_METHODS:
             return None
-        if method == "get" and isinstance(func, ast.Attribute) and self._constant(func.value):
-            return self._quiet(node.args[1]) if len(node.args) > 1 else None
+        if method == "get" and isinstance(func, ast.Attribute) and node.args:
+            default = self._quiet(node.args[1]) if len(node.args) > 1 else None
+            if self._constant(func.value):
+                return default
+            known, element = self._element(func.value, node.args[0])
+            if known:
+                return _merge(element, default)
         partial = _PARTIAL_SANITIZERS.get(qual or "")
         if partial is None and qual is not None:
             partial = _SANITIZERS_BY_NAME.get(qual.rsplit(".", 1)[-1])
@@ -809,6 +871,7 @@ class _Scope:
         if method in _MUTATORS and args is not None and isinstance(func, ast.Attribute):
             key = self.key(func.value)
             if key is not None:
+                self.shapes.pop(f"{key}[]", None)  # `d.update(...)`: any element may change
                 merged = _merge(self.env.get(key), args)
                 assert merged is not None
                 self.env[key] = merged
