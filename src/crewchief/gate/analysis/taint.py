@@ -572,6 +572,9 @@ class _Scope:
     # to the whole container's taint, which is always the union of its elements).
 
     def _track_elements(self, key: str, value: ast.expr | None) -> None:
+        display = isinstance(value, ast.Dict | ast.List | ast.Tuple)
+        if not display and self.shapes.pop(f"{key}[]", None) is None:
+            return  # the common case: neither tracked before nor tracked now
         prefix = f"{key}["
         for stale in [k for k in self.env if k.startswith(prefix)]:
             del self.env[stale]
