@@ -317,9 +317,12 @@ def test_sanitizers_only_clear_their_own_sink_kind() -> None:
         cur.execute("SELECT '%s'" % shlex.quote(t))
         os.system("cat " + secure_filename(t))
         os.system("echo " + html.escape(t))
+        os.system("ls " + os.path.basename(t))
         open(os.path.basename(t))
     """
-    assert kinds(code) == [("sql", 6), ("command", 7), ("command", 8), ("path", 9)]
+    # basename leaves no separator, so the name stays in the folder it is joined to (issue 11
+    # lists it among path sanitizers); it does nothing for a shell.
+    assert kinds(code) == [("sql", 6), ("command", 7), ("command", 8), ("command", 9)]
 
 
 def test_argument_lists_run_no_shell_even_with_a_tainted_program() -> None:

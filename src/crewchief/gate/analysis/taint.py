@@ -1,22 +1,37 @@
-"""Untrusted input reaching a dangerous call, within one function: the flows bandit cannot see.
+"""Untrusted input reaching a dangerous call: the flows bandit cannot see.
 
 bandit flags a call by its shape (`shell=True`, `pickle.loads`), whatever feeds it. What agents
 actually get wrong is feeding such a call with request data, `input()`, `sys.argv` or the
 environment. This module tracks that, per function and per module body, with the stdlib `ast`:
 
 - sources: web request data (flask, django, starlette/fastapi attribute names), parameters of
-  functions decorated as web routes, `input()`, `sys.argv`, `sys.stdin`, the environment;
+  functions decorated as web routes (not those a `<int:...>` converter or an `int` annotation
+  makes numbers), `input()`, `sys.argv`, `sys.stdin`, the environment;
 - propagation: assignment (plain, augmented, annotated, tuple unpacking, walrus), f-strings, `+`,
   `%`, `.format()`, `.join()`, containers, comprehensions, attributes and subscripts of tainted
   values, `list.append`-style mutation, and any call that receives a tainted argument (unknown
   functions are assumed to pass taint through: a missed flow costs more than a second look);
-- sanitizers: conversions to numbers and booleans clear taint; `shlex.quote` clears it for shell
-  commands only, `secure_filename` for paths only, HTML escaping for nothing we check
-  (`os.path.basename` is deliberately not a path sanitizer: `..` survives many uses of it);
-- sinks: shell commands, `eval`/`exec`, SQL text, file paths, deserialisers and XML parsers.
+- flow sensitivity: reassignment ends taint; a branch on a constant (`if DEBUG:` with
+  `DEBUG = False` bound once in the module) runs one side only; a branch that leaves (return,
+  raise, `abort()`) does not flow on; a lookup in a constant table (`ALLOWED.get(key, "/")`)
+  yields the table's own values;
+- checks and sanitizers, each for the sink kinds it protects: conversions to numbers clear taint;
+  `shlex.quote` for shells; `secure_filename`, `os.path.basename` and containment checks
+  (`is_relative_to`, `commonpath`) for paths; HTML escaping for HTML; `escape_filter_chars` and
+  `filter_format` for LDAP; URL host checks (`urlparse(...).netloc`,
+  `url_has_allowed_host_and_scheme`) and `url_for`/`reverse` for redirects; allowlist membership,
+  equality with a constant and format checks (`isdigit`, `re.fullmatch`) for every kind;
+- summaries of the module's functions: which parameters reach which sinks and what the return is
+  built from, so a helper that passes its argument to `os.system` is found where a caller passes
+  it request data;
+- sinks: shell commands (also `["sh", "-c", script]`), `eval`/`exec`, SQL text, file paths,
+  deserialisers, XML parsers (not an lxml parser with `resolve_entities=False`), HTML responses
+  (XSS), redirects, LDAP filters, XPath expressions and the server-side session.
 
 Branches are merged (a value tainted on either side stays tainted) and loop bodies run twice so
-loop-carried taint is seen. The analysis never raises on hostile input: code it cannot parse or
+loop-carried taint is seen. Besides flows, the analysis says which sink calls it proved clean
+(nothing from a source or a parameter reaches them, or they never run), which lets the check weigh
+bandit's shape-only findings. The analysis never raises on hostile input: code it cannot parse or
 nests too deeply yields no flows.
 """
 
@@ -27,15 +42,51 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from crewchief.gate.analysis.pysource import parse as parse_python
+from crewchief.gate.analysis.flow_facts import (
+    ALL_KINDS,
+    CODE,
+    COMMAND,
+    DESERIALIZATION,
+    LDAP,
+    PATH,
+    REDIRECT,
+    SESSION,
+    SQL,
+    URL_SPLITS,
+    XML,
+    XPATH,
+    XSS,
+    constant_truth,
+    dead_lines,
+    dotted,
+    guards,
+    is_negative,
+    leaves,
+    module_constants,
+    rebinds,
+)
 
-COMMAND = "command"
-CODE = "code"
-SQL = "sql"
-PATH = "path"
-DESERIALIZATION = "deserialization"
-XML = "xml"
-XSS = "xss"
+__all__ = [
+    "ALL_KINDS",
+    "CODE",
+    "COMMAND",
+    "DESERIALIZATION",
+    "LDAP",
+    "PATH",
+    "REDIRECT",
+    "SESSION",
+    "SQL",
+    "XML",
+    "XPATH",
+    "XSS",
+    "Analysis",
+    "Flow",
+    "Taint",
+    "analyse",
+    "analyse_file",
+    "dotted",
+]
+from crewchief.gate.analysis.pysource import parse as parse_python
 
 _REQUEST_ATTRS = frozenset(
     {
@@ -60,10 +111,14 @@ _DEPENDENCY_CALLS = frozenset({"Depends", "Security", "Inject", "Provide"})
 _ENV_SOURCES = frozenset({"os.environ", "os.environb", "sys.argv", "sys.orig_argv", "sys.stdin"})
 _SOURCE_CALLS = frozenset({"input", "raw_input", "os.getenv", "os.getenvb"})
 
+_CLEAN_URL_CALLS = frozenset(
+    {"flask.url_for", "url_for", "django.urls.reverse", "django.shortcuts.reverse",
+     "django.urls.reverse_lazy", "uuid.uuid4", "uuid.uuid1"}
+)  # fmt: skip
 _CLEAN_CALLS = frozenset(
     {"int", "float", "bool", "len", "abs", "round", "ord", "hash", "id", "isinstance",
      "issubclass", "callable", "hasattr", "complex", "uuid.UUID", "UUID", "type", "print"}
-)  # fmt: skip
+) | _CLEAN_URL_CALLS  # fmt: skip
 _CLEAN_PREFIXES = ("hashlib.", "hmac.", "math.", "secrets.")
 _PARTIAL_SANITIZERS: dict[str, frozenset[str]] = {
     "shlex.quote": frozenset({COMMAND}),
@@ -73,9 +128,21 @@ _PARTIAL_SANITIZERS: dict[str, frozenset[str]] = {
     "html.escape": frozenset({XSS}),
     "markupsafe.escape": frozenset({XSS}),
     "flask.escape": frozenset({XSS}),
-    "escape": frozenset({XSS}),
     "bleach.clean": frozenset({XSS}),
 }
+_SANITIZERS_BY_NAME: dict[str, frozenset[str]] = {
+    "secure_filename": frozenset({PATH}),
+    "basename": frozenset({PATH}),
+    "escape": frozenset({XSS}),
+    "conditional_escape": frozenset({XSS}),
+    "format_html": frozenset({XSS}),
+    "escape_filter_chars": frozenset({LDAP}),
+    "escape_dn_chars": frozenset({LDAP}),
+    "filter_format": frozenset({LDAP}),
+    "escape_rdn": frozenset({LDAP}),
+}
+"""Sanitizers known by their own name in whatever module: `django.utils.html.escape`,
+`ldap.filter.escape_filter_chars` and `ldap3.utils.conv.escape_filter_chars` alike."""
 _CLEAN_METHODS = frozenset(
     {"startswith", "endswith", "isdigit", "isalpha", "isalnum", "isnumeric", "isdecimal",
      "isidentifier", "isspace", "islower", "isupper", "isascii", "istitle", "count", "find",
@@ -122,6 +189,7 @@ _PATH_CALLS = frozenset(
      "os.removedirs", "os.rename", "os.renames", "os.replace", "os.mkdir", "os.makedirs",
      "os.listdir", "os.scandir", "os.chmod", "os.chown", "os.truncate", "os.symlink", "os.link",
      "flask.send_file", "send_file", "django.http.FileResponse", "tarfile.open",
+     "starlette.responses.FileResponse", "fastapi.responses.FileResponse",
      "zipfile.ZipFile", "aiofiles.open"}
 )  # fmt: skip
 _SHUTIL_SAFE = frozenset({"shutil.which", "shutil.get_terminal_size", "shutil.disk_usage"})
@@ -155,9 +223,17 @@ class Taint:
     safe_for: frozenset[str] = frozenset()
     remote: bool = False
     """From a web request (anyone on the network), not the local user, argv or environment."""
+    real: bool = True
+    """False for a placeholder that only stands for the enclosing function's parameters: it is
+    no flow by itself, but what it reaches makes the function's summary."""
+    params: frozenset[str] = frozenset()
+    """The enclosing function's parameters the value is built from."""
 
     def reaches(self, kind: str) -> bool:
         return kind not in self.safe_for
+
+    def made_safe(self, kinds: frozenset[str]) -> Taint:
+        return replace(self, safe_for=self.safe_for | kinds)
 
 
 @dataclass(frozen=True)
@@ -196,19 +272,15 @@ def _merge(a: Taint | None, b: Taint | None) -> Taint | None:
         return b
     if b is None:
         return a
-    return Taint(a.source, a.line, a.safe_for & b.safe_for, a.remote or b.remote)
-
-
-def dotted(node: ast.expr) -> str | None:
-    """`a.b.c` for a chain of attributes on a name; None for anything else."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
+    first = a if a.real or not b.real else b  # name a real source before a parameter
+    return Taint(
+        first.source,
+        first.line,
+        a.safe_for & b.safe_for,
+        a.remote or b.remote,
+        a.real or b.real,
+        a.params | b.params,
+    )
 
 
 def _makes_path(value: ast.expr) -> bool:
@@ -245,6 +317,89 @@ def _first_arg(call: ast.Call, *names: str) -> ast.expr | None:
     return None
 
 
+@dataclass(frozen=True)
+class _SummarySink:
+    """A parameter of a function that reaches a sink inside it."""
+
+    param: str
+    kind: str
+    cwe: str
+    sink: str
+    line: int
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """What a module function does with its parameters: the sinks each one reaches and what
+    its return value is built from, so a call of it can be judged where the input is known."""
+
+    positional: tuple[str, ...]
+    keyword_only: tuple[str, ...]
+    sinks: tuple[_SummarySink, ...]
+    returned: Taint | None
+
+    def bind(self, call: ast.Call) -> dict[str, ast.expr]:
+        """Parameter name to the argument given for it (starred arguments are skipped)."""
+        bound: dict[str, ast.expr] = {}
+        for param, arg in zip(self.positional, call.args, strict=False):
+            if isinstance(arg, ast.Starred):
+                break
+            bound[param] = arg
+        names = set(self.positional) | set(self.keyword_only)
+        for kw in call.keywords:
+            if kw.arg in names:
+                bound[kw.arg] = kw.value
+        return bound
+
+
+_XSS_BODIES = frozenset(
+    {"flask.make_response", "flask.Response", "werkzeug.Response", "werkzeug.wrappers.Response",
+     "django.http.HttpResponse", "django.http.response.HttpResponse",
+     "starlette.responses.HTMLResponse", "fastapi.responses.HTMLResponse",
+     "flask.render_template_string", "markupsafe.Markup", "flask.Markup", "jinja2.Markup",
+     "django.utils.safestring.mark_safe", "django.utils.safestring.SafeString"}
+)  # fmt: skip
+_ALWAYS_HTML = frozenset(
+    {"starlette.responses.HTMLResponse", "fastapi.responses.HTMLResponse",
+     "flask.render_template_string", "markupsafe.Markup", "flask.Markup", "jinja2.Markup",
+     "django.utils.safestring.mark_safe", "django.utils.safestring.SafeString"}
+)  # fmt: skip
+_REDIRECTS = frozenset(
+    {"flask.redirect", "werkzeug.utils.redirect", "django.shortcuts.redirect",
+     "django.http.HttpResponseRedirect", "django.http.HttpResponsePermanentRedirect",
+     "starlette.responses.RedirectResponse", "fastapi.responses.RedirectResponse"}
+)  # fmt: skip
+_LDAP_SEARCHES = {"search_s": 2, "search_st": 2, "search_ext": 2, "search_ext_s": 2}
+_XPATH_CALLS = frozenset({"lxml.etree.XPath", "lxml.etree.ETXPath"})
+_ELEMENTPATH_METHODS = frozenset({"findall", "iterfind", "findtext"})
+_SESSION_METHODS = frozenset({"update", "setdefault", "__setitem__"})
+
+
+_OWN_SITE = re.compile(r"^(/(?![/\\])|https?://[^/?#]+/)")
+
+
+def _stays_on_site(target: ast.expr | None) -> bool:
+    """A redirect target that starts with a constant path (`"/users/" + name`) or a constant
+    scheme and host (`f"https://example.com/{page}"`): input after it cannot change the site."""
+    while isinstance(target, ast.BinOp) and isinstance(target.op, ast.Add):
+        target = target.left
+    if isinstance(target, ast.JoinedStr) and target.values:
+        target = target.values[0]
+    return (
+        isinstance(target, ast.Constant)
+        and isinstance(target.value, str)
+        and bool(_OWN_SITE.match(target.value))
+    )
+
+
+def _content_type(call: ast.Call) -> str | None:
+    for name in ("mimetype", "content_type", "media_type"):
+        value = _keyword(call, name)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value
+    return None
+
+
 @dataclass
 class _Scope:
     """One function (or module or class body) analysed statement by statement."""
@@ -257,6 +412,15 @@ class _Scope:
     shapes: dict[str, str] = field(default_factory=dict)
     """"str" or "seq" for names whose value we know is a string or a sequence."""
     request_names: set[str] = field(default_factory=lambda: set(_REQUEST_NAMES))
+    returned: Taint | None = None
+    """What the function returns, merged over its `return` statements (for its summary)."""
+    html_view: bool = False
+    """A Flask view: a string it returns is sent as HTML."""
+    summary_sinks: list[_SummarySink] = field(default_factory=list)
+    url_parts: dict[str, str] = field(default_factory=dict)
+    """Names bound to a part of a parsed URL (`urlparse(url).netloc`), with the URL's name."""
+    displays: dict[str, ast.expr] = field(default_factory=dict)
+    """Names last bound to a list or tuple display, with it (for `["sh", "-c", ...]`)."""
 
     # statements -----------------------------------------------------------------------------
 
@@ -337,8 +501,9 @@ class _Scope:
             self.taint(node.test)
             self._loop(None, None, node.body, node.orelse)
         elif isinstance(node, ast.If):
-            self.taint(node.test)
-            self._branches(node.body, node.orelse)
+            self._if(node)
+        elif isinstance(node, ast.Return):
+            self._return(node)
         elif isinstance(node, ast.With | ast.AsyncWith):
             for item in node.items:
                 taint = self.taint(item.context_expr)
@@ -361,6 +526,125 @@ class _Scope:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.taint(child)
+
+    def _if(self, node: ast.If) -> None:
+        """A branch on a constant runs one side only; a side that leaves the function (return,
+        raise, abort) does not flow on; a check of a value (allowlist, URL host, containment,
+        format) makes it safe, inside a positive check and after a negative one that leaves or
+        replaces the value."""
+        self.taint(node.test)
+        truth = constant_truth(node.test, self.module.constants)
+        if truth is not None:
+            self.block(node.body if truth else node.orelse)
+            return
+        checked = guards(node.test, self.qualname)
+        negative = is_negative(node.test)
+        start = self._snapshot()
+        if checked and not negative:
+            self._make_safe(checked)
+        self.block(node.body)
+        body_end = self._snapshot()
+        self._restore(start)
+        self.block(node.orelse)
+        else_end = self._snapshot()
+        ends = [e for e, b in ((body_end, node.body), (else_end, node.orelse)) if not leaves(b)]
+        self._join(*(ends or [start]))
+        if checked and negative and (leaves(node.body) or rebinds(node.body, checked)):
+            self._make_safe(checked)
+
+    def _bind_subscript(self, target: ast.Subscript, taint: Taint | None) -> None:
+        """`c[k] = value`: the container holds the value (and so does its element `k`, when
+        `k` is a constant); in the session it crosses a trust boundary."""
+        if self._is_session(target.value):
+            self._report(SESSION, "CWE-501", "session[...]", target, taint)
+        key = self.key(target.value)
+        if key is None:
+            return
+        merged = _merge(self.env.get(key), taint)
+        if merged is not None:
+            self.env[key] = merged
+        self._bind_element(key, target.slice, taint)
+
+    # containers element by element ---------------------------------------------------------
+    # A dict or list display bound to a name, with constant keys, is tracked per element: the
+    # element's taint lives in `env` under `name[key]`, and `shapes[name[]]` marks the name as
+    # tracked (a join where one side stopped tracking it drops the mark, so a read falls back
+    # to the whole container's taint, which is always the union of its elements).
+
+    def _track_elements(self, key: str, value: ast.expr | None) -> None:
+        display = isinstance(value, ast.Dict | ast.List | ast.Tuple)
+        if not display and self.shapes.pop(f"{key}[]", None) is None:
+            return  # the common case: neither tracked before nor tracked now
+        prefix = f"{key}["
+        for stale in [k for k in self.env if k.startswith(prefix)]:
+            del self.env[stale]
+        self.shapes.pop(f"{key}[]", None)
+        items: list[tuple[object, ast.expr]] = []
+        if isinstance(value, ast.Dict):
+            for k, v in zip(value.keys, value.values, strict=True):
+                if not isinstance(k, ast.Constant):
+                    return  # `**other` or a computed key: not tracked
+                items.append((k.value, v))
+        elif isinstance(value, ast.List | ast.Tuple):
+            if any(isinstance(e, ast.Starred) for e in value.elts):
+                return
+            items = list(enumerate(value.elts))
+        else:
+            return
+        self.shapes[f"{key}[]"] = "elements"
+        for index, element in items:
+            taint = self.taint(element, scan=False)
+            if taint is not None:
+                self.env[f"{key}[{index!r}]"] = taint
+
+    def _bind_element(self, key: str, index: ast.expr, taint: Taint | None) -> None:
+        if f"{key}[]" not in self.shapes:
+            return
+        if not isinstance(index, ast.Constant):
+            self.shapes.pop(f"{key}[]", None)  # a computed key: any element may have changed
+        elif taint is None:
+            self.env.pop(f"{key}[{index.value!r}]", None)
+        else:
+            self.env[f"{key}[{index.value!r}]"] = taint
+
+    def _element(self, container: ast.expr, index: ast.expr) -> tuple[bool, Taint | None]:
+        """(True, taint) for `name[constant]` when `name` is tracked per element."""
+        key = dotted(container)
+        if key is None or f"{key}[]" not in self.shapes or not isinstance(index, ast.Constant):
+            return False, None
+        return True, self.env.get(f"{key}[{index.value!r}]")
+
+    def _remember_url_part(self, key: str, value: ast.expr | None) -> None:
+        """`host = urlparse(url).hostname`: a check of `host` is a check of `url`'s host."""
+        self.url_parts.pop(key, None)
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call):
+            call = value.value
+            if self.qualname(call.func) in URL_SPLITS and call.args:
+                origin = dotted(call.args[0])
+                if origin is not None:
+                    self.url_parts[key] = origin
+
+    def _make_safe(self, checked: dict[str, frozenset[str]]) -> None:
+        for part, origin in self.url_parts.items():
+            if part in checked:
+                checked = {**checked, origin: checked.get(origin, frozenset()) | {REDIRECT}}
+        for key, kinds in checked.items():
+            taint = self.env.get(key)
+            if taint is not None:
+                self.env[key] = taint.made_safe(kinds)
+
+    def _return(self, node: ast.Return) -> None:
+        if node.value is None:
+            return
+        taint = self.taint(node.value)
+        self.returned = _merge(self.returned, taint)
+        if self.html_view:
+            # A Flask view's string (or the first item of its tuple) is the HTML body.
+            body = node.value
+            if isinstance(body, ast.Tuple) and body.elts:
+                body = body.elts[0]
+            if self.shape(body) == "str":
+                self._report(XSS, "CWE-79", "a view's HTML response", node, self._quiet(body))
 
     def key(self, target: ast.expr) -> str | None:
         return dotted(target)
@@ -390,14 +674,17 @@ class _Scope:
             self.bind(target.value, taint, None, "seq")
             return
         if isinstance(target, ast.Subscript):
-            key = self.key(target.value)
-            merged = _merge(self.env.get(key), taint) if key else None
-            if key and merged is not None:
-                self.env[key] = merged
+            self._bind_subscript(target, taint)
             return
         key = self.key(target)
         if key is None:
             return
+        self._track_elements(key, value)
+        if isinstance(value, ast.List | ast.Tuple):
+            self.displays[key] = value
+        else:
+            self.displays.pop(key, None)
+        self._remember_url_part(key, value)
         if taint is None:
             self.env.pop(key, None)
         else:
@@ -476,18 +763,14 @@ class _Scope:
         if isinstance(node, ast.Name):
             return self.env.get(node.id)
         if isinstance(node, ast.Attribute):
-            source = self._request_source(node)
-            if source:
-                return Taint(source, node.lineno, remote=True)
-            qual = self.qualname(node)
-            if qual in _ENV_SOURCES:
-                return Taint(qual, node.lineno)
-            key = dotted(node)
-            if key is not None and key in self.env:
-                return self.env[key]
-            return self.taint(node.value, scan)
+            return self._attribute(node, scan)
         if isinstance(node, ast.Call):
             return self._call(node, scan)
+        if isinstance(node, ast.Subscript):
+            known, element = self._element(node.value, node.slice)
+            if known or self._constant(node.value):
+                self.taint(node.slice, scan)
+                return element
         if isinstance(node, ast.Compare):
             for child in (node.left, *node.comparators):
                 self.taint(child, scan)
@@ -511,6 +794,18 @@ class _Scope:
             if isinstance(sub, ast.expr):
                 result = _merge(result, self.taint(sub, scan))
         return result
+
+    def _attribute(self, node: ast.Attribute, scan: bool) -> Taint | None:
+        source = self._request_source(node)
+        if source:
+            return Taint(source, node.lineno, remote=True)
+        qual = self.qualname(node)
+        if qual in _ENV_SOURCES:
+            return Taint(qual, node.lineno)
+        key = dotted(node)
+        if key is not None and key in self.env:
+            return self.env[key]
+        return self.taint(node.value, scan)
 
     def _comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, scan: bool
@@ -544,34 +839,89 @@ class _Scope:
         qual = self.qualname(func)
         if scan:
             self._check_sink(node, qual)
+            self._check_web_sink(node, qual)
+        summary = self.module.summary_of(qual)
+        if summary is not None:
+            return self._summarised(node, qual or "", summary)
+        return self._call_result(node, qual, receiver, args)
+
+    def _call_result(
+        self, node: ast.Call, qual: str | None, receiver: Taint | None, args: Taint | None
+    ) -> Taint | None:
+        """What a call returns: a source, nothing (conversions, checks, URL builders, a lookup
+        in a constant table), its arguments made safe for some sinks (escaping), or whatever
+        went in (an unknown function is assumed to pass its input through)."""
+        func = node.func
+        method = func.attr if isinstance(func, ast.Attribute) else None
         if qual in _SOURCE_CALLS:
             return Taint(f"{qual}()", node.lineno)
         if qual is not None and (qual in _CLEAN_CALLS or qual.startswith(_CLEAN_PREFIXES)):
             return None
-        if isinstance(func, ast.Attribute) and func.attr in _CLEAN_METHODS:
+        if method in _CLEAN_METHODS:
             return None
+        if method == "get" and isinstance(func, ast.Attribute) and node.args:
+            default = self._quiet(node.args[1]) if len(node.args) > 1 else None
+            if self._constant(func.value):
+                return default
+            known, element = self._element(func.value, node.args[0])
+            if known:
+                return _merge(element, default)
         partial = _PARTIAL_SANITIZERS.get(qual or "")
-        if partial is None and qual is not None and qual.endswith(".secure_filename"):
-            partial = _PARTIAL_SANITIZERS["secure_filename"]
+        if partial is None and qual is not None:
+            partial = _SANITIZERS_BY_NAME.get(qual.rsplit(".", 1)[-1])
         if partial is not None:
-            return replace(args, safe_for=args.safe_for | partial) if args else None
-        if isinstance(func, ast.Attribute) and func.attr in _MUTATORS and args is not None:
+            return args.made_safe(partial) if args else None
+        if method in _MUTATORS and args is not None and isinstance(func, ast.Attribute):
             key = self.key(func.value)
             if key is not None:
+                self.shapes.pop(f"{key}[]", None)  # `d.update(...)`: any element may change
                 merged = _merge(self.env.get(key), args)
                 assert merged is not None
                 self.env[key] = merged
         return _merge(receiver, args)
 
+    def _constant(self, node: ast.expr) -> bool:
+        """A module constant table (`ALLOWED = {...}`): what is looked up in it is its own."""
+        return isinstance(node, ast.Name) and isinstance(
+            self.module.constants.get(node.id), dict | list | tuple | set | frozenset | str
+        )
+
+    def _summarised(self, node: ast.Call, qual: str, summary: _Summary) -> Taint | None:
+        """A call of a function of this module, through its summary: an argument that the
+        function passes to a sink is a flow here; what it returns is built from the arguments
+        its return depends on."""
+        name = qual.rsplit(".", 1)[-1]
+        returned = summary.returned
+        result = replace(returned, params=frozenset()) if returned and returned.real else None
+        for param, arg in summary.bind(node).items():
+            taint = self._quiet(arg)
+            if taint is None:
+                continue
+            for sink in summary.sinks:
+                if sink.param == param:
+                    where = f"{sink.sink} in {name}() (line {sink.line})"
+                    self._report(sink.kind, sink.cwe, where, node, taint)
+            if returned is not None and param in returned.params:
+                result = _merge(result, taint.made_safe(returned.safe_for))
+        return result
+
     # sinks ----------------------------------------------------------------------------------
 
-    def _report(self, kind: str, cwe: str, sink: str, node: ast.Call, taint: Taint | None) -> None:
-        if taint is not None and taint.reaches(kind):
-            self.module.report(
-                Flow(
-                    kind, cwe, sink, taint.source, taint.line, node.lineno, self.name, taint.remote
-                )
-            )
+    def _report(
+        self, kind: str, cwe: str, sink: str, node: ast.stmt | ast.expr, taint: Taint | None
+    ) -> None:
+        """A flow when a real source reaches the sink; a summary entry for each parameter that
+        does; a proven-clean sink when nothing untrusted or unknown reaches it."""
+        line = node.lineno
+        if taint is None or not taint.reaches(kind):
+            self.module.mark(kind, line, clean=True)
+            return
+        self.module.mark(kind, line, clean=False)
+        if taint.real:
+            flow = Flow(kind, cwe, sink, taint.source, taint.line, line, self.name, taint.remote)
+            self.module.report(flow)
+        for param in taint.params:
+            self.summary_sinks.append(_SummarySink(param, kind, cwe, sink, line))
 
     def _quiet(self, node: ast.expr | None) -> Taint | None:
         return None if node is None else self.taint(node, scan=False)
@@ -614,9 +964,9 @@ class _Scope:
             and qual.rpartition(".")[0] in _XML_MODULES
             and qual.rpartition(".")[2] in _XML_FUNCS
         ):
-            self._report(
-                XML, "CWE-611", qual, node, self._quiet(_first_arg(node, "source", "text"))
-            )
+            if not self._safe_parser(node):
+                document = self._quiet(_first_arg(node, "source", "text"))
+                self._report(XML, "CWE-611", qual, node, document)
         elif qual in _PATH_CALLS or (
             qual and qual.startswith("shutil.") and qual not in _SHUTIL_SAFE
         ):
@@ -631,6 +981,78 @@ class _Scope:
             pathish = self._pathish(receiver)
             if pathish:
                 self._report(PATH, "CWE-22", f"Path.{method}()", node, self._quiet(receiver))
+
+    def _safe_parser(self, node: ast.Call) -> bool:
+        """`parser=` (or the second argument) is an lxml `XMLParser(resolve_entities=False)`,
+        inline or bound to a name: entities are not expanded, so the document cannot reach
+        local files."""
+        parser = _keyword(node, "parser")
+        if parser is None and len(node.args) > 1:
+            parser = node.args[1]
+        if isinstance(parser, ast.Call):
+            return _disables_entities(parser)
+        key = dotted(parser) if parser is not None else None
+        return key is not None and key in self.module.safe_parsers
+
+    def _check_web_sink(self, node: ast.Call, qual: str | None) -> None:
+        """The sinks of web code: HTML bodies (XSS), redirects, LDAP filters, XPath
+        expressions and the server-side session (a trust boundary)."""
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if qual in _XSS_BODIES:
+            kind = _content_type(node)
+            if qual in _ALWAYS_HTML or kind is None or "html" in kind:
+                body = _first_arg(node, "content", "response", "source", "base")
+                self._report(XSS, "CWE-79", qual, node, self._quiet(body))
+        elif qual in _REDIRECTS:
+            target = _first_arg(node, "url", "location", "to", "redirect_to")
+            if not _stays_on_site(target):
+                self._report(REDIRECT, "CWE-601", qual, node, self._quiet(target))
+        elif method == "render" and self.module.unescaped_templates:
+            taint = None
+            for child in (*node.args, *(kw.value for kw in node.keywords)):
+                taint = _merge(taint, self._quiet(child))
+            self._report(XSS, "CWE-79", "a template without autoescape", node, taint)
+        elif method is not None and self.module.uses_ldap and not (qual or "").startswith("re."):
+            self._check_ldap(node, method)
+        if method == "xpath" or qual in _XPATH_CALLS:
+            sink = "xpath()" if method == "xpath" else qual or "XPath"
+            self._report(XPATH, "CWE-643", sink, node, self._quiet(_first_arg(node, "_path")))
+        elif method in _ELEMENTPATH_METHODS and self.module.uses_xml:
+            assert isinstance(node.func, ast.Attribute)
+            arg = _first_arg(node, "path")
+            if arg is not None and self.shape(node.func.value) != "str":
+                self._report(XPATH, "CWE-643", f".{method}()", node, self._quiet(arg))
+        if (
+            method in _SESSION_METHODS
+            and isinstance(node.func, ast.Attribute)
+            and self._is_session(node.func.value)
+        ):
+            taint = None
+            for child in (*node.args, *(kw.value for kw in node.keywords)):
+                taint = _merge(taint, self._quiet(child))
+            self._report(SESSION, "CWE-501", f"session.{method}()", node, taint)
+
+    def _check_ldap(self, node: ast.Call, method: str) -> None:
+        index = _LDAP_SEARCHES.get(method)
+        if method == "search":
+            index = 1 if self.module.uses_ldap3 else 2
+        if index is None:
+            return
+        arg = _keyword(node, "search_filter") or _keyword(node, "filterstr")
+        if arg is None and len(node.args) > index:
+            arg = node.args[index]
+        self._report(LDAP, "CWE-90", f".{method}()", node, self._quiet(arg))
+
+    def _is_session(self, node: ast.expr) -> bool:
+        """flask's `session`, or `request.session` (Django, Starlette)."""
+        if self.qualname(node) in ("flask.session", "quart.session"):
+            return True
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "session"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in self.request_names
+        )
 
     def _pathish(self, node: ast.expr) -> bool:
         """A pathlib path: `Path(...)`, `base / name`, or a name bound to one."""
@@ -649,50 +1071,138 @@ class _Scope:
         if _is_true(_keyword(node, "shell")):
             self._report(COMMAND, "CWE-78", f"{qual} with shell=True", node, self._quiet(command))
             return
+        script = self._shell_script(command)
+        if script is not None:
+            self._report(COMMAND, "CWE-78", f"{qual} with a shell -c script", node, script)
+            return
         # An argument list runs no shell: even a tainted program name there is usually the
         # intended `$EDITOR` pattern, so only a command given as one string counts.
         if self.shape(command) == "str":
             sink = f"{qual} with a string command"
             self._report(COMMAND, "CWE-78", sink, node, self._quiet(command))
 
+    def _shell_script(self, command: ast.expr) -> Taint | None:
+        """The taint of the script in `["sh", "-c", script, ...]` (inline or bound to a name):
+        a shell by another name. Later items are the script's positional parameters, which is
+        the safe way to pass values, so they do not count."""
+        key = dotted(command)
+        display = self.displays.get(key) if key is not None else command
+        if not isinstance(display, ast.List | ast.Tuple) or len(display.elts) < 3:
+            return None
+        program, flag = display.elts[0], display.elts[1]
+        if not (isinstance(program, ast.Constant) and isinstance(program.value, str)):
+            return None
+        if program.value.rsplit("/", 1)[-1] not in _SHELLS:
+            return None
+        if not (isinstance(flag, ast.Constant) and flag.value in ("-c", "-lc", "-ec")):
+            return None
+        return self._quiet(display.elts[2])
+
+
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash"})
+
 
 class _Module:
-    """The module-wide facts every scope shares: imports, pathlib names, the flows found."""
+    """The module-wide facts every scope shares: imports, constants, pathlib names, function
+    summaries, the flows found and the sinks proven clean."""
 
     def __init__(self, tree: ast.Module) -> None:
         self.aliases: dict[str, str] = {}
+        self.imported: set[str] = set()
         self.path_names: set[str] = set()
         self.defined: set[str] = set()
         self.flows: dict[tuple[str, int], Flow] = {}
+        self.clean: set[tuple[str, int]] = set()
+        self.unclean: set[tuple[str, int]] = set()
+        self.summaries: dict[str, _Summary] = {}
+        self.reporting = True
         self.pending: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, _Scope]]
         self.pending = []
-        for node in ast.walk(tree):
+        self.nodes: list[ast.AST] = list(ast.walk(tree))
+        """Every node, walked once: the module-wide scans below read this list."""
+        self.constants = module_constants(tree, self.nodes)
+        for node in self.nodes:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 self._import(node)
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 self.defined.add(node.name)
             elif isinstance(node, ast.Assign) and _makes_path(node.value):
                 self.path_names.update(k for t in node.targets if (k := dotted(t)))
+        self.uses_ldap3 = "ldap3" in self.imported
+        self.uses_ldap = self.uses_ldap3 or "ldap" in self.imported
+        self.uses_xml = bool(self.imported & {"lxml", "xml"})
+        self.safe_parsers = _safe_parsers(self.nodes) if "lxml" in self.imported else set()
+        self.unescaped_templates = "jinja2" in self.imported and _unescaped_templates(
+            self.nodes, self.aliases
+        )
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
         """Local name to qualified name, from every import (function-level ones too)."""
         if isinstance(node, ast.Import):
             for alias in node.names:
+                self.imported.add(alias.name.split(".")[0])
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name
         elif node.module and not node.level:
+            self.imported.add(node.module.split(".")[0])
             for alias in node.names:
                 self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
+    @property
+    def flask(self) -> bool:
+        return "flask" in self.imported or "quart" in self.imported
+
     def report(self, flow: Flow) -> None:
-        self.flows.setdefault((flow.kind, flow.sink_line), flow)
+        if self.reporting:
+            self.flows.setdefault((flow.kind, flow.sink_line), flow)
+
+    def mark(self, kind: str, line: int, *, clean: bool) -> None:
+        if self.reporting:
+            (self.clean if clean else self.unclean).add((kind, line))
+
+    def summary_of(self, qual: str | None) -> _Summary | None:
+        if qual is None or not qual.startswith("<local>.") or qual.count(".") != 1:
+            return None
+        return self.summaries.get(qual.removeprefix("<local>."))
 
     def defer(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, outer: _Scope
     ) -> None:
         self.pending.append((node, outer))
 
+    def summarise(self, tree: ast.Module) -> None:
+        """Summaries of the module's functions, twice over so a helper of a helper counts;
+        nothing is reported while they are made."""
+        called = {
+            node.func.id
+            for node in self.nodes
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        }
+        functions = [
+            n
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name in called
+        ]
+        if not functions:
+            return  # no function of the module is called in it by name: no summary is needed
+        self.reporting = False
+        for _ in range(2):
+            for node in functions:
+                scope = _Scope(self, node.name)
+                self._parameters(node, scope)
+                scope.block(node.body)
+                args = node.args
+                self.summaries[node.name] = _Summary(
+                    tuple(a.arg for a in (*args.posonlyargs, *args.args)),
+                    tuple(a.arg for a in args.kwonlyargs),
+                    tuple(scope.summary_sinks),
+                    scope.returned,
+                )
+            self.pending.clear()
+        self.reporting = True
+
     def run(self, tree: ast.Module) -> list[Flow]:
+        self.summarise(tree)
         _Scope(self, "<module>", "module").block(tree.body)
         while self.pending:
             node, outer = self.pending.pop(0)
@@ -708,22 +1218,36 @@ class _Module:
         return sorted(self.flows.values(), key=lambda f: (f.sink_line, f.kind, f.sink))
 
     def _parameters(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> None:
+        """Parameters of a web route are sources; any other parameter is a placeholder whose
+        flows make the function's summary."""
         args = node.args
         params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        every = [*params, *(a for a in (args.vararg, args.kwarg) if a)]
         for param in params:
             annotation = dotted(param.annotation) if param.annotation is not None else None
             if annotation and annotation.rsplit(".", 1)[-1] in _REQUEST_TYPES:
                 scope.request_names.add(param.arg)
-        if not any(_is_route(d) for d in node.decorator_list):
+        for param in every:
+            if param.arg not in ("self", "cls") and param.arg not in scope.request_names:
+                placeholder = Taint(f"parameter '{param.arg}'", node.lineno, real=False)
+                scope.env[param.arg] = replace(placeholder, params=frozenset({param.arg}))
+        route = next((d for d in node.decorator_list if _is_route(d)), None)
+        if route is None:
             return
+        scope.html_view = self.flask
+        typed = _typed_route_params(route)
         positional = [*args.posonlyargs, *args.args]
         defaults = dict(zip(reversed(positional), reversed(args.defaults), strict=False))
         defaults.update({a: d for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d})
-        for param in [*params, *(a for a in (args.vararg, args.kwarg) if a)]:
+        for param in every:
             if param.arg in _NOT_ROUTE_PARAMS or param.arg in scope.request_names:
                 continue
             annotation = dotted(param.annotation) if param.annotation is not None else None
             if annotation and annotation.rsplit(".", 1)[-1] in _SAFE_ANNOTATIONS:
+                scope.env.pop(param.arg, None)
+                continue
+            if param.arg in typed:
+                scope.env.pop(param.arg, None)  # `<int:page_id>`: the router converted it
                 continue
             default = defaults.get(param)
             if isinstance(default, ast.Call):
@@ -734,6 +1258,60 @@ class _Module:
             scope.env[param.arg] = Taint(source, node.lineno, remote=True)
 
 
+_ROUTE_CONVERTER = re.compile(r"<(int|float|uuid):(\w+)>")
+
+
+def _typed_route_params(decorator: ast.expr) -> set[str]:
+    """Route parameters a Flask/werkzeug converter makes numbers or UUIDs: `<int:page_id>`."""
+    if not isinstance(decorator, ast.Call) or not decorator.args:
+        return set()
+    rule = decorator.args[0]
+    if not isinstance(rule, ast.Constant) or not isinstance(rule.value, str):
+        return set()
+    return {m.group(2) for m in _ROUTE_CONVERTER.finditer(rule.value)}
+
+
+def _disables_entities(call: ast.Call) -> bool:
+    name = dotted(call.func) or ""
+    value = _keyword(call, "resolve_entities")
+    return (
+        name.rsplit(".", 1)[-1] == "XMLParser"
+        and isinstance(value, ast.Constant)
+        and value.value is False
+    )
+
+
+def _safe_parsers(nodes: list[ast.AST]) -> set[str]:
+    """Names bound to an lxml parser that does not resolve entities, anywhere in the module."""
+    names: set[str] = set()
+    for node in nodes:
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and _disables_entities(node.value)
+        ):
+            names.update(k for t in node.targets if (k := dotted(t)))
+    return names
+
+
+def _unescaped_templates(nodes: list[ast.AST], aliases: dict[str, str]) -> bool:
+    """Whether the module makes a jinja2 environment without autoescape, or a bare
+    `jinja2.Template` (which never escapes)."""
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        name = dotted(node.func) or ""
+        head, _, rest = name.partition(".")
+        qual = aliases.get(head, head) + (f".{rest}" if rest else "")
+        if qual == "jinja2.Template":
+            return True
+        if qual == "jinja2.Environment":
+            value = _keyword(node, "autoescape")
+            if value is None or (isinstance(value, ast.Constant) and not value.value):
+                return True
+    return False
+
+
 def _is_route(decorator: ast.expr) -> bool:
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
     if not isinstance(target, ast.Attribute) or target.attr not in _ROUTE_ATTRS:
@@ -742,12 +1320,32 @@ def _is_route(decorator: ast.expr) -> bool:
     return owner is not None and owner.split(".")[0] not in ("pytest", "mock", "functools")
 
 
-def analyse(source: str) -> list[Flow]:
-    """Every flow of untrusted data into a sink in `source`; [] if it cannot be analysed."""
+@dataclass(frozen=True)
+class Analysis:
+    """Flows found in a file, and the sinks the analysis proved clean: nothing from a source,
+    a parameter or an unchecked value reaches them (only constants, conversions, escaped or
+    checked values). A finding that judges such a call by its shape alone is weaker for it."""
+
+    flows: list[Flow]
+    clean: frozenset[tuple[str, int]]
+    """(sink kind, line) pairs."""
+
+
+def analyse_file(source: str) -> Analysis:
+    """The analysis of one file; empty when it has no source or cannot be analysed."""
     if not _MAY_HAVE_SOURCE.search(source):
-        return []
+        return Analysis([], frozenset())
     try:
         tree = parse_python(source)
-        return _Module(tree).run(tree)
+        module = _Module(tree)
+        flows = module.run(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
+        return Analysis([], frozenset())
+    dead = dead_lines(tree, module.constants, module.nodes)
+    clean = (module.clean - module.unclean) | {(kind, n) for n in dead for kind in ALL_KINDS}
+    return Analysis(flows, frozenset(clean))
+
+
+def analyse(source: str) -> list[Flow]:
+    """Every flow of untrusted data into a sink in `source`; [] if it cannot be analysed."""
+    return analyse_file(source).flows

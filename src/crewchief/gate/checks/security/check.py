@@ -8,9 +8,12 @@ the code, so a function moved to another file is not new.
 
 What blocks: facts, not guesses. bandit is a heuristic, so a bandit finding blocks only when bandit
 itself is highly confident of a high-severity problem, and never for tests that only say a weak
-algorithm or an old protocol is used. A tainted value reaching a shell command, `eval`, SQL text or
-a deserialiser blocks. A tainted file path or XML document blocks when it comes from a web request;
-from argv, `input()` or the environment it asks for review, since the operator chose it.
+algorithm or an old protocol is used; when the taint analysis proves that only constants and
+checked values reach the call bandit judges by its shape, the bandit finding is low. A tainted
+value reaching a shell command, `eval`, SQL text or a deserialiser blocks. A tainted file path, XML
+document, LDAP filter or XPath blocks when it comes from a web request; from argv, `input()` or the
+environment it asks for review, since the operator chose it. Tainted HTML, redirects and session
+values ask for review.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
 
 _SPACE = re.compile(r"\s+")
+_REMOTE_BLOCKS = frozenset({taint.PATH, taint.XML, taint.LDAP, taint.XPATH})
 _SEVERITY = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
 _MIN_RANK = {"low": 1, "medium": 2, "high": 3}
 
@@ -44,13 +48,25 @@ flows. md5 for a cache key or FTP to a legacy server is often the point, so even
 and confidence they ask for review instead of blocking."""
 _DUPLICATED_BANDIT = frozenset({"B613"})
 """bandit's Trojan Source test: `unicode_safety` reports the same lines with the exact characters."""
+_BANDIT_SINKS = {
+    **dict.fromkeys(("B602", "B604", "B605", "B609"), taint.COMMAND),
+    **dict.fromkeys(("B608", "B610", "B611"), taint.SQL),
+    **dict.fromkeys(("B102", "B307"), taint.CODE),
+    **dict.fromkeys(("B301", "B302", "B506", "B614"), taint.DESERIALIZATION),
+    **dict.fromkeys(("B313", "B314", "B315", "B316", "B317", "B318", "B319", "B320"), taint.XML),
+    **dict.fromkeys(("B308", "B703", "B704"), taint.XSS),
+}
+"""bandit tests that judge a sink call by its shape, with the taint sink kind of that call. When
+the taint analysis proves that only constants and checked values reach the call (a `shell=True`
+command built from literals, SQL text filled with an `int()`), the shape alone is a low finding:
+a reviewer is shown it, but it neither blocks nor asks for review."""
 _SECRET_BANDIT = frozenset({"B105", "B106", "B107"})
 """Hard-coded password tests, whose text and line quote the password itself."""
 
 
 class SecurityCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
     rules: ClassVar[RuleTable] = RULES
 
@@ -101,19 +117,25 @@ class SecurityCheck:
         prefetch: Prefetch | None = None,
     ) -> list[Finding]:
         findings: list[Finding] = []
+        found = self._bandit(ctx, side, prefetch) if bandit else []
+        issues = [BanditIssue.from_json(data) for data in found]
+        # The taint analysis runs for its flows, or to weigh a bandit finding on a sink call.
+        weigh = any(issue.test_id in _BANDIT_SINKS for issue in issues)
+        analysis = self._taint(ctx, side) if flows or weigh else {}
         if bandit:
             min_rank = _MIN_RANK[ctx.policy.security.bandit_min_severity]
             # assert is how tests check things; bandit's own docs say to skip B101 there.
             in_tests = match_any(side.path, ctx.policy.tests.paths)
-            for data in self._bandit(ctx, side, prefetch):
-                issue = BanditIssue.from_json(data)
+            clean = {(kind, line) for kind, line in analysis.get("clean", [])}
+            for issue in issues:
                 if _MIN_RANK.get(issue.severity.lower(), 1) < min_rank:
                     continue
                 if issue.test_id in _DUPLICATED_BANDIT or (issue.test_id == "B101" and in_tests):
                     continue
-                findings.append(_bandit_finding(side, issue, in_tests=in_tests))
+                proven = (_BANDIT_SINKS.get(issue.test_id), issue.line) in clean
+                findings.append(_bandit_finding(side, issue, in_tests=in_tests, proven=proven))
         if flows:
-            for data in self._taint(ctx, side):
+            for data in analysis.get("flows", []):
                 findings.append(_taint_finding(side, taint.Flow.from_json(data)))
         return findings
 
@@ -155,12 +177,20 @@ class SecurityCheck:
         key = ("removed", old, file.new.blob, _key(file.path))
         return [Finding.from_json(data) for data in _memo(ctx, key, compute)]
 
-    def _taint(self, ctx: CheckContext, side: Side) -> list[dict[str, Any]]:
-        def compute() -> list[dict[str, Any]]:
-            assert side.text is not None
-            return [flow.to_json() for flow in taint.analyse(side.text)]
+    def _taint(self, ctx: CheckContext, side: Side) -> dict[str, Any]:
+        """The flows of a side, and its sinks proven clean, as JSON for the cache."""
 
-        return _memo(ctx, ("taint", side.blob, _key(side.path)), compute)
+        def compute() -> dict[str, Any]:
+            assert side.text is not None
+            found = taint.analyse_file(side.text)
+            return {
+                "flows": [flow.to_json() for flow in found.flows],
+                "clean": sorted([kind, line] for kind, line in found.clean),
+            }
+
+        key = (NAME, SecurityCheck.version, "taint", side.blob, _key(side.path))
+        value: dict[str, Any] = ctx.memo(key, compute)
+        return value
 
 
 def _memo(
@@ -208,26 +238,33 @@ def _is_ignored(finding: Finding, ignored: set[str]) -> bool:
     return rule in ignored or rule.removeprefix("bandit-") in ignored
 
 
-def _bandit_finding(side: Side, issue: BanditIssue, *, in_tests: bool = False) -> Finding:
+def _bandit_finding(
+    side: Side, issue: BanditIssue, *, in_tests: bool = False, proven: bool = False
+) -> Finding:
     """In test paths a bandit finding asks for review and never blocks: a test of a permission
-    check must `chmod 0o777` a file, and a human decides whether the test needed it."""
+    check must `chmod 0o777` a file, and a human decides whether the test needed it. A sink call
+    the taint analysis proved clean (`proven`) is low: only its shape is suspect."""
     rule = RULES[BANDIT].member(issue.test_id.lower())
     code = line_text(side, issue.line)
     blocking = (
         not in_tests
+        and not proven
         and issue.severity == "HIGH"
         and issue.confidence == "HIGH"
         and issue.test_id not in _ADVISORY_BANDIT
     )
     secret = issue.test_id in _SECRET_BANDIT
     text = issue.text.split(":", 1)[0] if secret else issue.text
+    if proven:
+        text += " (the taint analysis found only constants and checked values reaching it)"
+    severity = Severity.LOW if proven else _SEVERITY.get(issue.severity, Severity.LOW)
     return rule.finding(
         f"bandit {issue.test_id} ({issue.test_name}, {issue.confidence.lower()} confidence): {text}",
         path=side.path,
         line=issue.line,
         fingerprint=fingerprint(rule.id, code),
         snippet=None if secret else unicode_safety.escape(code.strip(), only_hidden=True),
-        severity=_SEVERITY.get(issue.severity, Severity.LOW),
+        severity=severity,
         blocking=blocking,
         cwe=f"CWE-{issue.cwe}" if issue.cwe else None,
     )
@@ -248,9 +285,10 @@ def _taint_finding(side: Side, flow: taint.Flow) -> Finding:
         line=flow.sink_line,
         fingerprint=fingerprint(rule.id, flow.function, code),
         snippet=unicode_safety.escape(code.strip(), only_hidden=True),
-        # A file path or XML document from a web request is reachable by anyone on the network;
-        # from argv, input() or the environment it is the operator's own choice: review.
-        blocking=rule.blocking or flow.remote,
+        # A file path, XML document, LDAP filter or XPath from a web request is reachable by
+        # anyone on the network; from argv, input() or the environment it is the operator's own
+        # choice: review. HTML, redirects and session values ask for review either way.
+        blocking=rule.blocking or (flow.remote and flow.kind in _REMOTE_BLOCKS),
         cwe=flow.cwe,
     )
 

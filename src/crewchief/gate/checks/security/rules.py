@@ -26,6 +26,14 @@ TAINT_RULES: dict[str, tuple[str, str]] = {
         "may let the input reach files outside the intended folder",
     ),
     taint.XML: ("taint-xml-parsing", "may let the input expand entities or read local files"),
+    taint.XSS: ("taint-xss", "lets the input write script into the page"),
+    taint.REDIRECT: ("taint-open-redirect", "lets the input send users to another site"),
+    taint.LDAP: ("taint-ldap-injection", "lets the input rewrite the directory query"),
+    taint.XPATH: ("taint-xpath-injection", "lets the input rewrite the XPath query"),
+    taint.SESSION: (
+        "taint-trust-boundary",
+        "puts unchecked input where the server keeps what it trusts",
+    ),
 }
 """Sink kind: rule id and why the flow matters (the message's last words)."""
 
@@ -157,6 +165,26 @@ STRUCTURAL_RULES = (
     ),
     Rule(
         NAME,
+        "weak-hash",
+        Severity.MEDIUM,
+        "MD5 or SHA-1 (hashlib.md5, hashlib.new('sha1'), an HMAC digest) without "
+        "`usedforsecurity=False`: broken for passwords, signatures and integrity checks.",
+        "Use hashlib.sha256 (or blake2b) for integrity, hmac with sha256 for signatures, and "
+        "a password hash (hashlib.scrypt, pbkdf2_hmac, bcrypt, argon2) for passwords; pass "
+        "usedforsecurity=False when the digest is only a cache key or an identifier.",
+        cwe="CWE-328",
+    ),
+    Rule(
+        NAME,
+        "insecure-cookie",
+        Severity.MEDIUM,
+        "A cookie set (set_cookie, set_signed_cookie) without secure=True, so it is also sent "
+        "over plain HTTP.",
+        "Pass secure=True (and httponly=True, samesite) when setting the cookie.",
+        cwe="CWE-614",
+    ),
+    Rule(
+        NAME,
         "confusable-string",
         Severity.HIGH,
         "A string used as a host, URL or compared value mixes look-alike letters from another "
@@ -180,7 +208,9 @@ RULES = RuleTable(
         "A bandit finding the change introduces (`bandit-<test id>`), at bandit's own severity; "
         "blocks when bandit is highly confident of a high-severity problem, except for tests "
         "that only name a weak algorithm or an old protocol, and in test paths, where it asks "
-        "for review (a test may chmod 0o777 on purpose).",
+        "for review (a test may chmod 0o777 on purpose). A sink call (shell, SQL, eval, "
+        "deserialiser, XML, HTML) that the taint analysis proves is fed only constants and "
+        "checked values, or that sits in a branch that never runs, is low.",
         "Fix the call bandit points at; `# nosec` is ignored, so a real false positive needs "
         "[security] ignore in the policy.",
         cwe="CWE-710",
@@ -238,6 +268,55 @@ RULES = RuleTable(
         "Untrusted input reaches an XML parser; blocks when the input comes from a web request.",
         "Parse untrusted XML with defusedxml, or disable entity expansion and external access.",
         cwe="CWE-611",
+    ),
+    Rule(
+        NAME,
+        "taint-xss",
+        Severity.HIGH,
+        "Untrusted input reaches an HTML response unescaped: a Flask view's string, "
+        "HttpResponse, make_response, HTMLResponse, Markup/mark_safe, render_template_string "
+        "or a jinja2 template without autoescape.",
+        "Render through an autoescaping template, or escape the value (markupsafe.escape, "
+        "html.escape).",
+        cwe="CWE-79",
+    ),
+    Rule(
+        NAME,
+        "taint-open-redirect",
+        Severity.MEDIUM,
+        "Untrusted input is the target of a redirect (redirect, HttpResponseRedirect, "
+        "RedirectResponse) without a check of its host.",
+        "Redirect to a path of your own (url_for, reverse), or check the host against an "
+        "allowlist (url_has_allowed_host_and_scheme, urlparse(...).netloc).",
+        cwe="CWE-601",
+    ),
+    Rule(
+        NAME,
+        "taint-ldap-injection",
+        Severity.HIGH,
+        "Untrusted input is built into an LDAP search filter (python-ldap, ldap3); blocks when "
+        "the input comes from a web request.",
+        "Escape the value with escape_filter_chars (or build the filter with filter_format).",
+        cwe="CWE-90",
+    ),
+    Rule(
+        NAME,
+        "taint-xpath-injection",
+        Severity.HIGH,
+        "Untrusted input is built into an XPath or ElementPath expression; blocks when the "
+        "input comes from a web request.",
+        "Pass the value as an XPath variable (`tree.xpath('//u[@n=$n]', n=value)`).",
+        cwe="CWE-643",
+    ),
+    Rule(
+        NAME,
+        "taint-trust-boundary",
+        Severity.MEDIUM,
+        "Unchecked request data is stored in the server-side session, which later code trusts "
+        "as the server's own.",
+        "Validate the value (allowlist, conversion) before storing it, or keep it out of the "
+        "session.",
+        cwe="CWE-501",
     ),
     Rule(
         NAME,

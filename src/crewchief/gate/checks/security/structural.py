@@ -5,8 +5,9 @@ Each side is parsed once and one `Resolver` serves every rule. Rules about one v
 run on head and, for a modified file, on base, and only what the head introduces is reported (by
 rule and a fingerprint of the scope and line, never the line number). Rules about the difference
 (`removed_protection`) compare the two trees directly. Test files are judged too, except for the
-rules about what a test legitimately does: it makes random test tokens and rewrites its helpers'
-error handling, which the test-integrity check judges.
+rules about what a test legitimately does: it makes random test tokens, hashes fixtures with MD5,
+sets cookies on a test client, and rewrites its helpers' error handling, which the test-integrity
+check judges.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from crewchief.gate.change import FileChange, Side
 from crewchief.gate.checks.security import (
     hidden_calls,
     import_effects,
+    insecure_cookie,
     lookalike_strings,
     removed_protection,
     time_bombs,
     unicode_safety,
+    weak_hash,
     weak_random,
 )
 from crewchief.gate.checks.security.hidden_calls import Hit
@@ -32,7 +35,9 @@ from crewchief.gate.checks.security.rules import RULES
 from crewchief.gate.checks.security.scopes import Func
 from crewchief.gate.findings import Finding, Severity, fingerprint
 
-_TEST_QUIET = frozenset({"weak-token-random", "removed-protection", "broadened-except"})
+_TEST_QUIET = frozenset(
+    {"weak-token-random", "removed-protection", "broadened-except", "weak-hash", "insecure-cookie"}
+)
 
 
 _NETWORK_WORDS = re.compile(
@@ -56,6 +61,10 @@ def side_hits(side: Side, tree: ast.Module, resolver: Resolver) -> list[Hit]:
         found.extend(time_bombs.hits(tree, resolver))
     if "random" in text:
         found.extend(weak_random.hits(tree, resolver))
+    if "md5" in text or "sha1" in text or "md4" in text:
+        found.extend(weak_hash.hits(tree, resolver))
+    if "set_cookie" in text or "set_signed_cookie" in text:
+        found.extend(insecure_cookie.hits(tree, resolver))
     if not text.isascii():
         found.extend(lookalike_strings.hits(tree, resolver))
     return found

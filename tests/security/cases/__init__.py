@@ -1,0 +1,1 @@
+"""One module per weakness class; see tests/security/corpus.py."""
