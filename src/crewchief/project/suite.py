@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from crewchief import proc
+from crewchief.workspace.pytest_command import pytest_args
 
 PLUGIN = "crewchief_pytest_reporter"
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
@@ -66,15 +67,6 @@ class SuiteRun:
         return (
             f"{self.collected} collected: {shown} in {self.duration_s:.1f}s (exit {self.exit_code})"
         )
-
-
-def pytest_args(argv: list[str]) -> list[str] | None:
-    """The arguments after `pytest` / `python -m pytest`, or None for another program."""
-    if argv and Path(argv[0]).name in ("pytest", "py.test"):
-        return argv[1:]
-    if len(argv) >= 3 and Path(argv[0]).name.startswith("python") and argv[1:3] == ["-m", "pytest"]:
-        return argv[3:]
-    return None
 
 
 def run_suite(

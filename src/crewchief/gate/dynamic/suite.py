@@ -34,6 +34,7 @@ from crewchief.gate.dynamic import evidence
 from crewchief.gate.dynamic.evidence import inconsistency
 from crewchief.workspace import sandbox
 from crewchief.workspace.checkouts import Checkouts, PreparedTree, split_command
+from crewchief.workspace.pytest_command import is_pytest
 
 PLUGIN = "crewchief_pytest_reporter"
 PASSING = frozenset({"passed", "xpassed"})
@@ -111,25 +112,6 @@ class SuiteResult:
             start_error=data.get("start_error", ""),
             inconsistent=data.get("inconsistent", ""),
         )
-
-
-def is_pytest(argv: Sequence[str]) -> bool:
-    """The command is pytest itself (`pytest ...`, `python -m pytest ...`), so node ids can be
-    appended to it; wrappers (`make test`, `tox`) are recognised by the reporter's results instead."""
-    if not argv:
-        return False
-    if Path(argv[0]).name in ("pytest", "py.test"):
-        return True
-    return (
-        len(argv) >= 3
-        and Path(argv[0]).name.startswith("python")
-        and list(argv[1:3]) == ["-m", "pytest"]
-    )
-
-
-def pytest_args(argv: Sequence[str]) -> list[str]:
-    """The arguments after `pytest` / `python -m pytest`."""
-    return list(argv[1:]) if Path(argv[0]).name in ("pytest", "py.test") else list(argv[3:])
 
 
 def _plugin_dir(checkouts: Checkouts) -> Path:

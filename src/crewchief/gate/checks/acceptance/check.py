@@ -38,12 +38,12 @@ from crewchief.gate.dynamic.suite import (
     PASSING,
     SuiteRequest,
     SuiteResult,
-    is_pytest,
     run_suite,
 )
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.spec.task import TASK_DIR
 from crewchief.workspace.checkouts import PreparedTree, split_command
+from crewchief.workspace.pytest_command import is_pytest
 
 NAME = "acceptance"
 CACHE_VERSION = "4"  # 4: runs ignore committed bytecode; results say if evidence is inconsistent

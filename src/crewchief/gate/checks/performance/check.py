@@ -46,11 +46,11 @@ from crewchief.gate.checks.performance.benchparse import (
     parse_output,
     sample_advice,
 )
-from crewchief.gate.dynamic.suite import is_pytest, pytest_args
 from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 from crewchief.spec.policy import BenchmarkPolicy
 from crewchief.textsafe import visible
 from crewchief.workspace.checkouts import PreparedTree, split_command
+from crewchief.workspace.pytest_command import pytest_args
 
 NAME = "performance"
 SIDES = ("base", "head")
@@ -183,8 +183,8 @@ def plan_run(argv: Sequence[str], env: PreparedTree, json_path: Path) -> Plan:
     the command names one; `{json}` anywhere in the command is replaced by our file."""
     if any(PLACEHOLDER in arg for arg in argv):
         return Plan([arg.replace(PLACEHOLDER, str(json_path)) for arg in argv], json_path)
-    if is_pytest(argv):
-        args = pytest_args(argv)
+    args = pytest_args(argv)
+    if args is not None:
         own = _json_flag(args)
         run = [*_pytest_program(argv, env), *args, "-p", "no:cacheprovider"]
         if own is not None:
