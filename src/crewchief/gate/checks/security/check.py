@@ -30,7 +30,7 @@ from crewchief.gate.change import FileChange, Side, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.security import structural as structural_rules
 from crewchief.gate.checks.security import unicode_safety
-from crewchief.gate.checks.security.bandit_runner import PREFETCH_MIN_BYTES, BanditIssue, Prefetch
+from crewchief.gate.checks.security.bandit_runner import BanditIssue
 from crewchief.gate.checks.security.rules import BANDIT, NAME, RULES, TAINT_RULES
 from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
@@ -81,12 +81,10 @@ class SecurityCheck:
         # Folded text of the lines that head findings point at, by tool (True for taint).
         flagged: dict[bool, set[str]] = {True: set(), False: set()}
         structural: set[str] = set()
-        heads = [f.new for f in files if f.new is not None and _analysable(f.new)]
-        prefetch = self._prefetch_bandit(ctx, heads)
         for file in (f for f in files if f.new is not None and _analysable(f.new)):
             side = file.new
             assert side is not None
-            found = self._side(ctx, side, bandit=True, flows=True, prefetch=prefetch)
+            found = self._side(ctx, side, bandit=True, flows=True)
             head.extend(found)
             for f in found:
                 flagged[_is_taint(f)].add(_folded(line_text(side, f.line)))
@@ -107,17 +105,9 @@ class SecurityCheck:
                 base.extend(self._structural(ctx, side))
         return introduced(base, head, key=lambda f: (f.rule, f.fingerprint))
 
-    def _side(
-        self,
-        ctx: CheckContext,
-        side: Side,
-        *,
-        bandit: bool,
-        flows: bool,
-        prefetch: Prefetch | None = None,
-    ) -> list[Finding]:
+    def _side(self, ctx: CheckContext, side: Side, *, bandit: bool, flows: bool) -> list[Finding]:
         findings: list[Finding] = []
-        found = self._bandit(ctx, side, prefetch) if bandit else []
+        found = self._bandit(ctx, side) if bandit else []
         issues = [BanditIssue.from_json(data) for data in found]
         # The taint analysis runs for its flows, or to weigh a bandit finding on a sink call.
         weigh = any(issue.test_id in _BANDIT_SINKS for issue in issues)
@@ -139,27 +129,14 @@ class SecurityCheck:
                 findings.append(_taint_finding(side, taint.Flow.from_json(data)))
         return findings
 
-    def _bandit(
-        self, ctx: CheckContext, side: Side, prefetch: Prefetch | None
-    ) -> list[dict[str, Any]]:
+    def _bandit(self, ctx: CheckContext, side: Side) -> list[dict[str, Any]]:
         def compute() -> list[dict[str, Any]]:
             from crewchief.gate.checks.security import bandit_runner
 
             assert side.data is not None
-            prefetched = prefetch.get(side.data, side.path) if prefetch else None
-            if prefetched is None:
-                prefetched = bandit_runner.scan(side.data, side.path)
-            return [issue.to_json() for issue in prefetched]
+            return [issue.to_json() for issue in bandit_runner.scan(side.data, side.path)]
 
         return _memo(ctx, _bandit_key(side), compute)
-
-    def _prefetch_bandit(self, ctx: CheckContext, sides: list[Side]) -> Prefetch | None:
-        """Start bandit on the head files the cache does not know, in a child process, when
-        there is enough of them to be worth a second interpreter."""
-        todo = [s for s in sides if ctx.cache.get((NAME, self.version, *_bandit_key(s))) is None]
-        if sum(len(s.data or b"") for s in todo) < PREFETCH_MIN_BYTES:
-            return None
-        return Prefetch([(s.data or b"", s.path) for s in todo])
 
     def _structural(self, ctx: CheckContext, side: Side) -> list[Finding]:
         def compute() -> list[dict[str, Any]]:
