@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from crewchief.spec.globs import match_any, match_glob
 
@@ -105,6 +105,13 @@ class Side:
         return tuple(self.text.splitlines()) if self.text is not None else ()
 
 
+class _Diff(NamedTuple):
+    added: tuple[tuple[int, str], ...]
+    removed: tuple[tuple[int, str], ...]
+    old_touched: frozenset[int]
+    new_touched: frozenset[int]
+
+
 @dataclass(frozen=True)
 class FileChange:
     status: Status
@@ -123,32 +130,49 @@ class FileChange:
         return self.old.path if self.old else None
 
     @cached_property
-    def _diff(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:
+    def _diff(self) -> _Diff:
         old = self.old.lines if self.old else ()
         new = self.new.lines if self.new else ()
         if not old:
-            return tuple(enumerate(new, 1)), ()
+            return _Diff(
+                tuple(enumerate(new, 1)), (), frozenset(), frozenset(range(1, len(new) + 1))
+            )
         if not new:
-            return (), tuple(enumerate(old, 1))
+            return _Diff(
+                (), tuple(enumerate(old, 1)), frozenset(range(1, len(old) + 1)), frozenset()
+            )
         added: list[tuple[int, str]] = []
         removed: list[tuple[int, str]] = []
+        old_touched: set[int] = set()
+        new_touched: set[int] = set()
         matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag in ("replace", "delete"):
-                removed.extend((i + 1, old[i]) for i in range(i1, i2))
-            if tag in ("replace", "insert"):
-                added.extend((j + 1, new[j]) for j in range(j1, j2))
-        return tuple(added), tuple(removed)
+            if tag == "equal":
+                continue
+            removed.extend((i + 1, old[i]) for i in range(i1, i2))
+            added.extend((j + 1, new[j]) for j in range(j1, j2))
+            # A side that lost or gained nothing here still changed between two of its lines.
+            old_touched.update(range(i1 + 1, i2 + 1) if i2 > i1 else (i1, i1 + 1))
+            new_touched.update(range(j1 + 1, j2 + 1) if j2 > j1 else (j1, j1 + 1))
+        return _Diff(tuple(added), tuple(removed), frozenset(old_touched), frozenset(new_touched))
 
     @property
     def added_lines(self) -> tuple[tuple[int, str], ...]:
         """(line number in the new file, text) of every added line."""
-        return self._diff[0]
+        return self._diff.added
 
     @property
     def removed_lines(self) -> tuple[tuple[int, str], ...]:
         """(line number in the old file, text) of every removed line."""
-        return self._diff[1]
+        return self._diff.removed
+
+    @property
+    def touched_lines(self) -> tuple[frozenset[int], frozenset[int]]:
+        """(old, new): the lines of each side a diff hunk covers. Where a hunk only adds, the old
+        side's two lines around the insertion point count as touched, and the same for the new side
+        where it only removes: a definition that lost a line has changed even though none of its
+        remaining lines did."""
+        return self._diff.old_touched, self._diff.new_touched
 
     @cached_property
     def added_line_numbers(self) -> frozenset[int]:

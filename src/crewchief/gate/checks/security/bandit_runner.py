@@ -15,11 +15,12 @@ what the gate is for. Old `# nosec` lines are still old debt, matched away again
 
 from __future__ import annotations
 
+import ast
 import io
 import logging
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -56,6 +57,36 @@ def version() -> str:
     return str(__version__)
 
 
+def _visit(fname: str, data: bytes, prune: Callable[[ast.Module], ast.Module] | None) -> list[Any]:
+    """What `BanditManager._parse_file` does for one file, with the tree parsed here so that it
+    can be pruned first. As there, a file bandit cannot parse, or that one of its tests crashes
+    on, has no findings."""
+    from bandit.core import config, manager, node_visitor
+
+    mgr = manager.BanditManager(config.BanditConfig(), "file", quiet=True, ignore_nosec=True)
+    mgr.metrics.begin(fname)
+    try:
+        tree = ast.parse(data)
+        if prune is not None:
+            tree = prune(tree)
+        visitor = node_visitor.BanditNodeVisitor(
+            fname, io.BytesIO(data), mgr.b_ma, mgr.b_ts, False, {}, mgr.metrics
+        )
+        visitor.generic_visit(tree)
+        # bandit's tests on the whole file's text, as `BanditNodeVisitor.process` runs them.
+        visitor.context = {
+            "file_data": visitor.fdata,
+            "filename": fname,
+            "lineno": 0,
+            "linerange": [0, 1],
+            "col_offset": 0,
+        }
+        visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
+    except Exception:  # a parse error, or one of bandit's tests crashing: bandit drops the file
+        return []
+    return list(visitor.tester.results)
+
+
 @contextmanager
 def _quiet() -> Iterator[None]:
     """Silence what bandit and its plugin loader print on their own: a deprecation warning (an
@@ -76,17 +107,15 @@ def _quiet() -> Iterator[None]:
                 log.propagate = propagate
 
 
-def scan(data: bytes, path: str) -> list[BanditIssue]:
-    """bandit's findings on one file's bytes; empty when bandit cannot parse it."""
+def scan(
+    data: bytes, path: str, prune: Callable[[ast.Module], ast.Module] | None = None
+) -> list[BanditIssue]:
+    """bandit's findings on one file's bytes; empty when bandit cannot parse it. `prune` picks the
+    part of the parsed tree bandit visits (see `regions`); without it bandit reads the whole file."""
     name = path.rsplit("/", 1)[-1].replace("\x00", "") or "blob.py"
     fname = f"{_FAKE_DIR}/{name}"
     with _LOCK, _quiet():
-        from bandit.core import config, manager
-
-        mgr = manager.BanditManager(config.BanditConfig(), "file", quiet=True, ignore_nosec=True)
-        mgr.files_list = [fname]
-        mgr._parse_file(fname, io.BytesIO(data), [fname])
-        results = list(mgr.results)
+        results = _visit(fname, data, prune)
     issues: list[BanditIssue] = []
     for issue in results:
         cwe_id = getattr(getattr(issue, "cwe", None), "id", None)

@@ -28,8 +28,8 @@ from crewchief.gate.analysis import taint
 from crewchief.gate.analysis.pyfiles import is_python, line_text
 from crewchief.gate.change import FileChange, Side, match_any
 from crewchief.gate.check import CheckContext
+from crewchief.gate.checks.security import regions, unicode_safety
 from crewchief.gate.checks.security import structural as structural_rules
-from crewchief.gate.checks.security import unicode_safety
 from crewchief.gate.checks.security.bandit_runner import BanditIssue
 from crewchief.gate.checks.security.rules import BANDIT, NAME, RULES, TAINT_RULES
 from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
@@ -66,7 +66,7 @@ _SECRET_BANDIT = frozenset({"B105", "B106", "B107"})
 
 class SecurityCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "3"
+    version: ClassVar[str] = "4"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
     rules: ClassVar[RuleTable] = RULES
 
@@ -84,7 +84,7 @@ class SecurityCheck:
         for file in (f for f in files if f.new is not None and _analysable(f.new)):
             side = file.new
             assert side is not None
-            found = self._side(ctx, side, bandit=True, flows=True)
+            found = self._side(ctx, file, side, bandit=True, flows=True)
             head.extend(found)
             for f in found:
                 flagged[_is_taint(f)].add(_folded(line_text(side, f.line)))
@@ -96,18 +96,22 @@ class SecurityCheck:
         # A base finding can only match a head one if it flags a line with the same text, so a
         # tool need not run on a base file holding none of the lines it flagged in the head.
         base: list[Finding] = []
-        for side in (f.old for f in files if f.old is not None and _analysable(f.old)):
+        for file in (f for f in files if f.old is not None and _analysable(f.old)):
+            side = file.old
+            assert side is not None
             lines = {_folded(line) for line in side.lines}
             bandit, flows = bool(lines & flagged[False]), bool(lines & flagged[True])
             if bandit or flows:
-                base.extend(self._side(ctx, side, bandit=bandit, flows=flows))
+                base.extend(self._side(ctx, file, side, bandit=bandit, flows=flows))
             if lines & structural:
                 base.extend(self._structural(ctx, side))
-        return introduced(base, head, key=lambda f: (f.rule, f.fingerprint))
+        return _introduced(base, head, files)
 
-    def _side(self, ctx: CheckContext, side: Side, *, bandit: bool, flows: bool) -> list[Finding]:
+    def _side(
+        self, ctx: CheckContext, file: FileChange, side: Side, *, bandit: bool, flows: bool
+    ) -> list[Finding]:
         findings: list[Finding] = []
-        found = self._bandit(ctx, side) if bandit else []
+        found = self._bandit(ctx, file, side) if bandit else []
         issues = [BanditIssue.from_json(data) for data in found]
         # The taint analysis runs for its flows, or to weigh a bandit finding on a sink call.
         weigh = any(issue.test_id in _BANDIT_SINKS for issue in issues)
@@ -129,14 +133,21 @@ class SecurityCheck:
                 findings.append(_taint_finding(side, taint.Flow.from_json(data)))
         return findings
 
-    def _bandit(self, ctx: CheckContext, side: Side) -> list[dict[str, Any]]:
+    def _bandit(self, ctx: CheckContext, file: FileChange, side: Side) -> list[dict[str, Any]]:
+        """bandit's findings on the part of this side that can differ from the other side (see
+        `regions`): what is left out would be matched away against the other side anyway."""
+        new = side is file.new
+        other = file.old if new else file.new
+
         def compute() -> list[dict[str, Any]]:
             from crewchief.gate.checks.security import bandit_runner
 
             assert side.data is not None
-            return [issue.to_json() for issue in bandit_runner.scan(side.data, side.path)]
+            prune = regions.prune_for(file, new=new)
+            return [issue.to_json() for issue in bandit_runner.scan(side.data, side.path, prune)]
 
-        return _memo(ctx, _bandit_key(side), compute)
+        key = (*_bandit_key(side), other.blob if other else "-", "head" if new else "base")
+        return _memo(ctx, key, compute)
 
     def _structural(self, ctx: CheckContext, side: Side) -> list[Finding]:
         def compute() -> list[dict[str, Any]]:
@@ -168,6 +179,19 @@ class SecurityCheck:
         key = (NAME, SecurityCheck.version, "taint", side.blob, _key(side.path))
         value: dict[str, Any] = ctx.memo(key, compute)
         return value
+
+
+def _introduced(
+    base: list[Finding], head: list[Finding], files: Iterable[FileChange]
+) -> list[Finding]:
+    """The head findings left once base ones are matched away, one for one. Where the head holds
+    more copies of a finding than the base (a dangerous line pasted into new code), the copies on
+    lines the change left alone are matched first, so the one reported is the new one."""
+    added = {file.path: file.added_line_numbers for file in files}
+    order = {id(f): i for i, f in enumerate(head)}
+    new_last = sorted(head, key=lambda f: f.line in added.get(f.path or "", ()))
+    fresh = introduced(base, new_last, key=lambda f: (f.rule, f.fingerprint))
+    return sorted(fresh, key=lambda f: order[id(f)])
 
 
 def _memo(
