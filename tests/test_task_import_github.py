@@ -118,3 +118,62 @@ def test_a_token_without_access_is_one_line(
     assert not (repo.path / ".crewchief" / "tasks").exists() or not list(
         (repo.path / ".crewchief" / "tasks").glob("*.md")
     )
+
+
+def test_a_task_whose_issue_left_the_listing_is_reported_and_its_file_left_alone(
+    make_repo: Callable[..., Repo],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo()
+    titles = {7: "Kept", 8: "Closed one", 9: "Deleted one", 10: "Unlabelled", 11: "Gone too"}
+    issues = {n: _issue(n, t, BODY, labels=[{"name": "agent-ready"}]) for n, t in titles.items()}
+    created, _ = _run(repo, capsys, [Reply("GET", ISSUES, body=list(issues.values()))], monkeypatch)
+    assert created.out.count("created") == 5
+    tasks = repo.path / ".crewchief" / "tasks"
+    closed = tasks / "gh-8-closed-one.md"
+    closed.write_text(closed.read_text() + "The lead's own note.\n")
+    before = {p.name: p.read_bytes() for p in tasks.glob("*.md")}
+    replies = [  # the tasks left out are checked in file-name order: 10, 11, 8, 9
+        Reply("GET", ISSUES, body=[issues[7]]),
+        Reply("GET", "/repos/team/app/issues/10", body={**issues[10], "labels": [{"name": "x"}]}),
+        Reply("GET", "/repos/team/app/issues/11", 404, {"message": "Not Found"}),
+        Reply("GET", "/repos/team/app", body={"full_name": "team/app"}),
+        Reply("GET", "/repos/team/app/issues/8",
+              body={**issues[8], "state": "closed", "state_reason": "not_planned"}),
+        Reply("GET", "/repos/team/app/issues/9", 410, {"message": "This issue was deleted"}),
+    ]  # fmt: skip
+    again, script = _run(repo, capsys, replies, monkeypatch)
+    assert again.code == 0, again.err
+    assert script.done(), script.off_script
+    kept = "the task file is left as it is"
+    lines = again.out.splitlines()
+    assert lines[0].startswith("#7 -> .crewchief/tasks/gh-7-kept.md: unchanged")
+    assert lines[1:] == [
+        f"#10 -> .crewchief/tasks/gh-10-unlabelled.md: issue no longer labelled agent-ready; {kept}",
+        f"#11 -> .crewchief/tasks/gh-11-gone-too.md: issue deleted on GitHub; {kept}",
+        f"#8 -> .crewchief/tasks/gh-8-closed-one.md: issue closed on GitHub (not planned); {kept}",
+        f"#9 -> .crewchief/tasks/gh-9-deleted-one.md: issue deleted on GitHub; {kept}",
+        "1 issue(s) labelled agent-ready imported",
+    ]
+    assert {p.name: p.read_bytes() for p in tasks.glob("*.md")} == before
+
+
+def test_a_task_whose_issue_cannot_be_checked_says_so_and_the_import_goes_on(
+    make_repo: Callable[..., Repo],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo()
+    _run(repo, capsys, [Reply("GET", ISSUES, body=[_issue(8, "Eight", BODY)])], monkeypatch)
+    replies = [
+        Reply("GET", ISSUES, body=[]),
+        Reply("GET", "/repos/team/app/issues/8", 403, {"message": "Resource not accessible"},
+              {"X-Accepted-GitHub-Permissions": "issues=read"}),
+    ]  # fmt: skip
+    result, script = _run(repo, capsys, replies, monkeypatch)
+    assert result.code == 0, result.err
+    assert script.done(), script.off_script
+    assert "#8 -> .crewchief/tasks/gh-8-eight.md: issue not checked (the token lacks" in result.out
+    assert "0 issue(s) labelled agent-ready imported" in result.out
+    assert (repo.path / ".crewchief" / "tasks" / "gh-8-eight.md").exists()

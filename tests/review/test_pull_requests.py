@@ -166,3 +166,52 @@ def test_a_decided_run_of_an_imported_task_gets_its_outcome_on_the_issue_once(
     with github_server([]) as script:
         assert sync(open_store(repo.path), _gh(script), posted) == []
     assert script.seen == []
+
+
+def test_an_outcome_for_a_deleted_issue_is_said_once_and_a_failure_that_may_pass_is_retried(
+    repo: Repo, tmp_path: Path
+) -> None:
+    from crewchief.review.decide import reject
+
+    runs = {task: fake_run(repo, GOOD, task=task) for task in ("gone", "imported", "close-me")}
+    store = open_store(repo.path)
+    sources = {
+        "gone": "https://github.com/team/app/issues/12",  # deleted
+        "imported": "https://github.com/team/app/issues/13",  # GitHub fails for a while
+        "close-me": "https://github.com/team/private/issues/3",  # the token cannot see it
+    }
+    for task, source in sources.items():
+        store.upsert_task(task, f"Task {task}", 3, {"source": source})
+        reject(store, runs[task], "not this way", "lead", retry=False)
+    gone, failing, hidden = runs["gone"], runs["imported"], runs["close-me"]
+    posted = tmp_path / "posted.txt"
+    missing = {"message": "Not Found"}
+    first = [
+        Reply("GET", "/repos/team/app/issues/12/comments?per_page=100", 404, missing),
+        Reply("GET", "/repos/team/app/issues/12", 410, {"message": "This issue was deleted"}),
+        Reply("GET", "/repos/team/app/issues/13/comments?per_page=100", 502, {"message": "x"}),
+        Reply("GET", "/repos/team/app/issues/13/comments?per_page=100", 502, {"message": "x"}),
+        Reply("GET", "/repos/team/private/issues/3/comments?per_page=100", 404, missing),
+        Reply("GET", "/repos/team/private/issues/3", 404, missing),
+        Reply("GET", "/repos/team/private", 404, missing),
+    ]
+    with github_server(first) as script:
+        gh = GitHub(token="t0ken", api=script.url, retries=1, sleep=lambda _: None)
+        results = {r.run_id: r.outcome for r in sync(open_store(repo.path), gh, posted)}
+    assert script.done(), script.off_script
+    assert results[gone] == "outcome not posted: issue #12 was deleted; not tried again"
+    assert results[failing].startswith("outcome not posted: GitHub failed on GET")
+    assert results[hidden].startswith("outcome not posted: GET /repos/team/private/issues/3/")
+    second = [
+        Reply("GET", "/repos/team/app/issues/13/comments?per_page=100", body=[]),
+        Reply("POST", "/repos/team/app/issues/13/comments", 201, {"html_url": "u"}),
+        Reply("GET", "/repos/team/private/issues/3/comments?per_page=100", body=[]),
+        Reply("POST", "/repos/team/private/issues/3/comments", 201, {"html_url": "u"}),
+    ]
+    with github_server(second) as script:
+        results = {r.run_id: r.outcome for r in sync(open_store(repo.path), _gh(script), posted)}
+    assert script.done(), script.off_script
+    assert results == {failing: "outcome posted on issue #13", hidden: "outcome posted on issue #3"}
+    with github_server([]) as script:
+        assert sync(open_store(repo.path), _gh(script), posted) == []
+    assert script.seen == []

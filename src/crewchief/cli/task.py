@@ -137,7 +137,8 @@ def import_github(
     for r in results:
         shown = f"#{r.number} -> {TASK_DIR}/{r.task_id}.md: {r.action}"
         typer.echo(shown + (f" ({len(r.problems)} lint findings)" if r.problems else ""))
-    typer.echo(f"{len(results)} issue(s) labelled {visible(label, 60)} imported")
+    imported = [r for r in results if r.action in ("created", "updated", "unchanged")]
+    typer.echo(f"{len(imported)} issue(s) labelled {visible(label, 60)} imported")
 
 
 @app.command("lint")

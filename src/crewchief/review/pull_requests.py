@@ -8,14 +8,15 @@ the gate's report and verdict, and `crewchief sync` brings back what people did 
   which queues the next attempt exactly as `crewchief reject` does; the label is removed so the
   same feedback is not sent twice.
 - A decided run whose task was imported from an issue (`task import github`) gets its outcome
-  commented on that issue, once.
+  commented on that issue, once. An issue deleted since is recorded as such, said once, and not
+  tried again; a failure that may pass (GitHub's 5xx, a token that cannot see the repository)
+  is tried again at the next sync.
 
 Everything a person or an agent wrote on GitHub is stored as text and escaped where shown.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from crewchief.review.remote import github_repository, open_pull_request, push
 from crewchief.store import RunState
 from crewchief.store.db import Store
 from crewchief.store.models import RunRow
+from crewchief.tasks.from_issues import ISSUE_URL, fetch_issue
 from crewchief.textsafe import markdown_inline
 
 RETRY_LABEL = "crewchief:retry"
@@ -133,9 +135,6 @@ def _sync_one(store: Store, gh: GitHub, run: RunRow) -> Synced:
     return Synced(run.id, "open")
 
 
-_ISSUE_URL = re.compile(r"^https://github\.com/([\w.-]+/[\w.-]+)/issues/(\d+)$")
-
-
 def _outcome_text(store: Store, run: RunRow) -> str:
     what = {"merged": "was merged", "rejected": "was rejected"}.get(run.state, run.state)
     lines = [
@@ -150,27 +149,49 @@ def _outcome_text(store: Store, run: RunRow) -> str:
     return "\n\n".join(lines)
 
 
+def _gone(gh: GitHub, repository: str, number: int, exc: GitHubError) -> bool:
+    """Whether a failed comment failed because the issue is gone for good."""
+    if exc.status not in (404, 410):
+        return False
+    try:
+        return fetch_issue(gh, repository, number) is None
+    except GitHubError:
+        return False
+
+
+def _post_one(gh: GitHub, store: Store, run: RunRow, repository: str, number: int) -> str:
+    """The outcome posted, else why not; raises GitHubError for what the next sync may retry."""
+    marker = f"<!-- crewchief-run-{run.id} -->"
+    try:
+        upsert_comment(gh, repository, number, _outcome_text(store, run), marker=marker)
+    except GitHubError as exc:
+        if not _gone(gh, repository, number, exc):
+            raise
+        return f"issue #{number} was deleted; not tried again"
+    return f"posted on issue #{number}"
+
+
 def post_outcomes(store: Store, gh: GitHub, posted: Path) -> list[Synced]:
-    """Comment each decided run's outcome on the issue its task was imported from, once (the ids
-    already posted are kept in `posted`)."""
-    done = set(posted.read_text("utf-8").split()) if posted.exists() else set()
+    """Comment each decided run's outcome on the issue its task was imported from, once. `posted`
+    keeps a line per run done with, its id first: posted, or its issue found deleted."""
+    lines = posted.read_text("utf-8").splitlines() if posted.exists() else []
+    done = {line.split()[0] for line in lines if line.strip()}
     results = []
     for run in store.runs([RunState.MERGED, RunState.REJECTED]):
         task = store.task(run.task_id)
-        match = _ISSUE_URL.match(str((task.spec if task else {}).get("source") or ""))
+        match = ISSUE_URL.match(str((task.spec if task else {}).get("source") or ""))
         if not match or str(run.id) in done:
             continue
-        marker = f"<!-- crewchief-run-{run.id} -->"
         try:
-            upsert_comment(gh, match.group(1), int(match.group(2)), _outcome_text(store, run),
-                           marker=marker)  # fmt: skip
+            what = _post_one(gh, store, run, match.group(1), int(match.group(2)))
         except GitHubError as exc:
             results.append(Synced(run.id, f"outcome not posted: {exc}"))
             continue
         done.add(str(run.id))
         with posted.open("a", encoding="utf-8") as out:
-            out.write(f"{run.id}\n")
-        results.append(Synced(run.id, f"outcome posted on issue #{match.group(2)}"))
+            out.write(f"{run.id} {what}\n")
+        said = f"outcome {what}" if what.startswith("posted") else f"outcome not posted: {what}"
+        results.append(Synced(run.id, said))
     return results
 
 

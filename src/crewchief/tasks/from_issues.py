@@ -11,7 +11,9 @@ front matter:
     - src/prices/**
 
 The issue's URL is kept as `source:`, so a later import finds the file again and rewrites it when the
-issue changed (and leaves it alone when not). An issue with no acceptance entries gets the task
+issue changed (and leaves it alone when not). A task whose issue is no longer listed (closed,
+deleted, moved, or its label taken off) is reported and its file left alone: it is the lead's file
+now, perhaps edited, perhaps half done, and only the lead knows whether it is still wanted. An issue with no acceptance entries gets the task
 lint's findings as a comment asking for them (one comment, edited in place on later imports).
 
 The body is written by whoever can edit the issue, which may be anyone, so it is treated as
@@ -30,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from crewchief.github import GitHub, upsert_comment
+from crewchief.github import GitHub, GitHubError, upsert_comment
 from crewchief.spec.errors import SpecError
 from crewchief.spec.task import TASK_DIR, parse_task
 from crewchief.textsafe import markdown_inline, visible, visible_lines
@@ -43,6 +45,8 @@ _HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
 _ITEM = re.compile(r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?`?([^`\n]+?)`?\s*$")
 _NODE_ID = re.compile(r"^[\w./-]+\.py(::[\w\[\].,=-]+)*$")
 _HIDDEN = re.compile(r"<!--(.*?)-->", re.DOTALL)
+ISSUE_URL = re.compile(r"^https://github\.com/([\w.-]+/[\w.-]+)/issues/(\d+)$")
+"""A task's `source` when it was imported from an issue: its repository and number."""
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,68 @@ class Imported:
     number: int
     task_id: str
     action: str
-    """created, updated or unchanged."""
+    """created, updated or unchanged; for a task whose issue is no longer listed, what became of
+    the issue (see `LEFT_BEHIND`)."""
     problems: list[str]
+
+
+LEFT_BEHIND = "the task file is left as it is"
+"""Ends the action of a task whose issue is no longer listed: the import reports it, never
+deletes or rewrites the file."""
+
+
+def fetch_issue(gh: GitHub, repository: str, number: int) -> dict[str, Any] | None:
+    """The issue, or None when GitHub says it is gone for good. A 404 counts as gone only when
+    the repository itself answers: GitHub also says 404 for a repository the token cannot see,
+    and a wrong token is no reason to give up on an issue (that GitHubError is raised)."""
+    try:
+        data = gh.call("GET", f"/repos/{repository}/issues/{number}").data
+        return data if isinstance(data, dict) else {}
+    except GitHubError as exc:
+        if exc.status == 410:  # what GitHub answers for a deleted issue
+            return None
+        if exc.status != 404:
+            raise
+    gh.call("GET", f"/repos/{repository}")
+    return None
+
+
+def _fate(gh: GitHub, repository: str, number: int, url: str, labels: set[str]) -> str:
+    """What became of an issue a task came from that the labelled listing no longer holds."""
+    try:
+        issue = fetch_issue(gh, repository, number)
+    except GitHubError as exc:
+        return f"issue not checked ({exc}); {LEFT_BEHIND}"
+    if issue is None:
+        return f"issue deleted on GitHub; {LEFT_BEHIND}"
+    moved = str(issue.get("html_url") or url)
+    if moved.rstrip("/").lower() != url.lower():  # a transferred issue answers from its new home
+        return f"issue moved to {visible(moved, 200)}; {LEFT_BEHIND}"
+    if issue.get("state") == "closed":
+        reason = str(issue.get("state_reason") or "").replace("_", " ")
+        return (
+            f"issue closed on GitHub{f' ({visible(reason, 40)})' if reason else ''}; {LEFT_BEHIND}"
+        )
+    has = {str(x.get("name")) for x in issue.get("labels") or [] if isinstance(x, dict)}
+    missing = sorted(labels - has)
+    if missing:
+        return f"issue no longer labelled {visible(', '.join(missing), 100)}; {LEFT_BEHIND}"
+    return f"issue open but not listed; {LEFT_BEHIND}"
+
+
+def _left_behind(
+    gh: GitHub, repository: str, label: str, existing: dict[str, Path], listed: set[str]
+) -> list[Imported]:
+    """A report line for each task of this repository's issues that the listing left out."""
+    labels = {part.strip() for part in label.split(",") if part.strip()}
+    results = []
+    for url, path in existing.items():
+        match = ISSUE_URL.match(url)
+        if url in listed or not match or match.group(1).lower() != repository.lower():
+            continue
+        number = int(match.group(2))
+        results.append(Imported(number, path.stem, _fate(gh, repository, number, url, labels), []))
+    return results
 
 
 def _existing_by_source(root: Path) -> dict[str, Path]:
@@ -155,14 +219,17 @@ def import_issues(
     lint: Callable[[str], list[str]],
 ) -> list[Imported]:
     """Write (or rewrite) a task per open issue carrying `label`; `lint(task_id)` returns the task
-    lint's messages for a written task."""
+    lint's messages for a written task. Tasks imported earlier whose issue is no longer listed
+    are reported after them, their files untouched."""
     existing = _existing_by_source(root)
     results = []
+    listed: set[str] = set()
     path_label = label.replace(",", "%2C")
     for raw in gh.paginate(f"/repos/{repository}/issues?state=open&labels={path_label}"):
         if not isinstance(raw, dict) or "pull_request" in raw:
             continue  # the issues endpoint lists pull requests too
         issue = parse_issue(raw)
+        listed.add(issue.url)
         path = (
             existing.get(issue.url)
             or root / TASK_DIR / f"{task_id_for(issue.number, issue.title)}.md"
@@ -182,4 +249,4 @@ def import_issues(
             upsert_comment(gh, repository, issue.number, _lint_comment(task_id, issue, problems),
                            marker=LINT_MARKER)  # fmt: skip
         results.append(Imported(issue.number, task_id, action, problems))
-    return results
+    return results + _left_behind(gh, repository, label, existing, listed)
