@@ -1,16 +1,25 @@
-"""The agent is told the boundaries before it is judged on them: the prompt states the policy's
-import contracts and the public-API rule in plain words, and `task lint` warns when a task's
-scope spans modules a contract keeps apart (a look-alike task inside one layer stays quiet)."""
+"""The agent is told the boundaries before it is judged on them: the prompt states the import
+contracts in force and the public-API rule in plain words, and `task lint` warns when a task's
+scope spans modules a contract keeps apart (a look-alike task inside one layer stays quiet). The
+contracts in force are the policy's, else the repository's `.importlinter` or
+`[tool.importlinter]`, read as the architecture check reads them (the prompt at the run's base)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+
+import pytest
 
 from crewchief.agents.prompt import PromptInputs, render_prompt
-from crewchief.spec.policy import parse_policy
+from crewchief.gate.checks.architecture.contracts import in_force
+from crewchief.runs.execute import render_run_prompt
+from crewchief.spec.policy import Policy, parse_policy
 from crewchief.spec.task import Task
+from crewchief.store import open_store
 from tests.helpers.cli import run_cli
 from tests.helpers.repo import Repo
+from tests.helpers.runfactory import fake_run
 
 POLICY = """
 [[architecture.contracts]]
@@ -54,7 +63,9 @@ FILES = {
 def test_prompt_states_contracts_and_the_api_rule_in_plain_words() -> None:
     policy = parse_policy(POLICY.encode(), "crewchief.toml")
     task = Task(id="t", title="t")
-    inputs = PromptInputs(task, architecture=policy.architecture, api=policy.api)
+    found = in_force(policy, {})
+    assert found is not None
+    inputs = PromptInputs(task, contracts=found.specs, api=policy.api)
     text = render_prompt(inputs)
     assert "`shop.web` must not import `shop.db`, directly or through other modules." in text
     assert (
@@ -92,3 +103,118 @@ def test_task_lint_warns_when_scope_spans_what_a_contract_keeps_apart(capsys, ma
             "(contract 'layers')",
         ),
     ]
+
+
+IMPORTLINTER = """[importlinter]
+root_package = shop
+
+[importlinter:contract:web-db]
+name = web never reaches the database
+type = forbidden
+source_modules =
+    shop.web
+forbidden_modules = shop.db
+
+[importlinter:contract:layers]
+name = layers
+type = layers
+containers = shop
+layers =
+    web
+    service | mail
+    db
+"""
+
+PYPROJECT = """[project]
+name = "shop"
+
+[tool.importlinter]
+root_packages = ["shop"]
+
+[[tool.importlinter.contracts]]
+name = "web never reaches the database"
+type = "forbidden"
+source_modules = ["shop.web"]
+forbidden_modules = ["shop.db"]
+
+[[tool.importlinter.contracts]]
+name = "layers"
+type = "layers"
+layers = ["shop.web", "shop.service | shop.mail", "shop.db"]
+"""
+
+CONFIGS = {
+    ".importlinter": (
+        IMPORTLINTER,
+        "Layers inside `shop`, top to bottom: `web`; then `service` and `mail` (which never "
+        "import each other); then `db`.",
+        "web above db",
+    ),
+    "pyproject.toml": (
+        PYPROJECT,
+        "Layers, top to bottom: `shop.web`; then `shop.service` and `shop.mail` (which never "
+        "import each other); then `shop.db`.",
+        "shop.web above shop.db",
+    ),
+}
+ONLY_CODE = {k: v for k, v in FILES.items() if k != "crewchief.toml"}
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_the_prompt_tells_the_repositorys_own_import_linter_contracts_read_at_the_base(
+    make_repo: Callable[..., Repo], config: str
+) -> None:
+    text, layers, _ = CONFIGS[config]
+    greet = TASK.format(id="greet", scope="[src/shop/web/views.py]")
+    repo = make_repo({**ONLY_CODE, config: text, ".crewchief/tasks/greet.md": greet})
+    # the run's commit rewrites the configuration: the prompt still tells the base's contracts
+    run_id = fake_run(repo, {config: text.replace("shop.db", "shop.mail")})
+    (repo.path / config).write_text(text.replace("shop.db", "shop.service"))  # nor the work tree's
+    store = open_store(repo.path)
+    row = store.run(run_id)
+    assert row.base_commit is not None
+    task = Task(id="greet", title="greet", scope=["src/shop/web/views.py"])
+    prompt = render_run_prompt(
+        task, row, Policy(), base=row.base_commit, store=store, repo=repo.path
+    )
+    assert "`shop.web` must not import `shop.db`, directly or through other modules." in prompt
+    assert layers in prompt
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_task_lint_warns_on_the_repositorys_own_import_linter_contracts(
+    capsys: pytest.CaptureFixture[str], make_repo: Callable[..., Repo], config: str
+) -> None:
+    text, _, layers = CONFIGS[config]
+    spans = TASK.format(id="spans", scope="[src/shop/web/**, src/shop/db/models.py]")
+    inside = TASK.format(id="inside", scope="[src/shop/web/views.py, tests/test_shop.py]")
+    repo = make_repo(
+        {
+            **ONLY_CODE,
+            config: text,
+            ".crewchief/tasks/spans.md": spans,
+            ".crewchief/tasks/inside.md": inside,
+        }
+    )
+    assert _lint(capsys, repo) == [
+        (
+            "spans",
+            "scope spans shop.web and shop.db, which must not import it "
+            "(contract 'web never reaches the database')",
+        ),
+        (
+            "spans",
+            f"scope spans the layers {layers}, which may import only downwards (contract 'layers')",
+        ),
+    ]
+
+
+def test_task_lint_says_when_the_contracts_cannot_be_read(
+    capsys: pytest.CaptureFixture[str], make_repo: Callable[..., Repo]
+) -> None:
+    broken = IMPORTLINTER.replace("type = forbidden", "type = protected")
+    spans = TASK.format(id="spans", scope="[src/shop/web/**]")
+    repo = make_repo({**ONLY_CODE, ".importlinter": broken, ".crewchief/tasks/spans.md": spans})
+    (found,) = _lint(capsys, repo)
+    assert found[1].startswith("the import contracts cannot be read")
+    assert "type 'protected'" in found[1]

@@ -15,7 +15,7 @@ from importlib.resources import files
 from typing import Any, Protocol
 
 from crewchief.errors import UserError
-from crewchief.spec.policy import PROTECTED_PATHS, ApiPolicy, ArchitecturePolicy, ScopePolicy
+from crewchief.spec.policy import PROTECTED_PATHS, ApiPolicy, ScopePolicy
 from crewchief.spec.task import Task
 from crewchief.textsafe import visible
 
@@ -41,6 +41,19 @@ class FindingFacts(Protocol):
     def line(self) -> int | None: ...
     @property
     def blocking(self) -> bool: ...
+
+
+class ContractFacts(Protocol):
+    """What the prompt reads of an import contract: the gate's `ContractSpec` (the contracts in
+    force, from the policy or the repository's import-linter configuration) has these, and agents
+    still do not depend on the gate."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def options(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -79,14 +92,22 @@ class PromptInputs:
     findings: Sequence[FindingFacts] = ()
     """Findings of the previous attempt's gate report; the prompt lists the blocking ones."""
     attempt: int = 1
-    architecture: ArchitecturePolicy | None = None
-    """The policy's import contracts, told to the agent in plain words before it is judged on them."""
+    contracts: Sequence[ContractFacts] = ()
+    """The import contracts in force at the run's base (the policy's, else the repository's
+    `.importlinter` / `[tool.importlinter]`), told in plain words before the agent is judged on
+    them."""
     api: ApiPolicy | None = None
 
 
+def _as_list(value: object) -> list[str]:
+    """An option as import-linter takes it: one text, or a list (INI values come as either)."""
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
+
+
 def _names(value: object) -> str:
-    items = [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
-    return ", ".join(f"`{visible(str(v), 200)}`" for v in items) or "(none)"
+    return ", ".join(f"`{visible(v, 200)}`" for v in _as_list(value)) or "(none)"
 
 
 def _layer_words(layer: str) -> str:
@@ -99,11 +120,20 @@ def _layer_words(layer: str) -> str:
     return " and ".join(_names(p.strip()) for p in layer.split(":"))
 
 
-def contract_rules(policy: ArchitecturePolicy) -> list[str]:
-    """Each import contract of the policy as one plain sentence."""
+def _layers_rule(options: Mapping[str, Any]) -> str:
+    order = "; then ".join(_layer_words(layer) for layer in _as_list(options.get("layers")))
+    inside = f" inside {_names(options.get('containers'))}" if options.get("containers") else ""
+    return (
+        f"Layers{inside}, top to bottom: {order}. A module may import the layers below its own, "
+        "never one above."
+    )
+
+
+def contract_rules(contracts: Sequence[ContractFacts]) -> list[str]:
+    """Each import contract in force as one plain sentence."""
     rules: list[str] = []
-    for contract in policy.contracts:
-        options = contract.options()
+    for contract in contracts:
+        options = contract.options
         if contract.type == "forbidden":
             how = (
                 "directly"
@@ -114,12 +144,7 @@ def contract_rules(policy: ArchitecturePolicy) -> list[str]:
                 f"{_names(options.get('source_modules'))} must not import {_names(options.get('forbidden_modules'))}, {how}."
             )
         elif contract.type == "layers":
-            layers = options.get("layers")
-            layers = [str(layer) for layer in layers] if isinstance(layers, list) else []
-            order = "; then ".join(_layer_words(layer) for layer in layers)
-            rules.append(
-                f"Layers, top to bottom: {order}. A module may import the layers below its own, never one above."
-            )
+            rules.append(_layers_rule(options))
         elif contract.type == "independence":
             rules.append(
                 f"{_names(options.get('modules'))} are independent: none of them may import another."
@@ -187,7 +212,7 @@ def _context(inputs: PromptInputs) -> dict[str, Any]:
         },
         "feedback": [text for text in inputs.feedback if text.strip()],
         "findings": [_finding(f) for f in inputs.findings if f.blocking][:_MAX_FINDINGS],
-        "architecture": contract_rules(inputs.architecture or ArchitecturePolicy()),
+        "architecture": contract_rules(inputs.contracts),
         "api_rule": api_rule(inputs.task, inputs.api),
     }
 

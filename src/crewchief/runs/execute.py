@@ -690,13 +690,15 @@ def render_run_prompt(
     task: Task, row: RunRow, policy: Policy, *, base: str, store: Store, repo: Path
 ) -> str:
     """The agents' prompt template (the repository's override at the base, else the built-in),
-    with the reviewer's feedback and the previous attempt's blocking findings on a retry."""
+    with the reviewer's feedback and the previous attempt's blocking findings on a retry, and the
+    import contracts in force read at the base as the architecture check reads them."""
     from crewchief.agents.prompt import (
         OVERRIDE_PATH,
         FindingSummary,
         PromptInputs,
         render_prompt,
     )
+    from crewchief.gate.checks.architecture.contracts import CONFIG_FILES, in_force
     from crewchief.review.decide import feedback_history
 
     findings: list[FindingSummary] = []
@@ -706,7 +708,12 @@ def render_run_prompt(
         for item in report.get("findings", []):
             with contextlib.suppress(Exception):
                 findings.append(FindingSummary.from_json(item))
-    override = read_files_at(repo, base, [OVERRIDE_PATH])[OVERRIDE_PATH]
+    at_base = read_files_at(repo, base, [OVERRIDE_PATH, *CONFIG_FILES])
+    override = at_base.pop(OVERRIDE_PATH)
+    try:
+        contracts = in_force(policy, at_base)
+    except UserError:
+        contracts = None  # the architecture check reports contracts it cannot read
     inputs = PromptInputs(
         task=task,
         scope=policy.scope,
@@ -716,7 +723,7 @@ def render_run_prompt(
         ],
         findings=findings,
         attempt=row.attempt,
-        architecture=policy.architecture,
+        contracts=contracts.specs if contracts else (),
         api=policy.api,
     )
     template = override.decode("utf-8", "replace") if override is not None else None

@@ -303,7 +303,7 @@ def lint_task(
     _check_hidden(task, secret, add)
     _check_scope(task, root, tracked, add)
     architecture_warnings(
-        task, tracked, policy, lambda m, s: add("scope-spans-layers", Level.WARNING, m, s)
+        task, root, tracked, policy, lambda m, s: add("scope-spans-layers", Level.WARNING, m, s)
     )
     _check_objective(task, add)
     _check_plan(task, policy, catalog, add)

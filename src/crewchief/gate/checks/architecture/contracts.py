@@ -101,8 +101,9 @@ def _from_options(
     return Contracts(tuple(specs), named or _roots_named(specs), source)
 
 
-def from_config(files: Mapping[str, bytes]) -> Contracts | None:
-    """The repository's own import-linter configuration, in import-linter's order of search."""
+def from_config(files: Mapping[str, bytes | None]) -> Contracts | None:
+    """The repository's own import-linter configuration, in import-linter's order of search
+    (`files` maps the names in `CONFIG_FILES` to their bytes, None or absent when missing)."""
     for name in ("setup.cfg", ".importlinter"):
         data = files.get(name)
         if data is None:
@@ -132,8 +133,10 @@ CONFIG_FILES = ("setup.cfg", ".importlinter", "pyproject.toml")
 """Files `from_config` reads."""
 
 
-def in_force(policy: Policy, files: Mapping[str, bytes]) -> Contracts | None:
-    """The policy's contracts, else the repository's import-linter configuration, else None."""
+def in_force(policy: Policy, files: Mapping[str, bytes | None]) -> Contracts | None:
+    """The policy's contracts, else the repository's import-linter configuration, else None: the
+    one reader of the contracts in force, for the check and for what tells the agent and the lead
+    about them (the prompt, `task lint`)."""
     arch = policy.architecture
     if arch.contracts:
         specs = tuple(ContractSpec(c.name, c.type, c.options()) for c in arch.contracts)
