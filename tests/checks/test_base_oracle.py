@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from crewchief.gate.dynamic.doctests import with_base_doctests
-from crewchief.gate.dynamic.oracle import _imports_module, pytest_config, render_pytest_ini
+from crewchief.gate.dynamic.oracle import pytest_config, render_pytest_ini
+from crewchief.gate.dynamic.test_support import imports_module
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Report
 from tests.helpers.repo import Repo
@@ -154,7 +155,7 @@ def test_an_unrelated_module_of_the_same_name_does_not_make_a_helper_production_
 def test_imports_are_resolved_to_the_helpers_path(
     importer: str, source: str, imports: bool
 ) -> None:
-    assert _imports_module(importer, source.encode(), "src/calc/testing.py") is imports
+    assert imports_module(importer, source.encode(), "src/calc/testing.py") is imports
 
 
 def test_a_deselecting_pytest_setting_is_replaced_by_the_bases(make_repo, tmp_path: Path) -> None:
