@@ -476,11 +476,12 @@ def test_helpers_and_data_are_told_from_production_by_the_bases_imports(make_rep
             "pkg/guards.py": GUARDS,
             "pkg/table.csv": "1,2\n",
             "pkg/expect.py": "import pytest\n\n\ndef near(a, b):\n    return a == pytest.approx(b)\n",
-            "pkg/deep.py": "from pkg.expect import near\n\nEXPECTED = 'golden/*.txt'\n\n\n"
+            "pkg/deep.py": "from pkg.expect import near\n\nEXPECTED = 'golden'\n\n\n"
             "def check(x):\n    assert near(x, 1)\n",
             "golden/one.txt": "1\n",
             "docs/conf.py": "import pkg.deep\n",
-            "tests/test_x.py": "import pkg.stats\nfrom pkg import deep\n\nDATA = 'table.csv'\n",
+            "tests/test_x.py": "import pkg.stats\nfrom pkg import deep\n\nDATA = 'table.csv'\n"
+            "GOLDEN = 'golden/*.txt'\n",
         },
     )
     support = BaseSupport(repo.path, "main", lambda p: match_any(p, ["tests/**"]))

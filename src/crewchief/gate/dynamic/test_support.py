@@ -15,10 +15,12 @@ reward-hacking agent cannot avoid, so the oracle follows the base's imports inst
 - Making production code import the helper does not turn it into production code: every import
   is read at the base, which the change cannot edit. An import counts when it is an `import`
   statement that resolves to the file, or a string naming the module (`importlib` lookups).
-- a non-Python file is **test data** when a base test or test helper names it by a string literal
-  (its path, a path suffix such as `data/x.json` or `x.json`, a glob such as `data/*.json`, or the
-  folder holding it) and no other module of the repository names it the same way (a file the
-  production code also reads is production data, and the change to it stands). Project and tool
+- a non-Python file is **test data** when a base test file or conftest names it by a string
+  literal (its path, a path suffix such as `data/x.json` or `x.json`, a glob such as
+  `data/*.json`, or the folder holding it) and no module of the repository other than tests and
+  test helpers names it the same way (a file the production code also reads is production data,
+  and the change to it stands). A file only a helper names is not found: the test files are
+  searched first so that a change to files no test names costs one `git grep`. Project and tool
   configuration is never test data here: the oracle takes pytest's settings on its own terms.
 
 Tooling outside the package (setup.py, docs/, examples/, benchmarks/, scripts/) neither makes a
@@ -221,15 +223,17 @@ class BaseSupport:
             self._sources.update(read_files_at(self.repo, self.rev, missing))
         return {p: self._sources[p] for p in paths}
 
-    def importers(self, path: str) -> list[str]:
-        """Base Python files that import the module at `path`."""
+    def importers(self, path: str) -> Iterator[str]:
+        """Base Python files that import the module at `path`, the package's own first: one of
+        them settles that the module is production code, so the rest need not be parsed."""
         pure = PurePosixPath(path)
         name = pure.parent.name if pure.name == "__init__.py" else pure.stem
         if not name.isidentifier():
-            return []
+            return
         found = [p for p in self._grep([name], "-w") if p != path]
+        found.sort(key=lambda p: (self.is_test(p) or tooling(p), p))
         sources = self.source(found)
-        return [p for p in found if imports_module(p, sources[p], path)]
+        yield from (p for p in found if imports_module(p, sources[p], path))
 
     def _walk(self, path: str) -> Iterator[tuple[str, str]]:
         """(`test`, importer) for each test file and (`code`, importer) for each package module
@@ -270,11 +274,19 @@ class BaseSupport:
         wanted = [p for p in wanted if "/" in p or not p.startswith(".")]
         needles = [part for p in wanted for part in PurePosixPath(p).parts[-2:]]
         readers = self._grep(needles)
+        # The tests' side first: most changed files are named by no test, and then the rest of
+        # the repository need not be parsed.
+        tests = self._naming(wanted, [r for r in readers if self.is_test(r)])
+        named = [p for p in wanted if tests[p]]
+        if not named:
+            return []
+        others = self._naming(named, [r for r in readers if not self.is_test(r) and not tooling(r)])
+        return [p for p in named if all(self.is_test_helper(r) for r in others[p])]
+
+    def _naming(self, paths: list[str], readers: list[str]) -> dict[str, list[str]]:
+        """For each path, the readers with a string literal that names it."""
         literals = {r: string_literals(data) for r, data in self.source(readers).items()}
-        out = []
-        for path in wanted:
-            naming = [r for r, found in literals.items() if any(names_file(s, path) for s in found)]
-            naming = [r for r in naming if not tooling(r) or self.is_test(r)]
-            if naming and all(self.is_test(r) or self.is_test_helper(r) for r in naming):
-                out.append(path)
-        return out
+        return {
+            p: [r for r, found in literals.items() if any(names_file(s, p) for s in found)]
+            for p in paths
+        }
