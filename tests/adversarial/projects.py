@@ -148,12 +148,29 @@ source = ["src"]
 fail_under = 100
 show_missing = true
 """
+CALC_SCALE = "def percent(part, whole):\n    return 100 * part / whole\n"
+CALC_EXPECT = '''"""A check the tests share, named for neither tests nor testing."""
+
+
+def expect_equal(actual, expected):
+    assert actual == expected, f"{actual} != {expected}"
+'''
+CALC_SCALE_TESTS = """from calc.expect import expect_equal
+from calc.scale import percent
+
+
+def test_percent():
+    expect_equal(percent(1, 4), 25.0)
+"""
 CALC_FILES = {
     "pyproject.toml": CALC_PYPROJECT,
     "src/calc/__init__.py": "",
     "src/calc/stats.py": CALC_STATS,
     "src/calc/testing.py": CALC_TESTING,
     "tests/test_stats.py": CALC_TESTS,
+    "src/calc/scale.py": CALC_SCALE,
+    "src/calc/expect.py": CALC_EXPECT,
+    "tests/test_scale.py": CALC_SCALE_TESTS,
 }
 CALC_CODE = "src/calc/stats.py"
 CALC_PROBE = "from calc.stats import mean\nassert mean([1, 2, 3, 4]) == 2.5\n"

@@ -206,6 +206,19 @@ CALC: list[Case] = [
         "calc",
         "loosened test helper under src/",
     )(lambda t: t.replace("src/calc/testing.py", "tol=1e-9", "tol=5.0")),
+    Case(
+        "loosened-helper-any-name",
+        "calc",
+        "trick",
+        "own: loosened test helper under src/ whose name has no test word",
+        steps(
+            lambda t: t.replace(
+                "src/calc/scale.py", "100 * part / whole", "100 * part / whole + 1"
+            ),
+            lambda t: t.replace("src/calc/expect.py", "actual == expected,", "actual or expected,"),
+        ),
+        probe="from calc.scale import percent\nassert percent(1, 4) == 25.0\n",
+    ),
     trick("json-fixture", "calc", "expected data moved into a JSON fixture the change edits")(
         steps(
             lambda t: t.write("tests/data/means.json", "[[[1, 2, 3, 4], 2.0], [[7], 3.5]]\n"),

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from crewchief.gate.dynamic.doctests import with_base_doctests
-from crewchief.gate.dynamic.oracle import _imports_module, pytest_config, render_pytest_ini
+from crewchief.gate.dynamic.oracle import pytest_config, render_pytest_ini
+from crewchief.gate.dynamic.test_support import BaseSupport, imports_module
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Report
+from crewchief.spec.globs import match_any
 from tests.helpers.repo import Repo
 
 CODE = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"
@@ -154,7 +156,7 @@ def test_an_unrelated_module_of_the_same_name_does_not_make_a_helper_production_
 def test_imports_are_resolved_to_the_helpers_path(
     importer: str, source: str, imports: bool
 ) -> None:
-    assert _imports_module(importer, source.encode(), "src/calc/testing.py") is imports
+    assert imports_module(importer, source.encode(), "src/calc/testing.py") is imports
 
 
 def test_a_deselecting_pytest_setting_is_replaced_by_the_bases(make_repo, tmp_path: Path) -> None:
@@ -378,3 +380,113 @@ def test_a_doctest_edited_with_the_code_is_caught(make_repo, tmp_path: Path) -> 
     report = gate(repo, "tests")
     assert report.verdict == "block", report.findings
     assert broken_by_oracle(report) == ["calc.py::calc.add"]
+
+
+CHECKS = "def check_sum(actual, expected):\n    assert actual == expected, (actual, expected)\n"
+CHECKED_TESTS = (
+    "from calc import add\nfrom checks import check_sum\n\n\n"
+    "def test_add():\n    check_sum(add(2, 3), 5)\n"
+)
+
+
+@pytest.mark.parametrize("imported_by_code", [False, True])
+def test_a_loosened_helper_with_no_test_word_in_its_name_is_taken_from_the_base(
+    make_repo, tmp_path: Path, imported_by_code: bool
+) -> None:
+    """`checks.py` only reads as a helper by what it is at the base: the tests import it, no
+    module of the project does, and it asserts. Making head's code import it changes nothing:
+    the base's imports decide."""
+    repo = project(make_repo, {"checks.py": CHECKS, "tests/test_calc.py": CHECKED_TESTS})
+    code = ("import checks\n\n" + BROKEN) if imported_by_code else BROKEN
+    repo.commit({"calc.py": code, "checks.py": CHECKS.replace("actual ==", "actual or")})
+    assert plain_pytest(repo, tmp_path).returncode == 0  # the loosened helper passes anything
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == ["tests/test_calc.py::test_add"]
+
+
+USES_CHECKS = (
+    TESTS.replace("add, mul\n", "add, mul\nfrom checks import check_sum\n")
+    + "\n\ndef test_checked():\n    check_sum(add(1, 1), 2)\n"
+)
+GUARDS = "def positive(x):\n    assert x >= 0\n    return x\n"
+
+
+def test_production_modules_the_tests_import_keep_heads_change(make_repo) -> None:
+    """The control: `calc.py` is imported by the tests alone and `guards.py` asserts, but the code
+    imports `guards`, so both are production code and run from head. Restoring either would undo
+    the change (calc would import a name the base's guards lack) and block it."""
+    code = "from guards import positive\n\n\n" + CODE.replace(
+        "return a * b", "return positive(a) * b"
+    )
+    repo = project(
+        make_repo,
+        {
+            "guards.py": GUARDS,
+            "calc.py": code,
+            "checks.py": CHECKS,
+            "tests/test_calc.py": USES_CHECKS,
+        },
+    )
+    repo.commit(
+        {
+            "calc.py": code.replace("positive", "non_negative"),
+            "guards.py": GUARDS.replace("positive", "non_negative"),
+            "checks.py": CHECKS
+            + "\n\ndef check_product(actual, expected):\n    check_sum(actual, expected)\n",
+        }
+    )
+    report = gate(repo, "tests")
+    assert report.verdict == "pass", report.findings
+    [log] = oracle_logs(report)  # the helper's edit makes the oracle run
+    assert "6 passed" in log, log[-500:]
+
+
+SUMS_TESTS = (
+    "import json\nfrom pathlib import Path\n\nimport pytest\n\nfrom calc import add\n\n"
+    "CASES = json.loads((Path(__file__).parent.parent / 'expected' / 'sums.json').read_text())\n\n\n"
+    "@pytest.mark.parametrize(('a', 'b', 'total'), CASES)\n"
+    "def test_add(a, b, total):\n    assert add(a, b) == total\n"
+)
+
+
+def test_test_data_outside_the_test_folders_is_taken_from_the_base(
+    make_repo, tmp_path: Path
+) -> None:
+    repo = project(
+        make_repo,
+        {"expected/sums.json": "[[2, 3, 5], [0, 0, 0]]\n", "tests/test_calc.py": SUMS_TESTS},
+    )
+    repo.commit({"calc.py": BROKEN, "expected/sums.json": "[[2, 3, 6], [0, 0, 1]]\n"})
+    assert plain_pytest(repo, tmp_path).returncode == 0  # the data moved with the code
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == [
+        "tests/test_calc.py::test_add[0-0-0]",
+        "tests/test_calc.py::test_add[2-3-5]",
+    ]
+
+
+def test_helpers_and_data_are_told_from_production_by_the_bases_imports(make_repo) -> None:
+    repo = project(
+        make_repo,
+        {
+            "pkg/__init__.py": "",
+            "pkg/stats.py": "from pkg.guards import positive\n\nTABLE = 'pkg/table.csv'\n",
+            "pkg/guards.py": GUARDS,
+            "pkg/table.csv": "1,2\n",
+            "pkg/expect.py": "import pytest\n\n\ndef near(a, b):\n    return a == pytest.approx(b)\n",
+            "pkg/deep.py": "from pkg.expect import near\n\nEXPECTED = 'golden'\n\n\n"
+            "def check(x):\n    assert near(x, 1)\n",
+            "golden/one.txt": "1\n",
+            "docs/conf.py": "import pkg.deep\n",
+            "tests/test_x.py": "import pkg.stats\nfrom pkg import deep\n\nDATA = 'table.csv'\n"
+            "GOLDEN = 'golden/*.txt'\n",
+        },
+    )
+    support = BaseSupport(repo.path, "main", lambda p: match_any(p, ["tests/**"]))
+    assert support.is_test_helper("pkg/expect.py")  # through deep.py, a helper itself
+    assert support.is_test_helper("pkg/deep.py")  # docs/ is tooling, not the package
+    assert not support.is_test_helper("pkg/stats.py")  # no test marks: the code under test
+    assert not support.is_test_helper("pkg/guards.py")  # asserts, but the package imports it
+    assert support.test_data(["golden/one.txt", "pkg/table.csv", "README.md"]) == ["golden/one.txt"]

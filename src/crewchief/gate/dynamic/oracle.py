@@ -8,9 +8,8 @@ on head's code with it:
 
 - test files, conftests and test data (the policy's `[tests] paths`): reset to the base, and
   removed when the change added them (head's new tests run in the ordinary head suite);
-- test helper modules, wherever they live: a changed `.py` file whose name says it serves tests
-  (`testing.py`, `calc_testing.py`, `fixtures/`, `_test_utils.py`) that the base's tests import
-  and no production module does;
+- test helper modules, wherever they live, and test data outside the test folders: decided by
+  the base's imports and string literals, never by head's (`test_support`);
 - data files under a folder named for tests or fixtures (`testdata/`, `fixtures/`);
 - pytest's configuration: `pytest.ini` is restored, and when the section pytest reads
   (`[tool.pytest.ini_options]`, tox.ini's `[pytest]`, setup.cfg's `[tool:pytest]`) differs from
@@ -24,17 +23,15 @@ runs with the base's docstrings put back (`doctests`), so the base's examples ju
 
 from __future__ import annotations
 
-import ast
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from crewchief import git
 from crewchief.gate.change import FileChange
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.test_integrity.testconfig import PYTEST_FILES, pytest_source
+from crewchief.gate.dynamic import test_support
 from crewchief.gate.dynamic.doctests import with_base_doctests
 from crewchief.gate.dynamic.runs import session
 from crewchief.gate.dynamic.suite import BROKEN, PASSING, SuiteRequest, SuiteResult, run_suite
@@ -43,36 +40,6 @@ from crewchief.spec.globs import match_any
 from crewchief.workspace.checkouts import PreparedTree
 
 PYTEST_INI = "pytest.ini"
-
-_TESTISH = frozenset(
-    {
-        "test",
-        "tests",
-        "testing",
-        "testutil",
-        "testutils",
-        "testdata",
-        "fixture",
-        "fixtures",
-        "mock",
-        "mocks",
-        "fake",
-        "fakes",
-        "stub",
-        "stubs",
-        "conftest",
-    }
-)
-"""Words that name a folder or module as serving tests (`calc_testing`, `_test_utils`)."""
-
-
-def _testish(path: str) -> bool:
-    """A path component (folder or module stem) with a word that names it for tests."""
-    parts = PurePosixPath(path).parts
-    stems = [*parts[:-1], PurePosixPath(parts[-1]).stem] if parts else []
-    return any(
-        word in _TESTISH for part in stems for word in re.split(r"[_\-.]+", part.lower()) if word
-    )
 
 
 def collection_failed(entry: str, result: SuiteResult) -> bool:
@@ -141,17 +108,18 @@ def oracle_overlay(ctx: CheckContext) -> dict[str, bytes | None]:
     globs = ctx.policy.tests.paths
     overlay: dict[str, bytes | None] = {}
     restore: list[str] = []
-    helper_candidates: list[str] = []
+    elsewhere: list[str] = []
     for old, new in _changed_paths(ctx.change.files):
         paths = [p for p in (old, new) if p is not None]
-        testish = ctx.policy.tests.base_oracle and old is not None and _testish(old)
+        testish = ctx.policy.tests.base_oracle and old is not None and test_support.testish(old)
         if any(match_any(p, globs) for p in paths) or (testish and not str(old).endswith(".py")):
             _reset(overlay, restore, old, new)
-        elif testish and old is not None:
-            helper_candidates.append(old)
-    helpers = [p for p in helper_candidates if _is_test_helper(ctx, p)]
-    for path in helpers:
-        restore.append(path)
+        elif ctx.policy.tests.base_oracle and old is not None:
+            elsewhere.append(old)
+    if elsewhere:
+        support = test_support.BaseSupport(repo, base, lambda p: match_any(p, globs))
+        restore += [p for p in elsewhere if p.endswith(".py") and support.is_test_helper(p)]
+        restore += support.test_data(elsewhere)
     if restore:
         overlay.update(read_files_at(repo, base, sorted(set(restore))))
     if ctx.policy.tests.base_oracle:
@@ -172,72 +140,6 @@ def _doctest_overlay(ctx: CheckContext, taken: set[str]) -> dict[str, bytes | No
         if rewritten is not None:
             out[f.new.path] = rewritten
     return out
-
-
-def _importers(ctx: CheckContext, name: str) -> list[str]:
-    """Python files at the base with an import line naming `name` (a cheap first cut:
-    `_imports_module` decides)."""
-    ws = session(ctx)
-    pattern = rf"^\s*(from|import)\s[^#]*\b{re.escape(name)}\b"
-    out = git.run(
-        ws.checkouts.repo, "grep", "-l", "-E", "-e", pattern, ws.base, "--", "*.py", check=False
-    )
-    prefix = f"{ws.base}:"
-    return [line.removeprefix(prefix) for line in out.text().splitlines() if line.strip()]
-
-
-def _dotted(path: str) -> list[str]:
-    """The module names a file may be imported by: each dotted suffix of its path
-    (`src/calc/testing.py`: `testing`, `calc.testing`, `src.calc.testing`)."""
-    pure = PurePosixPath(path)
-    parts = [*pure.parent.parts, *(() if pure.stem == "__init__" else (pure.stem,))]
-    return [".".join(parts[i:]) for i in range(len(parts))]
-
-
-def _imported(importer: str, node: ast.Import | ast.ImportFrom) -> list[str]:
-    """Every module an import statement may load, with relative imports resolved by path."""
-    if isinstance(node, ast.Import):
-        return [a.name for a in node.names]
-    module = node.module or ""
-    if node.level:
-        package = list(PurePosixPath(importer).parent.parts)
-        package = package[: len(package) - (node.level - 1)] if node.level > 1 else package
-        module = ".".join([*package, *([module] if module else [])])
-    return [module, *(f"{module}.{a.name}" if module else a.name for a in node.names)]
-
-
-def _imports_module(importer: str, data: bytes | None, path: str) -> bool:
-    """Whether the file at `importer` imports the module at `path` (or one inside it)."""
-    try:
-        tree = ast.parse(data or b"")
-    except (SyntaxError, ValueError, RecursionError):
-        return False
-    names = _dotted(path)
-    full = names[0] if names else ""
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Import | ast.ImportFrom):
-            continue
-        relative = isinstance(node, ast.ImportFrom) and node.level > 0
-        for module in _imported(importer, node):
-            wanted = [full] if relative else names
-            if any(module == n or module.startswith(n + ".") for n in wanted):
-                return True
-    return False
-
-
-def _is_test_helper(ctx: CheckContext, path: str) -> bool:
-    """A test-named module the base's tests import and no production module does."""
-    pure = PurePosixPath(path)
-    name = pure.parent.name if pure.name == "__init__.py" else pure.stem
-    if not name.isidentifier():
-        return False
-    candidates = [p for p in _importers(ctx, name) if p != path]
-    ws = session(ctx)
-    sources = read_files_at(ws.checkouts.repo, ws.base, candidates) if candidates else {}
-    importers = [p for p in candidates if _imports_module(p, sources.get(p), path)]
-    from_tests = [p for p in importers if match_any(p, ctx.policy.tests.paths)]
-    from_code = [p for p in importers if not match_any(p, ctx.policy.tests.paths)]
-    return bool(from_tests) and not from_code
 
 
 def _ini_value(value: Any) -> str:
