@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from crewchief.errors import UserError
 from crewchief.project import doctor
 from crewchief.project.layout import detect_layout
 from crewchief.project.policyfile import python_key_supported, set_key
@@ -345,3 +346,17 @@ def test_doctor_and_the_gate_find_the_same_interpreter_for_the_same_reason(
     gate = pyenv.find_python(root, policy.tests.python, environ)
     assert (found[0].python, found[0].source) == (str(gate.python), gate.how)
     assert gate.how.startswith(expected_how)
+
+
+def test_doctor_reports_a_pinned_python_that_names_nothing_as_the_gate_refuses_it(
+    tmp_path: Path, narrow_path: Path
+) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "crewchief.toml").write_text("[tests]\npython = 'no-such-python'\n")
+    suite_python_on_path(narrow_path)  # a python that works is there, and must not be taken
+    environ = dict(os.environ)
+    found, probes = doctor.find_python(root, environ)
+    with pytest.raises(UserError) as refused:
+        pyenv.find_python(root, "no-such-python", environ)
+    assert len(found) == 1 and [p.problem for p in probes] == [str(refused.value)]
