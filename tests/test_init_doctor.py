@@ -19,10 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from crewchief.errors import UserError
+from crewchief.project import doctor
 from crewchief.project.layout import detect_layout
 from crewchief.project.policyfile import python_key_supported, set_key
 from crewchief.project.testcmd import detect_test_command
 from crewchief.spec.policy import parse_policy
+from crewchief.workspace import pyenv
 from tests.helpers.cli import run_cli
 from tests.helpers.repo import Repo, git
 from tests.helpers.sdists import import_sdist
@@ -117,7 +120,7 @@ def test_src_layout_scope_tox_command_and_the_import_error_doctor_names(
     policy = policy_of(root)
     assert policy["scope"]["allow"] == ["src/humanize/**", "tests/**"]
     assert "tox.ini [testenv]" in result.out
-    assert f"no pytest in {root}/.venv/bin/python (.venv/ in the repository)" in result.out
+    assert f"no pytest in {root}/.venv/bin/python (the repository's .venv/)" in result.out
     doctor = run_cli(capsys, "doctor", "--repo", str(root))
     assert doctor.code == 2 and len(doctor.err.strip().splitlines()) == 1
     assert "no pytest in" in doctor.err and "-m pip install pytest" in doctor.err
@@ -182,7 +185,7 @@ def test_doctor_pins_the_repository_venv_and_says_when_no_tests_are_collected(
     assert policy_of(repo.path)["scope"]["allow"] == ["single.py"]
     doctor = run_cli(capsys, "doctor", "--repo", str(repo.path))
     assert doctor.code == 2
-    assert "(venv/ in the repository)" in doctor.out
+    assert "(the repository's venv/)" in doctor.out
     assert "'pytest -q' collected no tests" in doctor.err
     repo.write(
         {
@@ -283,9 +286,77 @@ def test_doctor_pins_a_later_interpreter_when_the_first_has_no_pytest(
     suite_python_on_path(narrow_path)
     doctor = run_cli(capsys, "doctor", "--repo", str(repo.path))
     assert doctor.code == 0, doctor.err
-    assert "(.venv/ in the repository): Python" in doctor.out and "pytest missing" in doctor.out
+    assert "(the repository's .venv/): Python" in doctor.out and "pytest missing" in doctor.out
     assert "comes first but cannot run pytest" in doctor.out
     assert f'python = "{narrow_path}/python"' in doctor.out
 
 
 CALC_TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+
+
+def fake_venv(folder: Path) -> Path:
+    """A virtualenv as the search sees one (`bin/python` beside `pyvenv.cfg`); never run."""
+    (folder / "bin").mkdir(parents=True)
+    (folder / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    python = folder / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    return python
+
+
+@pytest.mark.parametrize(
+    ("setting", "active", "in_repo", "expected_how"),
+    [
+        (None, False, "", "'python' on PATH"),
+        (None, False, "venv", "the repository's venv/"),
+        (None, True, "venv", "the active virtualenv"),
+        ("'./venv'", True, "venv", "[tests] python = './venv'"),
+        (
+            "'tools/venv/bin/python'",
+            False,
+            "tools/venv",
+            "[tests] python = 'tools/venv/bin/python'",
+        ),
+        ("'python'", True, "venv", "[tests] python = 'python'"),
+    ],
+)
+def test_doctor_and_the_gate_find_the_same_interpreter_for_the_same_reason(
+    tmp_path: Path,
+    narrow_path: Path,
+    setting: str | None,
+    active: bool,
+    in_repo: str,
+    expected_how: str,
+) -> None:
+    """Doctor proposes a `[tests]` section for the interpreter it finds first; the gate must then
+    run that very interpreter, and both must say why in the same words."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    suite_python_on_path(narrow_path)
+    if in_repo:
+        fake_venv(root / in_repo)
+    elsewhere = fake_venv(tmp_path / "elsewhere")
+    tests = "[tests]\ncommand = 'pytest -q'\n" + (f"python = {setting}\n" if setting else "")
+    (root / "crewchief.toml").write_text(tests)
+    environ = dict(os.environ)
+    if active:
+        environ["VIRTUAL_ENV"] = str(elsewhere.parent.parent)
+    found, _ = doctor.find_python(root, environ)
+    policy = parse_policy((root / "crewchief.toml").read_bytes(), "crewchief.toml")
+    gate = pyenv.find_python(root, policy.tests.python, environ)
+    assert (found[0].python, found[0].source) == (str(gate.python), gate.how)
+    assert gate.how.startswith(expected_how)
+
+
+def test_doctor_reports_a_pinned_python_that_names_nothing_as_the_gate_refuses_it(
+    tmp_path: Path, narrow_path: Path
+) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "crewchief.toml").write_text("[tests]\npython = 'no-such-python'\n")
+    suite_python_on_path(narrow_path)  # a python that works is there, and must not be taken
+    environ = dict(os.environ)
+    found, probes = doctor.find_python(root, environ)
+    with pytest.raises(UserError) as refused:
+        pyenv.find_python(root, "no-such-python", environ)
+    assert len(found) == 1 and [p.problem for p in probes] == [str(refused.value)]

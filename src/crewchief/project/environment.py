@@ -3,14 +3,15 @@
 The order: `[tests] python` in the policy when set; else the active virtualenv (`VIRTUAL_ENV`);
 else a `.venv/` or `venv/` in the repository; else `python`, then `python3`, on PATH. crewchief's own
 interpreter is never used unless PATH leads to it: the project's environment runs the project's code.
-(`crewchief.workspace.pyenv` follows the same order for the gate; the two should become one.)
+The search itself is the gate's (`crewchief.workspace.pyenv.candidates`), so doctor cannot find
+another interpreter, or give another reason, than the gate will; this module asks each one found
+whether it can run pytest.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from typing import Any
 
 from crewchief import proc
 from crewchief.errors import UserError
+from crewchief.workspace import pyenv
 
-REPO_VENVS = (".venv", "venv")
 PROBE_TIMEOUT_S = 60.0
 
 _PROBE = (
@@ -40,9 +41,11 @@ class Candidate:
     python: str
     """The interpreter's path (absolute, or as configured)."""
     source: str
-    """Why it is a candidate: `[tests] python in crewchief.toml`, `VIRTUAL_ENV`, `.venv/`, PATH."""
+    """How it was found, in the gate's words (`ProjectPython.how`)."""
     policy_value: str | None
     """What `[tests] python` would say to pin it: repo-relative for a venv inside the repository."""
+    problem: str | None = None
+    """Why the configured value names no interpreter (the gate's own error for it)."""
 
 
 @dataclass(frozen=True)
@@ -79,50 +82,28 @@ def configured_python(root: Path) -> tuple[str, str] | None:
     return None
 
 
-def _venv_python(folder: Path) -> Path | None:
-    for name in ("python", "python3"):
-        path = folder / "bin" / name
-        if path.is_file() and os.access(path, os.X_OK):
-            return path
-    return None
-
-
 def candidates(root: Path, environ: Mapping[str, str]) -> list[Candidate]:
-    """Every interpreter the order above yields, first first (only the configured one when the
-    policy names one: a pinned interpreter that does not work is a problem to report, not skip)."""
+    """The gate's candidates in the gate's order, one per real interpreter (a VIRTUAL_ENV that is
+    the repository's .venv/ is asked once); a configured value that names nothing is kept, with
+    the gate's error as its problem, so doctor reports what the gate would refuse."""
     configured = configured_python(root)
-    if configured is not None:
-        value, file = configured
-        if os.path.isabs(value):
-            path = value
-        elif "/" in value:
-            path = str(root / value)
-        else:
-            path = shutil.which(value, path=environ.get("PATH")) or value
-        return [Candidate(path, f"[tests] python in {file}", value)]
-    found: list[Candidate] = []
-    active = environ.get("VIRTUAL_ENV")
-    if active:
-        python = _venv_python(Path(active))
-        if python is not None:
-            found.append(Candidate(str(python), f"VIRTUAL_ENV={active}", None))
-    for name in REPO_VENVS:
-        python = _venv_python(root / name)
-        if python is not None:
-            rel = python.relative_to(root).as_posix()
-            found.append(Candidate(str(python), f"{name}/ in the repository", rel))
-    for name in ("python", "python3"):
-        on_path = shutil.which(name, path=environ.get("PATH"))
-        if on_path is not None:
-            found.append(Candidate(on_path, f"'{name}' on PATH", None))
+    value = configured[0] if configured is not None else None
+    try:
+        found = pyenv.candidates(root, value, environ)
+    except UserError as exc:
+        assert value is not None  # only a configured value can name nothing
+        return [Candidate(value, f"[tests] python = {value!r} in the policy", value, str(exc))]
     unique: dict[str, Candidate] = {}
-    for candidate in found:
-        unique.setdefault(os.path.realpath(candidate.python), candidate)
+    for python in found:
+        candidate = Candidate(str(python.python), python.how, python.pin)
+        unique.setdefault(os.path.realpath(python.python), candidate)
     return list(unique.values())
 
 
 def probe(candidate: Candidate, root: Path, environ: Mapping[str, str]) -> Probe:
     """Ask the interpreter for its version and its pytest's, in one short process."""
+    if candidate.problem is not None:
+        return Probe(candidate, problem=candidate.problem)
     try:
         outcome = proc.run_argv(
             (candidate.python, "-c", _PROBE), cwd=root, env=environ, timeout=PROBE_TIMEOUT_S

@@ -6,6 +6,9 @@ report every change as broken. So the gate looks, in order, at `[tests] python` 
 virtualenv the user has activated (`VIRTUAL_ENV`), a `.venv/` or `venv/` in the user's checkout,
 and `python` / `python3` on PATH, and says which it took and why. crewchief's own interpreter is
 used only when that is what the search finds (the user runs crewchief from the project's venv).
+
+This is the one door for that search: `crewchief doctor` (`crewchief.project.environment`) probes
+the same candidates in the same order, so what doctor proposes is what the gate then runs.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ class ProjectPython:
     """One line: why this interpreter ("[tests] python in the policy", "the repository's .venv")."""
     venv: Path | None = None
     """The virtualenv folder when the interpreter is one: activated for the commands."""
+    pin: str | None = None
+    """What `[tests] python` says to choose this interpreter (doctor proposes it when the order
+    would find another first): the configured value itself, or the repository-relative path of a
+    venv in the checkout, which stays right on every clone; None for one outside the repository."""
 
     def describe(self) -> str:
         return f"{self.python} ({self.how})"
@@ -59,9 +66,9 @@ def _interpreter_in(folder: Path) -> Path | None:
     return None
 
 
-def _found(python: Path, how: str) -> ProjectPython:
+def _found(python: Path, how: str, pin: str | None = None) -> ProjectPython:
     python = Path(os.path.abspath(python))
-    return ProjectPython(python, how, venv_of(python))
+    return ProjectPython(python, how, venv_of(python), pin)
 
 
 def _configured(value: str, repo: Path, path_var: str) -> ProjectPython:
@@ -72,17 +79,46 @@ def _configured(value: str, repo: Path, path_var: str) -> ProjectPython:
         found = shutil.which(value, path=path_var)
         if found is None:
             raise UserError(f"[tests] python = {value!r}: no such program on PATH")
-        return _found(Path(found), how)
+        return _found(Path(found), how, value)
     target = Path(value).expanduser()
     target = target if target.is_absolute() else repo / target
     if target.is_dir():
         inner = _interpreter_in(target)
         if inner is None:
             raise UserError(f"[tests] python = {value!r}: {target} has no bin/python")
-        return _found(inner, how)
+        return _found(inner, how, value)
     if not (target.is_file() and os.access(target, os.X_OK)):
         raise UserError(f"[tests] python = {value!r}: {target} is not an executable file")
-    return _found(target, how)
+    return _found(target, how, value)
+
+
+def candidates(
+    repo: Path, configured: str | None = None, environ: Mapping[str, str] | None = None
+) -> list[ProjectPython]:
+    """Every interpreter the order finds, first first. Only the configured one when the policy
+    names one: a pinned interpreter that does not work is the user's to fix, never skipped (a
+    value that names nothing raises `UserError`). The gate takes the first; doctor probes them in
+    turn for one that has pytest, and proposes pinning it when it is not the first."""
+    environ = os.environ if environ is None else environ
+    path_var = environ.get("PATH", os.defpath)
+    if configured:
+        return [_configured(configured, repo, path_var)]
+    found: list[ProjectPython] = []
+    active = environ.get("VIRTUAL_ENV")
+    if active:
+        inner = _interpreter_in(Path(active))
+        if inner is not None:
+            found.append(_found(inner, f"the active virtualenv (VIRTUAL_ENV={active})"))
+    for folder in VENV_FOLDERS:
+        inner = _interpreter_in(repo / folder)
+        if inner is not None:
+            pin = f"{folder}/bin/{inner.name}"
+            found.append(_found(inner, f"the repository's {folder}/", pin))
+    for name in NAMES_ON_PATH:
+        on_path = shutil.which(name, path=path_var)
+        if on_path is not None:
+            found.append(_found(Path(on_path), f"'{name}' on PATH"))
+    return found
 
 
 def find_python(
@@ -90,24 +126,10 @@ def find_python(
 ) -> ProjectPython:
     """The project's interpreter for the checkout at `repo` (the user's, not a gate worktree: a
     `.venv/` is never committed, so only the user's checkout has one)."""
-    environ = os.environ if environ is None else environ
-    path_var = environ.get("PATH", os.defpath)
-    if configured:
-        return _configured(configured, repo, path_var)
-    active = environ.get("VIRTUAL_ENV")
-    if active:
-        inner = _interpreter_in(Path(active))
-        if inner is not None:
-            return _found(inner, f"the active virtualenv (VIRTUAL_ENV={active})")
-    for folder in VENV_FOLDERS:
-        inner = _interpreter_in(repo / folder)
-        if inner is not None:
-            return _found(inner, f"the repository's {folder}/")
-    for name in NAMES_ON_PATH:
-        found = shutil.which(name, path=path_var)
-        if found is not None:
-            return _found(Path(found), f"'{name}' on PATH")
-    raise UserError(
-        "no Python interpreter for the project's tests: set [tests] python in crewchief.toml, "
-        "activate the project's virtualenv, or create .venv/ in the repository"
-    )
+    found = candidates(repo, configured, environ)
+    if not found:
+        raise UserError(
+            "no Python interpreter for the project's tests: set [tests] python in crewchief.toml, "
+            "activate the project's virtualenv, or create .venv/ in the repository"
+        )
+    return found[0]
