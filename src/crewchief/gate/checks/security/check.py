@@ -19,13 +19,14 @@ values ask for review.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any, ClassVar, Literal
 
 from crewchief.gate.analysis import taint
 from crewchief.gate.analysis.pyfiles import is_python, line_text
+from crewchief.gate.analysis.taint_modules import ModuleFiles, ModuleHelpers
 from crewchief.gate.change import FileChange, Side, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.security import regions, unicode_safety
@@ -34,6 +35,7 @@ from crewchief.gate.checks.security.bandit_runner import BanditIssue
 from crewchief.gate.checks.security.rules import BANDIT, NAME, RULES, TAINT_RULES
 from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
+from crewchief.gate.trees import SideFiles, base_files, head_files, read_side
 
 _SPACE = re.compile(r"\s+")
 _REMOTE_BLOCKS = frozenset({taint.PATH, taint.XML, taint.LDAP, taint.XPATH})
@@ -66,7 +68,7 @@ _SECRET_BANDIT = frozenset({"B105", "B106", "B107"})
 
 class SecurityCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "4"
+    version: ClassVar[str] = "5"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
     rules: ClassVar[RuleTable] = RULES
 
@@ -81,10 +83,11 @@ class SecurityCheck:
         # Folded text of the lines that head findings point at, by tool (True for taint).
         flagged: dict[bool, set[str]] = {True: set(), False: set()}
         structural: set[str] = set()
+        modules = _Modules(ctx)
         for file in (f for f in files if f.new is not None and _analysable(f.new)):
             side = file.new
             assert side is not None
-            found = self._side(ctx, file, side, bandit=True, flows=True)
+            found = self._side(ctx, file, side, bandit=True, flows=True, modules=modules)
             head.extend(found)
             for f in found:
                 flagged[_is_taint(f)].add(_folded(line_text(side, f.line)))
@@ -102,20 +105,29 @@ class SecurityCheck:
             lines = {_folded(line) for line in side.lines}
             bandit, flows = bool(lines & flagged[False]), bool(lines & flagged[True])
             if bandit or flows:
-                base.extend(self._side(ctx, file, side, bandit=bandit, flows=flows))
+                found = self._side(ctx, file, side, bandit=bandit, flows=flows, modules=modules)
+                base.extend(found)
             if lines & structural:
                 base.extend(self._structural(ctx, side))
         return _introduced(base, head, files)
 
     def _side(
-        self, ctx: CheckContext, file: FileChange, side: Side, *, bandit: bool, flows: bool
+        self,
+        ctx: CheckContext,
+        file: FileChange,
+        side: Side,
+        *,
+        bandit: bool,
+        flows: bool,
+        modules: _Modules,
     ) -> list[Finding]:
         findings: list[Finding] = []
         found = self._bandit(ctx, file, side) if bandit else []
         issues = [BanditIssue.from_json(data) for data in found]
         # The taint analysis runs for its flows, or to weigh a bandit finding on a sink call.
         weigh = any(issue.test_id in _BANDIT_SINKS for issue in issues)
-        analysis = self._taint(ctx, side) if flows or weigh else {}
+        helpers = modules.of(head=side is file.new)
+        analysis = self._taint(ctx, side, helpers) if flows or weigh else {}
         if bandit:
             min_rank = _MIN_RANK[ctx.policy.security.bandit_min_severity]
             # assert is how tests check things; bandit's own docs say to skip B101 there.
@@ -165,20 +177,58 @@ class SecurityCheck:
         key = ("removed", old, file.new.blob, _key(file.path))
         return [Finding.from_json(data) for data in _memo(ctx, key, compute)]
 
-    def _taint(self, ctx: CheckContext, side: Side) -> dict[str, Any]:
-        """The flows of a side, and its sinks proven clean, as JSON for the cache."""
+    def _taint(self, ctx: CheckContext, side: Side, modules: ModuleFiles | None) -> dict[str, Any]:
+        """The flows of a side, and its sinks proven clean, as JSON for the cache. Calls of
+        functions from other modules of the repository are judged by their summaries on the
+        same side (`modules`). The cached analysis records the helpers it asked about and the
+        blob ids they had; when one of them differs now, the analysis is made again under a
+        key naming the new ones."""
 
-        def compute() -> dict[str, Any]:
+        def analyse() -> dict[str, Any]:
             assert side.text is not None
-            found = taint.analyse_file(side.text)
+            helpers = ModuleHelpers(modules, side.path) if modules is not None else None
+            found = taint.analyse_file(side.text, helpers)
+            asked = helpers.asked if helpers is not None else []
             return {
                 "flows": [flow.to_json() for flow in found.flows],
                 "clean": sorted([kind, line] for kind, line in found.clean),
+                "helpers": [list(name) for name in asked],
+                "deps": helpers.dependencies(asked) if helpers is not None else [],
             }
 
         key = (NAME, SecurityCheck.version, "taint", side.blob, _key(side.path))
-        value: dict[str, Any] = ctx.memo(key, compute)
-        return value
+        value: dict[str, Any] = ctx.memo(key, analyse)
+        if modules is None or not value["helpers"]:
+            return value
+        deps = ModuleHelpers(modules, side.path).dependencies(value["helpers"])
+        if deps == value["deps"]:
+            return value
+        return dict(ctx.memo((*key, *deps), analyse))
+
+
+class _Modules:
+    """The repository's modules on each side, made when the taint analysis first asks: the
+    head tree for the head analysis and the base tree for the base one."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self._sides: dict[bool, ModuleFiles | None] = {}
+
+    def of(self, *, head: bool) -> ModuleFiles | None:
+        if head not in self._sides:
+            change = self.ctx.change
+            files = head_files(change) if head else base_files(change)
+            self._sides[head] = None if files is None else self._files(files)
+        return self._sides[head]
+
+    def _files(self, files: SideFiles) -> ModuleFiles:
+        def read(paths: list[str]) -> dict[str, bytes]:
+            return read_side(self.ctx.change, files, paths)
+
+        def memo(key: Sequence[str], compute: Callable[[], Any]) -> Any:
+            return self.ctx.memo((NAME, SecurityCheck.version, *key), compute)
+
+        return ModuleFiles(files.blobs, read, memo)
 
 
 def _introduced(
@@ -280,8 +330,10 @@ def _taint_finding(side: Side, flow: taint.Flow) -> Finding:
         f"untrusted {flow.source} (line {flow.source_line}) reaches {flow.sink} "
         f"(line {flow.sink_line}) in {where}, which {why}"
     )
+    if flow.path:
+        message += f"; path: {_path_text(flow.path)}"
     return rule.finding(
-        unicode_safety.escape(message, 400, only_hidden=True),
+        unicode_safety.escape(message, 900, only_hidden=True),
         path=side.path,
         line=flow.sink_line,
         fingerprint=fingerprint(rule.id, flow.function, code),
@@ -291,6 +343,13 @@ def _taint_finding(side: Side, flow: taint.Flow) -> Finding:
         # choice: review. HTML, redirects and session values ask for review either way.
         blocking=rule.blocking or (flow.remote and flow.kind in _REMOTE_BLOCKS),
         cwe=flow.cwe,
+    )
+
+
+def _path_text(path: Iterable[taint.Step]) -> str:
+    """The hops of a flow in order, each with its line (and its file, in another module)."""
+    return " -> ".join(
+        f"{step.path + ' ' if step.path else ''}line {step.line} {step.note}" for step in path
     )
 
 
