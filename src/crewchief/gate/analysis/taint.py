@@ -296,6 +296,10 @@ class Flow:
     """Whether the data can come from a web request."""
     path: tuple[Step, ...] = ()
     """The hops between source and sink, in order."""
+    helper: str = ""
+    """"file:function" when the sink is inside a function of another module (see `Helpers`)."""
+    helper_line: int = 0
+    """The sink's line in that file."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -961,7 +965,8 @@ class _Scope:
                     where = f"{sink.sink} in {name}() ({at} {sink.line})"
                     inner = (replace(s, path=s.path or origin) for s in sink.steps)
                     reaching = replace(entered, steps=_add_steps(entered.steps, *inner))
-                    self._report(sink.kind, sink.cwe, where, node, reaching)
+                    helper = (f"{origin}:{name}", sink.line) if origin else None
+                    self._report(sink.kind, sink.cwe, where, node, reaching, helper)
             if returned is not None and param in returned.params:
                 back = entered.step(node.lineno, f"returned by {name}()")
                 result = _merge(result, back.made_safe(returned.safe_for))
@@ -981,7 +986,13 @@ class _Scope:
     # sinks ----------------------------------------------------------------------------------
 
     def _report(
-        self, kind: str, cwe: str, sink: str, node: ast.stmt | ast.expr, taint: Taint | None
+        self,
+        kind: str,
+        cwe: str,
+        sink: str,
+        node: ast.stmt | ast.expr,
+        taint: Taint | None,
+        helper: tuple[str, int] | None = None,
     ) -> None:
         """A flow when a real source reaches the sink; a summary entry for each parameter that
         does; a proven-clean sink when nothing untrusted or unknown reaches it."""
@@ -1002,6 +1013,8 @@ class _Scope:
                 taint.remote,
                 taint.steps,
             )
+            if helper is not None:
+                flow = replace(flow, helper=helper[0], helper_line=helper[1])
             self.module.report(flow)
         for param in taint.params:
             self.summary_sinks.append(_SummarySink(param, kind, cwe, sink, line, taint.steps))

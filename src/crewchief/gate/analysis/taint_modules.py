@@ -15,11 +15,14 @@ resolve those names again to find the key, without analysing the file to learn t
 
 from __future__ import annotations
 
+import ast
 import posixpath
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from crewchief.gate.analysis import taint
+from crewchief.gate.analysis.pysource import parse as parse_python
 
 Memo = Callable[[Sequence[str], Callable[[], Any]], Any]
 Reader = Callable[[list[str]], Mapping[str, bytes]]
@@ -60,14 +63,72 @@ class ModuleFiles:
         summary: dict[str, Any] | None = found.get(function)
         return summary
 
+    def exposure(self, path: str, function: str) -> set[tuple[str, str]]:
+        """The (parameter, sink kind) pairs through which `function` at `path` passes its
+        arguments to a sink; empty when no file or function of that name is on this side."""
+        if path not in self.blobs:
+            return set()
+        summary = self.summaries(path, function)
+        return {(sink[0], sink[1]) for sink in (summary or {}).get("sinks", [])}
+
+    def texts(self, paths: Iterable[str]) -> dict[str, str]:
+        """The decodable text of these files, read from git in one go."""
+        wanted = [p for p in paths if p not in self._texts]
+        for path, data in self._read(wanted).items() if wanted else ():
+            self._texts[path] = _decoded(data)
+        return {p: text for p in paths if (text := self._texts.get(p)) is not None}
+
     def _text(self, path: str) -> str | None:
-        if path not in self._texts:
-            data = self._read([path]).get(path)
-            try:
-                self._texts[path] = None if data is None else data.decode("utf-8")
-            except UnicodeDecodeError:
-                self._texts[path] = None
-        return self._texts[path]
+        return self.texts([path]).get(path)
+
+
+def _decoded(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def touched_functions(text: str, lines: Collection[int]) -> list[str]:
+    """The module's top-level functions whose text (decorators included) holds one of these
+    lines: the functions a change may have made pass their arguments somewhere new."""
+    try:
+        tree = parse_python(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            last = node.end_lineno or node.lineno
+            if any(first <= line <= last for line in lines):
+                found.append(node.name)
+    return found
+
+
+def callers(
+    files: ModuleFiles, helper: str, names: Collection[str], skip: Collection[str]
+) -> dict[str, str]:
+    """The Python files (path to text) of this side, besides `skip`, that may call one of these
+    functions of the module at `helper`: under the helper's top-level folder, naming a function
+    and importing the module (by its last name, or relatively). Read only when a change made an
+    existing helper dangerous, which is rare; most files are ruled out by their text."""
+    top = helper.split("/", 1)[0] + "/" if "/" in helper else ""
+    stem = posixpath.basename(helper).removesuffix(".py")
+    if stem == "__init__":
+        stem = posixpath.basename(posixpath.dirname(helper))
+    paths = [
+        path
+        for path in files.blobs
+        if path.endswith(".py") and path.startswith(top) and path not in skip and path != helper
+    ]
+    word = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b")
+    module = re.compile(rf"\b{re.escape(stem)}\b|from\s+\.")
+    return {
+        path: text
+        for path, text in files.texts(paths).items()
+        if word.search(text) and module.search(text)
+    }
 
 
 class ModuleHelpers:

@@ -20,14 +20,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any, ClassVar, Literal
 
 from crewchief.gate.analysis import taint
 from crewchief.gate.analysis.pyfiles import is_python, line_text
-from crewchief.gate.analysis.taint_modules import ModuleFiles, ModuleHelpers
-from crewchief.gate.change import FileChange, Side, match_any
+from crewchief.gate.analysis.taint_modules import (
+    ModuleFiles,
+    ModuleHelpers,
+    callers,
+    touched_functions,
+)
+from crewchief.gate.change import MODE_FILE, FileChange, Side, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.security import regions, unicode_safety
 from crewchief.gate.checks.security import structural as structural_rules
@@ -109,7 +115,7 @@ class SecurityCheck:
                 base.extend(found)
             if lines & structural:
                 base.extend(self._structural(ctx, side))
-        return _introduced(base, head, files)
+        return [*_introduced(base, head, files), *self._callers(ctx, modules)]
 
     def _side(
         self,
@@ -204,6 +210,43 @@ class SecurityCheck:
         if deps == value["deps"]:
             return value
         return dict(ctx.memo((*key, *deps), analyse))
+
+    def _callers(self, ctx: CheckContext, modules: _Modules) -> list[Finding]:
+        """Flows the change opens in files it did not touch: an existing helper made to pass a
+        parameter to a sink (`run(cmd)` now calls a shell) is dangerous where an unchanged route
+        hands it request data. Only helpers that now expose a parameter they did not expose
+        at base are followed, so most changes read no other file."""
+        head, base = modules.of(head=True), modules.of(head=False)
+        if head is None or base is None:
+            return []
+        changed = {s.path for f in ctx.change.files for s in (f.old, f.new) if s is not None}
+        found: list[Finding] = []
+        for file in ctx.change.files:
+            new, old = file.new, file.old
+            if new is None or old is None or not _analysable(new) or new.text is None:
+                continue
+            exposed = [
+                name
+                for name in touched_functions(new.text, file.added_line_numbers)
+                if base.summaries(old.path, name) is not None
+                and head.exposure(new.path, name) - base.exposure(old.path, name)
+            ]
+            if not exposed:
+                continue
+            helpers = {f"{new.path}:{name}" for name in exposed}
+            for path, text in callers(head, new.path, exposed, changed).items():
+                data = text.encode()
+                caller = Side(path, MODE_FILE, head.blobs[path], len(data), data)
+                before = {
+                    (f["kind"], f["sink_line"], f.get("helper"))
+                    for f in self._taint(ctx, caller, base)["flows"]
+                }
+                for flow in map(taint.Flow.from_json, self._taint(ctx, caller, head)["flows"]):
+                    if flow.helper in helpers and (
+                        (flow.kind, flow.sink_line, flow.helper) not in before
+                    ):
+                        found.append(_caller_finding(new, path, flow))
+        return found
 
 
 class _Modules:
@@ -341,6 +384,33 @@ def _taint_finding(side: Side, flow: taint.Flow) -> Finding:
         # A file path, XML document, LDAP filter or XPath from a web request is reachable by
         # anyone on the network; from argv, input() or the environment it is the operator's own
         # choice: review. HTML, redirects and session values ask for review either way.
+        blocking=rule.blocking or (flow.remote and flow.kind in _REMOTE_BLOCKS),
+        cwe=flow.cwe,
+    )
+
+
+def _caller_finding(helper: Side, caller: str, flow: taint.Flow) -> Finding:
+    """A flow found in an unchanged `caller`, reported at the sink in the changed helper: the
+    line the change made dangerous, with the caller's source and call named."""
+    rule_id, why = TAINT_RULES[flow.kind]
+    rule = RULES[rule_id]
+    code = line_text(helper, flow.helper_line)
+    function = flow.helper.rsplit(":", 1)[-1]
+    message = (
+        f"untrusted {flow.source} ({caller} line {flow.source_line}) reaches {flow.sink}: "
+        f"{function}() now passes it on, and {caller} line {flow.sink_line} calls it in "
+        f"{flow.function}(), which {why}"
+    )
+    here = {"": caller, helper.path: ""}
+    path = [replace(step, path=here.get(step.path, step.path)) for step in flow.path]
+    if path:
+        message += f"; path: {_path_text(path)}"
+    return rule.finding(
+        unicode_safety.escape(message, 900, only_hidden=True),
+        path=helper.path,
+        line=flow.helper_line,
+        fingerprint=fingerprint(rule.id, caller, flow.function, code),
+        snippet=unicode_safety.escape(code.strip(), only_hidden=True),
         blocking=rule.blocking or (flow.remote and flow.kind in _REMOTE_BLOCKS),
         cwe=flow.cwe,
     )
