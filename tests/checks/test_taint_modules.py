@@ -119,8 +119,12 @@ def test_the_path_shows_the_hops_inside_the_helper_module(make_repo: MakeRepo) -
 def test_a_helper_that_sanitises_or_runs_no_shell_gives_no_finding(
     make_repo: MakeRepo, helper: str
 ) -> None:
-    base = {"app/utils.py": helper, "app/views.py": IDLE_ROUTE.format(imports="")}
-    assert gate(make_repo, base, {"app/views.py": route()}) == []
+    """Beside its dangerous twin, so the pair shows the helper's body is what is judged."""
+    found = {}
+    for name, body in (("dangerous", SHELL), ("safe", helper)):
+        base = {"app/utils.py": body, "app/views.py": IDLE_ROUTE.format(imports="")}
+        found[name] = [f.rule for f in gate(make_repo, base, {"app/views.py": route()})]
+    assert found == {"dangerous": ["taint-command-injection"], "safe": []}
 
 
 def test_a_helper_made_dangerous_is_reported_on_the_change_when_its_caller_is_unchanged(
@@ -139,20 +143,28 @@ def test_a_helper_made_dangerous_is_reported_on_the_change_when_its_caller_is_un
     assert finding.blocking
 
 
-def test_a_helper_edited_but_still_safe_or_already_dangerous_reports_nothing_new(
-    make_repo: MakeRepo,
-) -> None:
-    safe = {"app/utils.py": ARGV, "app/views.py": route()}
-    assert gate(make_repo, safe, {"app/utils.py": ARGV + "\n\nVERSION = 2\n"}) == []
-    assert gate(make_repo, safe, {"app/utils.py": QUOTED}) == []
-    dangerous = {"app/utils.py": SHELL, "app/views.py": route()}
-    edited = SHELL.replace('"ls "', '"ls -l "')
-    assert gate(make_repo, dangerous, {"app/utils.py": edited}) == []
-
-
-def test_an_unchanged_caller_passing_only_constants_is_no_flow(make_repo: MakeRepo) -> None:
-    base = {"app/utils.py": ARGV, "app/views.py": route(call='run("/srv")')}
-    assert gate(make_repo, base, {"app/utils.py": SHELL}) == []
+def test_only_a_caller_flow_the_change_opens_is_reported(make_repo: MakeRepo) -> None:
+    """The unchanged caller's flow counts only when the change made it: a helper edited but
+    still safe, made safe, or dangerous already at base, or a caller passing a constant, are
+    quiet; the first case is the contrast that shows the others are judged, not skipped."""
+    cases = {
+        "made dangerous": (ARGV, SHELL, "run(name)"),
+        "still safe": (ARGV, ARGV + "\n\nVERSION = 2\n", "run(name)"),
+        "made safe by quoting": (SHELL, QUOTED, "run(name)"),
+        "dangerous already": (SHELL, SHELL.replace('"ls "', '"ls -l "'), "run(name)"),
+        "a constant argument": (ARGV, SHELL, 'run("/srv")'),
+    }
+    found = {}
+    for case, (before, after, call) in cases.items():
+        base = {"app/utils.py": before, "app/views.py": route(call=call)}
+        found[case] = len(gate(make_repo, base, {"app/utils.py": after}))
+    assert found == {
+        "made dangerous": 1,
+        "still safe": 0,
+        "made safe by quoting": 0,
+        "dangerous already": 0,
+        "a constant argument": 0,
+    }
 
 
 def test_a_cached_route_analysis_is_redone_when_its_helper_differs(
