@@ -90,20 +90,27 @@ def _decoded(data: bytes) -> str | None:
 
 
 def touched_functions(text: str, lines: Collection[int]) -> list[str]:
-    """The module's top-level functions whose text (decorators included) holds one of these
-    lines: the functions a change may have made pass their arguments somewhere new."""
+    """The module's top-level functions with parameters whose text (decorators included)
+    holds one of these lines: the functions a change may have made pass their arguments
+    somewhere new."""
     try:
         tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     found = []
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _has_parameters(node):
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             last = node.end_lineno or node.lineno
             if any(first <= line <= last for line in lines):
                 found.append(node.name)
     return found
+
+
+def _has_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    args = node.args
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    return any(a is not None and a.arg not in ("self", "cls") for a in every)
 
 
 def callers(

@@ -228,8 +228,9 @@ class SecurityCheck:
             exposed = [
                 name
                 for name in touched_functions(new.text, file.added_line_numbers)
-                if base.summaries(old.path, name) is not None
-                and head.exposure(new.path, name) - base.exposure(old.path, name)
+                if (now := head.exposure(new.path, name))
+                and base.summaries(old.path, name) is not None
+                and now - base.exposure(old.path, name)
             ]
             if not exposed:
                 continue
