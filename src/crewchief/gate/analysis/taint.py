@@ -899,7 +899,10 @@ class _Scope:
             self._check_sink(node, qual)
             self._check_web_sink(node, qual)
         summary = self.module.summary_of(qual)
-        if summary is None and args is not None:
+        if summary is None and args is not None and (args.real or not self.module.reporting):
+            # Another module's helper is read for untrusted data, or while the module's own
+            # functions are summarised (a route's local helper may hand its parameter on); a
+            # parameter reaching it while flows are reported can make no flow.
             summary = self.module.helper(qual)
         if summary is not None:
             return self._summarised(node, qual or "", summary)
@@ -1212,6 +1215,8 @@ class _Module:
         self.clean: set[tuple[str, int]] = set()
         self.unclean: set[tuple[str, int]] = set()
         self.summaries: dict[str, _Summary] = {}
+        self.exposed: dict[str, frozenset[tuple[str, str]]] = {}
+        """Top-level functions: the (parameter, sink kind) pairs each passes on to a sink."""
         self.reporting = True
         self.pending: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, _Scope]]
         self.pending = []
@@ -1331,6 +1336,8 @@ class _Module:
                 scope.env, scope.shapes = dict(outer.env), dict(outer.shapes)
             self._parameters(node, scope)
             scope.block(node.body)
+            if outer.kind == "module":
+                self.exposed[node.name] = frozenset((s.param, s.kind) for s in scope.summary_sinks)
         return sorted(self.flows.values(), key=lambda f: (f.sink_line, f.kind, f.sink))
 
     def _parameters(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> None:
@@ -1455,6 +1462,9 @@ class Analysis:
     flows: list[Flow]
     clean: frozenset[tuple[str, int]]
     """(sink kind, line) pairs."""
+    exposed: dict[str, frozenset[tuple[str, str]]] | None = None
+    """For each top-level function, the (parameter, sink kind) pairs through which it passes
+    its arguments to a sink; None when the file was not analysed (no source word in it)."""
 
 
 def analyse_file(source: str, helpers: Helpers | None = None) -> Analysis:
@@ -1471,7 +1481,7 @@ def analyse_file(source: str, helpers: Helpers | None = None) -> Analysis:
         return Analysis([], frozenset())
     dead = dead_lines(tree, module.constants, module.nodes)
     clean = (module.clean - module.unclean) | {(kind, n) for n in dead for kind in ALL_KINDS}
-    return Analysis(flows, frozenset(clean))
+    return Analysis(flows, frozenset(clean), module.exposed)
 
 
 def analyse(source: str) -> list[Flow]:

@@ -41,6 +41,10 @@ class ModuleFiles:
         self._read = read
         self._memo = memo
         self._texts: dict[str, str | None] = {}
+        self.analyses: dict[tuple[str, str], dict[str, Any]] = {}
+        """The taint analyses of this side's files made in this gate, by (blob, path): a file
+        the check looks at twice (its flows, then the helpers its change exposed) is analysed
+        once even when the gate runs without a cache."""
 
     def find(self, module: str, importer: str) -> str | None:
         """The path of `module` (absolute, or relative with its leading dots) as `importer`
@@ -52,24 +56,31 @@ class ModuleFiles:
         return None
 
     def summaries(self, path: str, function: str) -> dict[str, Any] | None:
-        """The JSON summary of `function` in the module at `path`, cached by its blob id."""
-        blob = self.blobs[path]
+        """The JSON summary of `function` in the module at `path`, cached by its blob id;
+        None when the module defines no such function."""
+        return self.summaries_of(path, [function]).get(function)
+
+    def summaries_of(self, path: str, functions: Collection[str]) -> dict[str, Any]:
+        """The JSON summaries of these functions of the module at `path` (those it defines),
+        made with one analysis of the module and cached by its blob id."""
+        if path not in self.blobs or not functions:
+            return {}
+        names = sorted(functions)
 
         def compute() -> dict[str, Any]:
             text = self._text(path)
-            return {} if text is None else taint.summarise_functions(text, [function])
+            return {} if text is None else taint.summarise_functions(text, names)
 
-        found: dict[str, Any] = self._memo(("taint-helper", blob, function), compute)
-        summary: dict[str, Any] | None = found.get(function)
-        return summary
+        found: dict[str, Any] = self._memo(("taint-helper", self.blobs[path], *names), compute)
+        return found
 
-    def exposure(self, path: str, function: str) -> set[tuple[str, str]]:
-        """The (parameter, sink kind) pairs through which `function` at `path` passes its
-        arguments to a sink; empty when no file or function of that name is on this side."""
-        if path not in self.blobs:
-            return set()
-        summary = self.summaries(path, function)
-        return {(sink[0], sink[1]) for sink in (summary or {}).get("sinks", [])}
+    def exposures(self, path: str, functions: Collection[str]) -> dict[str, set[tuple[str, str]]]:
+        """For each of these functions the module at `path` defines, the (parameter, sink kind)
+        pairs through which it passes its arguments to a sink."""
+        return {
+            name: {(sink[0], sink[1]) for sink in summary["sinks"]}
+            for name, summary in self.summaries_of(path, functions).items()
+        }
 
     def texts(self, paths: Iterable[str]) -> dict[str, str]:
         """The decodable text of these files, read from git in one go."""

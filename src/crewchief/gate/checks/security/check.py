@@ -199,17 +199,25 @@ class SecurityCheck:
                 "flows": [flow.to_json() for flow in found.flows],
                 "clean": sorted([kind, line] for kind, line in found.clean),
                 "helpers": [list(name) for name in asked],
+                "exposed": None
+                if found.exposed is None
+                else {name: sorted(map(list, pairs)) for name, pairs in found.exposed.items()},
                 "deps": helpers.dependencies(asked) if helpers is not None else [],
             }
 
         key = (NAME, SecurityCheck.version, "taint", side.blob, _key(side.path))
+        if modules is None:
+            return dict(ctx.memo(key, analyse))
+        known = modules.analyses.get((side.blob, side.path))
+        if known is not None:
+            return known
         value: dict[str, Any] = ctx.memo(key, analyse)
-        if modules is None or not value["helpers"]:
-            return value
-        deps = ModuleHelpers(modules, side.path).dependencies(value["helpers"])
-        if deps == value["deps"]:
-            return value
-        return dict(ctx.memo((*key, *deps), analyse))
+        if value["helpers"]:
+            deps = ModuleHelpers(modules, side.path).dependencies(value["helpers"])
+            if deps != value["deps"]:
+                value = dict(ctx.memo((*key, *deps), analyse))
+        modules.analyses[side.blob, side.path] = value
+        return value
 
     def _callers(self, ctx: CheckContext, modules: _Modules) -> list[Finding]:
         """Flows the change opens in files it did not touch: an existing helper made to pass a
@@ -225,26 +233,30 @@ class SecurityCheck:
             new, old = file.new, file.old
             if new is None or old is None or not _analysable(new) or new.text is None:
                 continue
-            exposed = [
-                name
-                for name in touched_functions(new.text, file.added_line_numbers)
-                if (now := head.exposure(new.path, name))
-                and base.summaries(old.path, name) is not None
-                and now - base.exposure(old.path, name)
-            ]
+            touched = touched_functions(new.text, file.added_line_numbers)
+            # The head's own analysis has them when it ran; a file without a source word in it
+            # (a pure helper module) is summarised for the purpose.
+            analysed = self._taint(ctx, new, head)["exposed"]
+            if analysed is None:
+                now = {n: p for n, p in head.exposures(new.path, touched).items() if p}
+            else:
+                now = {n: {(a, b) for a, b in analysed[n]} for n in touched if analysed.get(n)}
+            before = base.exposures(old.path, now) if now else {}
+            # A function new at head has no unchanged callers: they would not have run.
+            exposed = [n for n in now if n in before and now[n] - before[n]]
             if not exposed:
                 continue
             helpers = {f"{new.path}:{name}" for name in exposed}
             for path, text in callers(head, new.path, exposed, changed).items():
                 data = text.encode()
                 caller = Side(path, MODE_FILE, head.blobs[path], len(data), data)
-                before = {
+                old_flows = {
                     (f["kind"], f["sink_line"], f.get("helper"))
                     for f in self._taint(ctx, caller, base)["flows"]
                 }
                 for flow in map(taint.Flow.from_json, self._taint(ctx, caller, head)["flows"]):
                     if flow.helper in helpers and (
-                        (flow.kind, flow.sink_line, flow.helper) not in before
+                        (flow.kind, flow.sink_line, flow.helper) not in old_flows
                     ):
                         found.append(_caller_finding(new, path, flow))
         return found
