@@ -106,6 +106,18 @@ def test_a_tainted_value_crossing_into_an_unchanged_helper_module_is_found(
     assert "path: line 9 assigned to 'name' -> line 10 passed to run() as 'cmd'" in finding.message
 
 
+def test_a_local_helper_handing_its_parameter_to_another_module_is_followed(
+    make_repo: MakeRepo,
+) -> None:
+    """route -> a helper of the route's own module -> `run` in app/utils.py -> a shell."""
+    local = "from app.utils import run\n\n\ndef launch(target):\n    run(target)\n\n"
+    views = route(imports="", call="launch(name)").replace("\napp = Flask", local + "\napp = Flask")
+    base = {"app/utils.py": SHELL, "app/views.py": IDLE_ROUTE.format(imports="")}
+    (finding,) = gate(make_repo, base, {"app/views.py": views})
+    assert finding.rule == "taint-command-injection"
+    assert "passed to launch() as 'target'" in finding.message
+
+
 def test_the_path_shows_the_hops_inside_the_helper_module(make_repo: MakeRepo) -> None:
     base = {"app/utils.py": SHELL, "app/views.py": IDLE_ROUTE.format(imports="")}
     (finding,) = gate(make_repo, base, {"app/views.py": route()})
@@ -127,15 +139,20 @@ def test_a_helper_that_sanitises_or_runs_no_shell_gives_no_finding(
     assert found == {"dangerous": ["taint-command-injection"], "safe": []}
 
 
+@pytest.mark.parametrize("comment", ["", "# Runs what the request asked for.\n"])
 def test_a_helper_made_dangerous_is_reported_on_the_change_when_its_caller_is_unchanged(
-    make_repo: MakeRepo,
+    make_repo: MakeRepo, comment: str
 ) -> None:
+    """With and without a source word in the helper module (the taint analysis proper skips a
+    file without one, so the helper is then summarised on its own)."""
     base = {"app/utils.py": ARGV, "app/views.py": route()}
-    (finding,) = gate(make_repo, base, {"app/utils.py": SHELL})
+    (finding,) = gate(
+        make_repo, base, {"app/utils.py": SHELL.replace("\n\n\n", f"\n{comment}\n\n")}
+    )
     assert (finding.rule, finding.path, finding.line) == (
         "taint-command-injection",
         "app/utils.py",
-        6,
+        6 + comment.count("\n"),
     )
     assert "untrusted request.args (app/views.py line 9)" in finding.message
     assert "app/views.py line 10 calls it in files()" in finding.message
