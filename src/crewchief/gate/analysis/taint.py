@@ -23,7 +23,11 @@ environment. This module tracks that, per function and per module body, with the
   equality with a constant and format checks (`isdigit`, `re.fullmatch`) for every kind;
 - summaries of the module's functions: which parameters reach which sinks and what the return is
   built from, so a helper that passes its argument to `os.system` is found where a caller passes
-  it request data;
+  it request data; given `Helpers` (see `taint_modules`), the same for functions imported from
+  other modules of the repository (`from app.utils import run`, `import app.utils as u`,
+  relative imports), one level deep;
+- the path of every flow: the assignments and helper calls the value went through between its
+  source and its sink, with their lines (and the file, for a hop into another module);
 - sinks: shell commands (also `["sh", "-c", script]`), `eval`/`exec`, SQL text, file paths,
   deserialisers, XML parsers (not an lxml parser with `resolve_entities=False`), HTML responses
   (XSS), redirects, LDAP filters, XPath expressions and the server-side session.

@@ -4,7 +4,10 @@ bandit knows dangerous call shapes; `taint` knows where data came from; `unicode
 reviewer cannot see; `structural` knows what a call really is once aliases and computed names are
 resolved, what runs at import time, what waits for a date, and what protection a function lost. Each runs on both versions of the changed files, and only what the head
 introduces is reported: findings are matched across the whole change by rule and a fingerprint of
-the code, so a function moved to another file is not new.
+the code, so a function moved to another file is not new. A call of a helper from another module of
+the repository is judged by that helper as it is on the same side (base or head); a helper the
+change makes pass a parameter to a sink is reported at that sink when a file the change left alone
+hands it untrusted data.
 
 What blocks: facts, not guesses. bandit is a heuristic, so a bandit finding blocks only when bandit
 itself is highly confident of a high-severity problem, and never for tests that only say a weak
