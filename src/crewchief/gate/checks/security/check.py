@@ -236,10 +236,12 @@ class SecurityCheck:
             new, old = file.new, file.old
             if new is None or old is None or not _analysable(new) or new.text is None:
                 continue
-            touched = touched_functions(new.text, file.added_line_numbers)
             # The head's own analysis has them when it ran; a file without a source word in it
             # (a pure helper module) is summarised for the purpose.
             analysed = self._taint(ctx, new, head)["exposed"]
+            if analysed is not None and not any(analysed.values()):
+                continue  # no function of the file passes a parameter on: nothing to follow
+            touched = touched_functions(new.text, file.added_line_numbers)
             if analysed is None:
                 now = {n: p for n, p in head.exposures(new.path, touched).items() if p}
             else:
