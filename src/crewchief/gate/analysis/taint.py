@@ -23,7 +23,11 @@ environment. This module tracks that, per function and per module body, with the
   equality with a constant and format checks (`isdigit`, `re.fullmatch`) for every kind;
 - summaries of the module's functions: which parameters reach which sinks and what the return is
   built from, so a helper that passes its argument to `os.system` is found where a caller passes
-  it request data;
+  it request data; given `Helpers` (see `taint_modules`), the same for functions imported from
+  other modules of the repository (`from app.utils import run`, `import app.utils as u`,
+  relative imports), one level deep;
+- the path of every flow: the assignments and helper calls the value went through between its
+  source and its sink, with their lines (and the file, for a hop into another module);
 - sinks: shell commands (also `["sh", "-c", script]`), `eval`/`exec`, SQL text, file paths,
   deserialisers, XML parsers (not an lxml parser with `resolve_entities=False`), HTML responses
   (XSS), redirects, LDAP filters, XPath expressions and the server-side session.
@@ -39,8 +43,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from crewchief.gate.analysis.flow_facts import (
     ALL_KINDS,
@@ -81,10 +86,14 @@ __all__ = [
     "XSS",
     "Analysis",
     "Flow",
+    "Helpers",
+    "Step",
     "Taint",
     "analyse",
     "analyse_file",
     "dotted",
+    "summarise_functions",
+    "summary_from_json",
 ]
 from crewchief.gate.analysis.pysource import parse as parse_python
 
@@ -215,6 +224,40 @@ _XML_FUNCS = frozenset(
 
 
 @dataclass(frozen=True)
+class Step:
+    """One hop of a flow between its source and its sink: the value was assigned to a name,
+    passed to a helper, or returned by one. `path` names the file when the hop is in another
+    module of the repository (a helper summarised from its own source)."""
+
+    line: int
+    note: str
+    path: str = ""
+
+    def to_json(self) -> list[Any]:
+        return [self.line, self.note, self.path]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Step:
+        return cls(int(data[0]), str(data[1]), str(data[2]))
+
+
+_MAX_STEPS = 12
+"""A path longer than this keeps its first and last hops: a reviewer needs where the value
+entered and how it reached the sink, and a loop of rebinding must not grow it without end."""
+
+
+def _add_steps(steps: tuple[Step, ...], *new: Step) -> tuple[Step, ...]:
+    for step in new:
+        if steps and steps[-1] == step:
+            continue  # a loop body analysed twice binds the same name on the same line again
+        steps = (*steps, step)
+        if len(steps) > _MAX_STEPS:
+            half = _MAX_STEPS // 2
+            steps = (*steps[:half], *steps[-(_MAX_STEPS - half) :])
+    return steps
+
+
+@dataclass(frozen=True)
 class Taint:
     """Why a value is untrusted: where it came from, and the sink kinds it was made safe for."""
 
@@ -228,12 +271,17 @@ class Taint:
     no flow by itself, but what it reaches makes the function's summary."""
     params: frozenset[str] = frozenset()
     """The enclosing function's parameters the value is built from."""
+    steps: tuple[Step, ...] = ()
+    """How the value got here from its source (or from the parameter it stands for)."""
 
     def reaches(self, kind: str) -> bool:
         return kind not in self.safe_for
 
     def made_safe(self, kinds: frozenset[str]) -> Taint:
         return replace(self, safe_for=self.safe_for | kinds)
+
+    def step(self, line: int, note: str, path: str = "") -> Taint:
+        return replace(self, steps=_add_steps(self.steps, Step(line, note, path)))
 
 
 @dataclass(frozen=True)
@@ -250,13 +298,22 @@ class Flow:
     """The innermost function (or class) holding the sink; "<module>" at module level."""
     remote: bool = False
     """Whether the data can come from a web request."""
+    path: tuple[Step, ...] = ()
+    """The hops between source and sink, in order."""
+    helper: str = ""
+    """"file:function" when the sink is inside a function of another module (see `Helpers`)."""
+    helper_line: int = 0
+    """The sink's line in that file."""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["path"] = [step.to_json() for step in self.path]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Flow:
-        return cls(**data)
+        path = tuple(Step.from_json(step) for step in data.get("path", ()))
+        return cls(**{**data, "path": path})
 
 
 _MAY_HAVE_SOURCE = re.compile(
@@ -280,6 +337,7 @@ def _merge(a: Taint | None, b: Taint | None) -> Taint | None:
         a.remote or b.remote,
         a.real or b.real,
         a.params | b.params,
+        first.steps,
     )
 
 
@@ -326,6 +384,8 @@ class _SummarySink:
     cwe: str
     sink: str
     line: int
+    steps: tuple[Step, ...] = ()
+    """How the parameter's value got from the function's start to the sink."""
 
 
 @dataclass(frozen=True)
@@ -337,6 +397,8 @@ class _Summary:
     keyword_only: tuple[str, ...]
     sinks: tuple[_SummarySink, ...]
     returned: Taint | None
+    origin: str = ""
+    """The file the function is in, when it is another module of the repository."""
 
     def bind(self, call: ast.Call) -> dict[str, ast.expr]:
         """Parameter name to the argument given for it (starred arguments are skipped)."""
@@ -688,7 +750,7 @@ class _Scope:
         if taint is None:
             self.env.pop(key, None)
         else:
-            self.env[key] = taint
+            self.env[key] = taint.step(target.lineno, f"assigned to '{key}'")
         shape = shape or (self.shape(value) if value is not None else None)
         if shape is None:
             self.shapes.pop(key, None)
@@ -841,6 +903,11 @@ class _Scope:
             self._check_sink(node, qual)
             self._check_web_sink(node, qual)
         summary = self.module.summary_of(qual)
+        if summary is None and args is not None and (args.real or not self.module.reporting):
+            # Another module's helper is read for untrusted data, or while the module's own
+            # functions are summarised (a route's local helper may hand its parameter on); a
+            # parameter reaching it while flows are reported can make no flow.
+            summary = self.module.helper(qual)
         if summary is not None:
             return self._summarised(node, qual or "", summary)
         return self._call_result(node, qual, receiver, args)
@@ -887,28 +954,52 @@ class _Scope:
         )
 
     def _summarised(self, node: ast.Call, qual: str, summary: _Summary) -> Taint | None:
-        """A call of a function of this module, through its summary: an argument that the
-        function passes to a sink is a flow here; what it returns is built from the arguments
-        its return depends on."""
+        """A call of a function of this module (or, with `origin`, of another module of the
+        repository), through its summary: an argument that the function passes to a sink is a
+        flow here; what it returns is built from the arguments its return depends on."""
         name = qual.rsplit(".", 1)[-1]
+        origin = summary.origin
+        at = f"{origin} line" if origin else "line"
+        result = self._returned_source(node, name, summary)
         returned = summary.returned
-        result = replace(returned, params=frozenset()) if returned and returned.real else None
         for param, arg in summary.bind(node).items():
             taint = self._quiet(arg)
             if taint is None:
                 continue
+            entered = taint.step(node.lineno, f"passed to {name}() as '{param}'")
             for sink in summary.sinks:
                 if sink.param == param:
-                    where = f"{sink.sink} in {name}() (line {sink.line})"
-                    self._report(sink.kind, sink.cwe, where, node, taint)
+                    where = f"{sink.sink} in {name}() ({at} {sink.line})"
+                    inner = (replace(s, path=s.path or origin) for s in sink.steps)
+                    reaching = replace(entered, steps=_add_steps(entered.steps, *inner))
+                    helper = (f"{origin}:{name}", sink.line) if origin else None
+                    self._report(sink.kind, sink.cwe, where, node, reaching, helper)
             if returned is not None and param in returned.params:
-                result = _merge(result, taint.made_safe(returned.safe_for))
+                back = entered.step(node.lineno, f"returned by {name}()")
+                result = _merge(result, back.made_safe(returned.safe_for))
         return result
+
+    def _returned_source(self, node: ast.Call, name: str, summary: _Summary) -> Taint | None:
+        """What a function returns from a source of its own (`return request.args["q"]`); one
+        in another module is named with its file, since the flow's lines are this file's."""
+        returned = summary.returned
+        if returned is None or not returned.real:
+            return None
+        if not summary.origin:
+            return replace(returned, params=frozenset())
+        source = f"{returned.source} ({summary.origin} line {returned.line}, returned by {name}())"
+        return replace(returned, source=source, line=node.lineno, params=frozenset(), steps=())
 
     # sinks ----------------------------------------------------------------------------------
 
     def _report(
-        self, kind: str, cwe: str, sink: str, node: ast.stmt | ast.expr, taint: Taint | None
+        self,
+        kind: str,
+        cwe: str,
+        sink: str,
+        node: ast.stmt | ast.expr,
+        taint: Taint | None,
+        helper: tuple[str, int] | None = None,
     ) -> None:
         """A flow when a real source reaches the sink; a summary entry for each parameter that
         does; a proven-clean sink when nothing untrusted or unknown reaches it."""
@@ -918,10 +1009,22 @@ class _Scope:
             return
         self.module.mark(kind, line, clean=False)
         if taint.real:
-            flow = Flow(kind, cwe, sink, taint.source, taint.line, line, self.name, taint.remote)
+            flow = Flow(
+                kind,
+                cwe,
+                sink,
+                taint.source,
+                taint.line,
+                line,
+                self.name,
+                taint.remote,
+                taint.steps,
+            )
+            if helper is not None:
+                flow = replace(flow, helper=helper[0], helper_line=helper[1])
             self.module.report(flow)
         for param in taint.params:
-            self.summary_sinks.append(_SummarySink(param, kind, cwe, sink, line))
+            self.summary_sinks.append(_SummarySink(param, kind, cwe, sink, line, taint.steps))
 
     def _quiet(self, node: ast.expr | None) -> Taint | None:
         return None if node is None else self.taint(node, scan=False)
@@ -1106,7 +1209,8 @@ class _Module:
     """The module-wide facts every scope shares: imports, constants, pathlib names, function
     summaries, the flows found and the sinks proven clean."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, helpers: Helpers | None = None) -> None:
+        self.helpers = helpers
         self.aliases: dict[str, str] = {}
         self.imported: set[str] = set()
         self.path_names: set[str] = set()
@@ -1115,6 +1219,8 @@ class _Module:
         self.clean: set[tuple[str, int]] = set()
         self.unclean: set[tuple[str, int]] = set()
         self.summaries: dict[str, _Summary] = {}
+        self.exposed: dict[str, frozenset[tuple[str, str]]] = {}
+        """Top-level functions: the (parameter, sink kind) pairs each passes on to a sink."""
         self.reporting = True
         self.pending: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, _Scope]]
         self.pending = []
@@ -1147,6 +1253,12 @@ class _Module:
             self.imported.add(node.module.split(".")[0])
             for alias in node.names:
                 self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif node.level:
+            # `from .utils import run` is `.utils.run`: the leading dots stay for `helpers` to
+            # resolve against the importing file, and match no library name.
+            package = "." * node.level + (f"{node.module}." if node.module else "")
+            for alias in node.names:
+                self.aliases[alias.asname or alias.name] = f"{package}{alias.name}"
 
     @property
     def flask(self) -> bool:
@@ -1165,15 +1277,28 @@ class _Module:
             return None
         return self.summaries.get(qual.removeprefix("<local>."))
 
+    def helper(self, qual: str | None) -> _Summary | None:
+        """The summary of `module.function` from another module of the repository, when the
+        analysis was given `helpers` and the name is one (not a library, not a method)."""
+        if self.helpers is None or qual is None:
+            return None
+        if not qual.startswith(".") and qual.split(".")[0] not in self.imported:
+            return None  # a builtin, a local object's method or a name the module defines
+        module, _, name = qual.rpartition(".")
+        if not module.strip(".") or not name:
+            return None
+        return self.helpers.summary(module, name)
+
     def defer(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, outer: _Scope
     ) -> None:
         self.pending.append((node, outer))
 
-    def summarise(self, tree: ast.Module) -> None:
-        """Summaries of the module's functions, twice over so a helper of a helper counts;
-        nothing is reported while they are made."""
-        called = {
+    def summarise(self, tree: ast.Module, wanted: frozenset[str] = frozenset()) -> None:
+        """Summaries of the module's functions called in it by name (and of the `wanted` ones,
+        which another module calls), twice over so a helper of a helper counts; nothing is
+        reported while they are made."""
+        called = wanted | {
             node.func.id
             for node in self.nodes
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
@@ -1215,6 +1340,8 @@ class _Module:
                 scope.env, scope.shapes = dict(outer.env), dict(outer.shapes)
             self._parameters(node, scope)
             scope.block(node.body)
+            if outer.kind == "module":
+                self.exposed[node.name] = frozenset((s.param, s.kind) for s in scope.summary_sinks)
         return sorted(self.flows.values(), key=lambda f: (f.sink_line, f.kind, f.sink))
 
     def _parameters(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> None:
@@ -1320,6 +1447,16 @@ def _is_route(decorator: ast.expr) -> bool:
     return owner is not None and owner.split(".")[0] not in ("pytest", "mock", "functools")
 
 
+class Helpers(Protocol):
+    """Summaries of functions defined in other modules of the repository, for the analysis of
+    a file that imports them (see `taint_modules`)."""
+
+    def summary(self, module: str, function: str) -> _Summary | None:
+        """`module` is dotted as the file imports it: absolute (`app.utils`) or relative, with
+        its leading dots (`.utils`); None when it is no module of the repository."""
+        ...
+
+
 @dataclass(frozen=True)
 class Analysis:
     """Flows found in a file, and the sinks the analysis proved clean: nothing from a source,
@@ -1329,23 +1466,93 @@ class Analysis:
     flows: list[Flow]
     clean: frozenset[tuple[str, int]]
     """(sink kind, line) pairs."""
+    exposed: dict[str, frozenset[tuple[str, str]]] | None = None
+    """For each top-level function, the (parameter, sink kind) pairs through which it passes
+    its arguments to a sink; None when the file was not analysed (no source word in it)."""
 
 
-def analyse_file(source: str) -> Analysis:
-    """The analysis of one file; empty when it has no source or cannot be analysed."""
+def analyse_file(source: str, helpers: Helpers | None = None) -> Analysis:
+    """The analysis of one file; empty when it has no source or cannot be analysed. With
+    `helpers`, a call of a function imported from another module of the repository is judged
+    by that function's summary, as a call of one of the file's own functions is."""
     if not _MAY_HAVE_SOURCE.search(source):
         return Analysis([], frozenset())
     try:
         tree = parse_python(source)
-        module = _Module(tree)
+        module = _Module(tree, helpers)
         flows = module.run(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Analysis([], frozenset())
     dead = dead_lines(tree, module.constants, module.nodes)
     clean = (module.clean - module.unclean) | {(kind, n) for n in dead for kind in ALL_KINDS}
-    return Analysis(flows, frozenset(clean))
+    return Analysis(flows, frozenset(clean), module.exposed)
 
 
 def analyse(source: str) -> list[Flow]:
     """Every flow of untrusted data into a sink in `source`; [] if it cannot be analysed."""
     return analyse_file(source).flows
+
+
+def summarise_functions(source: str, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The summaries (as JSON, for a cache keyed by the module's blob id) of these top-level
+    functions of a module, for the modules that import them: which parameters reach which
+    sinks, and what the return is built from. Functions it cannot find or analyse are left out.
+    Calls the module makes into further modules are not followed (one level deep)."""
+    wanted = frozenset(names)
+    try:
+        tree = parse_python(source)
+        module = _Module(tree)
+        module.summarise(tree, wanted)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    return {n: _summary_json(module.summaries[n]) for n in sorted(wanted & module.summaries.keys())}
+
+
+def summary_from_json(data: dict[str, Any], origin: str) -> _Summary:
+    """A summary `summarise_functions` made, for a function defined in the file `origin`."""
+    returned = data["returned"]
+    return _Summary(
+        tuple(data["positional"]),
+        tuple(data["keyword_only"]),
+        tuple(
+            _SummarySink(
+                param, kind, cwe, sink, line, tuple(Step.from_json(step) for step in steps)
+            )
+            for param, kind, cwe, sink, line, steps in data["sinks"]
+        ),
+        None if returned is None else _taint_from_json(returned),
+        origin,
+    )
+
+
+def _summary_json(summary: _Summary) -> dict[str, Any]:
+    returned = summary.returned
+    return {
+        "positional": list(summary.positional),
+        "keyword_only": list(summary.keyword_only),
+        "sinks": [
+            [s.param, s.kind, s.cwe, s.sink, s.line, [step.to_json() for step in s.steps]]
+            for s in summary.sinks
+        ],
+        "returned": None if returned is None else _taint_json(returned),
+    }
+
+
+def _taint_json(taint: Taint) -> dict[str, Any]:
+    data = asdict(taint)
+    data["safe_for"] = sorted(taint.safe_for)
+    data["params"] = sorted(taint.params)
+    data["steps"] = [step.to_json() for step in taint.steps]
+    return data
+
+
+def _taint_from_json(data: dict[str, Any]) -> Taint:
+    return Taint(
+        data["source"],
+        data["line"],
+        frozenset(data["safe_for"]),
+        data["remote"],
+        data["real"],
+        frozenset(data["params"]),
+        tuple(Step.from_json(step) for step in data["steps"]),
+    )

@@ -4,7 +4,10 @@ bandit knows dangerous call shapes; `taint` knows where data came from; `unicode
 reviewer cannot see; `structural` knows what a call really is once aliases and computed names are
 resolved, what runs at import time, what waits for a date, and what protection a function lost. Each runs on both versions of the changed files, and only what the head
 introduces is reported: findings are matched across the whole change by rule and a fingerprint of
-the code, so a function moved to another file is not new.
+the code, so a function moved to another file is not new. A call of a helper from another module of
+the repository is judged by that helper as it is on the same side (base or head); a helper the
+change makes pass a parameter to a sink is reported at that sink when a file the change left alone
+hands it untrusted data.
 
 What blocks: facts, not guesses. bandit is a heuristic, so a bandit finding blocks only when bandit
 itself is highly confident of a high-severity problem, and never for tests that only say a weak
@@ -19,14 +22,21 @@ values ask for review.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any, ClassVar, Literal
 
 from crewchief.gate.analysis import taint
 from crewchief.gate.analysis.pyfiles import is_python, line_text
-from crewchief.gate.change import FileChange, Side, match_any
+from crewchief.gate.analysis.taint_modules import (
+    ModuleFiles,
+    ModuleHelpers,
+    callers,
+    touched_functions,
+)
+from crewchief.gate.change import MODE_FILE, FileChange, Side, match_any
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.security import regions, unicode_safety
 from crewchief.gate.checks.security import structural as structural_rules
@@ -34,6 +44,7 @@ from crewchief.gate.checks.security.bandit_runner import BanditIssue
 from crewchief.gate.checks.security.rules import BANDIT, NAME, RULES, TAINT_RULES
 from crewchief.gate.findings import Finding, RuleTable, Severity, fingerprint
 from crewchief.gate.introduced import introduced
+from crewchief.gate.trees import SideFiles, base_files, head_files, read_side
 
 _SPACE = re.compile(r"\s+")
 _REMOTE_BLOCKS = frozenset({taint.PATH, taint.XML, taint.LDAP, taint.XPATH})
@@ -66,7 +77,7 @@ _SECRET_BANDIT = frozenset({"B105", "B106", "B107"})
 
 class SecurityCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "4"
+    version: ClassVar[str] = "5"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
     rules: ClassVar[RuleTable] = RULES
 
@@ -81,10 +92,11 @@ class SecurityCheck:
         # Folded text of the lines that head findings point at, by tool (True for taint).
         flagged: dict[bool, set[str]] = {True: set(), False: set()}
         structural: set[str] = set()
+        modules = _Modules(ctx)
         for file in (f for f in files if f.new is not None and _analysable(f.new)):
             side = file.new
             assert side is not None
-            found = self._side(ctx, file, side, bandit=True, flows=True)
+            found = self._side(ctx, file, side, bandit=True, flows=True, modules=modules)
             head.extend(found)
             for f in found:
                 flagged[_is_taint(f)].add(_folded(line_text(side, f.line)))
@@ -102,20 +114,29 @@ class SecurityCheck:
             lines = {_folded(line) for line in side.lines}
             bandit, flows = bool(lines & flagged[False]), bool(lines & flagged[True])
             if bandit or flows:
-                base.extend(self._side(ctx, file, side, bandit=bandit, flows=flows))
+                found = self._side(ctx, file, side, bandit=bandit, flows=flows, modules=modules)
+                base.extend(found)
             if lines & structural:
                 base.extend(self._structural(ctx, side))
-        return _introduced(base, head, files)
+        return [*_introduced(base, head, files), *self._callers(ctx, modules)]
 
     def _side(
-        self, ctx: CheckContext, file: FileChange, side: Side, *, bandit: bool, flows: bool
+        self,
+        ctx: CheckContext,
+        file: FileChange,
+        side: Side,
+        *,
+        bandit: bool,
+        flows: bool,
+        modules: _Modules,
     ) -> list[Finding]:
         findings: list[Finding] = []
         found = self._bandit(ctx, file, side) if bandit else []
         issues = [BanditIssue.from_json(data) for data in found]
         # The taint analysis runs for its flows, or to weigh a bandit finding on a sink call.
         weigh = any(issue.test_id in _BANDIT_SINKS for issue in issues)
-        analysis = self._taint(ctx, side) if flows or weigh else {}
+        helpers = modules.of(head=side is file.new)
+        analysis = self._taint(ctx, side, helpers) if flows or weigh else {}
         if bandit:
             min_rank = _MIN_RANK[ctx.policy.security.bandit_min_severity]
             # assert is how tests check things; bandit's own docs say to skip B101 there.
@@ -165,20 +186,110 @@ class SecurityCheck:
         key = ("removed", old, file.new.blob, _key(file.path))
         return [Finding.from_json(data) for data in _memo(ctx, key, compute)]
 
-    def _taint(self, ctx: CheckContext, side: Side) -> dict[str, Any]:
-        """The flows of a side, and its sinks proven clean, as JSON for the cache."""
+    def _taint(self, ctx: CheckContext, side: Side, modules: ModuleFiles | None) -> dict[str, Any]:
+        """The flows of a side, and its sinks proven clean, as JSON for the cache. Calls of
+        functions from other modules of the repository are judged by their summaries on the
+        same side (`modules`). The cached analysis records the helpers it asked about and the
+        blob ids they had; when one of them differs now, the analysis is made again under a
+        key naming the new ones."""
 
-        def compute() -> dict[str, Any]:
+        def analyse() -> dict[str, Any]:
             assert side.text is not None
-            found = taint.analyse_file(side.text)
+            helpers = ModuleHelpers(modules, side.path) if modules is not None else None
+            found = taint.analyse_file(side.text, helpers)
+            asked = helpers.asked if helpers is not None else []
             return {
                 "flows": [flow.to_json() for flow in found.flows],
                 "clean": sorted([kind, line] for kind, line in found.clean),
+                "helpers": [list(name) for name in asked],
+                "exposed": None
+                if found.exposed is None
+                else {name: sorted(map(list, pairs)) for name, pairs in found.exposed.items()},
+                "deps": helpers.dependencies(asked) if helpers is not None else [],
             }
 
         key = (NAME, SecurityCheck.version, "taint", side.blob, _key(side.path))
-        value: dict[str, Any] = ctx.memo(key, compute)
+        if modules is None:
+            return dict(ctx.memo(key, analyse))
+        known = modules.analyses.get((side.blob, side.path))
+        if known is not None:
+            return known
+        value: dict[str, Any] = ctx.memo(key, analyse)
+        if value["helpers"]:
+            deps = ModuleHelpers(modules, side.path).dependencies(value["helpers"])
+            if deps != value["deps"]:
+                value = dict(ctx.memo((*key, *deps), analyse))
+        modules.analyses[side.blob, side.path] = value
         return value
+
+    def _callers(self, ctx: CheckContext, modules: _Modules) -> list[Finding]:
+        """Flows the change opens in files it did not touch: an existing helper made to pass a
+        parameter to a sink (`run(cmd)` now calls a shell) is dangerous where an unchanged route
+        hands it request data. Only helpers that now expose a parameter they did not expose
+        at base are followed, so most changes read no other file."""
+        head, base = modules.of(head=True), modules.of(head=False)
+        if head is None or base is None:
+            return []
+        changed = {s.path for f in ctx.change.files for s in (f.old, f.new) if s is not None}
+        found: list[Finding] = []
+        for file in ctx.change.files:
+            new, old = file.new, file.old
+            if new is None or old is None or not _analysable(new) or new.text is None:
+                continue
+            # The head's own analysis has them when it ran; a file without a source word in it
+            # (a pure helper module) is summarised for the purpose.
+            analysed = self._taint(ctx, new, head)["exposed"]
+            if analysed is not None and not any(analysed.values()):
+                continue  # no function of the file passes a parameter on: nothing to follow
+            touched = touched_functions(new.text, file.added_line_numbers)
+            if analysed is None:
+                now = {n: p for n, p in head.exposures(new.path, touched).items() if p}
+            else:
+                now = {n: {(a, b) for a, b in analysed[n]} for n in touched if analysed.get(n)}
+            before = base.exposures(old.path, now) if now else {}
+            # A function new at head has no unchanged callers: they would not have run.
+            exposed = [n for n in now if n in before and now[n] - before[n]]
+            if not exposed:
+                continue
+            helpers = {f"{new.path}:{name}" for name in exposed}
+            for path, text in callers(head, new.path, exposed, changed).items():
+                data = text.encode()
+                caller = Side(path, MODE_FILE, head.blobs[path], len(data), data)
+                old_flows = {
+                    (f["kind"], f["sink_line"], f.get("helper"))
+                    for f in self._taint(ctx, caller, base)["flows"]
+                }
+                for flow in map(taint.Flow.from_json, self._taint(ctx, caller, head)["flows"]):
+                    if flow.helper in helpers and (
+                        (flow.kind, flow.sink_line, flow.helper) not in old_flows
+                    ):
+                        found.append(_caller_finding(new, path, flow))
+        return found
+
+
+class _Modules:
+    """The repository's modules on each side, made when the taint analysis first asks: the
+    head tree for the head analysis and the base tree for the base one."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self._sides: dict[bool, ModuleFiles | None] = {}
+
+    def of(self, *, head: bool) -> ModuleFiles | None:
+        if head not in self._sides:
+            change = self.ctx.change
+            files = head_files(change) if head else base_files(change)
+            self._sides[head] = None if files is None else self._files(files)
+        return self._sides[head]
+
+    def _files(self, files: SideFiles) -> ModuleFiles:
+        def read(paths: list[str]) -> dict[str, bytes]:
+            return read_side(self.ctx.change, files, paths)
+
+        def memo(key: Sequence[str], compute: Callable[[], Any]) -> Any:
+            return self.ctx.memo((NAME, SecurityCheck.version, *key), compute)
+
+        return ModuleFiles(files.blobs, read, memo)
 
 
 def _introduced(
@@ -280,8 +391,10 @@ def _taint_finding(side: Side, flow: taint.Flow) -> Finding:
         f"untrusted {flow.source} (line {flow.source_line}) reaches {flow.sink} "
         f"(line {flow.sink_line}) in {where}, which {why}"
     )
+    if flow.path:
+        message += f"; path: {_path_text(flow.path)}"
     return rule.finding(
-        unicode_safety.escape(message, 400, only_hidden=True),
+        unicode_safety.escape(message, 900, only_hidden=True),
         path=side.path,
         line=flow.sink_line,
         fingerprint=fingerprint(rule.id, flow.function, code),
@@ -291,6 +404,40 @@ def _taint_finding(side: Side, flow: taint.Flow) -> Finding:
         # choice: review. HTML, redirects and session values ask for review either way.
         blocking=rule.blocking or (flow.remote and flow.kind in _REMOTE_BLOCKS),
         cwe=flow.cwe,
+    )
+
+
+def _caller_finding(helper: Side, caller: str, flow: taint.Flow) -> Finding:
+    """A flow found in an unchanged `caller`, reported at the sink in the changed helper: the
+    line the change made dangerous, with the caller's source and call named."""
+    rule_id, why = TAINT_RULES[flow.kind]
+    rule = RULES[rule_id]
+    code = line_text(helper, flow.helper_line)
+    function = flow.helper.rsplit(":", 1)[-1]
+    message = (
+        f"untrusted {flow.source} ({caller} line {flow.source_line}) reaches {flow.sink}: "
+        f"{function}() now passes it on, and {caller} line {flow.sink_line} calls it in "
+        f"{flow.function}(), which {why}"
+    )
+    here = {"": caller, helper.path: ""}
+    path = [replace(step, path=here.get(step.path, step.path)) for step in flow.path]
+    if path:
+        message += f"; path: {_path_text(path)}"
+    return rule.finding(
+        unicode_safety.escape(message, 900, only_hidden=True),
+        path=helper.path,
+        line=flow.helper_line,
+        fingerprint=fingerprint(rule.id, caller, flow.function, code),
+        snippet=unicode_safety.escape(code.strip(), only_hidden=True),
+        blocking=rule.blocking or (flow.remote and flow.kind in _REMOTE_BLOCKS),
+        cwe=flow.cwe,
+    )
+
+
+def _path_text(path: Iterable[taint.Step]) -> str:
+    """The hops of a flow in order, each with its line (and its file, in another module)."""
+    return " -> ".join(
+        f"{step.path + ' ' if step.path else ''}line {step.line} {step.note}" for step in path
     )
 
 
