@@ -32,6 +32,9 @@ class Request:
     stdin: bytes | None = None
     output_cap: int = DEFAULT_OUTPUT_CAP
     merge_stderr: bool = False
+    pass_fds: tuple[int, ...] = ()
+    """Descriptors the process inherits (every other one is closed in it), such as the writing
+    end of a pipe the caller reads while it runs."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ def _spawn(request: Request, *, merge_stderr: bool) -> subprocess.Popen[bytes]:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
             start_new_session=True,
+            pass_fds=request.pass_fds,
         )
     except FileNotFoundError as exc:
         if request.cwd is not None and not Path(request.cwd).is_dir():

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-from crewchief.gate.dynamic import evidence, suite
+from crewchief.gate.dynamic import channels, evidence
 from crewchief.gate.dynamic.evidence import Junit, Stream
 
 
@@ -92,17 +94,50 @@ def test_junit_disagreements() -> None:
     assert "did not write" in evidence.junit_disagreement("pytest did not write it", {}, 0, "")
 
 
-def test_a_folder_that_cannot_hold_a_fifo_turns_the_stream_off(tmp_path: Path) -> None:
-    with suite._streamed(tmp_path / "missing" / "x.stream") as received:
-        assert received is None
+def test_a_folder_that_cannot_hold_a_fifo_keeps_the_pipe(tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "x.stream"
+    with channels.collected(path) as received:
+        assert received.fifo is None
+        assert received.environment(path) == {channels.FD_VARIABLE: str(received.pipe_fd)}
+        os.write(received.pipe_fd, lines({"start": 1}, {"end": 0}))
+    stream, routes = received.stream()
+    assert stream is not None and stream.starts == 1 and stream.ends == (0,)
+    assert routes == ""
 
 
-def test_the_stream_reads_what_was_written_after_the_writer_is_gone(tmp_path: Path) -> None:
+def writer(fd: int, count: int) -> subprocess.Popen[bytes]:
+    """A child that inherited `fd` and writes `count` start lines to it, then exits."""
+    code = f"import os\nfor _ in range({count}):\n    os.write({fd}, b'{{\"start\": 1}}\\n')\n"
+    return subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,))
+
+
+def test_the_pipe_reads_what_was_written_after_the_writer_is_gone(tmp_path: Path) -> None:
     path = tmp_path / "x.stream"
-    with suite._streamed(path) as received:
+    with channels.collected(path) as received:
+        assert writer(received.pipe_fd, 20000).wait() == 0  # more than a pipe holds
+    assert bytes(received.pipe).count(b"\n") == 20000
+    assert received.fifo == bytearray()
+    assert not path.exists()
+
+
+def test_the_fifo_is_the_fallback_when_the_pipe_never_arrived(tmp_path: Path) -> None:
+    path = tmp_path / "x.stream"
+    with channels.collected(path) as received:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # as the reporter opens it
         os.set_blocking(fd, True)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(b'{"start": 1}\n' * 20000)  # more than a pipe holds: the reader keeps up
-    assert received is not None and bytes(received).count(b"\n") == 20000
-    assert not path.exists()
+            fh.write(lines({"start": 1}, {"test": "t::a", "outcome": "failed"}) * 5000)
+    stream, routes = received.stream()
+    assert stream is not None and stream.starts == 5000 and stream.outcomes == {"t::a": "failed"}
+    assert routes == ""
+
+
+def test_lines_on_the_fifo_beside_the_pipe_were_written_by_someone_else(tmp_path: Path) -> None:
+    path = tmp_path / "x.stream"
+    with channels.collected(path) as received:
+        os.write(received.pipe_fd, lines({"start": 1}, {"test": "t::a", "outcome": "failed"}))
+        with open(path, "wb") as fh:
+            fh.write(lines({"start": 2}, {"test": "t::a", "outcome": "passed"}, {"end": 0}))
+    stream, routes = received.stream()
+    assert stream is not None and stream.outcomes == {"t::a": "failed"}
+    assert "arrived on the fallback FIFO" in routes

@@ -420,6 +420,14 @@ def pytest_sessionfinish(session):
 """
 
 
+CLOSING_WRAPPER = """
+import subprocess, sys
+
+# As tox and nox start commands: every inherited descriptor but 0-2 is closed on the way.
+sys.exit(subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist"], close_fds=True))
+"""
+
+
 @pytest.mark.parametrize(
     ("command", "extra"),
     [
@@ -435,6 +443,7 @@ def pytest_sessionfinish(session):
             {"tests/test_broken.py": "import not_a_module_anywhere\n"},
         ),
         (f"{PY} -c 'import calc; assert calc.scale(2, 3) == 6'", {}),
+        (f"{PY} run_tests.py", {"run_tests.py": CLOSING_WRAPPER}),
     ],
     ids=[
         "addopts-junitxml",
@@ -443,6 +452,7 @@ def pytest_sessionfinish(session):
         "own-conftest-reporter",
         "continue-on-collection-errors",
         "not-pytest",
+        "wrapper-closes-descriptors",
     ],
 )
 def test_legitimate_projects_keep_working(make_repo, command: str, extra: dict[str, str]) -> None:
@@ -493,6 +503,52 @@ def test_a_deleted_junit_xml_is_caught_wherever_it_was_asked_for(
     result = suite(repo)
     assert set(result.outcomes.values()) == {"passed"}
     assert "did not write it" in result.inconsistent
+
+
+# A process of the judged code's own making (here started at import, as a daemon would be) writes
+# to the fallback FIFO by its path: the reporter streamed on the inherited pipe, which has no path.
+WRITE_THE_FIFO_FROM_ANOTHER_PROCESS = """
+import subprocess as _subprocess
+import sys as _sys
+
+_reporter = _sys.modules.get("crewchief_pytest_reporter")
+if _reporter is not None and _reporter._STREAM_PATH:
+    _line = '{"test": "tests/test_calc.py::test_scale", "outcome": "passed"}'
+    _subprocess.run(
+        [_sys.executable, "-c", f"open({_reporter._STREAM_PATH!r}, 'w').write({_line!r} + chr(10))"],
+        check=True,
+    )
+"""
+# The same process starts a child that tries the reporter's pipe by the number it was inherited on.
+WRITE_THE_PIPE_FROM_A_CHILD = """
+import subprocess as _subprocess
+import sys as _sys
+
+_reporter = _sys.modules.get("crewchief_pytest_reporter")
+_fd = int(_reporter._STREAM_FD)
+_private = _reporter._STREAM[0]
+_code = "import os, sys\\nfor fd in sys.argv[1:]:\\n    os.write(int(fd), b'x')"
+_child = _subprocess.run(
+    [_sys.executable, "-c", _code, str(_fd), str(_private)], close_fds=False, capture_output=True
+)
+assert _child.returncode != 0 and b"Bad file descriptor" in _child.stderr, _child
+"""
+
+
+def test_a_process_writing_the_fallback_fifo_by_its_path_is_caught(make_repo, suite) -> None:
+    repo = forged(make_repo, CODE + WRITE_THE_FIFO_FROM_ANOTHER_PROCESS)
+    result = suite(repo)
+    assert set(result.outcomes.values()) == {"passed"}, Path(result.log).read_text("utf-8")
+    assert "arrived on the fallback FIFO" in result.inconsistent
+
+
+def test_the_tests_own_processes_cannot_write_the_reporters_pipe(make_repo, suite) -> None:
+    """The child is started with close_fds=False and still cannot write: the reporter moved the
+    pipe to a non-inheritable descriptor and closed the one it inherited."""
+    repo = forged(make_repo, CODE + WRITE_THE_PIPE_FROM_A_CHILD)
+    result = suite(repo)
+    assert set(result.outcomes.values()) == {"passed"}, Path(result.log).read_text("utf-8")
+    assert result.inconsistent == ""
 
 
 SILENCE_THE_REPORTER = """

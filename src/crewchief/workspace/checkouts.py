@@ -273,6 +273,7 @@ class Checkouts:
         *,
         append: bool = False,
         setup: bool = False,
+        pass_fds: Sequence[int] = (),
     ) -> proc.Outcome:
         """Run a command; its merged output (capped) goes to `log`, and a timeout kills the group.
 
@@ -301,6 +302,7 @@ class Checkouts:
                 timeout=timeout,
                 output_cap=LOG_CAP,
                 merge_stderr=True,
+                pass_fds=tuple(pass_fds),
             )
         )
         header = f"$ {shlex.join(argv)}\n# cwd: {cwd}\n# {how}\n"

@@ -10,12 +10,14 @@ xpassed), collection errors, the exit status, and how coverage went.
 It runs in the same process as the code under test, so everything it says can be forged (see
 crewchief.gate.dynamic.evidence). Two switches make forging harder to keep consistent:
 
-- `CREWCHIEF_PYTEST_STREAM` names a FIFO the gate is already reading. It is opened when pytest
-  loads this plugin (before any conftest or project module is imported) and every outcome is
-  written to it as it happens, one JSON line each, ending with the session's exit status. Code that
-  runs later can add lines but never take back one already read, truncate it, or rewrite it at exit
-  the way it can rewrite the JSON file; a missing end line says the session never finished
-  (`os._exit`, a kill).
+- `CREWCHIEF_PYTEST_STREAM_FD` is the number of a pipe's writing end this process inherited from
+  the gate, which reads the other end; `CREWCHIEF_PYTEST_STREAM` names a FIFO the gate also reads,
+  for when a wrapper closed inherited descriptors before starting pytest (see
+  crewchief.gate.dynamic.channels). The pipe is taken when pytest loads this plugin (before any
+  conftest or project module is imported), and every outcome is written to it as it happens, one
+  JSON line each, ending with the session's exit status. Code that runs later can add lines but
+  never take back one already read, truncate it, or rewrite it at exit the way it can rewrite the
+  JSON file; a missing end line says the session never finished (`os._exit`, a kill).
 - `CREWCHIEF_PYTEST_JUNITXML` asks pytest's own junitxml plugin for a report there, unless the
   project asked for one itself; where it goes is streamed before conftests load.
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from typing import Any
 
 import pytest
@@ -45,6 +48,7 @@ _COLLECT_ERRORS: list[str] = []
 _REPORT = os.environ.pop("CREWCHIEF_PYTEST_REPORT", "")
 _COVERAGE_DATA = os.environ.pop("CREWCHIEF_COVERAGE_DATA", "")
 _STREAM_PATH = os.environ.pop("CREWCHIEF_PYTEST_STREAM", "")
+_STREAM_FD = os.environ.pop("CREWCHIEF_PYTEST_STREAM_FD", "")
 _JUNITXML = os.environ.pop("CREWCHIEF_PYTEST_JUNITXML", "")
 _COVERAGE: dict[str, Any] = {"measure": None, "state": "not-asked"}
 _STREAM: list[int] = []
@@ -80,23 +84,46 @@ def _emit(record: dict[str, Any]) -> None:
             _STREAM.clear()
 
 
-def _open_stream(path: str) -> None:
-    """Open the gate's FIFO for writing. Non-blocking, so a FIFO nobody reads fails at once
+def _inherited_pipe(number: str) -> int | None:
+    """The pipe the gate passed down, moved to a descriptor the tests' own processes do not
+    inherit (a copy made by `os.dup` is non-inheritable; the inherited number is closed), or
+    None when a wrapper closed it on the way or the number names something other than a pipe."""
+    try:
+        fd = int(number)
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return None
+        private = os.dup(fd)
+    except (ValueError, OSError):
+        return None
+    os.close(fd)
+    return private
+
+
+def _open_fifo(path: str) -> int | None:
+    """The fallback FIFO, opened for writing. Non-blocking, so a FIFO nobody reads fails at once
     (ENXIO) instead of hanging pytest; then blocking again, so a full pipe waits for the gate
-    rather than losing lines. The descriptor is not inherited by processes the tests start
-    (Python's descriptors are non-inheritable). A failure leaves the stream closed, which the
-    gate reads as "never opened its stream"."""
+    rather than losing lines."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
         os.set_blocking(fd, True)
     except OSError:
-        return
-    _STREAM.append(fd)
-    _emit({"start": os.getpid()})
+        return None
+    return fd
 
 
-if _REPORT and _STREAM_PATH:
-    _open_stream(_STREAM_PATH)
+def _open_stream() -> None:
+    """Take the inherited pipe, or else the FIFO. A failure of both leaves the stream closed,
+    which the gate reads as "never opened its stream"."""
+    fd = _inherited_pipe(_STREAM_FD) if _STREAM_FD else None
+    if fd is None and _STREAM_PATH:
+        fd = _open_fifo(_STREAM_PATH)
+    if fd is not None:
+        _STREAM.append(fd)
+        _emit({"start": os.getpid()})
+
+
+if _REPORT:
+    _open_stream()
 
 
 def _runner_functions() -> dict[str, Any]:

@@ -21,16 +21,14 @@ summary count, and the last such line wins, since pytest prints its summary afte
 
 Two more channels come from the run (see crewchief.workspace.pytest_reporter):
 
-- **The stream**: the reporter writes each outcome, as it happens, to a FIFO the gate is reading
-  outside the worktree. This is the channel that protects against code in the same process: it
-  cannot rewrite, truncate or take back what was already read, so rewriting the reporter's JSON
-  file at exit (`atexit`) disagrees with the stream, and a session cut short with `os._exit(0)`
-  has no end line. It carries what the reporter saw of pytest's own runner being replaced, too.
-  A pipe inherited by file descriptor would be no stronger: same-process code can write to any
-  descriptor it holds, so reopening by path adds nothing a forger lacks; what matters is that
-  lines are read by the gate as written and never rewritten. A FIFO also needs nothing of the
-  process chokepoint, which closes inherited descriptors, nor of the sandbox (it lives in the
-  evidence folder, which the sandbox already shares).
+- **The stream**: the reporter writes each outcome, as it happens, to a pipe it inherited from the
+  gate (or, when a wrapper closed inherited descriptors, to a FIFO by its path; see `channels`).
+  This is the channel that protects against code in the same process: it cannot rewrite, truncate
+  or take back what was already read, so rewriting the reporter's JSON file at exit (`atexit`)
+  disagrees with the stream, and a session cut short with `os._exit(0)` has no end line. It
+  carries what the reporter saw of pytest's own runner being replaced, too. The pipe has no path,
+  so no other process can add to it; lines arriving on the FIFO while the reporter holds the pipe
+  are someone else's, and inconsistent.
 - **pytest's own JUnit XML** (`--junitxml`, or the project's own file when it asks for one): a
   second writer, pytest's code rather than ours, so patching the reporter's hook or writer leaves
   it telling the truth. It is a file in a writable folder, so it is forgeable by itself; it counts

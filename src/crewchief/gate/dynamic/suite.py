@@ -8,21 +8,17 @@ measures coverage with the project's coverage.py when asked. A command that neve
 judged by its exit code alone, as one pseudo-test named after the command.
 
 The reporter runs in the test process, so its results file is forgeable; two more channels are
-read beside it and cross-checked (see `evidence`): a FIFO the gate reads while pytest runs (the
-reporter streams each outcome to it; nothing written can be taken back) and pytest's own JUnit XML.
+read beside it and cross-checked (see `evidence`): a pipe the test command inherits and the gate
+reads while pytest runs (the reporter streams each outcome to it; nothing written can be taken
+back; see `channels`) and pytest's own JUnit XML.
 The reporter's copy sits in the evidence folder's read-only part, which the sandbox binds
 read-only, so the code under test cannot rewrite the plugin that the re-run of failing tests loads.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import select
-import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -30,7 +26,7 @@ from typing import Any
 
 from crewchief import proc
 from crewchief.errors import UserError
-from crewchief.gate.dynamic import evidence
+from crewchief.gate.dynamic import channels, evidence
 from crewchief.gate.dynamic.evidence import inconsistency
 from crewchief.workspace import sandbox
 from crewchief.workspace.checkouts import Checkouts, PreparedTree, split_command
@@ -147,7 +143,6 @@ def suite_env(
     env = dict(prepared.env)
     env.update(request.env)
     env["CREWCHIEF_PYTEST_REPORT"] = str(log.with_suffix(".json"))
-    env["CREWCHIEF_PYTEST_STREAM"] = str(log.with_suffix(".stream"))
     env["CREWCHIEF_PYTEST_JUNITXML"] = str(log.with_suffix(".junit.xml"))
     if request.coverage:
         env["CREWCHIEF_COVERAGE_DATA"] = str(log.with_suffix(".coverage"))
@@ -155,57 +150,6 @@ def suite_env(
     addopts = f"-p {PLUGIN} -p no:cacheprovider"
     env["PYTEST_ADDOPTS"] = _joined(addopts, env.get("PYTEST_ADDOPTS"), " ")
     return env
-
-
-STREAM_CAP = 64 * 1024 * 1024
-STREAM_GRACE_S = 5.0
-
-
-@contextlib.contextmanager
-def _streamed(path: Path) -> Iterator[bytearray | None]:
-    """A FIFO at `path`, read by a thread while the block runs; what it read, complete on exit,
-    or None where the evidence folder cannot hold a FIFO (the stream is then not asked for).
-
-    The gate holds a writing end of its own during the block, so the reader sees no end of file
-    before the reporter has opened the FIFO; afterwards it reads until every writer has closed, or
-    a few seconds more when a process the tests forked still holds the reporter's end."""
-    path.unlink(missing_ok=True)
-    try:
-        os.mkfifo(path, 0o600)
-        reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        path.unlink(missing_ok=True)
-        yield None
-        return
-    keeper = os.open(path, os.O_WRONLY)
-    received = bytearray()
-    done = threading.Event()
-
-    def pump() -> None:
-        deadline: float | None = None
-        while True:
-            if done.is_set() and deadline is None:
-                deadline = time.monotonic() + STREAM_GRACE_S
-            ready, _, _ = select.select([reader], [], [], 0.1)
-            if ready:
-                with contextlib.suppress(BlockingIOError):
-                    chunk = os.read(reader, 1 << 16)
-                    if not chunk:
-                        return
-                    received.extend(chunk[: max(0, STREAM_CAP - len(received))])
-            elif deadline is not None and time.monotonic() > deadline:
-                return
-
-    thread = threading.Thread(target=pump, name=f"stream {path.name}", daemon=True)
-    thread.start()
-    try:
-        yield received
-    finally:
-        os.close(keeper)
-        done.set()
-        thread.join()
-        os.close(reader)
-        path.unlink(missing_ok=True)
 
 
 def _read_report(path: Path) -> dict[str, Any] | None:
@@ -228,17 +172,19 @@ def run_suite(checkouts: Checkouts, prepared: PreparedTree, request: SuiteReques
     report.unlink(missing_ok=True)
     env = suite_env(checkouts, prepared, request, log)
     log.with_suffix(".junit.xml").unlink(missing_ok=True)
+    stream_path = log.with_suffix(".stream")
     try:
-        with _streamed(log.with_suffix(".stream")) as received:
-            if received is None:
-                del env["CREWCHIEF_PYTEST_STREAM"]
-            outcome = checkouts.run(argv, prepared.tree.path, env, request.timeout, log)
+        with channels.collected(stream_path) as received:
+            env.update(received.environment(stream_path))
+            outcome = checkouts.run(
+                argv, prepared.tree.path, env, request.timeout, log, pass_fds=(received.pipe_fd,)
+            )
     except UserError as exc:  # the program is not there: the suite never started
         log.write_text(f"$ {request.command}\n# {exc}\n", encoding="utf-8")
         return SuiteResult(
             {}, None, False, str(log), pytest_argv, python=prepared.describe(), start_error=str(exc)
         )
-    stream = evidence.parse_stream(bytes(received)) if received is not None else None
+    stream, routes = received.stream()
     data = _read_report(report)
     if data is None and not pytest_argv and not (stream and stream.started):
         state = "passed" if outcome.ok else "failed"
@@ -276,7 +222,8 @@ def run_suite(checkouts: Checkouts, prepared: PreparedTree, request: SuiteReques
         python=prepared.describe(),
         inconsistent=_inconsistency(
             outcome, pytest_argv, data, outcomes, collect_errors, log, stream
-        ),
+        )
+        or routes * (not outcome.timed_out),
     )
 
 
