@@ -12,14 +12,14 @@ import pytest
 
 from crewchief.github import COMMENT_MARKER, GitHub, GitHubError, upsert_comment
 from tests.helpers.cli import run_cli
-from tests.helpers.github_server import Reply, Script, github_server
+from tests.helpers.github_server import TOKEN, Reply, Script, github_api, github_server
 from tests.helpers.repo import Repo
 
 COMMENTS = "/repos/team/app/issues/7/comments"
 
 
 def client(script: Script, slept: list[float], now: float = 1_000.0) -> GitHub:
-    return GitHub(token="t0ken", api=script.url, sleep=slept.append, clock=lambda: now)
+    return GitHub(token=TOKEN, api=script.url, sleep=slept.append, clock=lambda: now)
 
 
 def test_a_new_comment_is_posted_after_reading_every_page() -> None:
@@ -37,7 +37,7 @@ def test_a_new_comment_is_posted_after_reading_every_page() -> None:
     assert url == "https://gh/c/3" and slept == []
     post = script.seen[-1]
     assert post.body == {"body": f"{COMMENT_MARKER}\nreport"}
-    assert post.headers["authorization"] == "Bearer t0ken"
+    assert post.headers["authorization"] == f"Bearer {TOKEN}"
     assert post.headers["accept"] == "application/vnd.github+json"
     assert post.headers["x-github-api-version"] == "2022-11-28"
 
@@ -130,10 +130,8 @@ def test_gate_comment_posts_the_report_on_the_event_s_pull_request(
         Reply("GET", f"{COMMENTS}?per_page=100", body=[]),
         Reply("POST", COMMENTS, 201, {"html_url": "https://gh/c/1"}),
     ]
-    with github_server(replies) as script:
-        for key, value in {"GITHUB_API_URL": script.url, "GITHUB_TOKEN": "t", "GITHUB_EVENT_PATH":
-                           str(event), "GITHUB_REPOSITORY": "team/app"}.items():  # fmt: skip
-            monkeypatch.setenv(key, value)
+    env = {"GITHUB_EVENT_PATH": str(event), "GITHUB_REPOSITORY": "team/app"}
+    with github_api(monkeypatch, replies, **env) as script:
         args = ("--base", "main", "--head", "agent", "--static", "--format", "json", "--comment")
         result = run_cli(capsys, "gate", "--repo", str(repo.path), *args)
     assert script.done(), script.off_script

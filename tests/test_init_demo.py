@@ -7,7 +7,7 @@ import pytest
 
 from crewchief.spec.policy import parse_policy
 from tests.helpers.cli import run_cli
-from tests.helpers.shared import built_once
+from tests.helpers.shared import PLAIN_INSTALL_KEY, built_once
 from tests.replay import harness
 
 
@@ -51,7 +51,7 @@ def test_the_demo_passes_its_careful_run_after_a_plain_pip_install(
     must still judge like the in-process one. The virtualenv is the one the replay suite builds,
     under the same key, so a run builds it once."""
     program = built_once(
-        tmp_path_factory, "crewchief-user", lambda f: harness.install_crewchief(f / "venv")
+        tmp_path_factory, PLAIN_INSTALL_KEY, lambda f: harness.install_crewchief(f / "venv")
     )
     env = harness.user_env(tmp_path / "home")
     out = subprocess.run(

@@ -13,7 +13,7 @@ import pytest
 from crewchief.spec.task import parse_task
 from crewchief.tasks.from_issues import LINT_MARKER
 from tests.helpers.cli import run_cli
-from tests.helpers.github_server import Reply, github_server
+from tests.helpers.github_server import Reply, github_api
 from tests.helpers.repo import Repo
 
 ISSUES = "/repos/team/app/issues?state=open&labels=agent-ready&per_page=100"
@@ -37,9 +37,7 @@ def _issue(number: int, title: str, body: str, **extra: Any) -> dict[str, Any]:
 
 def _run(repo: Repo, capsys: pytest.CaptureFixture[str], replies: list[Reply],
          monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:  # fmt: skip
-    with github_server(replies) as script:
-        monkeypatch.setenv("GITHUB_API_URL", script.url)
-        monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    with github_api(monkeypatch, replies) as script:
         monkeypatch.chdir(repo.path)
         result = run_cli(capsys, "task", "import", "github", "--repo", "team/app")
     return result, script

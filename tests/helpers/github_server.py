@@ -1,6 +1,9 @@
 """A GitHub-shaped REST server on loopback for tests: it answers a script of expected calls in order,
 records each request (method, path, headers, JSON body) and refuses anything off-script, so a test
-sees exactly what crewchief sent. No test reaches the network."""
+sees exactly what crewchief sent. No test reaches the network.
+
+`github_server` is the bare server (for a client built by hand, or a subprocess given the URL);
+`github_api` also points crewchief, run in this process, at it through the environment."""
 
 from __future__ import annotations
 
@@ -11,6 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
+
+TOKEN = "t0ken"
+"""The token tests hand crewchief; the server does not check it, a test asserts it was sent as given."""
 
 
 @dataclass
@@ -88,3 +96,17 @@ def github_server(replies: list[Reply]) -> Iterator[Script]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def github_api(
+    monkeypatch: pytest.MonkeyPatch, replies: list[Reply], **env: str
+) -> Iterator[Script]:
+    """`github_server`, with crewchief in this process sent to it the way an Actions runner sends
+    it: `GITHUB_API_URL` and `GITHUB_TOKEN` (`TOKEN`) set, and each of `env` (`GITHUB_REPOSITORY`,
+    `GITHUB_EVENT_PATH`, ...) too. The variables outlive the block until the test ends, as
+    monkeypatch's do; a second block in the same test points them at its own server."""
+    with github_server(replies) as script:
+        for key, value in {"GITHUB_API_URL": script.url, "GITHUB_TOKEN": TOKEN, **env}.items():
+            monkeypatch.setenv(key, value)
+        yield script

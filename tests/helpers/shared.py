@@ -19,6 +19,11 @@ import pytest
 
 T = TypeVar("T")
 
+PLAIN_INSTALL_KEY = "crewchief-user"
+"""The `built_once` key of crewchief as a user installs it (its own virtualenv, `pip install
+<source>`, no extras). The replay suite and the demo test share it so a run builds that virtualenv
+once; two spellings of it would build it twice."""
+
 
 def shared_root(factory: pytest.TempPathFactory) -> Path:
     """The folder every worker of this run sees (the run's basetemp, above the workers' own)."""

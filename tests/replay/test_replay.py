@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.shared import built_once
+from tests.helpers.shared import PLAIN_INSTALL_KEY, built_once
 from tests.replay import harness
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
@@ -35,7 +35,7 @@ def crewchief(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """crewchief installed by `pip install <source>`, no extras, in its own virtualenv (one for
     the whole run)."""
     return built_once(
-        tmp_path_factory, "crewchief-user", lambda f: harness.install_crewchief(f / "venv")
+        tmp_path_factory, PLAIN_INSTALL_KEY, lambda f: harness.install_crewchief(f / "venv")
     )
 
 
