@@ -108,6 +108,8 @@ def test_a_script_the_base_readme_makefile_or_ci_names_is_not_stray(
         ("tests/data/sample.db", {"docs/howto.txt": "Open sample.db in a viewer.\n"}),
         # A longer name that merely contains it.
         ("tests/data/sample.db", {"tests/test_x.py": "PATH = 'data/sample.dbx'\n"}),
+        # Translations are not where a project names its scripts (and are not searched).
+        ("scripts/repro_bug.py", {"locale/fr/django.po": 'msgid "run scripts/repro_bug.py"\n'}),
         # Build output is not the project's own text.
         ("scripts/repro_bug.py", {"build/lib/README.md": "python scripts/repro_bug.py\n"}),
     ],
@@ -178,9 +180,11 @@ class _Recording:
     def read(self, blobs: Iterable[str]) -> Mapping[str, bytes]:
         return self.tree.read(blobs)
 
-    def texts_containing(self, needles: Collection[str], max_bytes: int) -> Mapping[str, bytes]:
+    def texts_containing(
+        self, needles: Collection[str], max_bytes: int, skip_suffixes: Collection[str] = ()
+    ) -> Mapping[str, bytes]:
         self.searched.append(needles)
-        return self.tree.texts_containing(needles, max_bytes)
+        return self.tree.texts_containing(needles, max_bytes, skip_suffixes)
 
 
 def test_the_repository_is_searched_only_for_a_file_about_to_be_reported(

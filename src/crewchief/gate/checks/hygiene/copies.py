@@ -13,9 +13,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import PurePosixPath
 
 from crewchief.gate.change import Change, FileChange, Status
+from crewchief.gate.trees import BaseTree
 
 COPY_RATIO = 0.8
 COPY_MIN_LINES = 20
@@ -31,65 +31,83 @@ _AFFIX = re.compile(
 )
 
 
-def copied_from(file: FileChange, change: Change) -> str | None:
-    """The file (another of the change's, as it was at base, or an untouched base module) that
-    this new file mostly repeats."""
+def copies_of(news: Sequence[FileChange], change: Change) -> dict[str, str]:
+    """New module to the file it mostly repeats (another of the change's, as it was at base, or an
+    untouched base module), for those of `news` that repeat one; the base modules of all of them
+    are read in one git process."""
+    found: dict[str, str] = {}
+    pending: list[tuple[str, tuple[str, ...]]] = []
+    for file in news:
+        source = _in_change_source(file, change)
+        if source is not None:
+            found[file.path] = source
+        elif file.new is not None and len(file.new.lines) >= COPY_MIN_LINES:
+            pending.append((file.path, file.new.lines))
+    if pending and change.tree is not None:
+        compared = {f.old.path for f in change.files if f.old is not None}
+        found.update(_base_sources(pending, change.tree, compared))
+    return found
+
+
+def _in_change_source(file: FileChange, change: Change) -> str | None:
     if file.status is Status.COPIED and file.old is not None:
         return file.old.path
     new_lines = file.new.lines if file.new else ()
     if len(new_lines) < COPY_MIN_LINES:
         return None
     for other in change.files:
-        if other is file or other.old is None:
-            continue
-        if _repeats(other.old.lines, new_lines):
+        if other is not file and other.old is not None and _repeats(other.old.lines, new_lines):
             return other.old.path
-    return _base_source(file.path, new_lines, change)
+    return None
 
 
 def _repeats(old: Sequence[str], new: Sequence[str]) -> bool:
     if len(old) < COPY_MIN_LINES or 3 * min(len(old), len(new)) < 2 * max(len(old), len(new)):
-        return False
+        return False  # a ratio of 0.8 is out of reach: the shorter has under 2/3 of the lines
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     return matcher.quick_ratio() >= COPY_RATIO and matcher.ratio() >= COPY_RATIO
 
 
-def _base_source(path: str, new_lines: Sequence[str], change: Change) -> str | None:
-    if change.tree is None:
-        return None
-    files = change.tree.files()
-    compared = {f.old.path for f in change.files if f.old is not None}
-    paths = [p for p in candidates(path, files) if p not in compared]
-    data = change.tree.read(files[p] for p in paths)
-    texts = [
-        (p, data[files[p]].decode("utf-8", "replace").splitlines())
-        for p in paths
-        if files[p] in data
-    ]
-    near = sorted(texts, key=lambda item: abs(len(item[1]) - len(new_lines)))
-    for other, lines in near[:_DIFF_AT_MOST]:
-        if _repeats(lines, new_lines):
-            return other
-    return None
+def _base_sources(
+    pending: list[tuple[str, tuple[str, ...]]], tree: BaseTree, compared: set[str]
+) -> dict[str, str]:
+    """The untouched base modules the pending new modules repeat (`compared`: the change's own
+    files, already compared)."""
+    files = tree.files()
+    wanted = {
+        path: [p for p in candidates(path, files) if p not in compared] for path, _ in pending
+    }
+    data = tree.read({files[p] for paths in wanted.values() for p in paths})
+    found: dict[str, str] = {}
+    for path, new_lines in pending:
+        texts = [
+            (p, data[files[p]].decode("utf-8", "replace").splitlines())
+            for p in wanted[path]
+            if files[p] in data
+        ]
+        near = sorted(texts, key=lambda item: abs(len(item[1]) - len(new_lines)))
+        source = next((p for p, lines in near[:_DIFF_AT_MOST] if _repeats(lines, new_lines)), None)
+        if source is not None:
+            found[path] = source
+    return found
 
 
 def candidates(path: str, files: Mapping[str, str]) -> list[str]:
     """Base modules likely to be this new module's original, most likely first: named like it
     without a copy's affix, then its folder's modules by how close their names are."""
-    pure = PurePosixPath(path)
-    core = _AFFIX.sub("", pure.stem)
+    folder, _, name = path.rpartition("/")
+    stem = name.removesuffix(".py")
+    core = _AFFIX.sub("", stem)
     named: list[str] = []
-    beside: list[str] = []
-    for other in files:
-        if other == path or not other.endswith(".py"):
+    beside: list[tuple[float, str]] = []
+    for other in files:  # string work only: a tree can hold tens of thousands of paths
+        if not other.endswith(".py") or other == path:
             continue
-        theirs = PurePosixPath(other)
-        if core and core != pure.stem and theirs.stem == core:
+        their_folder, _, their_name = other.rpartition("/")
+        their_stem = their_name[: -len(".py")]
+        if core and core != stem and their_stem == core:
             named.append(other)
-        elif theirs.parent == pure.parent:
-            beside.append(other)
-    by_name = sorted(
-        beside,
-        key=lambda p: -difflib.SequenceMatcher(None, PurePosixPath(p).stem, pure.stem).ratio(),
-    )
-    return (sorted(named) + by_name)[:_READ_AT_MOST]
+        elif their_folder == folder:
+            similarity = difflib.SequenceMatcher(None, their_stem, stem).ratio()
+            beside.append((-similarity, other))
+    return (sorted(named) + [other for _, other in sorted(beside)])[:_READ_AT_MOST]

@@ -19,6 +19,9 @@ from crewchief.gate.trees import BaseTree
 
 MAX_BYTES = 1 << 20
 """Bigger base files are not searched: a text that size is data or generated, not a reference."""
+_NOT_REFERENCES = (".po", ".pot", ".mo", ".js", ".css", ".svg", ".map")
+"""Translations and web assets: half of a project like Django's bytes, and not where a project
+names its data files or scripts."""
 _MODULE_STEM_MIN = 6
 """As in the change's own search: a shorter module stem (`run`, `tmp`) is too common a word."""
 _IGNORE_LISTS = re.compile(r"(^|/)\.[^/]*ignore$|(^|/)\.gitattributes$")
@@ -38,7 +41,7 @@ def repository_mentions(
     if not paths:
         return {}
     needles = {needle for path in paths for needle, _target, _module in _forms(path)}
-    texts = tree.texts_containing(needles, MAX_BYTES)
+    texts = tree.texts_containing(needles, MAX_BYTES, _NOT_REFERENCES)
     sources = [
         (other, data.decode("utf-8", "replace"))
         for other, data in sorted(texts.items())

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from crewchief.gate.change import Change, FileChange, Status
-from crewchief.gate.checks.hygiene.copies import copied_from
+from crewchief.gate.checks.hygiene.copies import copies_of
 from crewchief.gate.checks.hygiene.mentions import repository_mentions
 from crewchief.gate.checks.hygiene.rules import RULES
 from crewchief.gate.findings import Finding, fingerprint
@@ -29,6 +29,8 @@ _BACKUP = re.compile(
     r"(\.(bak|orig|rej|backup|old|swp|swo)$|~$|(^|/)#[^/]*#$|[_.-](backup|bak|old|orig)\.py$|"
     r"(^|/)[^/]*[_ -]copy( \d+)?\.py$|(^|/)copy_of_[^/]*$)"
 )
+_NAMED_AWAY = re.compile(f"{_BUILD.pattern}|{_BACKUP.pattern}")
+"""Files reported by their name alone, so their content is never compared."""
 _STRAY_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a database file", re.compile(r"\.(sqlite3?|db)$")),
     ("pickled data", re.compile(r"\.(pkl|pickle|npy|npz)$")),
@@ -77,15 +79,20 @@ def _referenced(path: str, texts: Iterable[tuple[str, str]]) -> str | None:
 
 def stray_findings(change: Change, allowed: list[str]) -> list[Finding]:
     texts = [(f.path, f.new.text) for f in change.files if f.new and f.new.text]
+    news = [
+        file
+        for file in change.files
+        if file.status in (Status.ADDED, Status.COPIED)
+        and file.new is not None
+        and not match_any(file.path, allowed)
+    ]
+    modules = [f for f in news if f.path.endswith(".py") and not _NAMED_AWAY.search(f.path)]
+    copies = copies_of(modules, change)
     found: list[Finding] = []
     unreferenced: dict[str, tuple[FileChange, str]] = {}
-    for file in change.files:
-        if file.status not in (Status.ADDED, Status.COPIED) or file.new is None:
-            continue
+    for file in news:
         path = file.path
-        if match_any(path, allowed):
-            continue
-        finding = _judge(file, change)
+        finding = _judge(file, copies.get(path))
         if finding is not None:
             found.append(finding)
             continue
@@ -105,8 +112,9 @@ def stray_findings(change: Change, allowed: list[str]) -> list[Finding]:
     return sorted(found, key=lambda finding: order.get(finding.path or "", 0))
 
 
-def _judge(file: FileChange, change: Change) -> Finding | None:
-    """A build artifact or a backup, whatever refers to it."""
+def _judge(file: FileChange, source: str | None) -> Finding | None:
+    """A build artifact or a backup (by its name, or by repeating `source`), whatever refers to
+    it."""
     path = file.path
     if _BUILD.search(path):
         return RULES["build-artifact"].finding(
@@ -121,7 +129,6 @@ def _judge(file: FileChange, change: Change) -> Finding | None:
             path=path,
             fingerprint=fingerprint("backup-copy", path),
         )
-    source = copied_from(file, change) if path.endswith(".py") else None
     if source is not None:
         return RULES["backup-copy"].finding(
             f"adds `{path}`, whose content mostly repeats `{source}`",
