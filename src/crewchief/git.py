@@ -229,6 +229,26 @@ def read_objects(repo: Path, ids: Iterable[str]) -> dict[str, bytes]:
     return result
 
 
+def grep_files(
+    repo: Path, rev: str, needles: Iterable[str], pathspecs: Iterable[str] = ()
+) -> list[str]:
+    """Paths of the text files of `rev` (within `pathspecs`) that contain any of these fixed
+    strings (`git grep -I -F -l`, binaries skipped): git scans the tree in C, faster than reading
+    it into Python."""
+    wanted = [n for n in dict.fromkeys(needles) if n]
+    if not wanted:
+        return []
+    patterns = [arg for needle in wanted for arg in ("-e", needle)]
+    out = run(repo, "grep", "-I", "-F", "-l", "-z", *patterns, rev, "--", *pathspecs, check=False)
+    if out.returncode == 1:
+        return []  # git grep's "nothing matched"
+    if not out.ok:
+        message = out.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitInternalError(f"git grep failed: {message[0] if message else out.returncode}")
+    prefix = f"{rev}:".encode()
+    return [decode_path(item.removeprefix(prefix)) for item in out.stdout.split(b"\0") if item]
+
+
 def ls_tree(repo: Path, rev: str) -> list[tuple[str, str, str]]:
     """(mode, blob id, path) of every file in `rev`."""
     out = run(repo, "ls-tree", "-r", "-z", "--full-tree", rev).stdout

@@ -9,7 +9,7 @@ the change's files applied (`head_files`), which is what the change says head is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +27,14 @@ class BaseTree(Protocol):
 
     def read(self, blobs: Iterable[str]) -> Mapping[str, bytes]:
         """The bytes of these blobs (one git process for all of them)."""
+        ...
+
+    def texts_containing(
+        self, needles: Collection[str], max_bytes: int, skip_suffixes: Collection[str] = ()
+    ) -> Mapping[str, bytes]:
+        """Path to bytes of the text files (no binaries, none over `max_bytes`, none ending with
+        one of `skip_suffixes`) that contain any of these strings: a search of the whole tree that
+        reads only what it finds."""
         ...
 
 
@@ -51,6 +59,20 @@ class GitBaseTree:
     def read(self, blobs: Iterable[str]) -> Mapping[str, bytes]:
         return git.read_objects(self.repo, blobs)
 
+    def texts_containing(
+        self, needles: Collection[str], max_bytes: int, skip_suffixes: Collection[str] = ()
+    ) -> Mapping[str, bytes]:
+        # `git grep` at the base commit (0.17 s of CPU on Django's 6,800 files, 0.09 s without its
+        # translations and assets) rather than reading every blob into Python (0.45 s); only its
+        # few hits are sized and read.
+        files = self.files()
+        skip = [f":(exclude)*{suffix}" for suffix in skip_suffixes]
+        found = [p for p in git.grep_files(self.repo, self.rev, needles, skip) if p in files]
+        sizes = git.object_sizes(self.repo, (files[p] for p in found))
+        small = [p for p in found if sizes.get(files[p], ("", max_bytes + 1))[1] <= max_bytes]
+        data = self.read(files[p] for p in small)
+        return {p: data[files[p]] for p in small if files[p] in data}
+
 
 def _regular(listing: list[tuple[str, str, str]]) -> dict[str, str]:
     return {path: oid for mode, oid, path in listing if mode not in (MODE_LINK, MODE_SUBMODULE)}
@@ -68,6 +90,19 @@ class DictBaseTree:
     def read(self, blobs: Iterable[str]) -> Mapping[str, bytes]:
         wanted = set(blobs)
         return {oid: data for data in self.contents.values() if (oid := blob_id(data)) in wanted}
+
+    def texts_containing(
+        self, needles: Collection[str], max_bytes: int, skip_suffixes: Collection[str] = ()
+    ) -> Mapping[str, bytes]:
+        raw = [n.encode("utf-8", "surrogateescape") for n in needles if n]
+        return {
+            path: data
+            for path, data in self.contents.items()
+            if len(data) <= max_bytes
+            and not path.endswith(tuple(skip_suffixes))
+            and b"\0" not in data[:8000]  # git grep -I's test for a binary file
+            and any(n in data for n in raw)
+        }
 
 
 @dataclass(frozen=True)

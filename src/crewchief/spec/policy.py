@@ -199,7 +199,8 @@ class HygienePolicy(_Model):
         return check_globs(value)
 
     allow: list[str] = Field(default_factory=list)
-    """Globs of new files the `hygiene` check accepts without asking (data files, scripts)."""
+    """Globs of new files the `hygiene` check accepts without asking (data files, scripts); a
+    task adds its own with `allow_files`."""
 
 
 CONTRACT_TYPES = ("forbidden", "layers", "independence", "acyclic_siblings")

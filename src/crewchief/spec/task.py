@@ -35,6 +35,10 @@ class Task(BaseModel):
     agent: str | None = None
     scope: list[str] = Field(default_factory=list)
     """Globs this task's change may touch, on top of the policy's scope."""
+    allow_files: list[str] = Field(default_factory=list)
+    """Globs of new files this task may add that would otherwise look stray to the `hygiene` check
+    (a data file, a script, a notes file the task asks for), on top of the policy's `[hygiene]
+    allow`."""
     acceptance: list[str] = Field(default_factory=list)
     """Pytest node ids or commands that must fail at base and pass at head."""
     acceptance_existing: bool = False
@@ -85,9 +89,9 @@ class Task(BaseModel):
             for entry in self.supersedes
         )
 
-    @field_validator("scope")
+    @field_validator("scope", "allow_files")
     @classmethod
-    def _valid_scope(cls, value: list[str]) -> list[str]:
+    def _valid_globs(cls, value: list[str]) -> list[str]:
         return check_globs(value)
 
     @field_validator("id")

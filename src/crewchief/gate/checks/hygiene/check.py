@@ -25,9 +25,12 @@ from crewchief.gate.findings import Finding, RuleTable
 
 
 def _allowed_files(ctx: CheckContext) -> list[str]:
-    """New files the policy allows, plus files the task's scope names exactly (no wildcard)."""
+    """New files the policy allows (globs), the task's `allow_files` (globs), and files the task's
+    scope names exactly: a scope glob says where the change may go, not that whatever it adds
+    there is wanted, so only an exact name counts as asking for that file."""
     allowed = list(ctx.policy.hygiene.allow)
     if ctx.task is not None:
+        allowed.extend(ctx.task.allow_files)
         allowed.extend(g for g in ctx.task.scope if not any(c in g for c in "*?["))
     return allowed
 

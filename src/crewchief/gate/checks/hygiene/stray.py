@@ -1,17 +1,20 @@
 """New files that look like by-products of an agent's session rather than part of the fix.
 
 A file is judged by its name first (outputs, logs, data, reproduction scripts, backups, notes,
-build output), then by whether anything in the change refers to it: a data file a new test reads, or
-a script the README now documents, is referenced and stays quiet."""
+build output) and a new module by whether it mostly repeats an existing one (`copies`), then by
+whether anything refers to it: a data file a new test reads, or a script the README now documents,
+is referenced and stays quiet. The change is searched first; the base repository (`mentions`) only
+for the files still about to be reported, so a clean change never searches it."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from crewchief.gate.change import Change, FileChange, Status
+from crewchief.gate.checks.hygiene.copies import copies_of
+from crewchief.gate.checks.hygiene.mentions import repository_mentions
 from crewchief.gate.checks.hygiene.rules import RULES
 from crewchief.gate.findings import Finding, fingerprint
 from crewchief.spec.globs import match_any
@@ -26,6 +29,8 @@ _BACKUP = re.compile(
     r"(\.(bak|orig|rej|backup|old|swp|swo)$|~$|(^|/)#[^/]*#$|[_.-](backup|bak|old|orig)\.py$|"
     r"(^|/)[^/]*[_ -]copy( \d+)?\.py$|(^|/)copy_of_[^/]*$)"
 )
+_NAMED_AWAY = re.compile(f"{_BUILD.pattern}|{_BACKUP.pattern}")
+"""Files reported by their name alone, so their content is never compared."""
 _STRAY_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a database file", re.compile(r"\.(sqlite3?|db)$")),
     ("pickled data", re.compile(r"\.(pkl|pickle|npy|npz)$")),
@@ -45,8 +50,6 @@ _STRAY_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 _ROOT_SCRIPT_OK = frozenset({"setup.py", "conftest.py", "noxfile.py", "manage.py", "fabfile.py"})
-_COPY_RATIO = 0.8
-_COPY_MIN_LINES = 20
 
 
 _TEST_FOLDER = re.compile(r"(^|/)(tests?|testing)/")
@@ -74,38 +77,44 @@ def _referenced(path: str, texts: Iterable[tuple[str, str]]) -> str | None:
     return None
 
 
-def _copied_from(file: FileChange, change: Change) -> str | None:
-    """Another file of the change (as it was at base) that this new file mostly repeats."""
-    if file.status is Status.COPIED and file.old is not None:
-        return file.old.path
-    new_lines = file.new.lines if file.new else ()
-    if len(new_lines) < _COPY_MIN_LINES:
-        return None
-    for other in change.files:
-        if other is file or other.old is None or len(other.old.lines) < _COPY_MIN_LINES:
-            continue
-        matcher = difflib.SequenceMatcher(None, other.old.lines, new_lines, autojunk=False)
-        if matcher.quick_ratio() >= _COPY_RATIO and matcher.ratio() >= _COPY_RATIO:
-            return other.old.path
-    return None
-
-
 def stray_findings(change: Change, allowed: list[str]) -> list[Finding]:
     texts = [(f.path, f.new.text) for f in change.files if f.new and f.new.text]
+    news = [
+        file
+        for file in change.files
+        if file.status in (Status.ADDED, Status.COPIED)
+        and file.new is not None
+        and not match_any(file.path, allowed)
+    ]
+    modules = [f for f in news if f.path.endswith(".py") and not _NAMED_AWAY.search(f.path)]
+    copies = copies_of(modules, change)
     found: list[Finding] = []
-    for file in change.files:
-        if file.status not in (Status.ADDED, Status.COPIED) or file.new is None:
-            continue
+    unreferenced: dict[str, tuple[FileChange, str]] = {}
+    for file in news:
         path = file.path
-        if match_any(path, allowed):
-            continue
-        finding = _judge(file, change, texts)
+        finding = _judge(file, copies.get(path))
         if finding is not None:
             found.append(finding)
-    return found
+            continue
+        kind = _kind(path)
+        if kind is not None and _referenced(path, texts) is None:
+            unreferenced[path] = (file, kind)
+    named = (
+        repository_mentions(change.tree, unreferenced, lambda p: bool(_BUILD.search(p)))
+        if change.tree is not None
+        else {}
+    )
+    where = "the change or the repository" if change.tree is not None else "the change"
+    for path, (file, kind) in unreferenced.items():
+        if path not in named:
+            found.append(_stray(file, kind, where))
+    order = {file.path: index for index, file in enumerate(change.files)}
+    return sorted(found, key=lambda finding: order.get(finding.path or "", 0))
 
 
-def _judge(file: FileChange, change: Change, texts: list[tuple[str, str]]) -> Finding | None:
+def _judge(file: FileChange, source: str | None) -> Finding | None:
+    """A build artifact or a backup (by its name, or by repeating `source`), whatever refers to
+    it."""
     path = file.path
     if _BUILD.search(path):
         return RULES["build-artifact"].finding(
@@ -120,19 +129,20 @@ def _judge(file: FileChange, change: Change, texts: list[tuple[str, str]]) -> Fi
             path=path,
             fingerprint=fingerprint("backup-copy", path),
         )
-    source = _copied_from(file, change) if path.endswith(".py") else None
     if source is not None:
         return RULES["backup-copy"].finding(
             f"adds `{path}`, whose content mostly repeats `{source}`",
             path=path,
             fingerprint=fingerprint("backup-copy", path, source),
         )
-    kind = _kind(path)
-    if kind is None or _referenced(path, texts) is not None:
-        return None
+    return None
+
+
+def _stray(file: FileChange, kind: str, where: str) -> Finding:
+    path = file.path
     size = "an empty file, " if file.new is not None and file.new.size == 0 else ""
     return RULES["stray-file"].finding(
-        f"adds `{path}`: {size}{kind}, and nothing in the change refers to it",
+        f"adds `{path}`: {size}{kind}, and nothing in {where} refers to it",
         path=path,
         fingerprint=fingerprint("stray-file", path),
     )
