@@ -68,8 +68,10 @@ def _ends_the_program(node: ast.stmt) -> bool:
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
         name = dotted(node.value.func) or ""
         last = name.rsplit(".", 1)[-1]
-        return name in _NO_RETURN_CALLS or last in _NO_RETURN_NAMES or last.startswith(
-            ("raise_", "_raise")
+        return (
+            name in _NO_RETURN_CALLS
+            or last in _NO_RETURN_NAMES
+            or last.startswith(("raise_", "_raise"))
         )
     return False
 

@@ -95,8 +95,8 @@ def _returns(func: Func, *, value: bool) -> list[int]:
 def _lost_path(file: FileChange, old: Func, new: Func) -> tuple[int, int, str] | None:
     """(head line, base line, what happened) when one path of `new` returns None where every path
     of `old` returned a value or raised; None when base could fall through itself."""
-    if _is_generator(old) or _is_generator(new) or new.name == "__init__":
-        return None
+    if _is_generator(old) or _is_generator(new):
+        return None  # a generator's `return value` ends the iteration; falling off does too
     if fall_through_lines(old):
         return None  # base already returned None implicitly somewhere: not this change's doing
     added, removed = file.added_line_numbers, {n for n, _ in file.removed_lines}
