@@ -5,11 +5,17 @@ leftovers. Each positive has the clean look-alike a real project has beside it."
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 import pytest
 
+from crewchief.gate.check import CheckContext
+from crewchief.gate.checks.hygiene import CHECK
 from crewchief.gate.checks.hygiene.fallthrough import fall_through_lines
+from crewchief.gate.reader import read_change
+from crewchief.spec.policy import Policy
 from tests.checks.test_hygiene import LIB, rules, run
+from tests.helpers.repo import Repo
 
 SIGN = (
     "def sign(x):\n"
@@ -291,3 +297,24 @@ def test_a_file_that_logged_at_base_logs_on_purpose_but_debugger_still_counts() 
 )
 def test_js_files_that_print_on_purpose_are_clean(path: str) -> None:
     assert rules({path: BASE_JS}, {path: _with_line("  console.log(value);")}) == []
+
+
+def test_all_three_on_a_real_commit(make_repo: Callable[..., Repo]) -> None:
+    """The three rules read a change as the gate reads it out of git, one finding each."""
+    repo = make_repo({LIB: SIGN, "pkg/boot.py": BASE_MOD, JS: BASE_JS})
+    before = repo.git("rev-parse", "HEAD")
+    after = repo.commit(
+        {
+            LIB: SIGN.replace("        return -1\n", "        log(x)\n"),
+            "pkg/boot.py": BASE_MOD + "\nsys.path.insert(0, '..')\n",
+            JS: _with_line("  console.log(value); debugger;"),
+        }
+    )
+    change = read_change(repo.path, before, after)
+    found = CHECK.run(CheckContext(change, Policy()))
+    assert sorted((f.rule, f.path, f.line) for f in found) == [
+        ("debug-print", JS, 2),
+        ("debugger", JS, 2),
+        ("import-time-config", "pkg/boot.py", 8),
+        ("removed-return", LIB, 5),
+    ]
