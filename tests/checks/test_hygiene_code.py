@@ -106,6 +106,18 @@ def test_no_finding_when_base_could_already_fall_through() -> None:
     assert rules({LIB: base}, {LIB: head}) == []
 
 
+def test_a_new_bare_return_where_base_already_had_one_is_clean() -> None:
+    base = (
+        "def f(x):\n"
+        "    if x is None:\n"
+        "        return\n"
+        "    if x > 0:\n"
+        "        return 1\n"
+        "    return 0\n"
+    )
+    assert rules({LIB: base}, {LIB: base.replace("return 1", "return")}) == []
+
+
 def test_generators_and_none_returning_functions_are_skipped() -> None:
     gen = "def g(x):\n    if x:\n        yield 1\n        return 2\n    raise ValueError\n"
     assert rules({LIB: gen}, {LIB: gen.replace("        return 2\n", "        pass\n")}) == []
@@ -131,6 +143,9 @@ def test_generators_and_none_returning_functions_are_skipped() -> None:
          "            return 0\n", ()),
         ("def f(x):\n    def inner():\n        return 1\n    inner()\n", (4,)),
         ("def f(x):\n    if x:\n        return 1\n    sys.exit(2)\n", ()),
+        ("def f(x):\n    if x:\n        return 1\n    flask.abort(404)\n", ()),
+        ("def f(x):\n    if x:\n        return 1\n    self._raise_for(x)\n", ()),
+        ("def f(x):\n    if x:\n        return 1\n    assert False, x\n", ()),
     ],
 )  # fmt: skip
 def test_fall_through_analysis(source: str, falls: tuple[int, ...]) -> None:
@@ -176,6 +191,8 @@ def test_process_configuration_at_import_is_reported(added: str) -> None:
         ("pkg/core.py", BASE_MOD + "\nimport warnings\nwarnings.simplefilter('always', Warning)\n"),
         ("pkg/core.py",
          BASE_MOD + "\nimport warnings\nwarnings.filterwarnings('ignore', module='pkg.old')\n"),
+        ("pkg/core.py",
+         BASE_MOD + "\nimport warnings\nwarnings.filterwarnings('ignore', 'numpy.dtype size')\n"),
         ("conftest.py", BASE_MOD + "\nsys.path.insert(0, '.')\n"),
         ("pkg/conftest.py", BASE_MOD + "\nsys.path.insert(0, '.')\n"),
         ("tests/test_core.py", BASE_MOD + "\nos.environ['X'] = '1'\n"),

@@ -133,11 +133,9 @@ def leftover_findings(file: FileChange) -> list[Finding]:
     if tree is None:
         return []
     base = parse(file.old)
-    configured = list(process_config_findings(file, tree, base))
-    config_lines = {f.line for f in configured}
     return [
         *_call_findings(file, tree, _prints(base) > 0),
         *_import_findings(file, tree),
-        *(f for f in _import_time_findings(file, tree) if f.line not in config_lines),
-        *configured,
+        *_import_time_findings(file, tree),
+        *process_config_findings(file, tree, base),
     ]
