@@ -119,10 +119,12 @@ def test_a_new_bare_return_where_base_already_had_one_is_clean() -> None:
 
 
 def test_generators_and_none_returning_functions_are_skipped() -> None:
-    gen = "def g(x):\n    if x:\n        yield 1\n        return 2\n    raise ValueError\n"
-    assert rules({LIB: gen}, {LIB: gen.replace("        return 2\n", "        pass\n")}) == []
-    none = "def n(x):\n    if x:\n        return None\n    raise ValueError\n"
-    assert rules({LIB: none}, {LIB: none.replace("        return None\n", "        pass\n")}) == []
+    gen = (
+        "def g(x):\n    yield x\n    if x:\n        return 2\n    else:\n        raise ValueError\n"
+    )
+    assert rules({LIB: gen}, {LIB: gen.replace("raise ValueError", "log(x)")}) == []
+    none = "def n(x):\n    if x:\n        return None\n    else:\n        raise ValueError\n"
+    assert rules({LIB: none}, {LIB: none.replace("raise ValueError", "log(x)")}) == []
 
 
 @pytest.mark.parametrize(
@@ -142,7 +144,8 @@ def test_generators_and_none_returning_functions_are_skipped() -> None:
         ("def f(x):\n    match x:\n        case 1:\n            return 1\n        case _:\n"
          "            return 0\n", ()),
         ("def f(x):\n    def inner():\n        return 1\n    inner()\n", (4,)),
-        ("def f(x):\n    if x:\n        return 1\n    sys.exit(2)\n", ()),
+        ("def f(x):\n    if x:\n        return 1\n    os._exit(2)\n", ()),
+        ("def f(x):\n    return 1\n    log(x)\n", ()),
         ("def f(x):\n    if x:\n        return 1\n    flask.abort(404)\n", ()),
         ("def f(x):\n    if x:\n        return 1\n    self._raise_for(x)\n", ()),
         ("def f(x):\n    if x:\n        return 1\n    assert False, x\n", ()),
@@ -211,6 +214,12 @@ def test_a_module_that_configured_at_base_configures_on_purpose() -> None:
     head = base + "os.environ.setdefault('TZ', 'UTC')\n"
     assert rules({path: base}, {path: head}) == []
     assert rules({path: BASE_MOD}, {path: head}) == [("import-time-config", path)] * 2
+
+
+def test_only_added_configuration_lines_count() -> None:
+    base = BASE_MOD + "\nif __name__ == '__main__':\n    sys.path.insert(0, '.')\n"
+    head = base.replace("if __name__ == '__main__':", "if DEBUG:")
+    assert rules({LIB: base}, {LIB: head}) == []
 
 
 def test_a_configuration_already_at_base_is_not_reported_again() -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from crewchief.gate.analysis.flow_facts import dotted
 
-_NO_RETURN_CALLS = frozenset({"sys.exit", "os._exit", "exit", "quit", "os.abort"})
+_NO_RETURN_CALLS = frozenset({"os._exit", "quit"})
 _NO_RETURN_NAMES = frozenset({"abort", "fail", "skip", "xfail", "exit"})
 """Last names of calls taken never to return (`flask.abort`, `self.fail`, `pytest.skip`), like
 helpers named `raise_...`: treating them as ends keeps a function that ends in one from looking
