@@ -16,6 +16,7 @@ from crewchief.gate.checks.hygiene.gutted import (
     gutted_findings,
     unused_store_lines,
 )
+from crewchief.gate.checks.hygiene.jsdebug import js_leftover_findings
 from crewchief.gate.checks.hygiene.leftovers import leftover_findings
 from crewchief.gate.checks.hygiene.paths import is_library_module, is_test_path
 from crewchief.gate.checks.hygiene.rules import NAME, RULES
@@ -51,7 +52,7 @@ def unused_after_delete_lines(file: FileChange, test_globs: list[str]) -> set[in
 
 class HygieneCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
     rules: ClassVar[RuleTable] = RULES
 
@@ -66,6 +67,7 @@ class HygieneCheck:
             if covers_gutting(file.path, test_globs):
                 found.extend(gutted_findings(file))
             found.extend(commented_code_findings(file))
+        found.extend(js_leftover_findings(ctx.change.files, test_globs))
         return found
 
 

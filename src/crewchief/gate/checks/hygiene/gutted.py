@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from crewchief.gate.analysis.pyfiles import line_text
 from crewchief.gate.change import FileChange
+from crewchief.gate.checks.hygiene.fallthrough import fall_through_lines
 from crewchief.gate.checks.hygiene.leftovers import parse
 from crewchief.gate.checks.hygiene.rules import RULES
 from crewchief.gate.findings import Finding, fingerprint
@@ -80,6 +81,35 @@ def _returns_value(func: Func) -> bool:
 
 def _is_generator(func: Func) -> bool:
     return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in _own_nodes(func))
+
+
+def _returns(func: Func, *, value: bool) -> list[int]:
+    """Lines of the function's own `return <value>` statements, or of its bare `return`s."""
+    return sorted(
+        node.lineno
+        for node in _own_nodes(func)
+        if isinstance(node, ast.Return) and (node.value is not None) is value
+    )
+
+
+def _lost_path(file: FileChange, old: Func, new: Func) -> tuple[int, int, str] | None:
+    """(head line, base line, what happened) when one path of `new` returns None where every path
+    of `old` returned a value or raised; None when base could fall through itself."""
+    if _is_generator(old) or _is_generator(new):
+        return None  # a generator's `return value` ends the iteration; falling off does too
+    if fall_through_lines(old):
+        return None  # base already returned None implicitly somewhere: not this change's doing
+    added, removed = file.added_line_numbers, {n for n, _ in file.removed_lines}
+    valued = _returns(old, value=True)
+    base_line = next((n for n in valued if n in removed), valued[-1])
+    bare = [n for n in _returns(new, value=False) if n in added]
+    if bare and not _returns(old, value=False):
+        return bare[0], base_line, "a `return <value>` became a bare `return`"
+    falls = fall_through_lines(new)
+    if not falls:
+        return None
+    head_line = next((n for n in falls if n in added), falls[0])
+    return head_line, base_line, "a path now runs off the end of the function"
 
 
 def _names(func: Func, ctx: type[ast.expr_context]) -> dict[str, list[int]]:
@@ -165,6 +195,20 @@ def _function_findings(file: FileChange, name: str, old: Func, new: Func) -> Ite
             f"`{name}` returned a value at base and now always returns None",
         )
         return  # the variables it returned are unused now too: one finding for one defect
+    lost = _lost_path(file, old, new) if _returns_value(old) else None
+    if lost is not None:
+        assert file.old is not None
+        head_line, base_line, what = lost
+        was = line_text(file.old, base_line).strip()
+        yield _finding(
+            "removed-return",
+            file,
+            head_line,
+            name,
+            f"`{name}` returns None at line {head_line}: {what}; at base every path returned a "
+            f"value or raised (line {base_line}: `{was[:80]}`)",
+        )
+        return
     yield from _unused_after_delete(file, name, old, new)
 
 

@@ -1,5 +1,5 @@
 """Debug leftovers in library code: prints, breakpoints, debugger imports, and calls that run at
-import time. Only added lines count, and a module that already printed at base is taken to print on
+import time (process configuration at import is `process_config`'s). Only added lines count, and a module that already printed at base is taken to print on
 purpose (a CLI helper, a report writer), so its new prints stay quiet."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from crewchief.gate.analysis.pyfiles import line_text
 from crewchief.gate.analysis.pysource import parse as parse_python
 from crewchief.gate.change import FileChange, Side
+from crewchief.gate.checks.hygiene.process_config import process_config_findings
 from crewchief.gate.checks.hygiene.rules import RULES
 from crewchief.gate.findings import Finding, fingerprint
 
@@ -131,9 +132,10 @@ def leftover_findings(file: FileChange) -> list[Finding]:
     tree = parse(file.new)
     if tree is None:
         return []
-    printed_before = _prints(parse(file.old)) > 0
+    base = parse(file.old)
     return [
-        *_call_findings(file, tree, printed_before),
+        *_call_findings(file, tree, _prints(base) > 0),
         *_import_findings(file, tree),
         *_import_time_findings(file, tree),
+        *process_config_findings(file, tree, base),
     ]

@@ -37,15 +37,17 @@ RULES = RuleTable(
         NAME,
         "debug-print",
         Severity.MEDIUM,
-        "a print/pprint call added to a library module that did not print before",
+        "a print/pprint call (in JavaScript or TypeScript, console.log/debug/trace/dir) added to "
+        "a library module that did not print before",
         "remove the call, or use the module's logger",
     ),
     Rule(
         NAME,
         "debugger",
         Severity.HIGH,
-        "a debugger breakpoint (breakpoint(), pdb.set_trace()) added to library code: the "
-        "program stops there",
+        "a debugger breakpoint (breakpoint(), pdb.set_trace(), a JavaScript `debugger;` "
+        "statement) added to library code: the program stops there (in JavaScript, whenever an "
+        "inspector or the browser's developer tools are open)",
         "remove the breakpoint",
         blocking=True,
     ),
@@ -63,6 +65,16 @@ RULES = RuleTable(
         "a new module-level call in a library module that runs on every import (often a "
         "reproduction function defined and then called)",
         "remove the call, or move it under `if __name__ == '__main__':`",
+    ),
+    Rule(
+        NAME,
+        "import-time-config",
+        Severity.MEDIUM,
+        "a library module that now configures the process when imported: sys.path, os.environ, "
+        "the working directory, django.setup() or settings.configure(), logging.basicConfig(), "
+        "the recursion limit, or a warnings filter that ignores every package's warnings",
+        "do the configuration in the program's entry point (a script, manage.py, a conftest) or "
+        "in a function the caller runs; a library should not change the process that imports it",
     ),
     Rule(
         NAME,
