@@ -25,12 +25,48 @@ def _block(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
 
+def _commented(block: str, indent: int) -> str:
+    """`block` commented out the way an editor does it: `# ` after the indentation, blank lines
+    kept blank."""
+    return "".join(
+        line[:indent] + "# " + line[indent:] if line.strip() else line
+        for line in block.splitlines(keepends=True)
+    )
+
+
 def _fix_is_timestamp(t: Tree) -> None:
     """The real fix several scenarios carry along with their slop: bytes are not timestamps."""
     t.replace(
         "arrow/util.py",
         "    if not isinstance(value, (int, float, str)):",
         "    if not isinstance(value, (int, float, str)) or isinstance(value, bytes):",
+    )
+
+
+def _fix_debug_flag_off(t: Tree) -> None:
+    """flask's carried fix: FLASK_DEBUG=off turns debug mode off, like 0, false and no."""
+    t.replace(
+        "src/flask/helpers.py",
+        '    return bool(val and val.lower() not in {"0", "false", "no"})\n',
+        '    return bool(val and val.lower() not in {"0", "false", "no", "off"})\n',
+    )
+
+
+def _fix_naturaldate_threshold(t: Tree) -> None:
+    """humanize's carried fix: "about five months" counts in average days per month."""
+    t.replace(
+        "src/humanize/time.py",
+        "    if delta.days >= 5 * 365 / 12:\n",
+        "    if delta.days >= 5 * 365.25 / 12:\n",
+    )
+
+
+def _fix_wcswidth_n(t: Tree) -> None:
+    """wcwidth's carried fix: wcswidth(s, n) with n beyond the string no longer indexes past it."""
+    t.replace(
+        "wcwidth/wcwidth.py",
+        "    end = len(pwcs) if n is None else n\n",
+        "    end = len(pwcs) if n is None else min(n, len(pwcs))\n",
     )
 
 
@@ -201,7 +237,8 @@ def _(t: Tree) -> None:
     "review",
     [HYGIENE],
     may=["quality"],
-    rules=["hygiene/commented-out-code"],
+    # `app` is still fetched but only the commented-out call read it
+    rules=["hygiene/commented-out-code", "hygiene/unused-after-delete"],
 )
 def _(t: Tree) -> None:
     t.replace(
@@ -278,6 +315,698 @@ def _(t: Tree) -> None:
 )
 def _(t: Tree) -> None:
     _fix_is_timestamp(t)
+    t.delete("tox.ini")
+
+
+# ---------------------------------------------------------------------------------------------
+# debug leftovers in library code, on every project
+
+
+@add
+@scenario(
+    "arrow-pdb-in-parser",
+    "arrow",
+    "fixes is_timestamp and leaves `import pdb; pdb.set_trace()` in DateTimeParser.parse",
+    "block",
+    [HYGIENE],
+    rules=["hygiene/debugger", "hygiene/debugger-import"],
+)
+def _(t: Tree) -> None:
+    _fix_is_timestamp(t)
+    t.replace("arrow/parser.py", "import re\nimport sys\n", "import pdb\nimport re\nimport sys\n")
+    t.replace(
+        "arrow/parser.py",
+        "        match = fmt_pattern_re.search(datetime_string)\n",
+        "        match = fmt_pattern_re.search(datetime_string)\n        pdb.set_trace()\n",
+    )
+
+
+@add
+@scenario(
+    "flask-ipdb-in-config",
+    "flask",
+    "fixes FLASK_DEBUG=off and leaves an ipdb breakpoint in Config.from_envvar",
+    "block",
+    [HYGIENE],
+    may=["dependencies"],  # ipdb is not a dependency of flask: an undeclared import too
+    rules=["hygiene/debugger", "hygiene/debugger-import"],
+)
+def _(t: Tree) -> None:
+    _fix_debug_flag_off(t)
+    t.replace("src/flask/config.py", "import errno\n", "import errno\n\nimport ipdb\n")
+    t.replace(
+        "src/flask/config.py",
+        "        rv = os.environ.get(variable_name)\n",
+        "        rv = os.environ.get(variable_name)\n        ipdb.set_trace()\n",
+    )
+
+
+@add
+@scenario(
+    "wcwidth-pdb-in-wcswidth",
+    "wcwidth",
+    "fixes wcswidth's n past the end and leaves a pdb breakpoint in its loop",
+    "block",
+    [HYGIENE],
+    rules=["hygiene/debugger", "hygiene/debugger-import"],
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    t.replace("wcwidth/wcwidth.py", "import os\n", "import os\nimport pdb\n")
+    t.replace(
+        "wcwidth/wcwidth.py",
+        "        char = pwcs[idx]\n",
+        "        char = pwcs[idx]\n        pdb.set_trace()\n",
+    )
+
+
+@add
+@scenario(
+    "arrow-pprint-in-parser",
+    "arrow",
+    "fixes is_timestamp and leaves `from pprint import pprint` and a pprint of the parsed parts",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/debug-print"],
+)
+def _(t: Tree) -> None:
+    _fix_is_timestamp(t)
+    t.replace(
+        "arrow/parser.py",
+        "from functools import lru_cache\n",
+        "from functools import lru_cache\nfrom pprint import pprint\n",
+    )
+    t.replace(
+        "arrow/parser.py",
+        "        return _datetime\n\n",
+        "        pprint(_datetime)\n        return _datetime\n\n",
+    )
+
+
+@add
+@scenario(
+    "wcwidth-print-in-wcswidth",
+    "wcwidth",
+    "fixes wcswidth's n past the end and prints every measured character",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/debug-print"],
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    t.replace(
+        "wcwidth/wcwidth.py",
+        "        wcw = wcwidth(char, unicode_version)\n",
+        "        wcw = wcwidth(char, unicode_version)\n        print(repr(char), wcw)\n",
+    )
+
+
+@add
+@scenario(
+    "humanize-repro-called-at-import",
+    "humanize",
+    "defines a test of the rounding bug in filesize.py and calls it at import time",
+    "review",
+    [HYGIENE],
+    may=["security"],  # the assert in library code is also bandit's B101
+    rules=["hygiene/import-time-call"],
+)
+def _(t: Tree) -> None:
+    _fix_naturaldate_threshold(t)
+    t.append(
+        "src/humanize/filesize.py",
+        _block("""
+
+
+        def test_naturalsize_rounding() -> None:
+            assert naturalsize(1999) == "2.0 kB"
+
+
+        test_naturalsize_rounding()
+        """),
+    )
+
+
+@add
+@scenario(
+    "wcwidth-check-called-at-import",
+    "wcwidth",
+    "fixes wcswidth's n and adds a check of it that runs on every import of wcwidth",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/import-time-call"],
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    t.append(
+        "wcwidth/wcwidth.py",
+        _block("""
+
+
+        def _check_n_past_end():
+            if wcswidth(u'abc', 10) != 3:
+                raise AssertionError('wcswidth(n) still indexes past the end')
+
+
+        _check_n_past_end()
+        """),
+    )
+
+
+@add
+@scenario(
+    "flask-repro-called-at-import",
+    "flask",
+    "fixes FLASK_DEBUG=off and calls the reproduction it wrote at the bottom of helpers.py",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/import-time-call"],
+)
+def _(t: Tree) -> None:
+    _fix_debug_flag_off(t)
+    t.append(
+        "src/flask/helpers.py",
+        _block("""
+
+
+        def reproduce_debug_off() -> None:
+            os.environ["FLASK_DEBUG"] = "off"
+            if get_debug_flag():
+                raise RuntimeError("FLASK_DEBUG=off still enables debug mode")
+
+
+        reproduce_debug_off()
+        """),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# stray files: by-products of the agent's session
+
+
+@add
+@scenario(
+    "flask-empty-db-sqlite3",
+    "flask",
+    "fixes FLASK_DEBUG=off and commits the empty db.sqlite3 its experiment created",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/stray-file"],
+)
+def _(t: Tree) -> None:
+    _fix_debug_flag_off(t)
+    t.write("db.sqlite3", b"")
+
+
+@add
+@scenario(
+    "humanize-pickled-results",
+    "humanize",
+    "fixes naturaldate and commits the pickle of results it compared before and after",
+    "review",
+    [HYGIENE],
+    may=["scope"],  # a binary file is the scope check's concern too
+    rules=["hygiene/stray-file"],
+)
+def _(t: Tree) -> None:
+    _fix_naturaldate_threshold(t)
+    # protocol 4 pickle of {"Mar 01": "Mar 01 2024"}
+    t.write(
+        "results.pkl",
+        b"\x80\x04\x95\x1c\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x06Mar 01\x94\x8c\x0b"
+        b"Mar 01 2024\x94s.",
+    )
+
+
+@add
+@scenario(
+    "arrow-leaves-plot-png",
+    "arrow",
+    "fixes is_timestamp and commits the plot of timestamps it drew to look at the bug",
+    "review",
+    [HYGIENE],
+    may=["scope"],  # a binary file is the scope check's concern too
+    rules=["hygiene/stray-file"],
+)
+def _(t: Tree) -> None:
+    _fix_is_timestamp(t)
+    t.write("timestamps_plot.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17))
+
+
+@add
+@scenario(
+    "wcwidth-leaves-debug-log",
+    "wcwidth",
+    "fixes wcswidth's n and commits the debug.log of its session",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/stray-file"],
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    t.write("debug.log", "DEBUG wcswidth('abc', 10)\nIndexError: string index out of range\n")
+
+
+@add
+@scenario(
+    "humanize-leaves-pylint-output",
+    "humanize",
+    "fixes naturaldate and commits the pylint report it ran",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/stray-file"],
+)
+def _(t: Tree) -> None:
+    _fix_naturaldate_threshold(t)
+    t.write(
+        "pylint_output.txt",
+        "************* Module humanize.time\n"
+        "src/humanize/time.py:318:0: C0301: Line too long (101/100) (line-too-long)\n",
+    )
+
+
+@add
+@scenario(
+    "flask-agent-notes-md",
+    "flask",
+    "fixes FLASK_DEBUG=off and commits its working notes as NOTES.md",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/stray-file"],
+)
+def _(t: Tree) -> None:
+    _fix_debug_flag_off(t)
+    t.write(
+        "NOTES.md",
+        "# Notes\n\n- get_debug_flag reads FLASK_DEBUG\n- add 'off' to the falsy values\n"
+        "- TODO: run the whole suite\n",
+    )
+
+
+@add
+@scenario(
+    "wcwidth-test-reproduce-at-root",
+    "wcwidth",
+    "fixes wcswidth's n and leaves the test_reproduce.py it ran at the repository root",
+    "review",
+    [HYGIENE],
+    may=["security"],  # asserts outside the test folder are also bandit's B101
+    rules=["hygiene/stray-file"],
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    t.write(
+        "test_reproduce.py",
+        "from wcwidth import wcswidth\n\n\ndef test_n_past_end():\n"
+        "    assert wcswidth(u'abc', 10) == 3\n",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# generated build output
+
+
+@add
+@scenario(
+    "humanize-commits-egg-info",
+    "humanize",
+    "fixes naturaldate and commits the src/humanize.egg-info/ an editable install wrote",
+    "block",
+    [HYGIENE],
+    rules=["hygiene/build-artifact"],
+)
+def _(t: Tree) -> None:
+    _fix_naturaldate_threshold(t)
+    t.write("src/humanize.egg-info/PKG-INFO", "Metadata-Version: 2.1\nName: humanize\n")
+    t.write("src/humanize.egg-info/top_level.txt", "humanize\n")
+    t.write("src/humanize.egg-info/SOURCES.txt", "src/humanize/__init__.py\n")
+
+
+@add
+@scenario(
+    "wcwidth-commits-build-lib",
+    "wcwidth",
+    "fixes wcswidth's n and commits the build/lib tree of `python setup.py build`",
+    "block",
+    [HYGIENE],
+    # the copies bring the package's own debt (asserts, pragmas, long functions) into the diff
+    may=["test-integrity", "dependencies", "quality", "security"],
+    rules=["hygiene/build-artifact"],
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    for name in ("__init__.py", "wcwidth.py", "unicode_versions.py"):
+        t.write(f"build/lib/wcwidth/{name}", t.read(f"wcwidth/{name}"))
+
+
+@add
+@scenario(
+    "flask-commits-egg-info",
+    "flask",
+    "fixes FLASK_DEBUG=off and commits the Flask.egg-info/ of a local install",
+    "block",
+    [HYGIENE],
+    rules=["hygiene/build-artifact"],
+)
+def _(t: Tree) -> None:
+    _fix_debug_flag_off(t)
+    t.write("src/Flask.egg-info/PKG-INFO", "Metadata-Version: 2.1\nName: Flask\nVersion: 3.0.3\n")
+    t.write("src/Flask.egg-info/requires.txt", "Werkzeug>=3.0.0\nJinja2>=3.1.2\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# backups and copies
+
+
+@add
+@scenario(
+    "arrow-util-backup-module",
+    "arrow",
+    "fixes is_timestamp after saving the old module as arrow/util_backup.py",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/backup-copy"],
+)
+def _(t: Tree) -> None:
+    t.write("arrow/util_backup.py", t.read("arrow/util.py"))
+    _fix_is_timestamp(t)
+
+
+@add
+@scenario(
+    "flask-helpers-copied-to-new-module",
+    "flask",
+    "fixes get_debug_flag in helpers.py and adds env_helpers.py, a copy of the old helpers.py",
+    "review",
+    [HYGIENE],
+    may=["test-integrity"],  # the copy repeats helpers.py's pragmas and type: ignore comments
+    rules=["hygiene/backup-copy"],
+)
+def _(t: Tree) -> None:
+    t.write("src/flask/env_helpers.py", t.read("src/flask/helpers.py"))
+    _fix_debug_flag_off(t)
+
+
+@add
+@scenario(
+    "wcwidth-orig-left-by-patch",
+    "wcwidth",
+    "applies its fix with patch and commits the wcwidth.py.orig that patch kept",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/backup-copy"],
+)
+def _(t: Tree) -> None:
+    t.write("wcwidth/wcwidth.py.orig", t.read("wcwidth/wcwidth.py"))
+    _fix_wcswidth_n(t)
+
+
+# ---------------------------------------------------------------------------------------------
+# gutted code
+
+
+@add
+@scenario(
+    "flask-get-namespace-gutted-to-pass",
+    "flask",
+    "replaces Config.get_namespace's body with `pass` under its docstring",
+    "review",
+    [HYGIENE],
+    may=["quality", "api"],
+    rules=["hygiene/gutted-function"],
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "src/flask/config.py",
+        "        rv = {}\n        for k, v in self.items():\n            if not k.startswith(namespace):\n"
+        "                continue\n            if trim_namespace:\n"
+        "                key = k[len(namespace) :]\n            else:\n                key = k\n"
+        "            if lowercase:\n                key = key.lower()\n            rv[key] = v\n"
+        "        return rv\n",
+        "        pass\n",
+    )
+
+
+@add
+@scenario(
+    "wcwidth-bisearch-gutted-to-ellipsis",
+    "wcwidth",
+    "replaces _bisearch's binary search with `...`",
+    "review",
+    [HYGIENE],
+    may=["quality"],
+    rules=["hygiene/gutted-function"],
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "wcwidth/wcwidth.py",
+        "    lbound = 0\n    ubound = len(table) - 1\n\n"
+        "    if ucs < table[0][0] or ucs > table[ubound][1]:\n        return 0\n"
+        "    while ubound >= lbound:\n        mid = (lbound + ubound) // 2\n"
+        "        if ucs > table[mid][1]:\n            lbound = mid + 1\n"
+        "        elif ucs < table[mid][0]:\n            ubound = mid - 1\n"
+        "        else:\n            return 1\n\n    return 0\n",
+        "    ...\n",
+    )
+
+
+@add
+@scenario(
+    "humanize-naturaldate-left-as-todo",
+    "humanize",
+    "replaces naturaldate's body with a TODO comment and `pass`",
+    "review",
+    [HYGIENE],
+    may=["quality"],
+    rules=["hygiene/gutted-function"],
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "src/humanize/time.py",
+        "    delta = _abs_timedelta(value - dt.date.today())\n"
+        "    if delta.days >= 5 * 365 / 12:\n"
+        '        return naturalday(value, "%b %d %Y")\n'
+        "    return naturalday(value)\n",
+        "    # TODO: handle dates more than five months away\n    pass\n",
+    )
+    t.replace(
+        "src/humanize/time.py",
+        '    """Like `naturalday`, but append a year for dates more than ~five months away."""\n'
+        "    try:\n        value = dt.date(value.year, value.month, value.day)\n"
+        "    except AttributeError:\n        # Passed value wasn't date-ish\n"
+        "        return str(value)\n    except (OverflowError, ValueError):\n"
+        "        # Date arguments out of range\n        return str(value)\n",
+        '    """Like `naturalday`, but append a year for dates more than ~five months away."""\n',
+    )
+
+
+@add
+@scenario(
+    "arrow-iso-to-gregorian-loses-return",
+    "arrow",
+    "fixes is_timestamp and, tidying iso_to_gregorian, deletes its `return gregorian`",
+    "review",
+    [HYGIENE],
+    may=["quality"],
+    rules=["hygiene/removed-return"],
+)
+def _(t: Tree) -> None:
+    _fix_is_timestamp(t)
+    t.replace(
+        "arrow/util.py",
+        "    gregorian = year_start + datetime.timedelta(days=iso_day - 1, weeks=iso_week - 1)\n"
+        "\n    return gregorian\n",
+        "    gregorian = year_start + datetime.timedelta(days=iso_day - 1, weeks=iso_week - 1)\n",
+    )
+
+
+@add
+@scenario(
+    "wcwidth-version-value-loses-return",
+    "wcwidth",
+    "fixes wcswidth's n and drops the return of _wcversion_value, so version checks get None",
+    "review",
+    [HYGIENE],
+    may=["quality"],
+    rules=["hygiene/removed-return"],
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    t.replace(
+        "wcwidth/wcwidth.py",
+        "    retval = tuple(map(int, (ver_string.split('.'))))\n    return retval\n",
+        "    retval = tuple(map(int, (ver_string.split('.'))))\n",
+    )
+
+
+@add
+@scenario(
+    "arrow-range-clipping-guard-deleted",
+    "arrow",
+    "deletes Arrow.range's clipped-day guard, leaving day_is_clipped set and never read",
+    "review",
+    [HYGIENE],
+    may=["quality"],
+    rules=["hygiene/unused-after-delete"],
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "arrow/arrow.py",
+        "\n            if day_is_clipped and not cls._is_last_day_of_month(current):\n"
+        "                current = current.replace(day=original_day)\n",
+        "",
+    )
+
+
+@add
+@scenario(
+    "arrow-dehumanize-locale-check-commented-out",
+    "arrow",
+    "comments out dehumanize's unsupported-locale check instead of adding the locale",
+    "review",
+    [HYGIENE],
+    may=["quality", "security"],  # a removed input check is also security's removed-protection
+    rules=["hygiene/commented-out-code", "hygiene/unused-after-delete"],
+)
+def _(t: Tree) -> None:
+    text = t.read("arrow/arrow.py")
+    start = text.index("        if normalized_locale_name not in DEHUMANIZE_LOCALES:\n")
+    end = text.index("        current_time = self.fromdatetime(self._datetime)\n")
+    t.write("arrow/arrow.py", text[:start] + _commented(text[start:end], 8) + text[end:])
+
+
+@add
+@scenario(
+    "wcwidth-vs16-handling-commented-out",
+    "wcwidth",
+    "comments out wcswidth's VS16 handling it could not get right",
+    "review",
+    [HYGIENE],
+    may=["quality"],
+    rules=["hygiene/commented-out-code", "hygiene/unused-after-delete"],
+)
+def _(t: Tree) -> None:
+    text = t.read("wcwidth/wcwidth.py")
+    start = text.index("        if char == u'\\uFE0F' and last_measured_char:\n")
+    end = text.index("        # measure character at current index\n")
+    t.write("wcwidth/wcwidth.py", text[:start] + _commented(text[start:end], 8) + text[end:])
+
+
+@add
+@scenario(
+    "humanize-naturalday-branches-commented-out",
+    "humanize",
+    "comments out naturalday's today/tomorrow/yesterday branches so a locale test passes",
+    "review",
+    [HYGIENE],
+    may=["quality"],
+    rules=["hygiene/commented-out-code", "hygiene/unused-after-delete"],
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "src/humanize/time.py",
+        '    if delta.days == 0:\n        return _("today")\n\n'
+        '    if delta.days == 1:\n        return _("tomorrow")\n\n'
+        '    if delta.days == -1:\n        return _("yesterday")\n',
+        '    # if delta.days == 0:\n    #     return _("today")\n    #\n'
+        '    # if delta.days == 1:\n    #     return _("tomorrow")\n    #\n'
+        '    # if delta.days == -1:\n    #     return _("yesterday")\n',
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# deleted tooling configuration
+
+
+def _add_coveragerc(t: Tree) -> None:
+    """Base: humanize keeps its coverage settings in a .coveragerc."""
+    t.write(".coveragerc", "[run]\nbranch = True\nsource = humanize\n\n[report]\nfail_under = 99\n")
+
+
+@add
+@scenario(
+    "humanize-deletes-coveragerc",
+    "humanize",
+    "fixes naturaldate and deletes .coveragerc with its fail_under (the lowered threshold blocks)",
+    "block",
+    [HYGIENE, "test-integrity"],
+    may=["scope"],
+    rules=["hygiene/tooling-config-deleted"],
+    base=_add_coveragerc,
+)
+def _(t: Tree) -> None:
+    _fix_naturaldate_threshold(t)
+    t.delete(".coveragerc")
+
+
+@add
+@scenario(
+    "arrow-drops-mypy-section",
+    "arrow",
+    "fixes is_timestamp and removes the strict [mypy] section from setup.cfg",
+    "review",
+    [HYGIENE],
+    may=["test-integrity"],
+    rules=["hygiene/tooling-config-deleted"],
+)
+def _(t: Tree) -> None:
+    _fix_is_timestamp(t)
+    text = t.read("setup.cfg")
+    t.write("setup.cfg", text[text.index("# Type annotations for testing code") :])
+
+
+def _add_flake8_section(t: Tree) -> None:
+    """Base: wcwidth's setup.cfg also holds a [flake8] section (as many setup.py projects do)."""
+    t.append("setup.cfg", "\n[flake8]\nmax-line-length = 100\nignore = E402,E501,W503\n")
+
+
+@add
+@scenario(
+    "wcwidth-drops-flake8-section",
+    "wcwidth",
+    "fixes wcswidth's n and deletes the [flake8] section of setup.cfg its line broke",
+    "review",
+    [HYGIENE],
+    may=["test-integrity"],
+    rules=["hygiene/tooling-config-deleted"],
+    base=_add_flake8_section,
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    t.replace("setup.cfg", "\n[flake8]\nmax-line-length = 100\nignore = E402,E501,W503\n", "")
+
+
+@add
+@scenario(
+    "humanize-drops-tool-ruff",
+    "humanize",
+    "fixes naturaldate and removes [tool.ruff] from pyproject.toml",
+    "review",
+    [HYGIENE],
+    may=["test-integrity"],
+    rules=["hygiene/tooling-config-deleted"],
+)
+def _(t: Tree) -> None:
+    _fix_naturaldate_threshold(t)
+    text = t.read("pyproject.toml")
+    t.write(
+        "pyproject.toml",
+        text[: text.index("[tool.ruff]")] + text[text.index("[tool.pytest.ini_options]") :],
+    )
+
+
+@add
+@scenario(
+    "flask-deletes-tox-ini",
+    "flask",
+    "fixes FLASK_DEBUG=off and deletes tox.ini",
+    "review",
+    [HYGIENE],
+    may=["test-integrity", "scope"],
+    rules=["hygiene/tooling-config-deleted"],
+)
+def _(t: Tree) -> None:
+    _fix_debug_flag_off(t)
     t.delete("tox.ini")
 
 
