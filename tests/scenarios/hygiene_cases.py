@@ -1108,3 +1108,353 @@ def _(t: Tree) -> None:
         "tests/test_util.py",
         "\n\ndef test_bytes_are_not_timestamps():\n    assert not util.is_timestamp(b'15')\n",
     )
+
+
+@add
+@scenario(
+    "humanize-main-module-prints-clean",
+    "humanize",
+    "a new `python -m humanize` entry point that prints what it formats (printing is its job)",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.write(
+        "src/humanize/__main__.py",
+        _block('''
+        """`python -m humanize 3000000` prints 3.0 MB: the library's formatting from a shell."""
+
+        from __future__ import annotations
+
+        import sys
+
+        from humanize import naturalsize
+
+
+        def main(argv: list[str]) -> int:
+            for value in argv:
+                print(naturalsize(value))
+            return 0
+
+
+        if __name__ == "__main__":
+            sys.exit(main(sys.argv[1:]))
+        '''),
+    )
+
+
+@add
+@scenario(
+    "flask-test-reads-new-png-clean",
+    "flask",
+    "a new test serves a new static PNG and checks its mimetype (the image is test data)",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.write("tests/static/pixel.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17))
+    t.write(
+        "tests/test_static_png.py",
+        _block("""
+        def test_send_static_png(app, req_ctx):
+            rv = app.send_static_file("pixel.png")
+            rv.direct_passthrough = False
+            assert rv.mimetype == "image/png"
+            assert rv.data.startswith(b"\\x89PNG")
+            rv.close()
+        """),
+    )
+
+
+@add
+@scenario(
+    "flask-abstract-session-doc-clean",
+    "flask",
+    "clarifies the docstring of SessionInterface.open_session, still an abstract method",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "src/flask/sessions.py",
+        "        context will fall back to using :meth:`make_null_session`\n        in this case.\n",
+        "        context will fall back to using :meth:`make_null_session`\n        in this case."
+        " Subclasses must override this method.\n",
+    )
+
+
+@add
+@scenario(
+    "wcwidth-readme-documents-new-script-clean",
+    "wcwidth",
+    "a new script at the root that the README now documents for measuring a string",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.write(
+        "measure_width.py",
+        _block("""
+        \"\"\"Print the terminal width of each argument: python measure_width.py TEXT...\"\"\"
+        import sys
+
+        from wcwidth import wcswidth
+
+        for arg in sys.argv[1:]:
+            print(wcswidth(arg), arg)
+        """),
+    )
+    t.replace(
+        "README.rst",
+        "Full API Documentation at https://wcwidth.readthedocs.org\n",
+        "Full API Documentation at https://wcwidth.readthedocs.org\n\n"
+        "To measure a string from a shell, run ``python measure_width.py TEXT``.\n",
+    )
+
+
+@add
+@scenario(
+    "flask-new-example-prints-clean",
+    "flask",
+    "a new example app under examples/ that prints its URL map on start",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.write(
+        "examples/hello/app.py",
+        _block("""
+        from flask import Flask
+
+        app = Flask(__name__)
+
+
+        @app.route("/")
+        def index():
+            return "Hello"
+
+
+        if __name__ == "__main__":
+            print(app.url_map)
+            app.run()
+        """),
+    )
+
+
+@add
+@scenario(
+    "wcwidth-regression-test-file-clean",
+    "wcwidth",
+    "the wcswidth n fix with its regression test, tests/test_reproduce_n_past_end.py",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    t.write(
+        "tests/test_reproduce_n_past_end.py",
+        _block("""
+        \"\"\"wcswidth(s, n) with n past the end of s measures all of s.\"\"\"
+        import wcwidth
+
+
+        def test_n_past_end():
+            assert wcwidth.wcswidth(u'abc', 10) == 3
+        """),
+    )
+
+
+@add
+@scenario(
+    "humanize-new-bits-module-clean",
+    "humanize",
+    "a genuine new module, naturalbits, exported from the package and tested",
+    "not-block",
+    may=["api"],  # a new public function is an API addition
+)
+def _(t: Tree) -> None:
+    t.write(
+        "src/humanize/bits.py",
+        _block('''
+        """Bit rates in human units: 1500000 becomes 1.5 Mbit/s."""
+
+        from __future__ import annotations
+
+        _UNITS = ("kbit/s", "Mbit/s", "Gbit/s", "Tbit/s")
+
+
+        def naturalbits(value: float, format: str = "%.1f") -> str:
+            """Format a number of bits per second with a decimal unit.
+
+            Examples:
+                ```pycon
+                >>> naturalbits(999)
+                '999 bit/s'
+                >>> naturalbits(1500000)
+                '1.5 Mbit/s'
+
+                ```
+            """
+            rate = float(value)
+            if abs(rate) < 1000:
+                return "%d bit/s" % rate
+            unit = _UNITS[0]
+            for unit in _UNITS:
+                rate /= 1000
+                if abs(rate) < 1000:
+                    break
+            return (format % rate) + " " + unit
+        '''),
+    )
+    t.replace(
+        "src/humanize/__init__.py",
+        "from humanize.filesize import naturalsize\n",
+        "from humanize.bits import naturalbits\nfrom humanize.filesize import naturalsize\n",
+    )
+    t.replace("src/humanize/__init__.py", '    "metric",\n', '    "metric",\n    "naturalbits",\n')
+    t.write(
+        "tests/test_bits.py",
+        _block("""
+        from __future__ import annotations
+
+        import humanize
+
+
+        def test_naturalbits() -> None:
+            assert humanize.naturalbits(999) == "999 bit/s"
+            assert humanize.naturalbits(1_500_000) == "1.5 Mbit/s"
+        """),
+    )
+
+
+@add
+@scenario(
+    "flask-tox-ini-edited-clean",
+    "flask",
+    "tox.ini gains a py313 environment (edited, not deleted)",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "tox.ini", "envlist =\n    py3{12,11,10,9,8}\n", "envlist =\n    py3{13,12,11,10,9,8}\n"
+    )
+
+
+@add
+@scenario(
+    "arrow-fix-with-prose-comment-clean",
+    "arrow",
+    "the is_timestamp fix with a comment paragraph explaining why bytes are excluded",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "arrow/util.py",
+        "    if not isinstance(value, (int, float, str)):\n",
+        '    # Bytes look like numbers to float() (float(b"1565358758") works), but a\n'
+        "    # timestamp is a number or its text: the caller decodes bytes first, as\n"
+        "    # everywhere else in arrow.\n"
+        "    if not isinstance(value, (int, float, str)) or isinstance(value, bytes):\n",
+    )
+
+
+@add
+@scenario(
+    "wcwidth-return-inlined-clean",
+    "wcwidth",
+    "_wcversion_value returns its tuple directly instead of through a variable",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "wcwidth/wcwidth.py",
+        "    retval = tuple(map(int, (ver_string.split('.'))))\n    return retval\n",
+        "    return tuple(int(part) for part in ver_string.split('.'))\n",
+    )
+
+
+@add
+@scenario(
+    "arrow-mypy-setting-raised-clean",
+    "arrow",
+    "setup.cfg's [mypy] targets Python 3.12 and warns on unused sections (edited, not removed)",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "setup.cfg",
+        "[mypy]\npython_version = 3.11\n",
+        "[mypy]\npython_version = 3.12\nwarn_unused_configs = True\n",
+    )
+
+
+@add
+@scenario(
+    "humanize-ruff-rule-enabled-clean",
+    "humanize",
+    "[tool.ruff] enables the flake8-logging rules its TODO was waiting for",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "pyproject.toml",
+        '  # "LOG", # TODO: enable flake8-logging when it\'s not in preview anymore\n',
+        '  "LOG", # flake8-logging\n',
+    )
+
+
+@add
+@scenario(
+    "arrow-gitignore-build-output-clean",
+    "arrow",
+    ".gitignore learns to ignore the build output and egg-info a local build writes",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.append(".gitignore", "\n# local builds\nbuild/lib/\n*.egg-info/\n")
+
+
+@add
+@scenario(
+    "flask-cli-post-mortem-clean",
+    "flask",
+    "`flask` runs pdb.post_mortem on a crash when FLASK_PDB is set (the CLI's own debugger)",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "src/flask/cli.py",
+        "def main() -> None:\n    cli.main()\n",
+        "def main() -> None:\n"
+        '    if not os.environ.get("FLASK_PDB"):\n'
+        "        cli.main()\n"
+        "        return\n"
+        "    try:\n"
+        "        cli.main(standalone_mode=False)\n"
+        "    except Exception:\n"
+        "        import pdb\n\n"
+        "        pdb.post_mortem()\n"
+        "        raise\n",
+    )
+
+
+@add
+@scenario(
+    "humanize-logging-nullhandler-clean",
+    "humanize",
+    "i18n logs the locale folder it loads, with the NullHandler a library adds at import",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "src/humanize/i18n.py",
+        "import gettext as gettext_module\n",
+        "import gettext as gettext_module\nimport logging\n",
+    )
+    t.replace(
+        "src/humanize/i18n.py",
+        "from threading import local\n",
+        "from threading import local\n\n"
+        "_LOG = logging.getLogger(__name__)\n"
+        "_LOG.addHandler(logging.NullHandler())\n",
+    )
+    t.replace(
+        "src/humanize/i18n.py",
+        '        translation = gettext_module.translation("humanize", path, [locale])\n',
+        '        _LOG.debug("loading locale %s from %s", locale, path)\n'
+        '        translation = gettext_module.translation("humanize", path, [locale])\n',
+    )
