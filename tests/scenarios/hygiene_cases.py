@@ -4,7 +4,16 @@ project legitimately has (a CLI that prints, a data file a new test reads, a del
 `NotImplementedError` in an abstract base, a script the README documents).
 
 Each positive names the hygiene rule it expects (`rules`), so the benchmark can report precision and
-recall per rule, and how often each rule fires on the clean changes (its noise rate)."""
+recall per rule, and how often each rule fires on the clean changes (its noise rate). Every rule has
+at least three positives on at least two projects, and most positives carry a real small fix of
+their project (`_fix_*`) along with the slop, as agent patches do. A clean look-alike is what a
+reviewer accepts: it may draw another check's finding (a binary test file is `scope`'s concern) but
+no hygiene finding.
+
+Known limits, kept out of this file until the check learns them: a bare `set_trace()` imported
+from pdb is not a `debugger` finding; removing a `[flake8]` or `[coverage:*]` section from tox.ini
+is not `tooling-config-deleted`; a module genuinely named `deep_copy.py` is reported as a
+`backup-copy`; moving `[tool.ruff]` into `ruff.toml` is reported as deleted configuration."""
 
 from __future__ import annotations
 
@@ -1457,4 +1466,28 @@ def _(t: Tree) -> None:
         '        translation = gettext_module.translation("humanize", path, [locale])\n',
         '        _LOG.debug("loading locale %s from %s", locale, path)\n'
         '        translation = gettext_module.translation("humanize", path, [locale])\n',
+    )
+
+
+def _add_versions_report(t: Tree) -> None:
+    """Base: wcwidth.unicode_versions has a report function that prints (its job)."""
+    t.append(
+        "wcwidth/unicode_versions.py",
+        "\n\ndef show_versions():\n    for version in list_versions():\n        print(version)\n",
+    )
+
+
+@add
+@scenario(
+    "wcwidth-module-that-printed-at-base-clean",
+    "wcwidth",
+    "a library module that already printed at base (a report function) prints a total too",
+    "not-block",
+    base=_add_versions_report,
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "wcwidth/unicode_versions.py",
+        "        print(version)\n",
+        "        print(version)\n    print(len(list_versions()), 'versions')\n",
     )
