@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,16 +43,63 @@ def test_a_new_comment_is_posted_after_reading_every_page() -> None:
     assert post.headers["x-github-api-version"] == "2022-11-28"
 
 
+def _comment(id_: int, body: str, login: str, kind: str = "User") -> dict[str, Any]:
+    return {"id": id_, "body": body, "user": {"login": login, "type": kind}}
+
+
 def test_the_earlier_comment_is_edited_not_repeated() -> None:
     replies = [
         Reply("GET", f"{COMMENTS}?per_page=100",
-              body=[{"id": 1, "body": "lgtm"}, {"id": 9, "body": f"{COMMENT_MARKER}\nold"}]),
+              body=[{"id": 1, "body": "lgtm"}, _comment(9, f"{COMMENT_MARKER}\nold", "crewbot")]),
+        Reply("GET", "/user", body={"login": "crewbot"}),
         Reply("PATCH", "/repos/team/app/issues/comments/9", body={"html_url": "https://gh/c/9"}),
     ]  # fmt: skip
     with github_server(replies) as script:
         assert upsert_comment(client(script, []), "team/app", 7, "new") == "https://gh/c/9"
     assert script.done(), script.off_script
     assert script.seen[-1].body == {"body": f"{COMMENT_MARKER}\nnew"}
+
+
+def test_a_marker_someone_else_planted_is_left_alone_and_ours_is_edited() -> None:
+    planted = [_comment(4, f"{COMMENT_MARKER}\npass!", "mallory"),
+               _comment(5, f"{COMMENT_MARKER}\nalso", "mallory", "Bot")]  # fmt: skip
+    replies = [
+        Reply("GET", f"{COMMENTS}?per_page=100",
+              body=[*planted, _comment(9, f"{COMMENT_MARKER}\nold", "CrewBot")]),
+        Reply("GET", "/user", body={"login": "crewbot"}),  # asked once, for three markers
+        Reply("PATCH", "/repos/team/app/issues/comments/9", body={"html_url": "https://gh/c/9"}),
+    ]  # fmt: skip
+    with github_server(replies) as script:
+        assert upsert_comment(client(script, []), "team/app", 7, "new") == "https://gh/c/9"
+    assert script.done(), script.off_script
+
+
+def test_only_a_planted_marker_means_a_new_comment() -> None:
+    replies = [
+        Reply("GET", f"{COMMENTS}?per_page=100",
+              body=[_comment(4, f"{COMMENT_MARKER}\npass!", "mallory"),
+                    {"id": 6, "body": f"{COMMENT_MARKER}\nno author"}]),
+        Reply("GET", "/user", body={"login": "crewbot"}),
+        Reply("POST", COMMENTS, 201, {"html_url": "https://gh/c/10"}),
+    ]  # fmt: skip
+    with github_server(replies) as script:
+        assert upsert_comment(client(script, []), "team/app", 7, "new") == "https://gh/c/10"
+    assert script.done(), script.off_script
+    assert script.seen[-1].body == {"body": f"{COMMENT_MARKER}\nnew"}
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_an_actions_token_edits_the_actions_bot_s_comment_only(status: int) -> None:
+    replies = [
+        Reply("GET", f"{COMMENTS}?per_page=100",
+              body=[_comment(4, f"{COMMENT_MARKER}\npass!", "mallory", "Bot"),
+                    _comment(8, f"{COMMENT_MARKER}\nold", "github-actions[bot]", "Bot")]),
+        Reply("GET", "/user", status, {"message": "Resource not accessible by integration"}),
+        Reply("PATCH", "/repos/team/app/issues/comments/8", body={"html_url": "https://gh/c/8"}),
+    ]  # fmt: skip
+    with github_server(replies) as script:
+        assert upsert_comment(client(script, []), "team/app", 7, "new") == "https://gh/c/8"
+    assert script.done(), script.off_script
 
 
 def test_a_link_to_another_host_is_not_followed() -> None:
@@ -93,6 +141,47 @@ def test_a_long_wait_is_an_error_that_says_when() -> None:
     with github_server(replies) as script, pytest.raises(GitHubError) as caught:
         client(script, slept).call("GET", "/x")
     assert "wait 3601 s" in str(caught.value) and slept == []
+
+
+def test_a_reply_cut_short_is_retried() -> None:
+    replies = [
+        Reply("GET", "/x", 200, {"ok": True, "padding": "x" * 200}, cut_after=7),
+        Reply("GET", "/x", 200, {"ok": True}),
+    ]
+    slept: list[float] = []
+    with github_server(replies) as script:
+        assert client(script, slept).call("GET", "/x").data == {"ok": True}
+    assert slept == [1.0] and script.done(), script.off_script
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "slept_for"), [("nan", 60.0), ("inf", 60.0), ("-5", 0.0), ("1.5", 1.5)]
+)
+def test_a_retry_after_that_is_no_sane_wait_is_made_one(retry_after: str, slept_for: float) -> None:
+    replies = [
+        Reply("GET", "/x", 429, {"message": "slow down"}, {"Retry-After": retry_after}),
+        Reply("GET", "/x", 200, {"ok": True}),
+    ]
+    slept: list[float] = []
+    with github_server(replies) as script:
+        assert client(script, slept).call("GET", "/x").data == {"ok": True}
+    assert slept == [slept_for]
+
+
+def test_a_huge_retry_after_is_an_hour_at_most() -> None:
+    replies = [Reply("GET", "/x", 429, {"message": "slow down"}, {"Retry-After": "1e300"})]
+    with github_server(replies) as script, pytest.raises(GitHubError) as caught:
+        client(script, []).call("GET", "/x")
+    assert "wait 3600 s" in str(caught.value)
+
+
+def test_control_characters_in_github_s_message_are_escaped() -> None:
+    replies = [Reply("POST", "/y", 422, {"message": "bad\x1b]0;pwned\x07 \x1b[2Jinput\u202e"})]
+    with github_server(replies) as script, pytest.raises(GitHubError) as caught:
+        client(script, []).call("POST", "/y", {"a": 1})
+    message = str(caught.value)
+    assert "\x1b" not in message and "\x07" not in message and "\u202e" not in message
+    assert "bad\\x1b]0;pwned\\x07 \\x1b[2Jinput\\u202e" in message
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,20 @@
 What a demanding user needs from it, and what GitHub documents:
 - Retries that respect GitHub: a `Retry-After` header is obeyed, an exhausted primary rate limit
   (`x-ratelimit-remaining: 0`) waits for `x-ratelimit-reset`, a secondary rate limit without either
-  waits a minute, and a 5xx or a dropped connection is retried with a growing pause. A wait longer
-  than `max_wait_s` is not slept through: the call fails with one line saying when to try again.
+  waits a minute, and a 5xx, a dropped connection or a reply cut off mid-body (a short read, a TLS
+  error) is retried with a growing pause. A wait longer than `max_wait_s` is not slept through: the
+  call fails with one line saying when to try again. A wait GitHub names that is not a number of
+  seconds (`nan`, `inf`) counts as a minute; one below zero as none; one above an hour as an hour.
 - Pagination through the `Link` header, followed only on the same host.
 - Errors a person can act on, in one line: a token GitHub refuses, a token without the scope or
   permission the endpoint asks for (named from GitHub's `X-Accepted-OAuth-Scopes` /
-  `X-Accepted-GitHub-Permissions` headers), a deleted pull request or issue.
+  `X-Accepted-GitHub-Permissions` headers), a deleted pull request or issue. What GitHub says is
+  shown with its control characters escaped (`textsafe.visible`): a proxy or a spoofed server
+  must not drive the terminal.
+- One comment kept current per marker (`upsert_comment`), and only ever one of crewchief's own:
+  anyone can write a comment that starts with the marker, so a comment is edited only when the
+  token's user wrote it (`GET /user`, asked once per client). An Actions `GITHUB_TOKEN` may not ask
+  `/user` (403/404); then the comments of `github-actions[bot]`, the user it writes as, count.
 
 The API base comes from the caller, `CREWCHIEF_GITHUB_API`, or `GITHUB_API_URL` (set by Actions and
 GitHub Enterprise runners), else the public API; the token from `GITHUB_TOKEN` or `GH_TOKEN`. Tests
@@ -17,7 +25,9 @@ point the base at a server on loopback; `sleep` is injectable so no test waits o
 
 from __future__ import annotations
 
+import http.client
 import json
+import math
 import os
 import re
 import time
@@ -30,6 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crewchief.errors import UserError
+from crewchief.textsafe import visible
 
 DEFAULT_API = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -37,6 +48,10 @@ COMMENT_MARKER = "<!-- crewchief-gate -->"
 """Hidden first line of the gate's pull-request comment, so a later gate updates it in place."""
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 _SECONDARY_WAIT_S = 60.0
+_LONGEST_WAIT_S = 3600.0
+"""No rate limit GitHub documents lasts longer than its hourly window; a longer wait is garbage."""
+ACTIONS_BOT = "github-actions[bot]"
+"""Who an Actions `GITHUB_TOKEN` writes as; that token cannot ask `/user` who it is."""
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -68,6 +83,8 @@ class GitHub:
     max_wait_s: float = 120.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     clock: Callable[[], float] = field(default=time.time, repr=False)
+    _login: tuple[str | None] | None = field(default=None, init=False, repr=False)
+    """The token's own login once asked (None inside when GitHub will not say), else None."""
 
     @classmethod
     def from_env(cls, *, api: str | None = None, token: str | None = None) -> GitHub:
@@ -96,6 +113,20 @@ class GitHub:
                 self.sleep(max(wait, 0.0))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def own_login(self) -> str | None:
+        """The login of the token's user, asked once; None when the token may not ask (an Actions
+        or app installation token answers `/user` with 403 or 404). A refused token still raises."""
+        if self._login is None:
+            try:
+                data = self.call("GET", "/user").data
+                login = data.get("login") if isinstance(data, dict) else None
+                self._login = (str(login) if login else None,)
+            except GitHubError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                self._login = (None,)
+        return self._login[0]
+
     def paginate(self, path: str) -> Iterator[Any]:
         """Every item of a list endpoint, page after page."""
         host = urlsplit(self.api).netloc
@@ -119,8 +150,10 @@ class GitHub:
                 return Response(reply.status, _headers(reply.headers), _json(raw))
         except urllib.error.HTTPError as exc:
             raise self._refused(method, url, exc) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            reason = getattr(exc, "reason", exc)
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            # OSError holds TimeoutError, ConnectionError and ssl.SSLError; HTTPException a reply
+            # cut short (IncompleteRead) or a server hanging up before it answers.
+            reason = visible(str(getattr(exc, "reason", "") or exc or type(exc).__name__), 200)
             raise _Retry(f"cannot reach {urlsplit(url).netloc}: {reason}", None, None) from None
 
     def _request_headers(self) -> dict[str, str]:
@@ -149,7 +182,9 @@ class GitHub:
                 "x-accepted-oauth-scopes"
             )
             if needs:
-                return GitHubError(f"the token lacks what {where} needs: {needs}", status)
+                return GitHubError(
+                    f"the token lacks what {where} needs: {visible(needs, 200)}", status
+                )
         if status in (404, 410):
             return GitHubError(f"{where}: not found (deleted, or the token cannot see it)", status)
         return GitHubError(f"GitHub refused {where} ({status}): {message}", status)
@@ -159,15 +194,9 @@ class GitHub:
         if status not in (403, 429):
             return None
         if "retry-after" in headers:
-            try:
-                return float(headers["retry-after"])
-            except ValueError:
-                return _SECONDARY_WAIT_S
+            return _seconds(headers["retry-after"], 0.0)
         if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
-            try:
-                return max(float(headers["x-ratelimit-reset"]) - self.clock(), 0.0) + 1.0
-            except ValueError:
-                return _SECONDARY_WAIT_S
+            return _seconds(headers["x-ratelimit-reset"], self.clock()) + 1.0
         if status == 429 or "rate limit" in message.lower():
             return _SECONDARY_WAIT_S
         return None
@@ -177,6 +206,18 @@ class _Retry(Exception):
     def __init__(self, reason: str, status: int | None, wait: float | None) -> None:
         super().__init__(reason)
         self.reason, self.status, self.wait = reason, status, wait
+
+
+def _seconds(header: str, since: float) -> float:
+    """A wait GitHub names (seconds, or an epoch time when `since` is now), kept sane: not a
+    number counts as a minute, the past as no wait, anything beyond an hour as an hour."""
+    try:
+        wait = float(header) - since
+    except ValueError:
+        return _SECONDARY_WAIT_S
+    if not math.isfinite(wait):
+        return _SECONDARY_WAIT_S
+    return min(max(wait, 0.0), _LONGEST_WAIT_S)
 
 
 def _json(raw: bytes) -> Any:
@@ -196,7 +237,7 @@ def _message(raw: bytes) -> str:
         text = str(data.get("message", text)) if isinstance(data, dict) else text
     except ValueError:
         pass
-    return " ".join(text.split())[:200] or "no message"
+    return visible(" ".join(text.split()), 200) or "no message"
 
 
 def upsert_comment(
@@ -204,16 +245,29 @@ def upsert_comment(
 ) -> str:
     """Post a comment on issue or pull request `number`, or edit the one an earlier call posted
     (found by its hidden `marker` line), so it carries one current report, not one per push.
-    Returns the comment's URL."""
+    Only a comment the token's own user wrote counts: a marker anyone else planted is left alone,
+    so no one can capture or silence the report. Returns the comment's URL."""
     if not _REPOSITORY.match(repository):
         raise UserError(f"'{repository}' is not a GitHub repository name (OWNER/NAME)")
     text = f"{marker}\n{body}"
     for comment in gh.paginate(f"/repos/{repository}/issues/{number}/comments"):
-        if isinstance(comment, dict) and str(comment.get("body", "")).startswith(marker):
+        if not isinstance(comment, dict) or not str(comment.get("body", "")).startswith(marker):
+            continue
+        if _ours(comment, gh):
             path = f"/repos/{repository}/issues/comments/{int(comment['id'])}"
             return str(gh.call("PATCH", path, {"body": text}).data.get("html_url", ""))
     created = gh.call("POST", f"/repos/{repository}/issues/{number}/comments", {"body": text})
     return str(created.data.get("html_url", ""))
+
+
+def _ours(comment: Mapping[str, Any], gh: GitHub) -> bool:
+    """Whether the token's user wrote `comment` (asked of GitHub only once a marker turns up)."""
+    user = comment.get("user")
+    author = str(user.get("login") or "") if isinstance(user, dict) else ""
+    if not author:
+        return False
+    login = gh.own_login()
+    return author.lower() == (login or ACTIONS_BOT).lower()
 
 
 STATUS_CONTEXT = "crewchief/gate"

@@ -29,6 +29,8 @@ class Reply:
     status: int = 200
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    cut_after: int | None = None
+    """Promise a 100-byte body, send only this many bytes of it and hang up: a reply cut short."""
 
 
 @dataclass
@@ -76,11 +78,14 @@ def github_server(replies: list[Reply]) -> Iterator[Script]:
             payload = json.dumps(expected.body).encode() if expected.body is not None else b""
             self.send_response(expected.status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
+            cut = expected.cut_after
+            self.send_header("Content-Length", str(len(payload) if cut is None else 100))
             for key, value in expected.headers.items():
                 self.send_header(key, value.replace("{url}", script.url))
             self.end_headers()
-            self.wfile.write(payload)
+            self.wfile.write(payload if cut is None else payload[:cut])
+            if cut is not None:
+                self.close_connection = True
 
         do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _answer
 
