@@ -175,3 +175,86 @@ def test_a_task_whose_issue_cannot_be_checked_says_so_and_the_import_goes_on(
     assert "#8 -> .crewchief/tasks/gh-8-eight.md: issue not checked (the token lacks" in result.out
     assert "0 issue(s) labelled agent-ready imported" in result.out
     assert (repo.path / ".crewchief" / "tasks" / "gh-8-eight.md").exists()
+
+
+def test_the_lead_s_edits_survive_an_unchanged_issue_and_a_changed_one_is_reported(
+    make_repo: Callable[..., Repo],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo()
+    first = [Reply("GET", ISSUES, body=[_issue(7, "Round prices", BODY)])]
+    _run(repo, capsys, first, monkeypatch)
+    path = repo.path / ".crewchief" / "tasks" / "gh-7-round-prices.md"
+    assert parse_task(path.read_bytes(), str(path)).source_hash
+    edited = path.read_text().replace("acceptance:", "priority: 1\nacceptance:") + "Lead: cents.\n"
+    path.write_text(edited)
+    again, _ = _run(repo, capsys, first, monkeypatch)
+    assert "#7 -> .crewchief/tasks/gh-7-round-prices.md: unchanged" in again.out
+    assert path.read_text() == edited
+    changed = [Reply("GET", ISSUES, body=[_issue(7, "Round prices", BODY + "Also taxes.\n")])]
+    kept, script = _run(repo, capsys, changed, monkeypatch)
+    assert kept.code == 0 and script.done(), script.off_script
+    assert "#7 -> .crewchief/tasks/gh-7-round-prices.md: kept, edited locally" in kept.out
+    assert "1 issue(s) labelled agent-ready imported" in kept.out
+    assert path.read_text() == edited and parse_task(path.read_bytes(), str(path)).priority == 1
+
+
+@pytest.mark.parametrize(
+    ("label", "query"), [("agent ready", "agent%20ready"), ("a&b", "a%26b"), ("x,y", "x,y")]
+)
+def test_the_label_is_sent_as_one_query_value(
+    label: str,
+    query: str,
+    make_repo: Callable[..., Repo],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo()
+    path = f"/repos/team/app/issues?state=open&labels={query}&per_page=100"
+    with github_api(monkeypatch, [Reply("GET", path, body=[])]) as script:
+        monkeypatch.chdir(repo.path)
+        result = run_cli(capsys, "task", "import", "github", "--repo", "team/app", "--label", label)
+    assert result.code == 0, result.err
+    assert script.done(), script.off_script
+
+
+def test_a_lint_comment_github_refuses_is_reported_and_the_import_goes_on(
+    make_repo: Callable[..., Repo],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo()
+    replies = [
+        Reply("GET", ISSUES, body=[_issue(8, "Vague", "Do it."), _issue(9, "Also vague", "x")]),
+        Reply("GET", "/repos/team/app/issues/8/comments?per_page=100", body=[]),
+        Reply("POST", "/repos/team/app/issues/8/comments", 403, {"message": "Forbidden"},
+              {"X-Accepted-GitHub-Permissions": "issues=write"}),
+        Reply("GET", "/repos/team/app/issues/9/comments?per_page=100", body=[]),
+        Reply("POST", "/repos/team/app/issues/9/comments", 201, {"html_url": "u"}),
+    ]  # fmt: skip
+    result, script = _run(repo, capsys, replies, monkeypatch)
+    assert result.code == 0, result.err
+    assert script.done(), script.off_script
+    first = result.out.splitlines()[0]
+    assert first.startswith("#8 -> .crewchief/tasks/gh-8-vague.md: created (")
+    assert "comment not posted: the token lacks what POST" in first and "issues=write" in first
+    assert "#9 -> .crewchief/tasks/gh-9-also-vague.md: created" in result.out
+    assert "2 issue(s) labelled agent-ready imported" in result.out
+
+
+def test_an_enterprise_issue_left_out_is_checked_on_its_server(
+    make_repo: Callable[..., Repo],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo()
+    ghe = {**_issue(8, "Eight", BODY), "html_url": "https://ghe.corp.example/team/app/issues/8"}
+    _run(repo, capsys, [Reply("GET", ISSUES, body=[ghe])], monkeypatch)
+    replies = [
+        Reply("GET", ISSUES, body=[]),
+        Reply("GET", "/repos/team/app/issues/8", body={**ghe, "state": "closed"}),
+    ]
+    result, script = _run(repo, capsys, replies, monkeypatch)
+    assert script.done(), script.off_script
+    assert "#8 -> .crewchief/tasks/gh-8-eight.md: issue closed on GitHub;" in result.out

@@ -120,10 +120,11 @@ def import_github(
     ),
 ) -> None:
     """Write a task per labelled issue (title, objective, the body's Acceptance and Scope sections,
-    the issue URL as source), rewrite it when the issue changed, and ask on the issue for
-    acceptance entries when it has none (needs GITHUB_TOKEN)."""
+    the issue URL as source), rewrite it when the issue changed unless the file was edited since
+    (then it is kept and reported), and ask on the issue for acceptance entries when it has none
+    (needs GITHUB_TOKEN)."""
     from crewchief.github import GitHub
-    from crewchief.tasks.from_issues import import_issues
+    from crewchief.tasks.from_issues import KEPT_EDITED, NOT_POSTED, import_issues
 
     root = repo_root(directory)
 
@@ -136,8 +137,12 @@ def import_github(
     results = import_issues(GitHub.from_env(), repository, label, root, lint_one)
     for r in results:
         shown = f"#{r.number} -> {TASK_DIR}/{r.task_id}.md: {r.action}"
-        typer.echo(shown + (f" ({len(r.problems)} lint findings)" if r.problems else ""))
-    imported = [r for r in results if r.action in ("created", "updated", "unchanged")]
+        unposted = [p for p in r.problems if p.startswith(NOT_POSTED)]
+        findings = len(r.problems) - len(unposted)
+        notes = ([f"{findings} lint findings"] if findings else []) + unposted
+        typer.echo(shown + (f" ({'; '.join(notes)})" if notes else ""))
+    listed = ("created", "updated", "unchanged", KEPT_EDITED)
+    imported = [r for r in results if r.action in listed]
     typer.echo(f"{len(imported)} issue(s) labelled {visible(label, 60)} imported")
 
 

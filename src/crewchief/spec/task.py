@@ -57,6 +57,10 @@ class Task(BaseModel):
     source: str | None = None
     """Where the task came from, when it was imported (a GitHub issue's URL): a later import
     finds and updates the file by it."""
+    source_hash: str | None = None
+    """Written by the import with `source`: a digest of the task as imported. A later import
+    rewrites the file only when the issue changed since, and never over the lead's own edits (a
+    file that no longer matches its digest is kept and reported)."""
     api_change: Literal["allowed"] | None = None
     """`allowed`: this task may break the public API (the lead authorises it here, in the spec,
     so the agent cannot authorise itself in the diff); `[api] breaking = "block"` then reviews."""

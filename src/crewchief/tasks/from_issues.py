@@ -10,11 +10,24 @@ front matter:
     ## Scope
     - src/prices/**
 
-The issue's URL is kept as `source:`, so a later import finds the file again and rewrites it when the
-issue changed (and leaves it alone when not). A task whose issue is no longer listed (closed,
+The issue's URL is kept as `source:` and a digest of the task as imported as `source_hash:`, so a
+later import finds the file again and knows both whether the issue changed and whether the lead
+edited the file since:
+- the issue unchanged: the file is left alone, edited or not (`unchanged`);
+- the issue changed, the file as imported: the file is rewritten (`updated`);
+- the issue changed and the file edited: the file is kept and reported (`kept, edited locally`),
+  since only the lead can merge the two; deleting the file imports the issue afresh.
+A file without a digest (imported by an older crewchief) counts as edited unless it is exactly what
+the issue renders to, when the digest is added. A task whose issue is no longer listed (closed,
 deleted, moved, or its label taken off) is reported and its file left alone: it is the lead's file
-now, perhaps edited, perhaps half done, and only the lead knows whether it is still wanted. An issue with no acceptance entries gets the task
-lint's findings as a comment asking for them (one comment, edited in place on later imports).
+now, perhaps edited, perhaps half done, and only the lead knows whether it is still wanted.
+
+An issue with no acceptance entries gets the task lint's findings as a comment asking for them (one
+comment, edited in place on later imports). The comment is a courtesy: when GitHub refuses it (a
+read-only token), the issue's report says `comment not posted` and the import goes on.
+
+Issues are matched by URL on any host (`https://HOST/OWNER/NAME/issues/N`), so a GitHub Enterprise
+server (`GITHUB_API_URL`) works as github.com does.
 
 The body is written by whoever can edit the issue, which may be anyone, so it is treated as
 untrusted: acceptance entries must be pytest node ids (an entry that is a shell command would run in
@@ -24,11 +37,13 @@ who labelled the issue but an agent would read, are made visible in the task fil
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 
@@ -45,8 +60,17 @@ _HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
 _ITEM = re.compile(r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?`?([^`\n]+?)`?\s*$")
 _NODE_ID = re.compile(r"^[\w./-]+\.py(::[\w\[\].,=-]+)*$")
 _HIDDEN = re.compile(r"<!--(.*?)-->", re.DOTALL)
-ISSUE_URL = re.compile(r"^https://github\.com/([\w.-]+/[\w.-]+)/issues/(\d+)$")
-"""A task's `source` when it was imported from an issue: its repository and number."""
+ISSUE_URL = re.compile(r"^https://[\w.:-]+/([\w.-]+/[\w.-]+)/issues/(\d+)$")
+"""A task's `source` when it was imported from an issue: its repository and number (any host,
+for GitHub Enterprise)."""
+_HASH_LINE = re.compile(r"^source_hash:[^\n]*\n", re.MULTILINE)
+_STORED_HASH = re.compile(r"^source_hash:\s*['\"]?([0-9a-f]+)['\"]?\s*$", re.MULTILINE)
+KEPT_EDITED = (
+    "kept, edited locally (the issue changed since the import: merge by hand, "
+    "or delete the file to import it afresh)"
+)
+"""The action of a task whose issue changed after the lead edited its file."""
+NOT_POSTED = "comment not posted"
 
 
 @dataclass(frozen=True)
@@ -108,13 +132,51 @@ def task_id_for(number: int, title: str) -> str:
     return f"gh-{number}-{slug}" if slug else f"gh-{number}"
 
 
-def render(task_id: str, issue: IssueTask) -> str:
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _unhashed(text: str) -> str:
+    """A task file's text without its `source_hash` line: what the digest is taken of."""
+    return _HASH_LINE.sub("", text, count=1)
+
+
+def _render(task_id: str, issue: IssueTask, digest: str | None) -> str:
     meta: dict[str, Any] = {"id": task_id, "title": issue.title, "source": issue.url}
+    if digest is not None:
+        meta["source_hash"] = digest
     if issue.scope:
         meta["scope"] = issue.scope
     meta["acceptance"] = issue.acceptance
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
     return f"---\n{front}---\n{issue.objective}\n"
+
+
+def render(task_id: str, issue: IssueTask) -> str:
+    """The task file for `issue`, carrying the digest of the rest of its text."""
+    return _render(task_id, issue, _digest(_render(task_id, issue, None)))
+
+
+def _write(path: Path, text: str) -> str:
+    """Write the rendered `text` to `path` unless that would lose something; the action taken
+    (the module docstring says which, when)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+        return "created"
+    before = path.read_text("utf-8")
+    stored = _STORED_HASH.search(before.split("\n---", 1)[0])
+    if stored is None:  # an older import: as imported only if it is what the issue renders to
+        if _unhashed(before) != _unhashed(text):
+            return KEPT_EDITED
+        path.write_text(text, "utf-8")
+        return "unchanged"
+    if stored.group(1) == _digest(_unhashed(text)):
+        return "unchanged"
+    if stored.group(1) != _digest(_unhashed(before)):
+        return KEPT_EDITED
+    path.write_text(text, "utf-8")
+    return "updated"
 
 
 @dataclass(frozen=True)
@@ -224,8 +286,8 @@ def import_issues(
     existing = _existing_by_source(root)
     results = []
     listed: set[str] = set()
-    path_label = label.replace(",", "%2C")
-    for raw in gh.paginate(f"/repos/{repository}/issues?state=open&labels={path_label}"):
+    labels = quote(label, safe=",")  # GitHub reads a comma as "and"; anything else is text
+    for raw in gh.paginate(f"/repos/{repository}/issues?state=open&labels={labels}"):
         if not isinstance(raw, dict) or "pull_request" in raw:
             continue  # the issues endpoint lists pull requests too
         issue = parse_issue(raw)
@@ -235,18 +297,16 @@ def import_issues(
             or root / TASK_DIR / f"{task_id_for(issue.number, issue.title)}.md"
         )
         task_id = path.stem
-        text = render(task_id, issue)
-        before = path.read_text("utf-8") if path.exists() else None
-        if before != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, "utf-8")
-        action = "created" if before is None else ("unchanged" if before == text else "updated")
+        action = _write(path, render(task_id, issue))
         problems = [*lint(task_id)]
         problems += [
             f"acceptance entry {r!r} is not a pytest test id; left out" for r in issue.refused
         ]
-        if not issue.acceptance and action != "unchanged":
-            upsert_comment(gh, repository, issue.number, _lint_comment(task_id, issue, problems),
-                           marker=LINT_MARKER)  # fmt: skip
+        if not issue.acceptance and action in ("created", "updated"):
+            body = _lint_comment(task_id, issue, problems)
+            try:
+                upsert_comment(gh, repository, issue.number, body, marker=LINT_MARKER)
+            except GitHubError as exc:  # a courtesy, not the import: say so and go on
+                problems.append(f"{NOT_POSTED}: {exc}")
         results.append(Imported(issue.number, task_id, action, problems))
     return results + _left_behind(gh, repository, label, existing, listed)
