@@ -218,3 +218,64 @@ def test_task_lint_says_when_the_contracts_cannot_be_read(
     (found,) = _lint(capsys, repo)
     assert found[1].startswith("the import contracts cannot be read")
     assert "type 'protected'" in found[1]
+
+
+BAD_CONFIGS = {
+    "contracts-not-a-list": (
+        "pyproject.toml",
+        '[tool.importlinter]\ncontracts = "oops"\n',
+        "pyproject.toml: [tool.importlinter] contracts: expected an array of tables, not text",
+    ),
+    "importlinter-not-a-table": (
+        "pyproject.toml",
+        '[tool]\nimportlinter = "x"\n',
+        "pyproject.toml: tool.importlinter: expected a table, not text",
+    ),
+    "root-packages-a-number": (
+        "pyproject.toml",
+        PYPROJECT.replace('root_packages = ["shop"]', "root_packages = 5"),
+        "pyproject.toml: [tool.importlinter] root_packages: expected text or a list of text, "
+        "not an integer",
+    ),
+    "contract-not-a-table": (
+        "pyproject.toml",
+        "[tool.importlinter]\ncontracts = [1]\n",
+        "pyproject.toml: contract 1: expected a table, not an integer",
+    ),
+    "option-a-number": (
+        "pyproject.toml",
+        PYPROJECT.replace('forbidden_modules = ["shop.db"]', "forbidden_modules = 5"),
+        "pyproject.toml: contract 1 ('web never reaches the database') forbidden_modules: "
+        "expected text or a list of text, not an integer",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_import_linter_settings_are_one_line_naming_file_and_key(
+    capsys: pytest.CaptureFixture[str], make_repo: Callable[..., Repo], case: str
+) -> None:
+    name, text, message = BAD_CONFIGS[case]
+    spans = TASK.format(id="spans", scope="[src/shop/web/**]")
+    repo = make_repo({**ONLY_CODE, name: text, ".crewchief/tasks/spans.md": spans})
+    lint = run_cli(capsys, "task", "lint", "--repo", str(repo.path), "--format", "json")
+    assert lint.code == 0, lint.err  # a warning: the task is fine, the contracts are not
+    (found,) = [p["message"] for p in json.loads(lint.out)["problems"]
+                if p["rule"] == "scope-spans-layers"]  # fmt: skip
+    unread = "the import contracts cannot be read, so the scope was not checked against them"
+    assert found == f"{unread}: {message}"
+    show = run_cli(capsys, "architecture", "show", "--repo", str(repo.path))
+    assert show.code == 2 and show.err.strip().splitlines() == [f"crewchief: error: {message}"]
+
+
+def test_a_percent_sign_in_an_ini_contract_is_text(
+    capsys: pytest.CaptureFixture[str], make_repo: Callable[..., Repo]
+) -> None:
+    text = IMPORTLINTER.replace("name = web never", "name = 100% sure web never")
+    spans = TASK.format(id="spans", scope="[src/shop/web/**, src/shop/db/models.py]")
+    repo = make_repo({**ONLY_CODE, "setup.cfg": text, ".crewchief/tasks/spans.md": spans})
+    assert _lint(capsys, repo)[0] == (
+        "spans",
+        "scope spans shop.web and shop.db, which must not import it "
+        "(contract '100% sure web never reaches the database')",
+    )

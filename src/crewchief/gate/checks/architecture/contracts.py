@@ -3,6 +3,11 @@
 The contracts are import-linter's own classes, fed options from `[architecture] contracts` or from
 the repository's `.importlinter` / `setup.cfg` / `[tool.importlinter]`; the violations they report
 are flattened into chains of links so the check can tell which of them the change introduced.
+
+The repository's files are the user's input, read before import-linter sees them: a table that is
+not one, an option that is neither text nor a list of text, or a `%` in an INI value (read as
+written, not interpolated, as import-linter's own documentation shows them) is one line naming
+the file and the key, never a traceback out of `task lint`, the prompt or the gate.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from importlinter.domain.contract import Contract, InvalidContractOptions
 
 from crewchief.errors import UserError
 from crewchief.spec.policy import CONTRACT_TYPES, Policy
+from crewchief.textsafe import visible
 
 CLASSES: Mapping[str, type[Contract]] = {
     "forbidden": ForbiddenContract,
@@ -85,12 +91,42 @@ def _roots_named(specs: Sequence[ContractSpec]) -> tuple[str, ...]:
     return tuple(roots)
 
 
-def _from_options(
-    session: Mapping[str, Any], contracts: Sequence[Mapping[str, Any]], source: str
-) -> Contracts:
+_KINDS = {str: "text", bool: "a boolean", int: "an integer", float: "a number", list: "an array",
+          dict: "a table"}  # fmt: skip
+
+
+def _kind(value: object) -> str:
+    return _KINDS.get(type(value), "a date or time")
+
+
+def _checked_options(options: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """`options` when each is what import-linter reads (text, a boolean, a list of text)."""
+    for key, value in options.items():
+        if isinstance(value, (str, bool)):
+            continue
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            continue
+        shown = visible(str(key), 80)
+        raise UserError(f"{where} {shown}: expected text or a list of text, not {_kind(value)}")
+    return dict(options)
+
+
+def _from_options(session: Mapping[str, Any], contracts: object, source: str) -> Contracts:
+    table = "[tool.importlinter]" if source == "pyproject.toml" else "[importlinter]"
+    session = _checked_options(session, f"{source}: {table}")
+    if not isinstance(contracts, list):
+        raise UserError(
+            f"{source}: {table} contracts: expected an array of tables, not {_kind(contracts)}"
+        )
     specs = []
     for index, raw in enumerate(contracts):
-        options = {k: v for k, v in raw.items() if k not in ("name", "type", "id")}
+        if not isinstance(raw, dict):
+            raise UserError(f"{source}: contract {index + 1}: expected a table, not {_kind(raw)}")
+        named = visible(str(raw.get("name") or raw.get("id") or "?"), 80)
+        where = f"{source}: contract {index + 1} ('{named}')"
+        options = _checked_options(
+            {k: v for k, v in raw.items() if k not in ("name", "type", "id")}, where
+        )
         kind = str(raw.get("type", ""))
         if kind not in CONTRACT_TYPES:
             known = ", ".join(CONTRACT_TYPES)
@@ -108,22 +144,28 @@ def from_config(files: Mapping[str, bytes | None]) -> Contracts | None:
         data = files.get(name)
         if data is None:
             continue
-        parser = configparser.ConfigParser()
+        parser = configparser.ConfigParser(interpolation=None)
         try:
             parser.read_string(data.decode("utf-8", "replace"))
+            if "importlinter" not in parser.sections():
+                continue
+            options = IniFileUserOptionReader._build_from_config(IniFileUserOptionReader(), parser)
         except configparser.Error as exc:
             raise UserError(f"{name}: not a valid INI file: {str(exc).splitlines()[0]}") from exc
-        if "importlinter" in parser.sections():
-            options = IniFileUserOptionReader._build_from_config(IniFileUserOptionReader(), parser)
-            return _from_options(options.session_options, options.contracts_options, name)
+        return _from_options(options.session_options, options.contracts_options, name)
     data = files.get("pyproject.toml")
     if data is not None:
         try:
             tool = tomllib.loads(data.decode("utf-8", "replace")).get("tool", {})
         except tomllib.TOMLDecodeError:
             return None  # the policy loader reports a broken pyproject.toml
-        session = dict(tool.get("importlinter") or {})
-        if session:
+        found = tool.get("importlinter") if isinstance(tool, dict) else None
+        if found is not None and not isinstance(found, dict):
+            raise UserError(
+                f"pyproject.toml: tool.importlinter: expected a table, not {_kind(found)}"
+            )
+        if found:
+            session = dict(found)
             contracts = session.pop("contracts", [])
             return _from_options(session, contracts, "pyproject.toml")
     return None
