@@ -237,6 +237,11 @@ BAD_CONFIGS = {
         "pyproject.toml: [tool.importlinter] root_packages: expected text or a list of text, "
         "not an integer",
     ),
+    "root-packages-a-boolean": (
+        "pyproject.toml",
+        PYPROJECT.replace('root_packages = ["shop"]', "root_packages = true"),
+        "pyproject.toml: [tool.importlinter] root_packages: expected text or a list of text",
+    ),
     "contract-not-a-table": (
         "pyproject.toml",
         "[tool.importlinter]\ncontracts = [1]\n",

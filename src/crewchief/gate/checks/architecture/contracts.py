@@ -122,18 +122,21 @@ def _from_options(session: Mapping[str, Any], contracts: object, source: str) ->
     for index, raw in enumerate(contracts):
         if not isinstance(raw, dict):
             raise UserError(f"{source}: contract {index + 1}: expected a table, not {_kind(raw)}")
-        named = visible(str(raw.get("name") or raw.get("id") or "?"), 80)
-        where = f"{source}: contract {index + 1} ('{named}')"
+        label = visible(str(raw.get("name") or raw.get("id") or "?"), 80)
+        where = f"{source}: contract {index + 1} ('{label}')"
         options = _checked_options(
             {k: v for k, v in raw.items() if k not in ("name", "type", "id")}, where
         )
         kind = str(raw.get("type", ""))
         if kind not in CONTRACT_TYPES:
             known = ", ".join(CONTRACT_TYPES)
-            raise UserError(f"{source}: contract {index + 1} has type '{kind}'; known: {known}")
+            shown = visible(kind, 80)
+            raise UserError(f"{source}: contract {index + 1} has type '{shown}'; known: {known}")
         specs.append(ContractSpec(str(raw.get("name") or raw.get("id") or kind), kind, options))
-    roots = session.get("root_packages") or session.get("root_package") or ()
-    named = (roots,) if isinstance(roots, str) else tuple(roots)
+    roots = session.get("root_packages") or session.get("root_package") or []
+    if isinstance(roots, bool):
+        raise UserError(f"{source}: {table} root_packages: expected text or a list of text")
+    named: tuple[str, ...] = (roots,) if isinstance(roots, str) else tuple(roots)
     return Contracts(tuple(specs), named or _roots_named(specs), source)
 
 
