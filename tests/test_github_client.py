@@ -242,3 +242,13 @@ def test_gate_comment_without_a_pull_request_says_what_is_missing(
         capsys, "gate", "--repo", str(repo.path), "--base", "main", "--static", "--comment"
     )
     assert result.code == 2 and "--pr N" in result.err
+
+
+def test_an_error_whose_body_is_cut_short_still_says_what_failed() -> None:
+    replies = [Reply("POST", "/y", 502, {"message": "Bad gateway " * 20}, cut_after=7)] * 2
+    slept: list[float] = []
+    with github_server(replies) as script, pytest.raises(GitHubError) as caught:
+        gh = client(script, slept)
+        gh.retries = 1
+        gh.call("POST", "/y", {"a": 1})
+    assert str(caught.value) == "GitHub failed on POST /y (502): no message" and slept == [1.0]

@@ -167,7 +167,10 @@ class GitHub:
 
     def _refused(self, method: str, url: str, exc: urllib.error.HTTPError) -> Exception:
         headers = _headers(exc.headers) if exc.headers else {}
-        message = _message(exc.read())
+        try:
+            message = _message(exc.read())
+        except (http.client.HTTPException, OSError):  # the error's body cut short: the status says
+            message = "no message"
         where = f"{method} {urlsplit(url).path}"
         status = exc.code
         wait = self._wait_for(status, headers, message)
