@@ -186,3 +186,32 @@ def test_bytecode_is_left_to_the_scope_check() -> None:
     """One owner: scope's unreviewed-code reports committed bytecode, hygiene does not repeat it."""
     head = {LIB: BASE_LIB, "pkg/__pycache__/core.cpython-311.pyc": "x", "pkg/fast.pyc": "x"}
     assert rules({LIB: BASE_LIB}, head) == []
+
+
+@pytest.mark.parametrize(
+    ("imports", "call"),
+    [
+        ("from pdb import set_trace\n", "set_trace()"),
+        ("from ipdb import set_trace as st\n", "st()"),
+        ("import pdb as p\n", "p.set_trace()"),
+        ("from pudb import set_trace as stop\n", "stop()"),
+        ("import debugpy\n", "debugpy.breakpoint()"),
+    ],
+)
+def test_a_breakpoint_is_known_by_its_import_whatever_its_local_name(
+    imports: str, call: str
+) -> None:
+    head = imports + BASE_LIB.replace("    return result", f"    {call}\n    return result")
+    found = run({LIB: BASE_LIB}, {LIB: head})
+    assert sorted((f.rule, f.blocking) for f in found) == [
+        ("debugger", True),
+        ("debugger-import", False),
+    ]
+
+
+def test_a_set_trace_of_the_modules_own_is_not_a_breakpoint() -> None:
+    """A tracing helper the project defines itself (`from .trace import set_trace`) is its own."""
+    own = "from .trace import set_trace\n" + BASE_LIB.replace(
+        "    return result", "    set_trace()\n    return result"
+    )
+    assert rules({LIB: BASE_LIB}, {LIB: own}) == []

@@ -47,7 +47,7 @@ _STORES = {"os.environ": "sets an environment variable", "sys.path": "changes th
 _WARNING_FILTERS = frozenset({"warnings.simplefilter", "warnings.filterwarnings"})
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
+def import_aliases(tree: ast.Module) -> dict[str, str]:
     """Local name to the dotted name it was imported as, for the module's top-level imports."""
     found: dict[str, str] = {}
     for node in ast.walk(tree):
@@ -61,7 +61,8 @@ def _aliases(tree: ast.Module) -> dict[str, str]:
     return found
 
 
-def _resolve(node: ast.expr, aliases: dict[str, str]) -> str:
+def resolve(node: ast.expr, aliases: dict[str, str]) -> str:
+    """The dotted name `node` stands for, through the module's imports (`st` -> `ipdb.set_trace`)."""
     name = dotted(node) or ""
     head, dot, rest = name.partition(".")
     return aliases.get(head, head) + dot + rest
@@ -104,7 +105,7 @@ def _effect(node: ast.stmt, aliases: dict[str, str]) -> str | None:
     """What the statement does to the process, in a few words; None when nothing this module
     looks for."""
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-        name = _resolve(node.value.func, aliases)
+        name = resolve(node.value.func, aliases)
         if name in _WARNING_FILTERS:
             blanket = _blanket_ignore(node.value, name)
             return "silences warnings for the whole program" if blanket else None
@@ -118,7 +119,7 @@ def _effect(node: ast.stmt, aliases: dict[str, str]) -> str | None:
         targets = node.targets
     for target in targets:
         owner = target.value if isinstance(target, ast.Subscript) else target
-        effect = _STORES.get(_resolve(owner, aliases)) if isinstance(owner, ast.expr) else None
+        effect = _STORES.get(resolve(owner, aliases)) if isinstance(owner, ast.expr) else None
         if effect:
             return effect
     return None
@@ -127,7 +128,7 @@ def _effect(node: ast.stmt, aliases: dict[str, str]) -> str | None:
 def _effects(tree: ast.Module | None) -> Iterator[tuple[ast.stmt, str]]:
     if tree is None:
         return
-    aliases = _aliases(tree)
+    aliases = import_aliases(tree)
     for node in _top_level(tree.body):
         effect = _effect(node, aliases)
         if effect:
