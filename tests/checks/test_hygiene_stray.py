@@ -201,3 +201,38 @@ def test_the_repository_is_searched_only_for_a_file_about_to_be_reported(
     recording = _Recording(stray.tree)
     CHECK.run(CheckContext(replace(stray, tree=recording), Policy()))
     assert [set(needles) for needles in recording.searched] == [{"output.txt"}]
+
+
+COPYING = "".join(
+    f"def clone_{n}(value):\n    return [dict(item) for item in value][{n}:]\n\n\n"
+    for n in range(6)
+)
+"""A real module about copying things, nothing like any other module of the project."""
+
+
+@pytest.mark.parametrize("name", ["pkg/deep_copy.py", "pkg/shallow_copy.py", "pkg/copy2.py"])
+def test_a_module_about_copying_is_not_a_backup(make_repo: MakeRepo, name: str) -> None:
+    assert gate(make_repo, {"pkg/utils.py": UTILS}, {name: COPYING}) == []
+
+
+@pytest.mark.parametrize(
+    ("base", "copy"),
+    [
+        ({"pkg/utils.py": UTILS}, "pkg/utils_copy.py"),
+        ({"pkg/utils.py": UTILS}, "pkg/utils-copy2.py"),
+        ({}, "pkg/core_copy.py"),
+        ({}, "pkg/core copy.py"),
+        ({}, "pkg/core copy 2.py"),
+        ({}, "pkg/core - Copy (2).py"),
+    ],
+)
+def test_a_copy_named_after_an_existing_module_is_a_backup_whatever_it_holds(
+    make_repo: MakeRepo, base: dict[str, str], copy: str
+) -> None:
+    (finding,) = gate(make_repo, base, {copy: COPYING})
+    assert (finding.rule, finding.path) == ("backup-copy", copy)
+
+
+def test_a_module_named_like_a_copy_of_another_new_module(make_repo: MakeRepo) -> None:
+    head = {"pkg/report.py": COPYING, "pkg/report_copy.py": COPYING}
+    assert rules(gate(make_repo, {}, head)) == [("backup-copy", "pkg/report_copy.py")]
