@@ -12,6 +12,7 @@ import pytest
 from crewchief.gate.change import Change
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.hygiene import CHECK
+from crewchief.gate.checks.hygiene.rules import RULES
 from crewchief.gate.findings import Finding
 from crewchief.gate.reader import read_change
 from crewchief.gate.trees import BaseTree
@@ -236,3 +237,14 @@ def test_a_copy_named_after_an_existing_module_is_a_backup_whatever_it_holds(
 def test_a_module_named_like_a_copy_of_another_new_module(make_repo: MakeRepo) -> None:
     head = {"pkg/report.py": COPYING, "pkg/report_copy.py": COPYING}
     assert rules(gate(make_repo, {}, head)) == [("backup-copy", "pkg/report_copy.py")]
+
+
+def test_the_rule_texts_say_what_the_repository_search_does(make_repo: MakeRepo) -> None:
+    """`crewchief rules` and the docs tell a reader where the check looks and how to allow a file:
+    the same words the finding uses."""
+    stray, backup = RULES["stray-file"], RULES["backup-copy"]
+    (finding,) = gate(make_repo, {}, {"notes.txt": "x\n"})
+    assert "the change or the repository" in finding.message
+    assert "the change or the repository" in stray.summary
+    assert "[hygiene] allow" in stray.remedy and "allow_files" in stray.remedy
+    assert "another module, changed or not" in backup.summary
