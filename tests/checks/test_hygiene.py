@@ -196,6 +196,7 @@ def test_bytecode_is_left_to_the_scope_check() -> None:
         ("import pdb as p\n", "p.set_trace()"),
         ("from pudb import set_trace as stop\n", "stop()"),
         ("import debugpy\n", "debugpy.breakpoint()"),
+        ("", "from pdb import set_trace\n    set_trace()"),  # imported where it is used
     ],
 )
 def test_a_breakpoint_is_known_by_its_import_whatever_its_local_name(

@@ -76,11 +76,12 @@ def _is_breakpoint(name: str, resolved: str) -> bool:
     return module.split(".")[0] in _DEBUGGERS and attr in _BREAKPOINTS
 
 
-def _call_findings(file: FileChange, tree: ast.Module, printed_before: bool) -> Iterator[Finding]:
+def _call_findings(
+    file: FileChange, tree: ast.Module, printed_before: bool, aliases: dict[str, str]
+) -> Iterator[Finding]:
     assert file.new is not None
     added = file.added_line_numbers
     guarded = _main_guard_lines(tree)
-    aliases = import_aliases(tree)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or node.lineno not in added or node.lineno in guarded:
             continue
@@ -154,9 +155,10 @@ def leftover_findings(file: FileChange) -> list[Finding]:
     if tree is None:
         return []
     base = parse(file.old)
+    aliases = import_aliases(tree)
     return [
-        *_call_findings(file, tree, _prints(base) > 0),
+        *_call_findings(file, tree, _prints(base) > 0, aliases),
         *_import_findings(file, tree),
         *_import_time_findings(file, tree),
-        *process_config_findings(file, tree, base),
+        *process_config_findings(file, tree, base, aliases),
     ]

@@ -47,10 +47,24 @@ _STORES = {"os.environ": "sets an environment variable", "sys.path": "changes th
 _WARNING_FILTERS = frozenset({"warnings.simplefilter", "warnings.filterwarnings"})
 
 
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without visiting expressions: an import is a
+    statement, and a module's expressions are most of its nodes."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                stack.extend(reversed(children))
+
+
 def import_aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name to the dotted name it was imported as, for the module's top-level imports."""
+    """Local name to the dotted name it was imported as, for the module's imports, wherever they
+    are (a `from pdb import set_trace` inside a function is the one a debugging agent writes)."""
     found: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -125,10 +139,12 @@ def _effect(node: ast.stmt, aliases: dict[str, str]) -> str | None:
     return None
 
 
-def _effects(tree: ast.Module | None) -> Iterator[tuple[ast.stmt, str]]:
+def _effects(
+    tree: ast.Module | None, aliases: dict[str, str] | None = None
+) -> Iterator[tuple[ast.stmt, str]]:
     if tree is None:
         return
-    aliases = import_aliases(tree)
+    aliases = import_aliases(tree) if aliases is None else aliases
     for node in _top_level(tree.body):
         effect = _effect(node, aliases)
         if effect:
@@ -136,13 +152,14 @@ def _effects(tree: ast.Module | None) -> Iterator[tuple[ast.stmt, str]]:
 
 
 def process_config_findings(
-    file: FileChange, tree: ast.Module, base: ast.Module | None
+    file: FileChange, tree: ast.Module, base: ast.Module | None, aliases: dict[str, str]
 ) -> Iterator[Finding]:
-    """`import-time-config` for the configuration statements a library module's change adds."""
+    """`import-time-config` for the configuration statements a library module's change adds
+    (`aliases`: the head module's imports, which the caller has resolved already)."""
     assert file.new is not None
     if any(True for _ in _effects(base)):
         return
-    for node, effect in _effects(tree):
+    for node, effect in _effects(tree, aliases):
         if node.lineno not in file.added_line_numbers:
             continue
         text = line_text(file.new, node.lineno).strip()
