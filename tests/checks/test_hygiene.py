@@ -186,3 +186,127 @@ def test_bytecode_is_left_to_the_scope_check() -> None:
     """One owner: scope's unreviewed-code reports committed bytecode, hygiene does not repeat it."""
     head = {LIB: BASE_LIB, "pkg/__pycache__/core.cpython-311.pyc": "x", "pkg/fast.pyc": "x"}
     assert rules({LIB: BASE_LIB}, head) == []
+
+
+@pytest.mark.parametrize(
+    ("imports", "call"),
+    [
+        ("from pdb import set_trace\n", "set_trace()"),
+        ("from ipdb import set_trace as st\n", "st()"),
+        ("import pdb as p\n", "p.set_trace()"),
+        ("from pudb import set_trace as stop\n", "stop()"),
+        ("import debugpy\n", "debugpy.breakpoint()"),
+        ("", "from pdb import set_trace\n    set_trace()"),  # imported where it is used
+    ],
+)
+def test_a_breakpoint_is_known_by_its_import_whatever_its_local_name(
+    imports: str, call: str
+) -> None:
+    head = imports + BASE_LIB.replace("    return result", f"    {call}\n    return result")
+    found = run({LIB: BASE_LIB}, {LIB: head})
+    assert sorted((f.rule, f.blocking) for f in found) == [
+        ("debugger", True),
+        ("debugger-import", False),
+    ]
+
+
+def test_a_set_trace_of_the_modules_own_is_not_a_breakpoint() -> None:
+    """A tracing helper the project defines itself (`from .trace import set_trace`) is its own."""
+    own = "from .trace import set_trace\n" + BASE_LIB.replace(
+        "    return result", "    set_trace()\n    return result"
+    )
+    assert rules({LIB: BASE_LIB}, {LIB: own}) == []
+
+
+TOX = (
+    "[tox]\nenvlist = py3\n\n[testenv]\ncommands = pytest\n\n"
+    "[flake8]\nmax-line-length = 100\n\n"
+    "[coverage:run]\nbranch = True\n\n[coverage:report]\nfail_under = 95\n\n"
+    "[pytest]\naddopts = --strict-markers\n\n[mypy]\nstrict = True\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("section", "shown"),
+    [
+        ("[flake8]\nmax-line-length = 100\n\n", "[flake8] max-line-length"),
+        ("[coverage:report]\nfail_under = 95\n\n", "[coverage:report] fail_under"),
+        ("[pytest]\naddopts = --strict-markers\n\n", "[pytest] addopts"),
+        ("[mypy]\nstrict = True\n", "[mypy] strict"),
+    ],
+)
+def test_a_tooling_section_removed_from_tox_ini(section: str, shown: str) -> None:
+    found = run({"tox.ini": TOX}, {"tox.ini": TOX.replace(section, "")})
+    assert [f.rule for f in found] == ["tooling-config-deleted"]
+    assert found[0].message.endswith(f"`tox.ini`: {shown}")
+
+
+def test_tox_environments_edited_or_dropped_are_not_tooling_settings() -> None:
+    edited = TOX.replace("envlist = py3\n", "envlist = py3, lint\n")
+    assert rules({"tox.ini": TOX}, {"tox.ini": edited}) == []
+    no_env = TOX.replace("[testenv]\ncommands = pytest\n\n", "")
+    assert rules({"tox.ini": TOX}, {"tox.ini": no_env}) == []
+
+
+def test_a_key_removed_from_a_tools_own_file() -> None:
+    coveragerc = "[run]\nbranch = True\n[report]\nfail_under = 90\n"
+    found = run({".coveragerc": coveragerc}, {".coveragerc": "[run]\nbranch = True\n"})
+    assert [f.rule for f in found] == ["tooling-config-deleted"]
+    assert "[report] fail_under" in found[0].message
+
+
+PYPROJECT_RUFF = '[project]\nname = "p"\n\n[tool.ruff]\nline-length = 99\nselect = ["E", "F"]\n'
+SETUP_CFG_PYTEST = "[metadata]\nname = p\n\n[tool:pytest]\naddopts = -ra\n"
+
+
+@pytest.mark.parametrize(
+    ("base", "head"),
+    [
+        (
+            {"pyproject.toml": PYPROJECT_RUFF},
+            {
+                "pyproject.toml": '[project]\nname = "p"\n',
+                "ruff.toml": 'line-length = 99\nselect = ["E", "F"]\n',
+            },
+        ),
+        (
+            {"setup.cfg": SETUP_CFG_PYTEST},
+            {"setup.cfg": "[metadata]\nname = p\n", "pytest.ini": "[pytest]\naddopts = -ra\n"},
+        ),
+        (
+            {".coveragerc": "[run]\nbranch = True\n", "pyproject.toml": '[project]\nname = "p"\n'},
+            {"pyproject.toml": '[project]\nname = "p"\n\n[tool.coverage.run]\nbranch = true\n'},
+        ),
+        (
+            {"setup.cfg": SETUP_CFG_PYTEST, "pyproject.toml": '[project]\nname = "p"\n'},
+            {
+                "setup.cfg": "[metadata]\nname = p\n",
+                "pyproject.toml": '[project]\nname = "p"\n\n[tool.pytest.ini_options]\n'
+                'addopts = "-ra"\n',
+            },
+        ),
+    ],
+    ids=[
+        "tool.ruff-to-ruff.toml",
+        "tool:pytest-to-pytest.ini",
+        "coveragerc-to-pyproject",
+        "tool:pytest-to-pyproject",
+    ],
+)
+def test_configuration_moved_to_another_file_is_not_deleted(base: dict, head: dict) -> None:
+    assert rules(base, head) == []
+
+
+def test_a_move_covers_only_the_tool_that_moved() -> None:
+    """`[tool.ruff]` moved to ruff.toml does not excuse `[tool.mypy]` dropped on the way, nor does a
+    tool configured in the other file already at base count as a move."""
+    base = {"pyproject.toml": PYPROJECT_RUFF + "\n[tool.mypy]\nstrict = true\n"}
+    head = {"pyproject.toml": '[project]\nname = "p"\n', "ruff.toml": "line-length = 99\n"}
+    found = run(base, head)
+    assert [f.rule for f in found] == ["tooling-config-deleted"]
+    assert found[0].message.endswith("mypy.strict")
+    kept = {"pyproject.toml": PYPROJECT_RUFF, "ruff.toml": "line-length = 99\n"}
+    found = run(
+        kept, {"pyproject.toml": '[project]\nname = "p"\n', "ruff.toml": "line-length = 99\n"}
+    )
+    assert [f.rule for f in found] == ["tooling-config-deleted"]

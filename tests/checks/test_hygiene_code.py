@@ -45,6 +45,34 @@ def test_a_branch_that_no_longer_returns_is_reported_with_both_lines() -> None:
     assert "runs off the end" in found[0].message
 
 
+PROPERTY = (
+    "import os\n\n\n"
+    "class Scaffold:\n"
+    "    @property\n"
+    "    def folder(self):\n"
+    "        if self._folder is not None:\n"
+    "            return os.path.join(self.root, self._folder)\n"
+    "        else:\n"
+    "            return None\n\n"
+    "    @folder.setter\n"
+    "    def folder(self, value):\n"
+    "        self._folder = value\n"
+)
+
+
+def test_a_property_getter_that_lost_a_return_beside_its_setter() -> None:
+    """The setter shares the getter's name; the getter is still compared with its own base."""
+    head = PROPERTY.replace(
+        "            return os.path.join(self.root, self._folder)\n",
+        "            path = os.path.join(self.root, self._folder)\n"
+        "            if os.path.isdir(path):\n"
+        "                return path\n",
+    )
+    found = run({LIB: PROPERTY}, {LIB: head})
+    assert [(f.rule, f.line) for f in found] == [("removed-return", 9)]
+    assert "`Scaffold.folder`" in found[0].message
+
+
 def test_a_value_return_that_became_a_bare_return() -> None:
     head = SIGN.replace("        return -1\n", "        return\n")
     found = run({LIB: SIGN}, {LIB: head})

@@ -12,6 +12,7 @@ import pytest
 from crewchief.gate.change import Change
 from crewchief.gate.check import CheckContext
 from crewchief.gate.checks.hygiene import CHECK
+from crewchief.gate.checks.hygiene.rules import RULES
 from crewchief.gate.findings import Finding
 from crewchief.gate.reader import read_change
 from crewchief.gate.trees import BaseTree
@@ -201,3 +202,49 @@ def test_the_repository_is_searched_only_for_a_file_about_to_be_reported(
     recording = _Recording(stray.tree)
     CHECK.run(CheckContext(replace(stray, tree=recording), Policy()))
     assert [set(needles) for needles in recording.searched] == [{"output.txt"}]
+
+
+COPYING = "".join(
+    f"def clone_{n}(value):\n    return [dict(item) for item in value][{n}:]\n\n\n"
+    for n in range(6)
+)
+"""A real module about copying things, nothing like any other module of the project."""
+
+
+@pytest.mark.parametrize("name", ["pkg/deep_copy.py", "pkg/shallow_copy.py", "pkg/copy2.py"])
+def test_a_module_about_copying_is_not_a_backup(make_repo: MakeRepo, name: str) -> None:
+    assert gate(make_repo, {"pkg/utils.py": UTILS}, {name: COPYING}) == []
+
+
+@pytest.mark.parametrize(
+    ("base", "copy"),
+    [
+        ({"pkg/utils.py": UTILS}, "pkg/utils_copy.py"),
+        ({"pkg/utils.py": UTILS}, "pkg/utils-copy2.py"),
+        ({}, "pkg/core_copy.py"),
+        ({}, "pkg/core copy.py"),
+        ({}, "pkg/core copy 2.py"),
+        ({}, "pkg/core - Copy (2).py"),
+    ],
+)
+def test_a_copy_named_after_an_existing_module_is_a_backup_whatever_it_holds(
+    make_repo: MakeRepo, base: dict[str, str], copy: str
+) -> None:
+    (finding,) = gate(make_repo, base, {copy: COPYING})
+    assert (finding.rule, finding.path) == ("backup-copy", copy)
+
+
+def test_a_module_named_like_a_copy_of_another_new_module(make_repo: MakeRepo) -> None:
+    head = {"pkg/report.py": COPYING, "pkg/report_copy.py": COPYING}
+    assert rules(gate(make_repo, {}, head)) == [("backup-copy", "pkg/report_copy.py")]
+
+
+def test_the_rule_texts_say_what_the_repository_search_does(make_repo: MakeRepo) -> None:
+    """`crewchief rules` and the docs tell a reader where the check looks and how to allow a file:
+    the same words the finding uses."""
+    stray, backup = RULES["stray-file"], RULES["backup-copy"]
+    (finding,) = gate(make_repo, {}, {"notes.txt": "x\n"})
+    assert "the change or the repository" in finding.message
+    assert "the change or the repository" in stray.summary
+    assert "[hygiene] allow" in stray.remedy and "allow_files" in stray.remedy
+    assert "another module, changed or not" in backup.summary

@@ -10,13 +10,13 @@ their project (`_fix_*`) along with the slop, as agent patches do. A clean look-
 reviewer accepts: it may draw another check's finding (a binary test file is `scope`'s concern) but
 no hygiene finding.
 
-Known limits, kept out of this file until the check learns them: a bare `set_trace()` imported
-from pdb is not a `debugger` finding; removing a `[flake8]` or `[coverage:*]` section from tox.ini
-is not `tooling-config-deleted`; a module genuinely named `deep_copy.py` is reported as a
-`backup-copy`; moving `[tool.ruff]` into `ruff.toml` is reported as deleted configuration."""
+The JavaScript rules (`debugger;`, console calls in shipped code) have no scenario: no project of
+the harness is a JavaScript one, so tests/checks/test_hygiene_code.py covers them on real commits.
+A task's `allow_files` is exercised through the harness's task front matter."""
 
 from __future__ import annotations
 
+import pickle
 import textwrap
 
 from tests.scenarios.harness import Scenario, Tree, scenario
@@ -1494,3 +1494,495 @@ def _(t: Tree) -> None:
         "        print(version)\n",
         "        print(version)\n    print(len(list_versions()), 'versions')\n",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# process configuration at import (import-time-config)
+
+
+@add
+@scenario(
+    "arrow-sys-path-insert-in-util",
+    "arrow",
+    "fixes is_timestamp and puts the package folder on sys.path at the top of arrow/util.py, "
+    "the way it got its scratch imports to work",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/import-time-config"],
+)
+def _(t: Tree) -> None:
+    _fix_is_timestamp(t)
+    t.replace(
+        "arrow/util.py",
+        "import datetime\n",
+        "import datetime\nimport os\nimport sys\n\n"
+        "sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n",
+    )
+
+
+@add
+@scenario(
+    "flask-environ-set-in-helpers",
+    "flask",
+    "fixes FLASK_DEBUG=off and sets os.environ['FLASK_SKIP_DOTENV'] at the top of helpers.py "
+    "so its dotenv did not get in the way",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/import-time-config"],
+)
+def _(t: Tree) -> None:
+    _fix_debug_flag_off(t)
+    t.replace(
+        "src/flask/helpers.py",
+        "if t.TYPE_CHECKING:  # pragma: no cover\n    from .wrappers import Response\n",
+        "if t.TYPE_CHECKING:  # pragma: no cover\n    from .wrappers import Response\n\n"
+        'os.environ["FLASK_SKIP_DOTENV"] = "1"\n',
+    )
+
+
+@add
+@scenario(
+    "humanize-logging-basicconfig-in-time",
+    "humanize",
+    "fixes naturaldate and calls logging.basicConfig(level=DEBUG) in humanize.time to see its "
+    "own debug output",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/import-time-config"],
+)
+def _(t: Tree) -> None:
+    _fix_naturaldate_threshold(t)
+    t.replace(
+        "src/humanize/time.py",
+        "import collections.abc\nimport datetime as dt\n",
+        "import collections.abc\nimport datetime as dt\nimport logging\n",
+    )
+    t.replace(
+        "src/humanize/time.py",
+        "from .number import intcomma\n",
+        "from .number import intcomma\n\nlogging.basicConfig(level=logging.DEBUG)\n",
+    )
+
+
+@add
+@scenario(
+    "flask-main-module-configures-logging-clean",
+    "flask",
+    "`python -m flask` configures logging before it runs the CLI (an entry point's job)",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.write(
+        "src/flask/__main__.py",
+        "import logging\n\nfrom .cli import main\n\nlogging.basicConfig()\nmain()\n",
+    )
+
+
+def _add_tz_bootstrap(t: Tree) -> None:
+    """Base: arrow has a test-settings module that pins the process's time zone at import (a
+    bootstrap module on purpose)."""
+    t.write(
+        "arrow/_testsettings.py",
+        '"""Settings the test suite imports first."""\n\nimport os\n\n'
+        'os.environ.setdefault("TZ", "UTC")\n',
+    )
+
+
+@add
+@scenario(
+    "arrow-settings-module-that-configured-at-base-clean",
+    "arrow",
+    "a settings module that already set the time zone at import also sets the locale",
+    "not-block",
+    base=_add_tz_bootstrap,
+)
+def _(t: Tree) -> None:
+    t.append("arrow/_testsettings.py", 'os.environ.setdefault("LC_ALL", "C.UTF-8")\n')
+
+
+@add
+@scenario(
+    "wcwidth-reads-environ-at-import-clean",
+    "wcwidth",
+    "reads an environment variable once at import (reading configures nothing)",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "wcwidth/unicode_versions.py",
+        'UTC.\n"""\n',
+        'UTC.\n"""\nimport os\n\n_PINNED = os.environ.get("UNICODE_VERSION", "")\n',
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# a return lost on one path only (removed-return)
+
+
+@add
+@scenario(
+    "flask-static-folder-branch-loses-return",
+    "flask",
+    "makes static_folder return None for a folder that does not exist, and the `if` branch "
+    "now falls off the end when it does not",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/removed-return"],
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "src/flask/sansio/scaffold.py",
+        "        if self._static_folder is not None:\n"
+        "            return os.path.join(self.root_path, self._static_folder)\n",
+        "        if self._static_folder is not None:\n"
+        "            folder = os.path.join(self.root_path, self._static_folder)\n"
+        "            if os.path.isdir(folder):\n"
+        "                return folder\n",
+    )
+
+
+@add
+@scenario(
+    "arrow-get-datetime-timestamp-branch-loses-return",
+    "arrow",
+    "rejects bytes in Arrow._get_datetime's timestamp branch, which now returns nothing for them",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/removed-return"],
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "arrow/arrow.py",
+        "        elif util.is_timestamp(expr):\n"
+        "            timestamp = float(expr)\n"
+        "            return cls.utcfromtimestamp(timestamp).datetime\n",
+        "        elif util.is_timestamp(expr):\n"
+        "            if not isinstance(expr, bytes):\n"
+        "                timestamp = float(expr)\n"
+        "                return cls.utcfromtimestamp(timestamp).datetime\n",
+    )
+
+
+@add
+@scenario(
+    "arrow-get-datetime-branch-rewritten-clean",
+    "arrow",
+    "rewrites Arrow._get_datetime's timestamp branch; every path still returns or raises",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace(
+        "arrow/arrow.py",
+        "        elif util.is_timestamp(expr):\n"
+        "            timestamp = float(expr)\n"
+        "            return cls.utcfromtimestamp(timestamp).datetime\n",
+        "        elif util.is_timestamp(expr):\n"
+        "            if isinstance(expr, bytes):\n"
+        '                raise ValueError(f"{expr!r} is bytes, not a timestamp.")\n'
+        "            return cls.utcfromtimestamp(float(expr)).datetime\n",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# stray files judged against the base repository
+
+
+@add
+@scenario(
+    "flask-test-db-named-only-in-docs",
+    "flask",
+    "fixes FLASK_DEBUG=off and leaves the test.db its session created; the docs' "
+    "sqlite:////tmp/test.db is another file",
+    "review",
+    [HYGIENE],
+    may=["scope"],  # a binary file is scope's to mention
+    rules=["hygiene/stray-file"],
+)
+def _(t: Tree) -> None:
+    _fix_debug_flag_off(t)
+    t.write("test.db", b"SQLite format 3\x00" + bytes(84))
+
+
+def _add_skipped_pickle_test(t: Tree) -> None:
+    """Base: a humanize test reads a pickled table of sizes and skips while it is missing."""
+    t.write(
+        "tests/test_filesize_table.py",
+        _block("""
+        from __future__ import annotations
+
+        import pickle
+        from pathlib import Path
+
+        import pytest
+
+        import humanize
+
+        TABLE = Path(__file__).parent / "data" / "sizes.pkl"
+
+
+        @pytest.mark.skipif(not TABLE.exists(), reason="tests/data/sizes.pkl not generated yet")
+        def test_sizes_table() -> None:
+            for value, expected in pickle.loads(TABLE.read_bytes()):
+                assert humanize.naturalsize(value) == expected
+        """),
+    )
+
+
+@add
+@scenario(
+    "humanize-data-file-an-unchanged-test-reads-clean",
+    "humanize",
+    "adds the tests/data/sizes.pkl an existing (unchanged) test has been skipping without",
+    "not-block",
+    may=["scope"],  # a binary test fixture is scope's to mention
+    base=_add_skipped_pickle_test,
+)
+def _(t: Tree) -> None:
+    t.write("tests/data/sizes.pkl", pickle.dumps([(300, "300 Bytes"), (3000, "3.0 kB")]))
+
+
+def _add_console_image_reference(t: Tree) -> None:
+    """Base: flask's debugging page already shows a screenshot the docs are waiting for."""
+    t.replace(
+        "docs/debugging.rst",
+        ".. image:: _static/debugger.png\n",
+        ".. image:: _static/debugger.png\n\n.. image:: _static/debugger-console.png\n",
+    )
+
+
+@add
+@scenario(
+    "flask-image-the-unchanged-docs-show-clean",
+    "flask",
+    "adds the docs/_static/debugger-console.png screenshot the (unchanged) debugging page shows",
+    "not-block",
+    may=["scope"],
+    base=_add_console_image_reference,
+)
+def _(t: Tree) -> None:
+    t.write("docs/_static/debugger-console.png", b"\x89PNG\r\n\x1a\n" + bytes(32))
+
+
+# ---------------------------------------------------------------------------------------------
+# a new module repeating an untouched one
+
+
+@add
+@scenario(
+    "arrow-util-fixed-copies-untouched-util",
+    "arrow",
+    "writes its is_timestamp fix into a new arrow/util_fixed.py copied from util.py, and "
+    "leaves util.py (still what arrow imports) untouched",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/backup-copy"],
+)
+def _(t: Tree) -> None:
+    original = t.read("arrow/util.py")
+    _fix_is_timestamp(t)
+    t.write("arrow/util_fixed.py", t.read("arrow/util.py"))
+    t.write("arrow/util.py", original)
+
+
+@add
+@scenario(
+    "humanize-filesize-v2-copies-untouched-module",
+    "humanize",
+    "adds src/humanize/filesize_v2.py, filesize.py with one suffix changed, beside the original",
+    "review",
+    [HYGIENE],
+    rules=["hygiene/backup-copy"],
+)
+def _(t: Tree) -> None:
+    text = t.read("src/humanize/filesize.py")
+    t.write("src/humanize/filesize_v2.py", text.replace('" kB"', '" KB"', 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# a task allowing new files (allow_files)
+
+
+@add
+@scenario(
+    "humanize-task-allows-size-chart",
+    "humanize",
+    "adds the docs/sizes.png chart the task asks for and allows by allow_files",
+    "not-block",
+    task_scope=["src/humanize/**", "docs/**"],
+    task_front=['allow_files: ["docs/*.png"]'],
+    may=["scope"],
+)
+def _(t: Tree) -> None:
+    t.write("docs/sizes.png", b"\x89PNG\r\n\x1a\n" + bytes(48))
+
+
+@add
+@scenario(
+    "humanize-task-allows-chart-not-its-data",
+    "humanize",
+    "the task allows docs/*.png; the agent also leaves the pickled data it plotted from",
+    "review",
+    [HYGIENE],
+    task_scope=["src/humanize/**", "docs/**"],
+    task_front=['allow_files: ["docs/*.png"]'],
+    may=["scope"],
+    rules=["hygiene/stray-file"],
+)
+def _(t: Tree) -> None:
+    t.write("docs/sizes.png", b"\x89PNG\r\n\x1a\n" + bytes(48))
+    t.write("docs/sizes.pkl", pickle.dumps([(300, "300 Bytes")]))
+
+
+# ---------------------------------------------------------------------------------------------
+# the judgements fixed in the check: debugger names resolved through imports, tox.ini's tooling
+# sections, modules about copying, configuration moved between files
+
+
+@add
+@scenario(
+    "humanize-bare-set-trace-from-pdb",
+    "humanize",
+    "imports set_trace from pdb and leaves a bare set_trace() in intcomma",
+    "block",
+    [HYGIENE],
+    rules=["hygiene/debugger", "hygiene/debugger-import"],
+)
+def _(t: Tree) -> None:
+    t.replace("src/humanize/number.py", "import math\n", "import math\nfrom pdb import set_trace\n")
+    t.replace(
+        "src/humanize/number.py",
+        "    thousands_sep = thousands_separator()\n",
+        "    set_trace()\n    thousands_sep = thousands_separator()\n",
+    )
+
+
+@add
+@scenario(
+    "flask-ipdb-set-trace-as-st",
+    "flask",
+    "fixes FLASK_DEBUG=off with `from ipdb import set_trace as st` and an st() left in "
+    "get_load_dotenv",
+    "block",
+    [HYGIENE],
+    may=["dependencies"],  # ipdb is not a dependency of flask: an undeclared import too
+    rules=["hygiene/debugger", "hygiene/debugger-import"],
+)
+def _(t: Tree) -> None:
+    _fix_debug_flag_off(t)
+    t.replace(
+        "src/flask/helpers.py",
+        "import werkzeug.utils\n",
+        "import werkzeug.utils\nfrom ipdb import set_trace as st\n",
+    )
+    t.replace(
+        "src/flask/helpers.py",
+        '    val = os.environ.get("FLASK_SKIP_DOTENV")\n',
+        '    val = os.environ.get("FLASK_SKIP_DOTENV")\n    st()\n',
+    )
+
+
+_WCWIDTH_FLAKE8 = (
+    "[flake8]\nexclude = .tox,build\nmax-line-length = 100\nignore = E402,E501,F401,W503,W504\n\n"
+)
+
+
+@add
+@scenario(
+    "wcwidth-drops-flake8-from-tox-ini",
+    "wcwidth",
+    "fixes wcswidth's n and deletes the [flake8] section of tox.ini",
+    "review",
+    [HYGIENE],
+    may=["test-integrity"],
+    rules=["hygiene/tooling-config-deleted"],
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    t.replace("tox.ini", _WCWIDTH_FLAKE8, "")
+
+
+@add
+@scenario(
+    "arrow-drops-flake8-and-isort-from-tox-ini",
+    "arrow",
+    "fixes is_timestamp and deletes tox.ini's [isort] and [flake8] sections",
+    "review",
+    [HYGIENE],
+    may=["test-integrity"],
+    rules=["hygiene/tooling-config-deleted"],
+)
+def _(t: Tree) -> None:
+    _fix_is_timestamp(t)
+    text = t.read("tox.ini")
+    t.write("tox.ini", text[: text.index("[isort]")])
+
+
+@add
+@scenario(
+    "wcwidth-drops-coverage-report-from-tox-ini",
+    "wcwidth",
+    "fixes wcswidth's n and deletes tox.ini's [coverage:report] (its omit and precision)",
+    "review",
+    [HYGIENE],
+    may=["test-integrity"],
+    rules=["hygiene/tooling-config-deleted"],
+)
+def _(t: Tree) -> None:
+    _fix_wcswidth_n(t)
+    t.replace(
+        "tox.ini",
+        "[coverage:report]\nomit = tests/*\nexclude_lines = pragma: no cover\nprecision = 1\n\n",
+        "",
+    )
+
+
+@add
+@scenario(
+    "arrow-deep-copy-module-clean",
+    "arrow",
+    "adds arrow/deep_copy.py, a real module about copying (no arrow/deep.py to be a copy of)",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.write(
+        "arrow/deep_copy.py",
+        _block('''
+        """Copying Arrow objects: the datetime is immutable, so a deep copy shares it."""
+
+        from datetime import datetime
+        from typing import Any, Dict
+
+
+        def copy_datetime(value: datetime, memo: Dict[int, Any]) -> datetime:
+            """The datetime itself: it cannot change, so sharing it is a copy."""
+            memo[id(value)] = value
+            return value
+        '''),
+    )
+
+
+@add
+@scenario(
+    "humanize-tool-ruff-moved-to-ruff-toml-clean",
+    "humanize",
+    "moves [tool.ruff] out of pyproject.toml into a ruff.toml, settings unchanged",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    text = t.read("pyproject.toml")
+    start, end = text.index("[tool.ruff]"), text.index("[tool.pytest.ini_options]")
+    moved = text[start:end].replace("[tool.ruff]\n", "").replace("[tool.ruff.isort]", "[isort]")
+    t.write("pyproject.toml", text[:start] + text[end:])
+    t.write("ruff.toml", moved)
+
+
+@add
+@scenario(
+    "wcwidth-flake8-moved-from-tox-ini-clean",
+    "wcwidth",
+    "moves tox.ini's [flake8] section into its own .flake8 file",
+    "not-block",
+)
+def _(t: Tree) -> None:
+    t.replace("tox.ini", _WCWIDTH_FLAKE8, "")
+    t.write(".flake8", _WCWIDTH_FLAKE8.rstrip("\n") + "\n")

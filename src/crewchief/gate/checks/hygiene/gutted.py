@@ -23,14 +23,30 @@ _MIN_COMMENT_BLOCK = 2
 _CODE_HINTS = ("(", "=", "return", "import ", "raise ", "yield", "if ", "for ", "while ", "with ")
 
 
+def _accessor(node: Func) -> str:
+    """`.setter` / `.deleter` for a property's accessor (`@x.setter`), else nothing."""
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Attribute) and decorator.attr in ("setter", "deleter"):
+            return f".{decorator.attr}"
+    return ""
+
+
 def functions(tree: ast.Module | None) -> dict[str, Func]:
-    """Every function by qualified name (`Class.method`, `outer.inner`)."""
+    """Every function by qualified name (`Class.method`, `outer.inner`). A property's setter is
+    `Class.name.setter`, and a name defined again (an `overload`, a redefinition) gets `#2`, `#3`:
+    otherwise the last definition of a name would hide the getter, and a getter that lost its
+    return would be compared as the setter."""
     found: dict[str, Func] = {}
 
     def visit(body: list[ast.stmt], prefix: str) -> None:
         for node in body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                found[prefix + node.name] = node
+                name = key = prefix + node.name + _accessor(node)
+                count = 1
+                while key in found:
+                    count += 1
+                    key = f"{name}#{count}"
+                found[key] = node
                 visit(node.body, f"{prefix}{node.name}.")
             elif isinstance(node, ast.ClassDef):
                 visit(node.body, f"{prefix}{node.name}.")

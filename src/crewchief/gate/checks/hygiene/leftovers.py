@@ -1,6 +1,8 @@
 """Debug leftovers in library code: prints, breakpoints, debugger imports, and calls that run at
-import time (process configuration at import is `process_config`'s). Only added lines count, and a module that already printed at base is taken to print on
-purpose (a CLI helper, a report writer), so its new prints stay quiet."""
+import time (process configuration at import is `process_config`'s). Only added lines count, and a
+module that already printed at base is taken to print on purpose (a CLI helper, a report writer),
+so its new prints stay quiet. Calls are resolved through the module's imports, so a `set_trace()`
+imported from pdb is the breakpoint it is, whatever it is called locally."""
 
 from __future__ import annotations
 
@@ -10,12 +12,18 @@ from collections.abc import Iterator
 from crewchief.gate.analysis.pyfiles import line_text
 from crewchief.gate.analysis.pysource import parse as parse_python
 from crewchief.gate.change import FileChange, Side
-from crewchief.gate.checks.hygiene.process_config import process_config_findings
+from crewchief.gate.checks.hygiene.process_config import (
+    import_aliases,
+    process_config_findings,
+    resolve,
+)
 from crewchief.gate.checks.hygiene.rules import RULES
 from crewchief.gate.findings import Finding, fingerprint
 
 _PRINTS = frozenset({"print", "pprint", "pp"})
 _DEBUGGERS = frozenset({"pdb", "ipdb", "pudb", "pdbpp", "debugpy"})
+_BREAKPOINTS = frozenset({"set_trace", "run", "runcall", "runeval", "runctx", "breakpoint"})
+"""Names in a debugger module that stop the program (`debugpy.breakpoint`, `pdb.runcall`)."""
 _REPRO_PREFIXES = ("test", "repro", "debug", "main", "demo", "check", "try", "run")
 
 
@@ -58,7 +66,19 @@ def _prints(tree: ast.Module | None) -> int:
     )
 
 
-def _call_findings(file: FileChange, tree: ast.Module, printed_before: bool) -> Iterator[Finding]:
+def _is_breakpoint(name: str, resolved: str) -> bool:
+    """`breakpoint()`, `pdb.set_trace()`, or a name imported from a debugger module and called bare
+    (`from pdb import set_trace`, `from ipdb import set_trace as st`, `import pdb as p`): the name
+    as written says nothing once imported, so its import says what it is."""
+    if name == "breakpoint" or name.endswith(".set_trace") or name == "pdb.run":
+        return True
+    module, _, attr = resolved.rpartition(".")
+    return module.split(".")[0] in _DEBUGGERS and attr in _BREAKPOINTS
+
+
+def _call_findings(
+    file: FileChange, tree: ast.Module, printed_before: bool, aliases: dict[str, str]
+) -> Iterator[Finding]:
     assert file.new is not None
     added = file.added_line_numbers
     guarded = _main_guard_lines(tree)
@@ -67,8 +87,10 @@ def _call_findings(file: FileChange, tree: ast.Module, printed_before: bool) -> 
             continue
         name = _call_name(node)
         text = line_text(file.new, node.lineno).strip()
-        if name == "breakpoint" or name.endswith(".set_trace") or name == "pdb.run":
-            rule, message = "debugger", f"adds a debugger breakpoint `{name}()`"
+        resolved = resolve(node.func, aliases)
+        if _is_breakpoint(name, resolved):
+            alias = f" (`{resolved}`)" if resolved not in (name, "") else ""
+            rule, message = "debugger", f"adds a debugger breakpoint `{name}()`{alias}"
         elif name.rsplit(".", 1)[-1] in _PRINTS and not printed_before:
             rule, message = "debug-print", f"adds `{name}(...)` to a library module"
         else:
@@ -133,9 +155,10 @@ def leftover_findings(file: FileChange) -> list[Finding]:
     if tree is None:
         return []
     base = parse(file.old)
+    aliases = import_aliases(tree)
     return [
-        *_call_findings(file, tree, _prints(base) > 0),
+        *_call_findings(file, tree, _prints(base) > 0, aliases),
         *_import_findings(file, tree),
         *_import_time_findings(file, tree),
-        *process_config_findings(file, tree, base),
+        *process_config_findings(file, tree, base, aliases),
     ]

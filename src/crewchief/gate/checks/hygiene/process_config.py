@@ -47,10 +47,24 @@ _STORES = {"os.environ": "sets an environment variable", "sys.path": "changes th
 _WARNING_FILTERS = frozenset({"warnings.simplefilter", "warnings.filterwarnings"})
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name to the dotted name it was imported as, for the module's top-level imports."""
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without visiting expressions: an import is a
+    statement, and a module's expressions are most of its nodes."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                stack.extend(reversed(children))
+
+
+def import_aliases(tree: ast.Module) -> dict[str, str]:
+    """Local name to the dotted name it was imported as, for the module's imports, wherever they
+    are (a `from pdb import set_trace` inside a function is the one a debugging agent writes)."""
     found: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -61,7 +75,8 @@ def _aliases(tree: ast.Module) -> dict[str, str]:
     return found
 
 
-def _resolve(node: ast.expr, aliases: dict[str, str]) -> str:
+def resolve(node: ast.expr, aliases: dict[str, str]) -> str:
+    """The dotted name `node` stands for, through the module's imports (`st` -> `ipdb.set_trace`)."""
     name = dotted(node) or ""
     head, dot, rest = name.partition(".")
     return aliases.get(head, head) + dot + rest
@@ -104,7 +119,7 @@ def _effect(node: ast.stmt, aliases: dict[str, str]) -> str | None:
     """What the statement does to the process, in a few words; None when nothing this module
     looks for."""
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-        name = _resolve(node.value.func, aliases)
+        name = resolve(node.value.func, aliases)
         if name in _WARNING_FILTERS:
             blanket = _blanket_ignore(node.value, name)
             return "silences warnings for the whole program" if blanket else None
@@ -118,16 +133,18 @@ def _effect(node: ast.stmt, aliases: dict[str, str]) -> str | None:
         targets = node.targets
     for target in targets:
         owner = target.value if isinstance(target, ast.Subscript) else target
-        effect = _STORES.get(_resolve(owner, aliases)) if isinstance(owner, ast.expr) else None
+        effect = _STORES.get(resolve(owner, aliases)) if isinstance(owner, ast.expr) else None
         if effect:
             return effect
     return None
 
 
-def _effects(tree: ast.Module | None) -> Iterator[tuple[ast.stmt, str]]:
+def _effects(
+    tree: ast.Module | None, aliases: dict[str, str] | None = None
+) -> Iterator[tuple[ast.stmt, str]]:
     if tree is None:
         return
-    aliases = _aliases(tree)
+    aliases = import_aliases(tree) if aliases is None else aliases
     for node in _top_level(tree.body):
         effect = _effect(node, aliases)
         if effect:
@@ -135,13 +152,14 @@ def _effects(tree: ast.Module | None) -> Iterator[tuple[ast.stmt, str]]:
 
 
 def process_config_findings(
-    file: FileChange, tree: ast.Module, base: ast.Module | None
+    file: FileChange, tree: ast.Module, base: ast.Module | None, aliases: dict[str, str]
 ) -> Iterator[Finding]:
-    """`import-time-config` for the configuration statements a library module's change adds."""
+    """`import-time-config` for the configuration statements a library module's change adds
+    (`aliases`: the head module's imports, which the caller has resolved already)."""
     assert file.new is not None
     if any(True for _ in _effects(base)):
         return
-    for node, effect in _effects(tree):
+    for node, effect in _effects(tree, aliases):
         if node.lineno not in file.added_line_numbers:
             continue
         text = line_text(file.new, node.lineno).strip()

@@ -13,15 +13,16 @@ RULES = RuleTable(
         "stray-file",
         Severity.MEDIUM,
         "a new file that looks like a by-product (output, log, data, reproduction script, notes) "
-        "and that nothing in the change refers to",
-        "delete the file, or allow it with [hygiene] allow or by naming it in the task's scope",
+        "and that nothing in the change or the repository refers to",
+        "delete the file, or allow it: a glob in the policy's [hygiene] allow, a glob in the "
+        "task's allow_files, or the file's exact name in the task's scope",
     ),
     Rule(
         NAME,
         "backup-copy",
         Severity.MEDIUM,
-        "a new backup or copy of a file (*.bak, *.orig, *~, *_backup.py, a module that repeats "
-        "another file of the change)",
+        "a new backup or copy of a file (*.bak, *.orig, *~, *_backup.py, `x copy.py`, "
+        "x_copy.py beside x.py, a module that mostly repeats another module, changed or not)",
         "delete the copy and make the edit in the original file",
     ),
     Rule(
@@ -112,7 +113,9 @@ RULES = RuleTable(
         NAME,
         "tooling-config-deleted",
         Severity.MEDIUM,
-        "coverage, lint, type-check or test configuration removed (a file or a section)",
+        "coverage, lint, type-check or test configuration removed (a file, a section of "
+        "pyproject.toml, setup.cfg or tox.ini, or a key); settings of a tool the change "
+        "configures elsewhere instead were moved, not removed",
         "restore the configuration; changing project tooling is not part of an agent's task",
     ),
 )

@@ -27,8 +27,12 @@ _BUILD = re.compile(
 instead of the reviewed source, whether added or changed, so it is reported there, once."""
 _BACKUP = re.compile(
     r"(\.(bak|orig|rej|backup|old|swp|swo)$|~$|(^|/)#[^/]*#$|[_.-](backup|bak|old|orig)\.py$|"
-    r"(^|/)[^/]*[_ -]copy( \d+)?\.py$|(^|/)copy_of_[^/]*$)"
+    r"(^|/)[^/]*( - [Cc]opy| [Cc]opy)( \d+| \(\d+\))?\.py$|(^|/)copy_of_[^/]*$)"
 )
+"""A file manager's copy (`utils copy.py`, `utils copy 2.py`, `utils - Copy (2).py`) is a copy
+whatever else exists; `utils_copy.py` is only when `utils.py` does (`_AFFIXED_COPY`): a module
+named `deep_copy.py` or `shallow_copy.py` is a real module about copying."""
+_AFFIXED_COPY = re.compile(r"^(?P<stem>[^/]+?)[_-]copy\d*\.py$")
 _NAMED_AWAY = re.compile(f"{_BUILD.pattern}|{_BACKUP.pattern}")
 """Files reported by their name alone, so their content is never compared."""
 _STRAY_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -86,13 +90,18 @@ def stray_findings(change: Change, allowed: list[str]) -> list[Finding]:
         and file.new is not None
         and not match_any(file.path, allowed)
     ]
-    modules = [f for f in news if f.path.endswith(".py") and not _NAMED_AWAY.search(f.path)]
+    named_copies = _named_copies(news, change)
+    modules = [
+        f
+        for f in news
+        if f.path.endswith(".py") and not _NAMED_AWAY.search(f.path) and f.path not in named_copies
+    ]
     copies = copies_of(modules, change)
     found: list[Finding] = []
     unreferenced: dict[str, tuple[FileChange, str]] = {}
     for file in news:
         path = file.path
-        finding = _judge(file, copies.get(path))
+        finding = _judge(file, copies.get(path), named_copies.get(path))
         if finding is not None:
             found.append(finding)
             continue
@@ -112,9 +121,25 @@ def stray_findings(change: Change, allowed: list[str]) -> list[Finding]:
     return sorted(found, key=lambda finding: order.get(finding.path or "", 0))
 
 
-def _judge(file: FileChange, source: str | None) -> Finding | None:
-    """A build artifact or a backup (by its name, or by repeating `source`), whatever refers to
-    it."""
+def _named_copies(news: list[FileChange], change: Change) -> dict[str, str]:
+    """New module to its original, for those named `<stem>_copy.py` (or `-copy`, `_copy2`) beside
+    an existing `<stem>.py`; the base tree's listing is asked only when such a name is added."""
+    affixed: dict[str, str] = {}
+    for file in news:
+        folder, _, name = file.path.rpartition("/")
+        match = _AFFIXED_COPY.match(name)
+        if match:
+            affixed[file.path] = f"{folder}/{match['stem']}.py" if folder else f"{match['stem']}.py"
+    if not affixed:
+        return {}
+    present = {side.path for f in change.files for side in (f.old, f.new) if side is not None}
+    listed = change.tree.files() if change.tree is not None else {}
+    return {path: base for path, base in affixed.items() if base in present or base in listed}
+
+
+def _judge(file: FileChange, source: str | None, original: str | None) -> Finding | None:
+    """A build artifact or a backup (by its name, by being named a copy of `original`, or by
+    repeating `source`), whatever refers to it."""
     path = file.path
     if _BUILD.search(path):
         return RULES["build-artifact"].finding(
@@ -126,6 +151,12 @@ def _judge(file: FileChange, source: str | None) -> Finding | None:
     if _BACKUP.search(path):
         return RULES["backup-copy"].finding(
             f"adds `{path}`, which is named like a backup or copy",
+            path=path,
+            fingerprint=fingerprint("backup-copy", path),
+        )
+    if original is not None:
+        return RULES["backup-copy"].finding(
+            f"adds `{path}`, which is named like a copy of `{original}`",
             path=path,
             fingerprint=fingerprint("backup-copy", path),
         )
