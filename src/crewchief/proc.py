@@ -2,7 +2,8 @@
 
 A process run is a value: a request (argv, cwd, env, timeout) goes in, an outcome (exit code, output,
 duration) comes out. Never a shell. Each child gets its own process group so a timeout ends the whole
-tree, escalating SIGINT, SIGTERM, SIGKILL, and output is capped so a flood cannot exhaust memory.
+tree, escalating SIGINT, SIGTERM, SIGKILL, and output is capped so a flood cannot exhaust memory
+(a streamed agent's keeps its head and tail, and its volume never stops it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from crewchief.errors import ProcessError, UserError
+from crewchief.transcript import HeadTail
 
 DEFAULT_OUTPUT_CAP = 16 * 1024 * 1024
 
@@ -294,35 +296,32 @@ class StreamOutcome:
 
     returncode: int | None
     output: bytes
-    """The first `output_cap` bytes of stdout and stderr, merged."""
+    """What the sink holds of the output (stdout and stderr, merged): all of it within
+    `output_cap`, else its head, a marker saying how much was dropped, and its tail."""
     duration_s: float
     timed_out: bool = False
     truncated: bool = False
     stopped: str | None = None
-    """Why the caller's `on_output` asked to stop the process, when it did."""
+    """Why the caller's `on_output` or `on_tick` asked to stop the process, when one did."""
+    dropped: int = 0
+    """Bytes of output left out of the middle of the transcript."""
 
 
 class _StreamPump(threading.Thread):
-    """Copies a streamed process's output to the sink as it arrives, keeps the first `cap` bytes,
-    and collects the first reason to stop the process (the cap passed, the caller's verdict)."""
+    """Copies a streamed process's output to its capped transcript as it arrives, hands every
+    chunk to the caller, and collects the first reason the caller gives to stop the process."""
 
     def __init__(
         self,
         pipe: IO[bytes],
-        sink: BinaryIO,
-        cap: int,
+        transcript: HeadTail,
         *,
         on_output: Callable[[bytes], str | None] | None,
-        stop_on_cap: bool,
     ) -> None:
         super().__init__(daemon=True)
         self._pipe = pipe
-        self._sink = sink
-        self._cap = cap
+        self._transcript = transcript
         self._on_output = on_output
-        self._stop_on_cap = stop_on_cap
-        self.kept = bytearray()
-        self.truncated = False
         self.stop_reason: list[str] = []
         self.wake = threading.Event()
         """Set when the process should be looked at again: output ended or a stop was asked."""
@@ -342,21 +341,9 @@ class _StreamPump(threading.Thread):
         self.wake.set()
 
     def _take(self, chunk: bytes) -> None:
-        room = self._cap - len(self.kept)
-        if room > 0:
-            piece = chunk[:room]
-            self.kept.extend(piece)
-            self._sink.write(piece)
-            self._sink.flush()
-        if len(chunk) > room:
-            if not self.truncated:
-                self.truncated = True
-                self._sink.write(b"\n[crewchief: output cap reached; the rest was dropped]\n")
-                self._sink.flush()
-            if self._stop_on_cap and not self.stop_reason:
-                self.stop(f"output passed its cap of {self._cap} bytes")
-        elif self._on_output is not None and not self.stop_reason:
-            reason = self._on_output(bytes(self.kept))
+        self._transcript.write(chunk)
+        if self._on_output is not None and not self.stop_reason:
+            reason = self._on_output(chunk)
             if reason:
                 self.stop(reason)
 
@@ -368,24 +355,22 @@ def stream(
     on_start: Callable[[int], None] | None = None,
     on_output: Callable[[bytes], str | None] | None = None,
     on_tick: Callable[[], str | None] | None = None,
-    stop_on_cap: bool = True,
     grace: float = 2.0,
 ) -> StreamOutcome:
     """Run a long process (an agent), writing its merged output to `sink` as it arrives.
 
     `on_start(pid)` runs once the process exists (record it before anything can crash);
-    `on_output(output_so_far)` runs after each chunk and may return a reason to stop the process
-    (a cost budget passed); `on_tick()` runs about five times a second and may do the same (the
-    run was cancelled). Past `request.output_cap` bytes the output is dropped and, with
-    `stop_on_cap`, the process is stopped: a flood is an agent gone wrong, not work to wait for.
+    `on_output(chunk)` runs with every chunk of output, none skipped, and may return a reason to
+    stop the process (a cost budget passed); `on_tick()` runs about five times a second and may do
+    the same (the run was cancelled). Output volume never stops the process: past
+    `request.output_cap` bytes the sink keeps the head and the tail (`crewchief.transcript`).
     Timeout and stop both end the whole tree with SIGINT, SIGTERM, SIGKILL, `grace` seconds apart.
     """
     start = time.monotonic()
+    transcript = HeadTail(sink, request.output_cap)
     child = _spawn(request, merge_stderr=True)
     assert child.stdout is not None
-    pump = _StreamPump(
-        child.stdout, sink, request.output_cap, on_output=on_output, stop_on_cap=stop_on_cap
-    )
+    pump = _StreamPump(child.stdout, transcript, on_output=on_output)
     pump.start()
     _started(child, request, on_start)
     deadline = None if request.timeout is None else start + request.timeout
@@ -393,15 +378,18 @@ def stream(
         timed_out = _watch(child, pump, deadline, on_tick, grace)
     except BaseException:
         _end_tree(child, 0.5)
+        transcript.close()
         raise
     _reap(child, pump)
+    transcript.close()
     return StreamOutcome(
         returncode=child.returncode,
-        output=bytes(pump.kept),
+        output=transcript.output(),
         duration_s=time.monotonic() - start,
         timed_out=timed_out,
-        truncated=pump.truncated,
+        truncated=transcript.dropped > 0,
         stopped=pump.stop_reason[0] if pump.stop_reason else None,
+        dropped=transcript.dropped,
     )
 
 

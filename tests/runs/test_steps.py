@@ -342,7 +342,7 @@ class Started:
     token: str
 
     def run_agent(self) -> proc.StreamOutcome:
-        return _run(
+        ran = _run(
             self.ctx,
             self.plan,
             self.agent,
@@ -351,6 +351,7 @@ class Started:
             self.launch,
             self.token,
         )
+        return ran.outcome
 
 
 @pytest.fixture

@@ -55,6 +55,22 @@ class Usage:
     cost_usd: float | None = None
 
 
+class UsageReader(Protocol):
+    """Reads an agent's usage from its output one line at a time, as the output flows.
+
+    An adapter whose usage is in its printed events offers one through `usage_reader(invocation)`
+    (optional, beside `usage`): the runner feeds it every line of the run, so a transcript capped
+    to its head and tail never hides the event that carries the cost. Lines come without their
+    newline; a line longer than the event limit is left out.
+    """
+
+    def feed(self, line: bytes) -> None: ...
+
+    def usage(self) -> Usage:
+        """What the lines fed so far add up to (cheap: called while the agent runs)."""
+        ...
+
+
 @runtime_checkable
 class Agent(Protocol):
     type: ClassVar[str]

@@ -17,6 +17,7 @@ from crewchief.agents.command import (
     as_int,
     as_str,
     binary,
+    json_event,
     json_events,
     looks_transient,
     merged_env,
@@ -45,6 +46,56 @@ def _input_tokens(usage: dict[str, Any]) -> int:
         + as_int(usage.get("cache_creation_input_tokens"))
         + as_int(usage.get("cache_read_input_tokens"))
     )
+
+
+class ClaudeUsage:
+    """Claude Code's usage, read from its stream-json events one line at a time.
+
+    The `result` event (at the end) carries the run's totals and cost; until it comes, or when the
+    run is killed before it, each assistant message's usage (by message id: a message is printed
+    once per content block) adds up to a floor.
+    """
+
+    def __init__(self, model: str | None) -> None:
+        self._configured = model
+        self._model: str | None = None
+        self._result: dict[str, Any] | None = None
+        self._per_message: dict[str, dict[str, Any]] = {}
+
+    def feed(self, line: bytes) -> None:
+        event = json_event(line)
+        if event is None:
+            return
+        kind = event.get("type")
+        if kind == "system" and event.get("subtype") == "init":
+            self._model = as_str(event.get("model")) or self._model
+        elif kind == "result":
+            self._result = {"usage": event.get("usage"), "cost": event.get("total_cost_usd")}
+        elif kind == "assistant" and isinstance(event.get("message"), dict):
+            message = event["message"]
+            self._model = self._model or as_str(message.get("model"))
+            if isinstance(message.get("usage"), dict):
+                self._per_message[str(message.get("id"))] = message["usage"]
+
+    def usage(self) -> Usage:
+        model = self._model or self._configured
+        result = self._result
+        if result is not None and isinstance(result["usage"], dict):
+            usage = result["usage"]
+            return Usage(
+                model=model,
+                input_tokens=_input_tokens(usage),
+                output_tokens=as_int(usage.get("output_tokens")),
+                cost_usd=as_float(result["cost"]),
+            )
+        per_message = self._per_message.values()
+        if per_message:  # killed before the result event: the assistant messages are a floor
+            return Usage(
+                model=model,
+                input_tokens=sum(_input_tokens(u) for u in per_message),
+                output_tokens=sum(as_int(u.get("output_tokens")) for u in per_message),
+            )
+        return Usage(model=model)
 
 
 class ClaudeCodeAgent:
@@ -83,36 +134,13 @@ class ClaudeCodeAgent:
         )
 
     def usage(self, output: bytes, invocation: Invocation) -> Usage:
-        model: str | None = None
-        result: dict[str, Any] | None = None
-        per_message: dict[str, dict[str, Any]] = {}
-        for event in json_events(output):
-            kind = event.get("type")
-            if kind == "system" and event.get("subtype") == "init":
-                model = as_str(event.get("model")) or model
-            elif kind == "result":
-                result = event
-            elif kind == "assistant" and isinstance(event.get("message"), dict):
-                message = event["message"]
-                model = model or as_str(message.get("model"))
-                if isinstance(message.get("usage"), dict):
-                    per_message[str(message.get("id"))] = message["usage"]
-        model = model or invocation.config.model
-        if result is not None and isinstance(result.get("usage"), dict):
-            usage = result["usage"]
-            return Usage(
-                model=model,
-                input_tokens=_input_tokens(usage),
-                output_tokens=as_int(usage.get("output_tokens")),
-                cost_usd=as_float(result.get("total_cost_usd")),
-            )
-        if per_message:  # killed before the result event: the assistant messages are a floor
-            return Usage(
-                model=model,
-                input_tokens=sum(_input_tokens(u) for u in per_message.values()),
-                output_tokens=sum(as_int(u.get("output_tokens")) for u in per_message.values()),
-            )
-        return Usage(model=model)
+        reader = self.usage_reader(invocation)
+        for line in output.splitlines():
+            reader.feed(line)
+        return reader.usage()
+
+    def usage_reader(self, invocation: Invocation) -> ClaudeUsage:
+        return ClaudeUsage(invocation.config.model)
 
     def transient(self, output: bytes, exit_code: int | None) -> bool:
         for event in json_events(output[-262144:]):

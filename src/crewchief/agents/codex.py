@@ -19,7 +19,7 @@ from crewchief.agents.command import (
     as_int,
     as_str,
     binary,
-    json_events,
+    json_event,
     looks_transient,
     merged_env,
 )
@@ -58,6 +58,42 @@ def model_from_rollout(homes: list[Path], thread_id: str) -> str | None:
     return None
 
 
+class CodexUsage:
+    """Codex's token counts, summed over its `turn.completed` events one line at a time."""
+
+    def __init__(self, invocation: Invocation) -> None:
+        self._invocation = invocation
+        self._input = self._output = self._turns = 0
+        self._thread_id: str | None = None
+        self._model: str | None = None
+        self._looked_up: str | None = None
+        """The thread whose session file was read for the model (read once, not at every check)."""
+
+    def feed(self, line: bytes) -> None:
+        event = json_event(line)
+        if event is None:
+            return
+        kind = event.get("type")
+        if kind == "thread.started":
+            self._thread_id = as_str(event.get("thread_id"))
+        elif kind == "turn.completed" and isinstance(event.get("usage"), dict):
+            usage = event["usage"]
+            self._turns += 1
+            self._input += as_int(usage.get("input_tokens"))  # includes cached input
+            self._output += as_int(usage.get("output_tokens"))
+
+    def usage(self) -> Usage:
+        model = self._invocation.config.model
+        if model is None and self._thread_id:
+            if self._model is None and self._looked_up != self._thread_id:
+                self._looked_up = self._thread_id
+                self._model = model_from_rollout(codex_homes(self._invocation), self._thread_id)
+            model = self._model
+        if not self._turns:
+            return Usage(model=model)
+        return Usage(model=model, input_tokens=self._input, output_tokens=self._output)
+
+
 class CodexAgent:
     type: ClassVar[str] = "codex"
 
@@ -89,24 +125,13 @@ class CodexAgent:
         )
 
     def usage(self, output: bytes, invocation: Invocation) -> Usage:
-        input_tokens = output_tokens = 0
-        turns = 0
-        thread_id: str | None = None
-        for event in json_events(output):
-            kind = event.get("type")
-            if kind == "thread.started":
-                thread_id = as_str(event.get("thread_id"))
-            elif kind == "turn.completed" and isinstance(event.get("usage"), dict):
-                usage = event["usage"]
-                turns += 1
-                input_tokens += as_int(usage.get("input_tokens"))  # includes cached input
-                output_tokens += as_int(usage.get("output_tokens"))
-        model = invocation.config.model
-        if model is None and thread_id:
-            model = model_from_rollout(codex_homes(invocation), thread_id)
-        if not turns:
-            return Usage(model=model)
-        return Usage(model=model, input_tokens=input_tokens, output_tokens=output_tokens)
+        reader = self.usage_reader(invocation)
+        for line in output.splitlines():
+            reader.feed(line)
+        return reader.usage()
+
+    def usage_reader(self, invocation: Invocation) -> CodexUsage:
+        return CodexUsage(invocation)
 
     def transient(self, output: bytes, exit_code: int | None) -> bool:
         return looks_transient(output, exit_code)

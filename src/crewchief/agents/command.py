@@ -18,7 +18,7 @@ from crewchief.errors import UserError
 
 PLACEHOLDERS = ("prompt_file", "worktree", "run_dir", "task_id", "run_id", "model")
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
-_MAX_EVENT_LINE = 4 * 1024 * 1024
+MAX_EVENT_LINE = 4 * 1024 * 1024
 _TRANSIENT = re.compile(
     rb"rate[ _-]?limit|too many requests|\b429\b|\b529\b|\b503\b|overloaded|"
     rb"ECONNRESET|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN|temporarily unavailable|"
@@ -83,15 +83,64 @@ def binary(invocation: Invocation, default: str) -> str:
 def json_events(output: bytes) -> Iterator[dict[str, Any]]:
     """Each line of `output` that is a JSON object; other lines (logs, banners) are skipped."""
     for line in output.splitlines():
-        line = line.strip()
-        if not line.startswith(b"{") or len(line) > _MAX_EVENT_LINE:
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(event, dict):
+        event = json_event(line)
+        if event is not None:
             yield event
+
+
+def json_event(line: bytes) -> dict[str, Any] | None:
+    """The JSON object on one line, or None for anything else (a log line, an overlong line)."""
+    line = line.strip()
+    if not line.startswith(b"{") or len(line) > MAX_EVENT_LINE:
+        return None
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+class LineSplitter:
+    """Cuts a stream of chunks into lines, a line split across chunks joined again.
+
+    Memory stays bounded whatever the agent prints: a line that grows past `max_line` bytes is
+    dropped whole (no event is that long), and so is its rest when its newline comes.
+    """
+
+    def __init__(self, max_line: int = MAX_EVENT_LINE) -> None:
+        self._max = max_line
+        self._partial = bytearray()
+        self._overlong = False
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """The lines `chunk` completes, without their newlines."""
+        lines: list[bytes] = []
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            piece = chunk[start:end]
+            start = end + 1
+            if self._overlong:
+                self._overlong = False
+            elif self._partial:
+                self._partial.extend(piece)
+                if len(self._partial) <= self._max:
+                    lines.append(bytes(self._partial))
+            elif len(piece) <= self._max:
+                lines.append(piece)
+            self._partial.clear()
+        if not self._overlong:
+            self._partial.extend(chunk[start:])
+            if len(self._partial) > self._max:
+                self._overlong = True
+                self._partial.clear()
+        return lines
+
+    def end(self) -> list[bytes]:
+        """The last line, when the output did not end with a newline."""
+        last = [] if self._overlong or not self._partial else [bytes(self._partial)]
+        self._partial.clear()
+        self._overlong = False
+        return last
 
 
 def as_int(value: object) -> int:

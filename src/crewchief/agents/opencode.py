@@ -14,10 +14,47 @@ from crewchief.agents.command import (
     as_float,
     as_int,
     binary,
-    json_events,
+    json_event,
     looks_transient,
     merged_env,
 )
+
+
+class OpenCodeUsage:
+    """OpenCode's tokens and cost, summed over its `step_finish` events one line at a time."""
+
+    def __init__(self, model: str | None) -> None:
+        self._model = model
+        self._sent = self._received = self._steps = 0
+        self._cost = 0.0
+
+    def feed(self, line: bytes) -> None:
+        event = json_event(line)
+        part = event.get("part") if event is not None else None
+        if event is None or event.get("type") != "step_finish" or not isinstance(part, dict):
+            return
+        tokens = part.get("tokens")
+        if not isinstance(tokens, dict):
+            return
+        self._steps += 1
+        cache = tokens.get("cache")
+        if not isinstance(cache, dict):
+            cache = {}
+        self._sent += (
+            as_int(tokens.get("input")) + as_int(cache.get("read")) + as_int(cache.get("write"))
+        )
+        self._received += as_int(tokens.get("output")) + as_int(tokens.get("reasoning"))
+        self._cost += as_float(part.get("cost")) or 0.0
+
+    def usage(self) -> Usage:
+        if not self._steps:
+            return Usage(model=self._model)
+        return Usage(
+            model=self._model,
+            input_tokens=self._sent,
+            output_tokens=self._received,
+            cost_usd=self._cost,
+        )
 
 
 class OpenCodeAgent:
@@ -36,30 +73,13 @@ class OpenCodeAgent:
         )
 
     def usage(self, output: bytes, invocation: Invocation) -> Usage:
-        sent = received = 0
-        cost = 0.0
-        steps = 0
-        for event in json_events(output):
-            part = event.get("part")
-            if event.get("type") != "step_finish" or not isinstance(part, dict):
-                continue
-            tokens = part.get("tokens")
-            if not isinstance(tokens, dict):
-                continue
-            steps += 1
-            cache = tokens.get("cache")
-            if not isinstance(cache, dict):
-                cache = {}
-            sent += (
-                as_int(tokens.get("input")) + as_int(cache.get("read")) + as_int(cache.get("write"))
-            )
-            received += as_int(tokens.get("output")) + as_int(tokens.get("reasoning"))
-            cost += as_float(part.get("cost")) or 0.0
-        if not steps:
-            return Usage(model=invocation.config.model)
-        return Usage(
-            model=invocation.config.model, input_tokens=sent, output_tokens=received, cost_usd=cost
-        )
+        reader = self.usage_reader(invocation)
+        for line in output.splitlines():
+            reader.feed(line)
+        return reader.usage()
+
+    def usage_reader(self, invocation: Invocation) -> OpenCodeUsage:
+        return OpenCodeUsage(invocation.config.model)
 
     def transient(self, output: bytes, exit_code: int | None) -> bool:
         return looks_transient(output, exit_code)

@@ -45,6 +45,7 @@ from crewchief.spec.task import TASK_DIR, Task
 from crewchief.store import RunState, Store
 from crewchief.store.db import TransitionError, superseded_reason
 from crewchief.store.models import RunRow
+from crewchief.transcript import human_size
 from crewchief.workspace import agent_env, envpolicy, sandbox
 from crewchief.workspace.agent_env import AgentSpace
 from crewchief.workspace.worktree import Worktree, add_worktree
@@ -80,7 +81,9 @@ class RunOptions:
     setup_timeout_s: float = 1800
     default_minutes: float = 60
     """Time budget of a task that names none."""
-    output_cap: int = 8 * 1024 * 1024
+    output_cap: int | None = None
+    """Bytes of the agent's output the transcript keeps (its head and tail) and of each setup
+    command's; None reads `[runs] transcript_cap_mb` from the policy (default 8)."""
     kill_grace_s: float = 2.0
     usage_interval_s: float = 1.0
     """How often the cost budget is checked against the agent's output so far."""
@@ -90,6 +93,9 @@ class RunOptions:
     prompt_renderer: PromptRenderer | None = None
     keep_worktree: bool = False
     """For debugging: leave the worktree in place (recovery or `prune_worktrees` removes it)."""
+
+
+DEFAULT_OUTPUT_CAP = 8 * 1024 * 1024
 
 
 class RunFailed(Exception):
@@ -249,6 +255,8 @@ class Plan:
     setup: tuple[str, ...]
     minutes: float
     """The agent's time budget."""
+    output_cap: int = DEFAULT_OUTPUT_CAP
+    """Bytes of the agent's output its transcript keeps (the head and the tail)."""
     hidden: hidden.HiddenTests = field(default_factory=hidden.HiddenTests)
     """The task's hidden acceptance tests: kept out of the agent's worktree, sandbox and prompt."""
 
@@ -263,8 +271,9 @@ def _execute(ctx: RunContext, agent_factory: AgentFactory) -> RunState:
     token = uuid.uuid4().hex
     launch = _launch(ctx, plan, space, invocation, command, token)
     watch = contain.Watch.take(ctx.repo, space.git_common, sandboxed=launch.sandboxed)
-    outcome = _run(ctx, plan, agent, invocation, command, launch, token)
-    usage = _record_usage(ctx, agent, invocation, outcome)
+    ran = _run(ctx, plan, agent, invocation, command, launch, token)
+    outcome = ran.outcome
+    usage = _record_usage(ctx, ran.usage)
     problems = _contain(ctx, watch, space, launch, plan.base)
     head = _commit(ctx, plan, space, usage, excludes)
     for problem in problems:
@@ -289,6 +298,7 @@ def resolve_plan(store: Store, repo: Path, run_id: int, options: RunOptions) -> 
         network=policy.runs.network if options.network is None else options.network,
         setup=tuple(policy.runs.setup if options.setup is None else options.setup),
         minutes=task.budget.minutes or options.default_minutes,
+        output_cap=options.output_cap or int(policy.runs.transcript_cap_mb * 1024 * 1024),
         hidden=secret,
     )
 
@@ -312,7 +322,7 @@ def prepare_worktree(ctx: RunContext, plan: Plan) -> tuple[AgentSpace, Path | No
     if plan.hidden.in_repo:
         _remove_hidden(tree.path, plan.hidden.in_repo)
         ctx.notes.append(hidden.IN_REPO_NOTE.format(path=hidden.repo_prefix(plan.task.id)))
-    excludes = _run_setup(ctx, tree.path, plan.setup) if plan.setup else None
+    excludes = _run_setup(ctx, tree.path, plan.setup, plan.output_cap) if plan.setup else None
     # crewchief's own index for the commit starts as a copy of the fresh checkout's, taken before
     # the agent runs: its stat data spares hashing every unchanged file again.
     shutil.copyfile(space.admin_dir / "index", ctx.run_dir / "crewchief.index")
@@ -405,13 +415,13 @@ def _run(
     command: AgentCommand,
     launch: agent_env.Launch,
     token: str,
-) -> proc.StreamOutcome:
+) -> supervise.Supervised:
     """Move the run to `running` and run the agent to its end (or its budget's)."""
     ctx.store.transition(
         ctx.run_id, RunState.RUNNING, f"running: {launch.how}", expect=[RunState.PREPARING]
     )
     ctx.log(f"$ {shlex.join(command.argv)}\n# {launch.how}\n# time budget: {plan.minutes:g} min\n")
-    outcome = supervise.supervise(
+    ran = supervise.supervise(
         ctx.store,
         ctx.run_id,
         agent=agent,
@@ -419,20 +429,22 @@ def _run(
         launched=supervise.Launched(launch.argv, launch.env, command.stdin, token),
         limits=supervise.Limits(
             minutes=plan.minutes,
-            output_cap=ctx.options.output_cap,
+            output_cap=plan.output_cap,
             kill_grace_s=ctx.options.kill_grace_s,
             usage_interval_s=ctx.options.usage_interval_s,
         ),
         transcript=ctx.transcript,
     )
     ctx.store.update_run(ctx.run_id, pid=None)
-    return outcome
+    if ran.outcome.dropped:
+        ctx.event(
+            f"the agent printed {human_size(ran.outcome.dropped)} more than the transcript keeps: "
+            "its middle was dropped (the usage was read from all of it)"
+        )
+    return ran
 
 
-def _record_usage(
-    ctx: RunContext, agent: Agent, invocation: Invocation, outcome: proc.StreamOutcome
-) -> Usage:
-    usage = supervise.usage_of(agent, outcome.output, invocation)
+def _record_usage(ctx: RunContext, usage: Usage) -> Usage:
     ctx.store.update_run(
         ctx.run_id,
         model=usage.model,
@@ -572,7 +584,7 @@ def _rotate_transcript(ctx: RunContext) -> None:
         ctx.transcript.rename(ctx.run_dir / f"transcript.interrupted-{n}.log")
 
 
-def _run_setup(ctx: RunContext, worktree: Path, setup: Sequence[str]) -> Path:
+def _run_setup(ctx: RunContext, worktree: Path, setup: Sequence[str], output_cap: int) -> Path:
     """Run `[runs] setup` in the worktree; what it creates is excluded from the agent's commit."""
     from crewchief.workspace.checkouts import split_command
 
@@ -586,7 +598,7 @@ def _run_setup(ctx: RunContext, worktree: Path, setup: Sequence[str]) -> Path:
                 cwd=worktree,
                 env=env,
                 timeout=ctx.options.setup_timeout_s,
-                output_cap=ctx.options.output_cap,
+                output_cap=output_cap,
                 merge_stderr=True,
             )
         )

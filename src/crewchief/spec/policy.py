@@ -260,6 +260,10 @@ class RunsPolicy(_Model):
     """bubblewrap when available (auto), always (required: a run fails without it), or never."""
     network: bool = True
     """Agents reach the network (their model API); false cuts it, loopback included."""
+    transcript_cap_mb: float = Field(default=8, ge=0.001)
+    """Megabytes of an agent's output its transcript keeps: the first and last halves, with a
+    marker saying how much was dropped between. Output volume never stops an agent (its time and
+    cost budgets do), and its usage is read from all of its output, kept or not."""
 
 
 class AgentPolicy(_Model):
