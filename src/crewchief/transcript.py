@@ -27,7 +27,7 @@ def human_size(size: int) -> str:
         return f"{size / (1024 * 1024):.1f} MB"
     if size >= 1024:
         return f"{size / 1024:.1f} KB"
-    return f"{size} bytes"
+    return "1 byte" if size == 1 else f"{size} bytes"
 
 
 class HeadTail:
@@ -72,20 +72,28 @@ class HeadTail:
                 self._sink.flush()
                 return
             if not self._overflowed:
-                self._overflow()
-            self._tail.extend(chunk)
+                self._overflow(chunk)
+            else:
+                self._tail.extend(chunk)
             if len(self._tail) > self._tail_cap:
                 del self._tail[: len(self._tail) - self._tail_cap]
 
-    def _overflow(self) -> None:
-        """The cap is passed: cut the file back to the head; what followed it starts the tail."""
+    def _overflow(self, chunk: bytes) -> None:
+        """The cap is passed: the file is made to hold just the head (cut back to it, or filled up
+        to it from this chunk); whatever follows the head starts the tail."""
         self._overflowed = True
+        written = len(self._kept)
+        self._kept.extend(chunk)
         self._tail = self._kept[self._head_cap :]
         del self._kept[self._head_cap :]
-        end = self._start + len(self._kept)
+        if written < len(self._kept):
+            self._sink.write(self._kept[written:])
+        else:
+            end = self._start + len(self._kept)
+            self._sink.flush()
+            self._sink.truncate(end)
+            self._sink.seek(end)
         self._sink.flush()
-        self._sink.truncate(end)
-        self._sink.seek(end)
 
     def close(self) -> None:
         """Write the marker and the tail after the head (nothing when nothing was dropped)."""
