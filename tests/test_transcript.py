@@ -84,7 +84,9 @@ def test_a_file_opened_for_append_is_cut_back_and_completed(tmp_path: Path) -> N
     text = path.read_bytes()
     assert text.startswith(b"# header\n0000\n0001\n")
     assert text.endswith(b"0998\n0999\n# exit: 0\n")
-    assert len(text) == len(b"# header\n") + 64 + len(dropped_marker(5000 - 64)) + len(b"# exit: 0\n")
+    assert len(text) == len(b"# header\n") + 64 + len(dropped_marker(5000 - 64)) + len(
+        b"# exit: 0\n"
+    )
 
 
 def test_writes_after_close_are_dropped() -> None:
@@ -100,10 +102,12 @@ def test_writes_after_close_are_dropped() -> None:
 def test_concurrent_writes_never_pass_the_cap() -> None:
     sink = io.BytesIO()
     writer = HeadTail(sink, 1000)
-    threads = [
-        threading.Thread(target=lambda: [writer.write(b"y" * 97) for _ in range(200)])
-        for _ in range(4)
-    ]
+
+    def flood() -> None:
+        for _ in range(200):
+            writer.write(b"y" * 97)
+
+    threads = [threading.Thread(target=flood) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from crewchief.agents.command import CommandAgent, fill, json_events, looks_transient
+from crewchief.agents.command import (
+    CommandAgent,
+    LineSplitter,
+    fill,
+    json_event,
+    json_events,
+    looks_transient,
+)
 from crewchief.errors import UserError
 from tests.helpers.invocations import invocation
 
@@ -75,3 +82,34 @@ def test_json_events_skips_noise_and_non_objects() -> None:
 )
 def test_transient_failures(output: bytes, code: int, expected: bool) -> None:
     assert looks_transient(output, code) is expected
+
+
+def test_line_splitter_joins_a_line_cut_across_chunks() -> None:
+    lines = LineSplitter()
+    assert lines.feed(b'{"a"') == []
+    assert lines.feed(b': 1}\n{"b": 2') == [b'{"a": 1}']
+    assert lines.feed(b"}\r\n\n") == [b'{"b": 2}\r', b""]
+    assert lines.feed(b"tail without newline") == []
+    assert lines.end() == [b"tail without newline"]
+    assert lines.end() == []
+    assert [json_event(line) for line in (b'{"b": 2}\r', b"noise", b"[1]")] == [
+        {"b": 2},
+        None,
+        None,
+    ]
+
+
+def test_line_splitter_fed_one_byte_at_a_time_matches_splitlines() -> None:
+    data = b"one\ntwo\n\nthree \xff\xfe\nfour"
+    lines = LineSplitter()
+    got = [line for i in range(len(data)) for line in lines.feed(data[i : i + 1])] + lines.end()
+    assert got == data.split(b"\n")
+
+
+def test_line_splitter_drops_an_overlong_line_whole_and_keeps_the_next() -> None:
+    lines = LineSplitter(max_line=10)
+    assert lines.feed(b"short\n" + b"x" * 8) == [b"short"]
+    assert lines.feed(b"y" * 8) == []  # past the limit: dropped, memory stays bounded
+    assert lines.feed(b"zz\nafter\n") == [b"after"]
+    assert lines.feed(b"w" * 11 + b"\nok\n") == [b"ok"]
+    assert lines.feed(b"q" * 30) == [] and lines.end() == []

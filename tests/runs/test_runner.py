@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import sys
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -186,23 +188,70 @@ def test_transient_failure_is_marked_for_retry(make_project) -> None:
     assert project.store.run(run_id).reason == "transient: the agent exited with code 1"
 
 
-def test_output_flood_is_capped_and_stopped(make_project, mode) -> None:
-    project = make_project(
-        """
-        import sys
-        line = b"x" * 1023 + b"\\n"
-        while True:
-            sys.stdout.buffer.write(line * 64)
-        """
+FLOOD = """#!{python}
+import json, pathlib, sys
+sys.stdin.read()
+pathlib.Path("src/app.py").write_text("def add(a, b):\\n    return b + a\\n")
+out = sys.stdout.buffer
+def emit(event):
+    out.write(json.dumps(event).encode() + b"\\n")
+emit({{"type": "system", "subtype": "init", "model": "claude-flood-1"}})
+out.write(b"\\xff\\xfe not UTF-8\\n")
+pad = "x" * 1000
+i = 0
+while {more}:
+    i += 1
+    emit({{"type": "assistant", "message": {{"id": f"m{{i}}", "content": [{{"text": pad}}],
+          "usage": {{"input_tokens": 1, "output_tokens": 1}}}}}})
+    if i == 18000:
+        emit({{"type": "result", "total_cost_usd": 0.42,
+              "usage": {{"input_tokens": 1234, "output_tokens": 567}}}})
+emit({{"type": "user", "message": {{"content": "THE LAST EVENT"}}}})
+"""
+
+
+def flood_project(make_project: Any, tmp_path: Path, more: str, **kwargs: Any) -> Project:
+    """A fake `claude` printing stream-json (about 1 KB an event) until `more` is false."""
+    script = tmp_path / "claude"
+    script.write_text(FLOOD.format(python=sys.executable, more=more))
+    script.chmod(0o755)
+    policy = (
+        f'[runs]\ntranscript_cap_mb = 1\n[agents.bot]\ntype = "claude-code"\nbinary = "{script}"\n'
     )
+    project: Project = make_project(GOOD, files={"crewchief.toml": policy}, **kwargs)
+    return project
+
+
+def test_a_40_mb_transcript_completes_with_its_cost_parsed_and_the_file_capped(
+    make_project, tmp_path
+) -> None:
+    """Output volume never stops an agent; the `result` event, in the dropped middle, still counts."""
+    project = flood_project(make_project, tmp_path, "i < 36000")  # about 40 MB
     run_id = project.queue()
-    cap = 256 * 1024
-    state = project.execute(run_id, sandbox=sandbox_option(mode), output_cap=cap, kill_grace_s=0.5)
+    assert project.execute(run_id) == RunState.AWAITING_REVIEW
+    run = project.store.run(run_id)
+    assert (run.cost_usd, run.tokens_in, run.tokens_out) == (0.42, 1234, 567)
+    assert run.model == "claude-flood-1"
+    data = Path(run.transcript or "").read_bytes()
+    cap = 1024 * 1024
+    assert len(data) < cap + 4096  # the cap, the marker, crewchief's header and footer lines
+    dropped = re.findall(rb"\n\[crewchief: ([\d.]+) MB of output dropped here\]\n", data)
+    assert len(dropped) == 1 and 36 < float(dropped[0]) < 40
+    head, tail = data.split(b"of output dropped here]")
+    assert b'"model": "claude-flood-1"' in head and b"\xff\xfe not UTF-8" in head
+    assert b"THE LAST EVENT" in tail and b"# exit: 0" in tail
+    assert b'"type": "result"' not in data  # parsed as it flowed, not read back from the file
+    assert any("more than the transcript keeps" in e for e in project.events(run_id))
+
+
+def test_a_flood_is_stopped_by_its_token_budget_not_its_volume(make_project, tmp_path) -> None:
+    project = flood_project(make_project, tmp_path, "True", budget={"tokens": 3000})
+    run_id = project.queue()
+    state = project.execute(run_id, usage_interval_s=0.0, kill_grace_s=0.5)
     run = project.store.run(run_id)
     assert state == RunState.FAILED
-    assert run.reason and "output passed its cap" in run.reason
-    size = Path(run.transcript or "").stat().st_size
-    assert cap <= size < cap + 4096
+    assert run.reason and "token budget passed" in run.reason
+    assert Path(run.transcript or "").stat().st_size < 1024 * 1024 + 4096
     assert not _agent_processes(project, run_id)
 
 
