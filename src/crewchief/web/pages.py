@@ -1,7 +1,9 @@
-"""The pages (GET only: reading never changes anything): queue, run, tasks, evidence, JSON."""
+"""The pages (GET only: reading never changes anything): home (the morning brief above the
+queue), run, tasks, evidence, JSON."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import stat
@@ -20,6 +22,7 @@ from sqlalchemy import func, select
 
 from crewchief import git
 from crewchief.errors import UserError
+from crewchief.review import brief as briefing
 from crewchief.review.decide import feedback_history
 from crewchief.review.queue import review_document
 from crewchief.review.show import diff_text, transcript_tail
@@ -37,7 +40,6 @@ router = APIRouter()
 
 AWAITING = [RunState.AWAITING_REVIEW]
 LIVE_STATES = frozenset({"queued", "preparing", "running", "validating"})
-IN_PROGRESS = [RunState(s) for s in sorted(LIVE_STATES)]
 TRANSCRIPT_LINES = 200
 EVIDENCE_BYTES = 2 * 1024 * 1024
 
@@ -82,8 +84,11 @@ def queue(
     ctx = context(request)
     query = Query(verdict, agent, task, sort, desc, page)
     data = queue_page(whole_queue(ctx), query)
-    active = ctx.store.runs(IN_PROGRESS)[-50:]
-    return render(request, "queue.html", q=query, data=data, active=active)
+    now = dt.datetime.now(dt.UTC)
+    brief = briefing.collect(ctx.store, briefing.parse_since(briefing.DEFAULT_SINCE, now), now)
+    return render(
+        request, "queue.html", q=query, data=data, brief=briefing.brief_view(brief), links=True
+    )
 
 
 @router.get("/next")
