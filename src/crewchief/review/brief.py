@@ -5,8 +5,8 @@ Sections, each a list of runs:
   at the top, so a reviewer can clear them while the coffee is hot.
 - **review**: awaiting review with any other verdict (`review`, `block`, or not gated), riskiest
   first (not gated counts as riskiest: nothing vouches for it): where attention is worth most.
-- **gave_up**: `needs_human`, `failed`, `timed_out`, with a one-line reason; oldest first, the
-  order they happened in.
+- **gave_up**: `needs_human`, `failed`, `timed_out`, with a one-line reason, in the order they
+  were queued.
 - **running**: queued, preparing, running or validating now, whenever they were queued.
 
 The window: a run belongs to it when it was queued, started or ended at or after `since`.
