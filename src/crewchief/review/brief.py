@@ -30,7 +30,6 @@ from typing import Any, Protocol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from crewchief.errors import UserError
 from crewchief.store import RunState, Store
@@ -292,26 +291,25 @@ def _detail(section: str, run: BriefRun) -> str:
 
 # text ---------------------------------------------------------------------------------------
 def render_text(brief: Brief, console: Console) -> None:
-    """The brief for a terminal: every agent-written string made visible, then markup-escaped."""
+    """The brief for a terminal, a run a line (a gave-up run's reason on the next): every
+    agent-written string made visible, then markup-escaped."""
     console.print(f"[bold]Morning brief[/] since {_when(brief.since)}")
     for key, title, hint in SECTIONS:
         runs: tuple[BriefRun, ...] = getattr(brief, key)
         console.print(f"\n[bold]{title}[/] ({len(runs)}) [dim]{hint}[/]")
         if not runs:
             console.print("  [dim]none[/]")
-            continue
-        table = Table(box=None, show_header=False, pad_edge=False)
-        for _ in range(4):
-            table.add_column()
         for run in runs:
-            task = visible(run.task, 80) + (f" {visible(run.title, 80)}" if run.title else "")
-            table.add_row(
-                f"  #{run.id}",
-                escape(task),
-                escape(f"{visible(run.agent, 60)} · try {run.attempt}"),
-                escape(visible(_detail(key, run), 300)),
-            )
-        console.print(table)
+            task = visible(run.task, 80) + (f" · {visible(run.title, 80)}" if run.title else "")
+            agent = visible(run.agent, 60)
+            if key == "gave_up":
+                console.print(f"  #{run.id} {escape(task)} · {escape(agent)} · try {run.attempt}")
+                console.print(f"      [red]{escape(visible(_detail(key, run), 300))}[/]")
+            else:
+                console.print(
+                    f"  #{run.id} {escape(task)} · {escape(agent)} · try {run.attempt} · "
+                    f"{escape(_detail(key, run))}"
+                )
     console.print(f"\n[bold]Spent[/] {_spent_line(brief.spent)}")
     if brief.older_awaiting:
         console.print(

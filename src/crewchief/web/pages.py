@@ -80,15 +80,20 @@ def queue(
     sort: str = "rank",
     desc: bool = False,
     page: int = 1,
+    since: str = "",
 ) -> HTMLResponse:
+    """Home: the morning brief (since `since`, as `crewchief brief --since` takes it; 18:00 by
+    default), then the whole review queue, filtered and sorted."""
     ctx = context(request)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        start = briefing.parse_since(since or briefing.DEFAULT_SINCE, now)
+    except UserError as exc:
+        return render(request, "message.html", 400, title="Bad request", message=str(exc), back="/")
     query = Query(verdict, agent, task, sort, desc, page)
     data = queue_page(whole_queue(ctx), query)
-    now = dt.datetime.now(dt.UTC)
-    brief = briefing.collect(ctx.store, briefing.parse_since(briefing.DEFAULT_SINCE, now), now)
-    return render(
-        request, "queue.html", q=query, data=data, brief=briefing.brief_view(brief), links=True
-    )
+    brief = briefing.brief_view(briefing.collect(ctx.store, start, now))
+    return render(request, "queue.html", q=query, data=data, brief=brief, links=True)
 
 
 @router.get("/next")
