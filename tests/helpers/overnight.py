@@ -71,7 +71,7 @@ def overnight(repo: Repo) -> Night:
     old = now - dt.timedelta(days=3)
     store.upsert_task("hostile", HOSTILE_TITLE, 1, {})
     aw = RunState.AWAITING_REVIEW
-    money = {"cost_usd": 0.5, "tokens_in": 1000, "tokens_out": 200}
+    money: dict[str, Any] = {"cost_usd": 0.5, "tokens_in": 1000, "tokens_out": 200}
     ids = {
         "pass_high": make_run(store, "a", aw, start=t, minutes=10, verdict="pass", risk=20),
         "pass_low": make_run(store, "b", aw, start=t, minutes=20, verdict="pass", risk=3, **money),
@@ -97,7 +97,9 @@ def overnight(repo: Repo) -> Night:
             reason="the agent ran past its time budget of 30 min and was stopped",
         ),
         "cancelled": make_run(store, "f", RunState.CANCELLED, start=t, minutes=0),
-        "running": make_run(store, "g", RunState.RUNNING, start=now - dt.timedelta(minutes=45), minutes=None),
+        "running": make_run(
+            store, "g", RunState.RUNNING, start=now - dt.timedelta(minutes=45), minutes=None
+        ),
         "queued": make_run(store, "h", RunState.QUEUED, start=now, minutes=None),
         "old_pass": make_run(store, "i", aw, start=old, minutes=10, verdict="pass", risk=1),
         "old_failed": make_run(store, "j", RunState.FAILED, start=old, minutes=10, reason="old"),

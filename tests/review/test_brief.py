@@ -103,7 +103,7 @@ def test_since_forms() -> None:
 
 
 def test_text_shows_hostile_text_as_text(capsys, night) -> None:
-    repo, n = night
+    repo, _ = night
     result = run_cli(capsys, "brief", "--repo", str(repo.path), "--since", "7h")
     assert result.code == 0, result.err
     out = result.out

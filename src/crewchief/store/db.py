@@ -301,8 +301,8 @@ class Store:
         if not task_ids:
             return {}
         with self.session() as s:
-            rows = s.execute(select(TaskRow.id, TaskRow.title).where(TaskRow.id.in_(task_ids)))
-            return {task_id: title for task_id, title in rows}
+            query = select(TaskRow.id, TaskRow.title).where(TaskRow.id.in_(task_ids))
+            return {row.id: row.title for row in s.execute(query)}
 
     def events(self, run_id: int) -> list[EventRow]:
         with self.session() as s:
