@@ -36,3 +36,15 @@ def test_home_is_the_brief_above_the_queue(repo) -> None:
     assert bad.status_code == 400 and "not a time" in bad.text
     assert_inert(bad.text)
     assert "\\x1b[2Jsoon" in bad.text
+
+
+def test_a_big_night_does_not_push_the_queue_out_of_sight(repo, monkeypatch) -> None:
+    from crewchief.web import pages
+
+    monkeypatch.setattr(pages, "BRIEF_ROWS", 1)
+    n = overnight(repo)
+    with client(repo) as http:
+        html = http.get("/?since=7h").text
+    assert section_ids(html, "review") == [n.ids["ungated"]]  # the riskiest one stays
+    assert "Needs a look (3)" in html and "and 2 more" in html
+    assert section_ids(html, "ready") == [n.ids["pass_low"]] and "and 1 more" in html

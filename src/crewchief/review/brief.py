@@ -345,12 +345,14 @@ def render_markdown(brief: Brief) -> str:
 
 
 # HTML ---------------------------------------------------------------------------------------
-def brief_view(brief: Brief) -> dict[str, Any]:
+def brief_view(brief: Brief, limit: int | None = None) -> dict[str, Any]:
     """What the HTML template shows: agent text made visible (controls escaped as text); the
-    template's autoescape escapes the HTML."""
+    template's autoescape escapes the HTML. `limit` cuts each section to that many runs (the home
+    page, where a big night must not push the queue out of sight) and says how many more."""
     sections = []
     for key, title, hint in SECTIONS:
-        runs: tuple[BriefRun, ...] = getattr(brief, key)
+        every: tuple[BriefRun, ...] = getattr(brief, key)
+        runs = every[:limit] if limit is not None else every
         rows = [
             {
                 "id": run.id,
@@ -363,7 +365,16 @@ def brief_view(brief: Brief) -> dict[str, Any]:
             }
             for run in runs
         ]
-        sections.append({"key": key, "title": title, "hint": hint, "runs": rows})
+        sections.append(
+            {
+                "key": key,
+                "title": title,
+                "hint": hint,
+                "total": len(every),
+                "runs": rows,
+                "more": len(every) - len(rows),
+            }
+        )
     return {
         "since": _when(brief.since),
         "sections": sections,

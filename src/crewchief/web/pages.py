@@ -41,6 +41,8 @@ router = APIRouter()
 AWAITING = [RunState.AWAITING_REVIEW]
 LIVE_STATES = frozenset({"queued", "preparing", "running", "validating"})
 TRANSCRIPT_LINES = 200
+BRIEF_ROWS = 25
+"""Runs shown per section of the home page's brief: the queue below must stay in sight."""
 EVIDENCE_BYTES = 2 * 1024 * 1024
 
 
@@ -92,7 +94,7 @@ def queue(
         return render(request, "message.html", 400, title="Bad request", message=str(exc), back="/")
     query = Query(verdict, agent, task, sort, desc, page)
     data = queue_page(whole_queue(ctx), query)
-    brief = briefing.brief_view(briefing.collect(ctx.store, start, now))
+    brief = briefing.brief_view(briefing.collect(ctx.store, start, now), limit=BRIEF_ROWS)
     return render(request, "queue.html", q=query, data=data, brief=brief, links=True)
 
 
