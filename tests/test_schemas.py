@@ -16,6 +16,7 @@ import pytest
 
 from crewchief.store import RunState, open_store
 from tests.helpers.cli import run_cli
+from tests.helpers.overnight import overnight
 from tests.helpers.repo import Repo
 from tests.helpers.runfactory import fake_run
 from tests.helpers.schemas import ROOT, SCHEMAS, assert_matches, schema
@@ -128,6 +129,20 @@ def test_review_queue(capsys, make_repo) -> None:
     assert [r["position"] for r in review["queue"]] == [1, 1]
     assert all(r["verdict"] and r["tokens"] for r in review["queue"])
     assert_matches("review", review)
+
+
+def test_brief(capsys, make_repo) -> None:
+    """Runs the runner really leaves (a gated run awaiting review) and every section filled."""
+    greet = "---\nid: greet\ntitle: Greet politely\nscope: [greet.py]\n---\nSay hello.\n"
+    repo = make_repo(
+        {"greet.py": "def greet():\n    return 'hi'\n", ".crewchief/tasks/greet.md": greet}
+    )
+    gated = fake_run(repo, {"greet.py": "def greet():\n    return 'hello'\n"})
+    overnight(repo)
+    brief = cli_json(capsys, "brief", "--repo", str(repo.path), "--since", "1d")
+    assert all(brief[key] for key in ("ready", "review", "gave_up", "running"))
+    assert gated in [r["id"] for r in brief["ready"] + brief["review"]]
+    assert_matches("brief", brief)
 
 
 def test_task_list_show_and_lint(capsys, make_repo) -> None:

@@ -223,7 +223,7 @@ def rules_page() -> str:
     return HEADER + render().rstrip("\n") + "\n"
 
 
-SCHEMA_ORDER = ("gate", "status", "review", "logs", "tasks", "task", "task-lint")
+SCHEMA_ORDER = ("gate", "status", "review", "brief", "logs", "tasks", "task", "task-lint")
 
 
 def _json_type(node: dict[str, Any]) -> str:

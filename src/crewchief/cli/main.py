@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("crewchief.cli.run", "run_command"),
     "status": ("crewchief.cli.status", "status_command"),
     "logs": ("crewchief.cli.status", "logs_command"),
+    "brief": ("crewchief.cli.brief", "brief_command"),
     "gate": ("crewchief.cli.gate", "gate_command"),
     "review": ("crewchief.cli.review", "review_command"),
     "show": ("crewchief.cli.review", "show_command"),

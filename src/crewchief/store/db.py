@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crewchief import statepaths
@@ -280,6 +280,29 @@ class Store:
             if states:
                 query = query.where(RunRow.state.in_([st.value for st in states]))
             return list(s.scalars(query))
+
+    def runs_since(self, since: dt.datetime) -> list[RunRow]:
+        """Runs queued, started or ended at or after `since` (the morning brief's window), in id
+        order. SQLite keeps times as naive UTC text, so there `since` is compared as naive UTC
+        (an aware value would be written with its own offset's wall time)."""
+        at = since.astimezone(dt.UTC) if since.tzinfo else since.replace(tzinfo=dt.UTC)
+        if self.engine.dialect.name == "sqlite":
+            at = at.replace(tzinfo=None)
+        with self.session() as s:
+            query = (
+                select(RunRow)
+                .where(or_(RunRow.created_at >= at, RunRow.started_at >= at, RunRow.ended_at >= at))
+                .order_by(RunRow.id)
+            )
+            return list(s.scalars(query))
+
+    def task_titles(self, task_ids: Sequence[str]) -> dict[str, str]:
+        """Each task's title, by id (one query for a listing, not one per run)."""
+        if not task_ids:
+            return {}
+        with self.session() as s:
+            query = select(TaskRow.id, TaskRow.title).where(TaskRow.id.in_(task_ids))
+            return {row.id: row.title for row in s.execute(query)}
 
     def events(self, run_id: int) -> list[EventRow]:
         with self.session() as s:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from crewchief import git, statepaths
 from crewchief.errors import UserError
@@ -49,7 +49,11 @@ class WebContext:
 
 def templates() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(HERE / "templates"),
+        # The package's shared templates second: the morning brief's sections, which
+        # `crewchief brief --format html` renders too.
+        loader=ChoiceLoader(
+            [FileSystemLoader(HERE / "templates"), FileSystemLoader(HERE.parent / "templates")]
+        ),
         autoescape=True,
         undefined=StrictUndefined,
         auto_reload=False,

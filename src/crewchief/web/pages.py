@@ -1,7 +1,9 @@
-"""The pages (GET only: reading never changes anything): queue, run, tasks, evidence, JSON."""
+"""The pages (GET only: reading never changes anything): home (the morning brief above the
+queue), run, tasks, evidence, JSON."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import stat
@@ -20,6 +22,7 @@ from sqlalchemy import func, select
 
 from crewchief import git
 from crewchief.errors import UserError
+from crewchief.review import brief as briefing
 from crewchief.review.decide import feedback_history
 from crewchief.review.queue import review_document
 from crewchief.review.show import diff_text, transcript_tail
@@ -37,8 +40,9 @@ router = APIRouter()
 
 AWAITING = [RunState.AWAITING_REVIEW]
 LIVE_STATES = frozenset({"queued", "preparing", "running", "validating"})
-IN_PROGRESS = [RunState(s) for s in sorted(LIVE_STATES)]
 TRANSCRIPT_LINES = 200
+BRIEF_ROWS = 25
+"""Runs shown per section of the home page's brief: the queue below must stay in sight."""
 EVIDENCE_BYTES = 2 * 1024 * 1024
 
 
@@ -78,12 +82,20 @@ def queue(
     sort: str = "rank",
     desc: bool = False,
     page: int = 1,
+    since: str = "",
 ) -> HTMLResponse:
+    """Home: the morning brief (since `since`, as `crewchief brief --since` takes it; 18:00 by
+    default), then the whole review queue, filtered and sorted."""
     ctx = context(request)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        start = briefing.parse_since(since or briefing.DEFAULT_SINCE, now)
+    except UserError as exc:
+        return render(request, "message.html", 400, title="Bad request", message=str(exc), back="/")
     query = Query(verdict, agent, task, sort, desc, page)
     data = queue_page(whole_queue(ctx), query)
-    active = ctx.store.runs(IN_PROGRESS)[-50:]
-    return render(request, "queue.html", q=query, data=data, active=active)
+    brief = briefing.brief_view(briefing.collect(ctx.store, start, now), limit=BRIEF_ROWS)
+    return render(request, "queue.html", q=query, data=data, brief=brief, links=True)
 
 
 @router.get("/next")
