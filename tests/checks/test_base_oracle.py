@@ -490,3 +490,153 @@ def test_helpers_and_data_are_told_from_production_by_the_bases_imports(make_rep
     assert not support.is_test_helper("pkg/stats.py")  # no test marks: the code under test
     assert not support.is_test_helper("pkg/guards.py")  # asserts, but the package imports it
     assert support.test_data(["golden/one.txt", "pkg/table.csv", "README.md"]) == ["golden/one.txt"]
+
+
+STATS = "def mean(xs):\n    assert isinstance(xs, list), 'mean takes a list'\n    return sum(xs) / len(xs)\n"
+STATS_TESTS = "from calc.stats import mean\n\n\ndef test_mean():\n    assert mean([1, 2]) == 1.5\n"
+SRC_LAYOUT = '[project]\nname = "calc"\n\n[tool.pytest.ini_options]\npythonpath = ["src"]\n'
+
+
+def stats_project(make_repo, extra: dict[str, str] | None = None) -> Repo:
+    """`src/calc/stats.py` with an empty `__init__.py`: only the tests import it."""
+    files = {
+        "crewchief.toml": POLICY,
+        "pyproject.toml": SRC_LAYOUT,
+        "src/calc/__init__.py": "",
+        "src/calc/stats.py": STATS,
+        "tests/test_stats.py": STATS_TESTS,
+    }
+    repo: Repo = make_repo({**files, **(extra or {})})
+    repo.branch("agent")
+    return repo
+
+
+@pytest.mark.parametrize("asserts", [True, False])
+def test_a_production_module_that_asserts_is_judged_from_head(
+    make_repo, tmp_path: Path, asserts: bool
+) -> None:
+    """`mean` asserts its argument is a list, as production code does; that alone must not make
+    stats.py a test helper the oracle restores, or the base's stats.py would judge the base's
+    test and the break hidden by the edited expectation would pass (the control: the same
+    module without the assert)."""
+    stats = (
+        STATS
+        if asserts
+        else STATS.replace("    assert isinstance(xs, list), 'mean takes a list'\n", "")
+    )
+    repo = stats_project(make_repo, {"src/calc/stats.py": stats})
+    repo.commit(
+        {
+            "src/calc/stats.py": stats.replace(" / ", " // "),
+            "tests/test_stats.py": STATS_TESTS.replace("== 1.5", "== 1"),
+        }
+    )
+    assert plain_pytest(repo, tmp_path).returncode == 0  # the expectation moved with the code
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == ["tests/test_stats.py::test_mean"]
+
+
+CORE = "def _total(xs):\n    return sum(xs)\n"
+STATS_CORE = "from calc.core import _total\n\n\n" + STATS.replace("sum(xs)", "_total(xs)")
+
+
+def test_a_rename_across_production_modules_the_tests_reach_is_not_undone(
+    make_repo, tmp_path: Path
+) -> None:
+    """`_total` becomes `total` in core.py and in stats.py, which asserts: putting the base's
+    stats.py back would import a name head's core.py no longer has, a false `base-tests-broken`.
+    The change leaves the tests alone, so plain pytest at head is the base's tests on head's
+    code: the refactor keeps them passing."""
+    repo = stats_project(make_repo, {"src/calc/core.py": CORE, "src/calc/stats.py": STATS_CORE})
+    repo.commit(
+        {
+            "src/calc/core.py": CORE.replace("_total", "total"),
+            "src/calc/stats.py": STATS_CORE.replace("_total", "total"),
+        }
+    )
+    assert plain_pytest(repo, tmp_path).returncode == 0
+    report = gate(repo, "tests")
+    assert report.verdict == "pass", report.findings
+    assert broken_by_oracle(report) == []
+    assert oracle_logs(report) == []  # no test, helper or data changed: no oracle run
+
+
+VERIFY = "def verify_token(token):\n    assert token.startswith('tok-'), token\n    return token\n"
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        ("web/settings.py", 'MIDDLEWARE = ["web.middleware.Timing"]\n'),
+        (
+            "pyproject.toml",
+            '[project]\nname = "web"\n\n[project.scripts]\nt = "web.middleware:main"\n',
+        ),
+        ("setup.cfg", "[options.entry_points]\nconsole_scripts =\n    t = web.middleware:main\n"),
+        (
+            "setup.py",
+            "from setuptools import setup\n\nsetup(entry_points={'x': ['t=web.middleware:main']})\n",
+        ),
+    ],
+)
+def test_a_module_named_by_a_setting_or_an_entry_point_is_production_code(
+    make_repo, where: str, text: str
+) -> None:
+    """`verify_token` asserts, so `web/middleware.py` reads as test code, and only the tests
+    import it by a statement (the control: then it is a helper). A settings string naming a
+    member of it, or an entry point, is the production code loading it."""
+    files = {
+        "web/__init__.py": "",
+        "web/middleware.py": VERIFY,
+        "tests/test_web.py": "from web.middleware import verify_token\n",
+    }
+    for extra, helper in (({}, True), ({where: text}, False)):
+        repo = make_repo({**files, **extra})
+        support = BaseSupport(repo.path, "main", lambda p: match_any(p, ["tests/**"]))
+        assert support.is_test_helper("web/middleware.py") is helper, extra
+
+
+SAME = "def same(a, b):\n    return a == b\n"
+SAME_TESTS = (
+    "from calc import add\nfrom helpers import same\n\n\n"
+    "def test_add():\n    assert same(add(2, 3), 5)\n"
+)
+
+
+@pytest.mark.parametrize("paths", ["", 'paths = ["tests/test_*.py"]\n'], ids=["default", "narrow"])
+def test_a_loosened_bool_helper_under_tests_is_taken_from_the_base(
+    make_repo, tmp_path: Path, paths: str
+) -> None:
+    """`same` has no mark of test code but its folder: the tests assert on what it returns, and
+    it is loosened to `return True`. Under `tests/` it is test code, whether the policy's test
+    globs cover it (default) or only the base's imports find it (narrow)."""
+    repo = project(
+        make_repo,
+        {
+            "crewchief.toml": POLICY + paths,
+            "tests/helpers.py": SAME,
+            "tests/test_calc.py": SAME_TESTS,
+        },
+    )
+    repo.commit({"calc.py": BROKEN, "tests/helpers.py": SAME.replace("a == b", "True")})
+    assert plain_pytest(repo, tmp_path).returncode == 0  # the loosened helper passes anything
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == ["tests/test_calc.py::test_add"]
+
+
+def test_a_helper_only_a_test_with_a_non_ascii_name_imports_is_found(
+    make_repo, tmp_path: Path
+) -> None:
+    """git quotes such a path in `git grep -l` unless told `-z`: the importer would be lost and
+    the loosened helper judged from head."""
+    test = "tests/test_ünï.py"
+    repo = project(
+        make_repo, {"checks.py": CHECKS, "tests/test_calc.py": None, test: CHECKED_TESTS}
+    )
+    repo.commit({"calc.py": BROKEN, "checks.py": CHECKS.replace("actual ==", "actual or")})
+    assert plain_pytest(repo, tmp_path).returncode == 0
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == [f"{test}::test_add"]
