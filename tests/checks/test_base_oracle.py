@@ -5,8 +5,10 @@ shown to keep the base's tests passing on head's code."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,7 +34,10 @@ TESTS = (
 POLICY = f'[tests]\ncommand = "python -m pytest -q"\npython = {json.dumps(sys.executable)}\n'
 
 
-def project(make_repo, extra: dict[str, str] | None = None) -> Repo:
+def project(
+    make_repo, extra: dict[str, str] | None = None, on_main: Callable[[Repo], None] | None = None
+) -> Repo:
+    """The calc project on main (with `on_main` done there), and the agent's branch off it."""
     repo: Repo = make_repo(
         {
             "crewchief.toml": POLICY,
@@ -43,6 +48,8 @@ def project(make_repo, extra: dict[str, str] | None = None) -> Repo:
             **(extra or {}),
         }
     )
+    if on_main is not None:
+        on_main(repo)
     repo.branch("agent")
     return repo
 
@@ -640,3 +647,52 @@ def test_a_helper_only_a_test_with_a_non_ascii_name_imports_is_found(
     report = gate(repo, "tests")
     assert report.verdict == "block", report.findings
     assert broken_by_oracle(report) == [f"{test}::test_add"]
+
+
+LONG = "x" * 240
+"""Most of a file name (255 bytes at most): the needle each changed file gives the search."""
+CHURN = os.sysconf("SC_ARG_MAX") // len(LONG) + 1000
+"""Files enough that their names overflow git's command line (ARG_MAX, 2 MiB on Linux with the
+usual stack), which the search hit (E2BIG) when it passed every needle as an argument."""
+
+
+def churn_name(i: int) -> str:
+    return f"assets/{LONG}-{i:05}.txt"
+
+
+def churn(repo: Repo) -> None:
+    """Commit CHURN small files with long names, made by git's plumbing (one blob, one index
+    update) rather than written one by one: the worktree does not hold them, the commit does."""
+    blob = repo.git("hash-object", "-w", "--stdin", input=b"churn\n")
+    entries = "".join(f"100644 {blob}\t{churn_name(i)}\n" for i in range(CHURN))
+    repo.git("update-index", "--add", "--index-info", input=entries.encode())
+    repo.git("commit", "-q", "-m", "assets")
+
+
+def test_the_test_data_search_takes_any_number_of_changed_files(make_repo) -> None:
+    repo = make_repo({"expected/sums.json": "[[2, 3, 5]]\n", "tests/test_calc.py": SUMS_TESTS})
+    support = BaseSupport(repo.path, "main", lambda p: match_any(p, ["tests/**"]))
+    many = [churn_name(i) for i in range(3 * CHURN)]
+    assert support.test_data([*many, "expected/sums.json"]) == ["expected/sums.json"]
+
+
+@pytest.mark.slow
+def test_bulk_churn_does_not_hide_edited_test_data(make_repo, tmp_path: Path) -> None:
+    """The test data moves with the broken code, and the change deletes thousands of files the
+    base had (files the base has are what the oracle searches for): the oracle must still take
+    the data from the base and block (an error in the search would leave a review)."""
+    repo = project(
+        make_repo,
+        {"expected/sums.json": "[[2, 3, 5], [0, 0, 0]]\n", "tests/test_calc.py": SUMS_TESTS},
+        on_main=churn,
+    )
+    repo.git("rm", "-r", "-q", "--cached", "assets")
+    repo.commit({"calc.py": BROKEN, "expected/sums.json": "[[2, 3, 6], [0, 0, 1]]\n"})
+    assert int(repo.git("diff", "--shortstat", "main", "agent").split()[0]) == CHURN + 2
+    assert plain_pytest(repo, tmp_path).returncode == 0  # the data moved with the code
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == [
+        "tests/test_calc.py::test_add[0-0-0]",
+        "tests/test_calc.py::test_add[2-3-5]",
+    ]
