@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,9 @@ POLICY = f'[tests]\ncommand = "python -m pytest -q"\npython = {json.dumps(sys.ex
 
 
 def project(
-    make_repo, extra: dict[str, str] | None = None, on_main: Callable[[Repo], None] | None = None
+    make_repo,
+    extra: Mapping[str, str | None] | None = None,
+    on_main: Callable[[Repo], None] | None = None,
 ) -> Repo:
     """The calc project on main (with `on_main` done there), and the agent's branch off it."""
     repo: Repo = make_repo(
