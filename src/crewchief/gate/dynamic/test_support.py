@@ -185,9 +185,9 @@ def declares_entry_point(data: bytes | None, path: str) -> bool:
     text = data.decode("utf-8", "replace")
     alternatives = "|".join(re.escape(n) for n in names)
     dotted = "|".join(re.escape(n) for n in names if "." in n)
-    pattern = rf"(?<![\w.])(?:{alternatives})\s*:\s*[A-Za-z_]"
+    pattern = rf"(?<![\w.-])(?:{alternatives})\s*:\s*[A-Za-z_]"
     if dotted:
-        pattern += rf"|(?<![\w.])(?:{dotted})[\"']?,?\s*$"
+        pattern += rf"|(?<![\w.-])(?:{dotted})[\"']?,?\s*$"
     return re.search(pattern, text, re.MULTILINE) is not None
 
 
