@@ -15,7 +15,11 @@ import pytest
 
 from crewchief.gate.dynamic.doctests import with_base_doctests
 from crewchief.gate.dynamic.oracle import pytest_config, render_pytest_ini
-from crewchief.gate.dynamic.test_support import BaseSupport, imports_module
+from crewchief.gate.dynamic.test_support import (
+    BaseSupport,
+    imports_module,
+    reads_as_test_code,
+)
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Report
 from crewchief.spec.globs import match_any
@@ -544,6 +548,39 @@ def test_a_production_module_that_asserts_is_judged_from_head(
     report = gate(repo, "tests")
     assert report.verdict == "block", report.findings
     assert broken_by_oracle(report) == ["tests/test_stats.py::test_mean"]
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "test_code"),
+    [
+        ("src/calc/testing.py", "def near(a, b):\n    return a == b\n", True),
+        ("tests/helpers.py", "def same(a, b):\n    return a == b\n", True),
+        ("src/calc/expect.py", "import pytest\n", True),
+        ("src/calc/expect.py", "from unittest import mock\n", True),
+        ("src/calc/expect.py", "from calc.testing import assert_close\n", True),
+        (
+            "src/calc/expect.py",
+            "def near(a, b):\n    if a != b:\n        raise AssertionError(a)\n",
+            True,
+        ),
+        ("src/calc/expect.py", "def near(a, b):\n    if a != b:\n        pytest.fail('x')\n", True),
+        (
+            "src/calc/expect.py",
+            "class Near:\n    def near(self, a):\n        self.assertEqual(a, 1)\n",
+            True,
+        ),
+        ("src/calc/expect.py", "def check(a):\n    assert a\n", True),
+        ("src/calc/expect.py", "def _verify_rows(a):\n    assert a\n", True),
+        ("src/calc/stats.py", STATS, False),
+        ("src/calc/stats.py", "def checkout(a):\n    assert a\n", False),
+        ("src/calc/stats.py", "from app.backends.mock import Backend\n", False),
+        ("src/calc/stats.py", "def same(a, b):\n    return a == b\n", False),
+    ],
+)
+def test_what_reads_as_test_code(path: str, source: str, test_code: bool) -> None:
+    """The marks of `test_support`'s note, each alone, and production code that asserts or names
+    a mock backend without being test code."""
+    assert reads_as_test_code(path, source.encode()) is test_code
 
 
 CORE = "def _total(xs):\n    return sum(xs)\n"
