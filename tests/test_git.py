@@ -389,3 +389,23 @@ def test_parse_raw_copy_entry_keeps_both_paths() -> None:
     assert (entry.status, entry.score) == ("C", 75)
     assert (entry.old_path, entry.new_path) == ("src/a.py", "src/b\udce9.py")
     assert as_raw(entry.new_path) == b"src/b\xe9.py"
+
+
+def test_grep_files_reads_any_number_of_needles_and_returns_raw_names(make_repo: MakeRepo) -> None:
+    """The needles go to git on stdin (tens of thousands of them overflow argv: E2BIG), and the
+    paths come back NUL-separated, not quoted (`tests/test_ünï.py`, a Latin-1 name)."""
+    repo = make_repo(
+        {
+            "tests/test_ünï.py": "import needle_module\n",
+            b"caf\xe9.py": "needle_module = 1\n",
+            "other.py": "needle_modules = 2\n",
+        }
+    )
+    many = [f"{'x' * 240}-{i:05}" for i in range(30_000)]
+    found = git.grep_files(repo.path, "main", [*many, "needle_module"], ["*.py"], words=True)
+    assert sorted(found) == sorted(
+        ["tests/test_ünï.py", b"caf\xe9.py".decode("utf-8", "surrogateescape")]
+    )
+    # A needle with a newline is searched by its longest line: more files, never fewer.
+    assert git.grep_files(repo.path, "main", ["x\nneedle_modules"], ["*.py"]) == ["other.py"]
+    assert git.grep_files(repo.path, "main", ["", "\n"], ["*.py"]) == []

@@ -230,16 +230,27 @@ def read_objects(repo: Path, ids: Iterable[str]) -> dict[str, bytes]:
 
 
 def grep_files(
-    repo: Path, rev: str, needles: Iterable[str], pathspecs: Iterable[str] = ()
+    repo: Path,
+    rev: str,
+    needles: Iterable[str],
+    pathspecs: Iterable[str] = (),
+    *,
+    words: bool = False,
 ) -> list[str]:
     """Paths of the text files of `rev` (within `pathspecs`) that contain any of these fixed
-    strings (`git grep -I -F -l`, binaries skipped): git scans the tree in C, faster than reading
-    it into Python."""
-    wanted = [n for n in dict.fromkeys(needles) if n]
+    strings (`git grep -I -F -l`, binaries skipped; `words`: only as whole words): git scans the
+    tree in C, faster than reading it into Python.
+
+    The strings go to git on its standard input (`-f -`), never on its command line: a change of
+    tens of thousands of files gives as many needles, and argv would overflow (E2BIG). A needle
+    holding a newline cannot be one line of that input; it is searched by its longest line, which
+    can only find more files, never fewer. Paths come back NUL-separated (`-z`), unquoted."""
+    wanted = [n for n in dict.fromkeys(_grep_line(n) for n in needles) if n]
     if not wanted:
         return []
-    patterns = [arg for needle in wanted for arg in ("-e", needle)]
-    out = run(repo, "grep", "-I", "-F", "-l", "-z", *patterns, rev, "--", *pathspecs, check=False)
+    flags = ["-I", "-F", "-l", "-z", *(["-w"] if words else []), "-f", "-"]
+    stdin = "".join(f"{n}\n" for n in wanted).encode("utf-8", "surrogateescape")
+    out = run(repo, "grep", *flags, rev, "--", *pathspecs, stdin=stdin, check=False)
     if out.returncode == 1:
         return []  # git grep's "nothing matched"
     if not out.ok:
@@ -247,6 +258,11 @@ def grep_files(
         raise GitInternalError(f"git grep failed: {message[0] if message else out.returncode}")
     prefix = f"{rev}:".encode()
     return [decode_path(item.removeprefix(prefix)) for item in out.stdout.split(b"\0") if item]
+
+
+def _grep_line(needle: str) -> str:
+    """A needle as one line of `git grep -f`: its longest line (see `grep_files`)."""
+    return max(needle.split("\n"), key=len) if "\n" in needle else needle
 
 
 def ls_tree(repo: Path, rev: str) -> list[tuple[str, str, str]]:

@@ -5,15 +5,21 @@ shown to keep the base's tests passing on head's code."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 
 from crewchief.gate.dynamic.doctests import with_base_doctests
 from crewchief.gate.dynamic.oracle import pytest_config, render_pytest_ini
-from crewchief.gate.dynamic.test_support import BaseSupport, imports_module
+from crewchief.gate.dynamic.test_support import (
+    BaseSupport,
+    imports_module,
+    reads_as_test_code,
+)
 from crewchief.gate.engine import GateRequest, run_gate
 from crewchief.gate.findings import Report
 from crewchief.spec.globs import match_any
@@ -32,7 +38,12 @@ TESTS = (
 POLICY = f'[tests]\ncommand = "python -m pytest -q"\npython = {json.dumps(sys.executable)}\n'
 
 
-def project(make_repo, extra: dict[str, str] | None = None) -> Repo:
+def project(
+    make_repo,
+    extra: Mapping[str, str | None] | None = None,
+    on_main: Callable[[Repo], None] | None = None,
+) -> Repo:
+    """The calc project on main (with `on_main` done there), and the agent's branch off it."""
     repo: Repo = make_repo(
         {
             "crewchief.toml": POLICY,
@@ -43,6 +54,8 @@ def project(make_repo, extra: dict[str, str] | None = None) -> Repo:
             **(extra or {}),
         }
     )
+    if on_main is not None:
+        on_main(repo)
     repo.branch("agent")
     return repo
 
@@ -490,3 +503,235 @@ def test_helpers_and_data_are_told_from_production_by_the_bases_imports(make_rep
     assert not support.is_test_helper("pkg/stats.py")  # no test marks: the code under test
     assert not support.is_test_helper("pkg/guards.py")  # asserts, but the package imports it
     assert support.test_data(["golden/one.txt", "pkg/table.csv", "README.md"]) == ["golden/one.txt"]
+
+
+STATS = "def mean(xs):\n    assert isinstance(xs, list), 'mean takes a list'\n    return sum(xs) / len(xs)\n"
+STATS_TESTS = "from calc.stats import mean\n\n\ndef test_mean():\n    assert mean([1, 2]) == 1.5\n"
+SRC_LAYOUT = '[project]\nname = "calc"\n\n[tool.pytest.ini_options]\npythonpath = ["src"]\n'
+
+
+def stats_project(make_repo, extra: dict[str, str] | None = None) -> Repo:
+    """`src/calc/stats.py` with an empty `__init__.py`: only the tests import it."""
+    files = {
+        "crewchief.toml": POLICY,
+        "pyproject.toml": SRC_LAYOUT,
+        "src/calc/__init__.py": "",
+        "src/calc/stats.py": STATS,
+        "tests/test_stats.py": STATS_TESTS,
+    }
+    repo: Repo = make_repo({**files, **(extra or {})})
+    repo.branch("agent")
+    return repo
+
+
+@pytest.mark.parametrize("asserts", [True, False])
+def test_a_production_module_that_asserts_is_judged_from_head(
+    make_repo, tmp_path: Path, asserts: bool
+) -> None:
+    """`mean` asserts its argument is a list, as production code does; that alone must not make
+    stats.py a test helper the oracle restores, or the base's stats.py would judge the base's
+    test and the break hidden by the edited expectation would pass (the control: the same
+    module without the assert)."""
+    stats = (
+        STATS
+        if asserts
+        else STATS.replace("    assert isinstance(xs, list), 'mean takes a list'\n", "")
+    )
+    repo = stats_project(make_repo, {"src/calc/stats.py": stats})
+    repo.commit(
+        {
+            "src/calc/stats.py": stats.replace(" / ", " // "),
+            "tests/test_stats.py": STATS_TESTS.replace("== 1.5", "== 1"),
+        }
+    )
+    assert plain_pytest(repo, tmp_path).returncode == 0  # the expectation moved with the code
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == ["tests/test_stats.py::test_mean"]
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "test_code"),
+    [
+        ("src/calc/testing.py", "def near(a, b):\n    return a == b\n", True),
+        ("tests/helpers.py", "def same(a, b):\n    return a == b\n", True),
+        ("src/calc/expect.py", "import pytest\n", True),
+        ("src/calc/expect.py", "from unittest import mock\n", True),
+        ("src/calc/expect.py", "from calc.testing import assert_close\n", True),
+        (
+            "src/calc/expect.py",
+            "def near(a, b):\n    if a != b:\n        raise AssertionError(a)\n",
+            True,
+        ),
+        ("src/calc/expect.py", "def near(a, b):\n    if a != b:\n        pytest.fail('x')\n", True),
+        (
+            "src/calc/expect.py",
+            "class Near:\n    def near(self, a):\n        self.assertEqual(a, 1)\n",
+            True,
+        ),
+        ("src/calc/expect.py", "def check(a):\n    assert a\n", True),
+        ("src/calc/expect.py", "def _verify_rows(a):\n    assert a\n", True),
+        ("src/calc/stats.py", STATS, False),
+        ("src/calc/stats.py", "def checkout(a):\n    assert a\n", False),
+        ("src/calc/stats.py", "from app.backends.mock import Backend\n", False),
+        ("src/calc/stats.py", "def same(a, b):\n    return a == b\n", False),
+    ],
+)
+def test_what_reads_as_test_code(path: str, source: str, test_code: bool) -> None:
+    """The marks of `test_support`'s note, each alone, and production code that asserts or names
+    a mock backend without being test code."""
+    assert reads_as_test_code(path, source.encode()) is test_code
+
+
+CORE = "def _total(xs):\n    return sum(xs)\n"
+STATS_CORE = "from calc.core import _total\n\n\n" + STATS.replace("sum(xs)", "_total(xs)")
+
+
+def test_a_rename_across_production_modules_the_tests_reach_is_not_undone(
+    make_repo, tmp_path: Path
+) -> None:
+    """`_total` becomes `total` in core.py and in stats.py, which asserts: putting the base's
+    stats.py back would import a name head's core.py no longer has, a false `base-tests-broken`.
+    The change leaves the tests alone, so plain pytest at head is the base's tests on head's
+    code: the refactor keeps them passing."""
+    repo = stats_project(make_repo, {"src/calc/core.py": CORE, "src/calc/stats.py": STATS_CORE})
+    repo.commit(
+        {
+            "src/calc/core.py": CORE.replace("_total", "total"),
+            "src/calc/stats.py": STATS_CORE.replace("_total", "total"),
+        }
+    )
+    assert plain_pytest(repo, tmp_path).returncode == 0
+    report = gate(repo, "tests")
+    assert report.verdict == "pass", report.findings
+    assert broken_by_oracle(report) == []
+    assert oracle_logs(report) == []  # no test, helper or data changed: no oracle run
+
+
+VERIFY = "def verify_token(token):\n    assert token.startswith('tok-'), token\n    return token\n"
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        ("web/settings.py", 'MIDDLEWARE = ["web.middleware.Timing"]\n'),
+        (
+            "pyproject.toml",
+            '[project]\nname = "web"\n\n[project.scripts]\nt = "web.middleware:main"\n',
+        ),
+        ("setup.cfg", "[options.entry_points]\nconsole_scripts =\n    t = web.middleware:main\n"),
+        (
+            "setup.py",
+            "from setuptools import setup\n\nsetup(entry_points={'x': ['t=web.middleware:main']})\n",
+        ),
+    ],
+)
+def test_a_module_named_by_a_setting_or_an_entry_point_is_production_code(
+    make_repo, where: str, text: str
+) -> None:
+    """`verify_token` asserts, so `web/middleware.py` reads as test code, and only the tests
+    import it by a statement (the control: then it is a helper). A settings string naming a
+    member of it, or an entry point, is the production code loading it."""
+    files = {
+        "web/__init__.py": "",
+        "web/middleware.py": VERIFY,
+        "tests/test_web.py": "from web.middleware import verify_token\n",
+    }
+    for extra, helper in (({}, True), ({where: text}, False)):
+        repo = make_repo({**files, **extra})
+        support = BaseSupport(repo.path, "main", lambda p: match_any(p, ["tests/**"]))
+        assert support.is_test_helper("web/middleware.py") is helper, extra
+
+
+SAME = "def same(a, b):\n    return a == b\n"
+SAME_TESTS = (
+    "from calc import add\nfrom helpers import same\n\n\n"
+    "def test_add():\n    assert same(add(2, 3), 5)\n"
+)
+
+
+@pytest.mark.parametrize("paths", ["", 'paths = ["tests/test_*.py"]\n'], ids=["default", "narrow"])
+def test_a_loosened_bool_helper_under_tests_is_taken_from_the_base(
+    make_repo, tmp_path: Path, paths: str
+) -> None:
+    """`same` has no mark of test code but its folder: the tests assert on what it returns, and
+    it is loosened to `return True`. Under `tests/` it is test code, whether the policy's test
+    globs cover it (default) or only the base's imports find it (narrow)."""
+    repo = project(
+        make_repo,
+        {
+            "crewchief.toml": POLICY + paths,
+            "tests/helpers.py": SAME,
+            "tests/test_calc.py": SAME_TESTS,
+        },
+    )
+    repo.commit({"calc.py": BROKEN, "tests/helpers.py": SAME.replace("a == b", "True")})
+    assert plain_pytest(repo, tmp_path).returncode == 0  # the loosened helper passes anything
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == ["tests/test_calc.py::test_add"]
+
+
+def test_a_helper_only_a_test_with_a_non_ascii_name_imports_is_found(
+    make_repo, tmp_path: Path
+) -> None:
+    """git quotes such a path in `git grep -l` unless told `-z`: the importer would be lost and
+    the loosened helper judged from head."""
+    test = "tests/test_ünï.py"
+    repo = project(
+        make_repo, {"checks.py": CHECKS, "tests/test_calc.py": None, test: CHECKED_TESTS}
+    )
+    repo.commit({"calc.py": BROKEN, "checks.py": CHECKS.replace("actual ==", "actual or")})
+    assert plain_pytest(repo, tmp_path).returncode == 0
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == [f"{test}::test_add"]
+
+
+LONG = "x" * 240
+"""Most of a file name (255 bytes at most): the needle each changed file gives the search."""
+CHURN = os.sysconf("SC_ARG_MAX") // len(LONG) + 1000
+"""Files enough that their names overflow git's command line (ARG_MAX, 2 MiB on Linux with the
+usual stack), which the search hit (E2BIG) when it passed every needle as an argument."""
+
+
+def churn_name(i: int) -> str:
+    return f"assets/{LONG}-{i:05}.txt"
+
+
+def churn(repo: Repo) -> None:
+    """Commit CHURN small files with long names, made by git's plumbing (one blob, one index
+    update) rather than written one by one: the worktree does not hold them, the commit does."""
+    blob = repo.git("hash-object", "-w", "--stdin", input=b"churn\n")
+    entries = "".join(f"100644 {blob}\t{churn_name(i)}\n" for i in range(CHURN))
+    repo.git("update-index", "--add", "--index-info", input=entries.encode())
+    repo.git("commit", "-q", "-m", "assets")
+
+
+def test_the_test_data_search_takes_any_number_of_changed_files(make_repo) -> None:
+    repo = make_repo({"expected/sums.json": "[[2, 3, 5]]\n", "tests/test_calc.py": SUMS_TESTS})
+    support = BaseSupport(repo.path, "main", lambda p: match_any(p, ["tests/**"]))
+    many = [churn_name(i) for i in range(3 * CHURN)]
+    assert support.test_data([*many, "expected/sums.json"]) == ["expected/sums.json"]
+
+
+@pytest.mark.slow
+def test_bulk_churn_does_not_hide_edited_test_data(make_repo, tmp_path: Path) -> None:
+    """The test data moves with the broken code, and the change deletes thousands of files the
+    base had (files the base has are what the oracle searches for): the oracle must still take
+    the data from the base and block (an error in the search would leave a review)."""
+    repo = project(
+        make_repo,
+        {"expected/sums.json": "[[2, 3, 5], [0, 0, 0]]\n", "tests/test_calc.py": SUMS_TESTS},
+        on_main=churn,
+    )
+    repo.git("rm", "-r", "-q", "--cached", "assets")
+    repo.commit({"calc.py": BROKEN, "expected/sums.json": "[[2, 3, 6], [0, 0, 1]]\n"})
+    assert int(repo.git("diff", "--shortstat", "main", "agent").split()[0]) == CHURN + 2
+    assert plain_pytest(repo, tmp_path).returncode == 0  # the data moved with the code
+    report = gate(repo, "tests")
+    assert report.verdict == "block", report.findings
+    assert broken_by_oracle(report) == [
+        "tests/test_calc.py::test_add[0-0-0]",
+        "tests/test_calc.py::test_add[2-3-5]",
+    ]

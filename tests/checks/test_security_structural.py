@@ -160,6 +160,16 @@ def test_decode_then_execute_through_a_variable_and_a_hidden_exec() -> None:
     assert rules(mine(code)) == ["decode-exec"]
 
 
+def test_a_module_starting_with_a_bom_is_judged_as_python_reads_it() -> None:
+    """`Side.text` keeps a leading BOM (the diff and the hidden-character check see the bytes as
+    they are), which `ast.parse` rejects; the structural rules parse what Python runs."""
+    code = b"import base64\n\n\ndef f(blob):\n    exec(base64.b64decode(blob))\n"
+    compile(b"\xef\xbb\xbf" + code, "pkg/mod.py", "exec")
+    ctx = CheckContext(Change.from_files({}, {"pkg/mod.py": b"\xef\xbb\xbf" + code}), Policy())
+    found = [f for f in CHECK.run(ctx) if not f.rule.startswith("bandit-")]
+    assert rules(found) == rules(mine(code.decode())) == ["decode-exec"]
+
+
 @pytest.mark.parametrize(
     "code",
     [

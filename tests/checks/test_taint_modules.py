@@ -60,8 +60,8 @@ def route(imports: str = "from app.utils import run", call: str = "run(name)") -
 
 def gate(
     make_repo: MakeRepo,
-    base: Mapping[str, str],
-    head: Mapping[str, str],
+    base: Mapping[str, str | bytes],
+    head: Mapping[str, str | bytes],
     cache: NullCache | None = None,
 ) -> list[Finding]:
     """The security check's findings on a real commit from `base` to `head`."""
@@ -104,6 +104,45 @@ def test_a_tainted_value_crossing_into_an_unchanged_helper_module_is_found(
     assert finding.blocking
     assert "in run() (app/utils.py line " in finding.message
     assert "path: line 9 assigned to 'name' -> line 10 passed to run() as 'cmd'" in finding.message
+
+
+BOM = b"\xef\xbb\xbf"
+LATIN1 = b"# -*- coding: latin-1 -*-\n# caf\xe9\n"
+"""A helper in a legacy codec that says so: Python runs it, a strict UTF-8 reading fails."""
+
+
+@pytest.mark.parametrize("prefix", [BOM, LATIN1], ids=["bom", "coding-cookie"])
+def test_a_helper_python_decodes_differently_from_utf8_is_still_read(
+    make_repo: MakeRepo, prefix: bytes
+) -> None:
+    """A helper that starts with a UTF-8 BOM (or declares its codec) is code Python runs: it
+    must be summarised from Python's reading, not dropped as undecodable."""
+    helper = prefix + SHELL.encode()
+    compile(helper, "app/utils.py", "exec")  # Python itself reads it
+    base = {"app/utils.py": helper, "app/views.py": IDLE_ROUTE.format(imports="").encode()}
+    (finding,) = gate(make_repo, base, {"app/views.py": route()})
+    assert (finding.rule, finding.path, finding.line) == (
+        "taint-command-injection",
+        "app/views.py",
+        10,
+    )
+    assert finding.blocking
+
+
+def test_a_changed_module_with_a_bom_keeps_its_taint_finding(make_repo: MakeRepo) -> None:
+    """The changed route itself starts with a BOM: `Side.text` keeps it (so the diff's lines
+    and the hidden-character check see the bytes as they are), and the taint analysis reads the
+    module as Python does, so the flow is found on the same line."""
+    base = {"app/utils.py": SHELL, "app/views.py": IDLE_ROUTE.format(imports="")}
+    views = BOM + route().encode()
+    compile(views, "app/views.py", "exec")
+    (finding,) = gate(make_repo, base, {"app/views.py": views})
+    assert (finding.rule, finding.path, finding.line) == (
+        "taint-command-injection",
+        "app/views.py",
+        10,
+    )
+    assert finding.blocking
 
 
 def test_a_local_helper_handing_its_parameter_to_another_module_is_followed(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import threading
 
 from crewchief.gate.change import FileChange, Side
@@ -25,3 +26,13 @@ def line_text(side: Side | None, line: int | None) -> str:
     if side is None or line is None or line < 1 or line > len(side.lines):
         return ""
     return side.lines[line - 1]
+
+
+def relative_package(importer: str, level: int) -> str:
+    """The folder a relative import with `level` leading dots starts from in the file at
+    `importer` (`from . import x` in `pkg/sub/m.py`: `pkg/sub`; `from ..`: `pkg`), the one
+    resolution the taint analysis and the base oracle share."""
+    folder = posixpath.dirname(importer)
+    for _ in range(level - 1):
+        folder = posixpath.dirname(folder)
+    return folder

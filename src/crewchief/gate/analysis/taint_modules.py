@@ -22,6 +22,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from crewchief.gate.analysis import taint
+from crewchief.gate.analysis.pyfiles import relative_package
+from crewchief.gate.analysis.pysource import decode
 from crewchief.gate.analysis.pysource import parse as parse_python
 
 Memo = Callable[[Sequence[str], Callable[[], Any]], Any]
@@ -86,18 +88,13 @@ class ModuleFiles:
         """The decodable text of these files, read from git in one go."""
         wanted = [p for p in paths if p not in self._texts]
         for path, data in self._read(wanted).items() if wanted else ():
-            self._texts[path] = _decoded(data)
+            # As Python reads it: a helper that starts with a UTF-8 BOM or declares its codec
+            # (PEP 263) is still code that runs, and a strict UTF-8 reading would hide it.
+            self._texts[path] = decode(data)
         return {p: text for p in paths if (text := self._texts.get(p)) is not None}
 
     def _text(self, path: str) -> str | None:
         return self.texts([path]).get(path)
-
-
-def _decoded(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def touched_functions(text: str, lines: Collection[int]) -> list[str]:
@@ -186,9 +183,7 @@ def _candidates(module: str, importer: str) -> list[str]:
     level = len(module) - len(name)
     rel = name.replace(".", "/")
     if level:
-        base = posixpath.dirname(importer)
-        for _ in range(level - 1):
-            base = posixpath.dirname(base)
+        base = relative_package(importer, level)
         return [posixpath.join(base, rel) if rel else base]
     roots = list(_SOURCE_ROOTS)
     folder = posixpath.dirname(importer)

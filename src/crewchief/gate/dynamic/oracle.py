@@ -118,7 +118,7 @@ def oracle_overlay(ctx: CheckContext) -> dict[str, bytes | None]:
             elsewhere.append(old)
     if elsewhere:
         support = test_support.BaseSupport(repo, base, lambda p: match_any(p, globs))
-        restore += [p for p in elsewhere if p.endswith(".py") and support.is_test_helper(p)]
+        restore += support.test_helpers(elsewhere)
         restore += support.test_data(elsewhere)
     if restore:
         overlay.update(read_files_at(repo, base, sorted(set(restore))))

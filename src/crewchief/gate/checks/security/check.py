@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Literal
 
 from crewchief.gate.analysis import taint
 from crewchief.gate.analysis.pyfiles import is_python, line_text
+from crewchief.gate.analysis.pysource import python_text
 from crewchief.gate.analysis.taint_modules import (
     ModuleFiles,
     ModuleHelpers,
@@ -77,7 +78,7 @@ _SECRET_BANDIT = frozenset({"B105", "B106", "B107"})
 
 class SecurityCheck:
     name: ClassVar[str] = NAME
-    version: ClassVar[str] = "5"
+    version: ClassVar[str] = "6"
     kind: ClassVar[Literal["static", "dynamic"]] = "static"
     rules: ClassVar[RuleTable] = RULES
 
@@ -194,9 +195,11 @@ class SecurityCheck:
         key naming the new ones."""
 
         def analyse() -> dict[str, Any]:
-            assert side.text is not None
+            # Python's reading, not the diff's: a module that starts with a UTF-8 BOM is code
+            # that runs, and `Side.text` keeps the BOM, which `ast.parse` rejects.
+            text = python_text(side)
             helpers = ModuleHelpers(modules, side.path) if modules is not None else None
-            found = taint.analyse_file(side.text, helpers)
+            found = taint.analyse_file(text or "", helpers)
             asked = helpers.asked if helpers is not None else []
             return {
                 "flows": [flow.to_json() for flow in found.flows],
@@ -241,7 +244,7 @@ class SecurityCheck:
             analysed = self._taint(ctx, new, head)["exposed"]
             if analysed is not None and not any(analysed.values()):
                 continue  # no function of the file passes a parameter on: nothing to follow
-            touched = touched_functions(new.text, file.added_line_numbers)
+            touched = touched_functions(python_text(new) or "", file.added_line_numbers)
             if analysed is None:
                 now = {n: p for n, p in head.exposures(new.path, touched).items() if p}
             else:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 
 from crewchief.gate.analysis.pyfiles import line_text
+from crewchief.gate.analysis.pysource import python_text
 from crewchief.gate.change import FileChange, Side
 from crewchief.gate.checks.security import (
     hidden_calls,
@@ -87,7 +88,7 @@ def to_finding(side: Side, hit: Hit) -> Finding:
 
 def side_findings(side: Side) -> list[Finding]:
     """The one-version rules' findings on a side; [] when it does not parse."""
-    tree = parse(side.text)
+    tree = parse(python_text(side))  # Python's reading: a BOM or a coding cookie is no hiding place
     if tree is None:
         return []
     return [to_finding(side, h) for h in side_hits(side, tree, resolver_for(tree))]
@@ -98,8 +99,8 @@ def diff_findings(file: FileChange) -> list[Finding]:
     checks in functions it adds)."""
     if file.new is None:
         return []
-    old = parse(file.old.text) if file.old is not None else None
-    new = parse(file.new.text)
+    old = parse(python_text(file.old))
+    new = parse(python_text(file.new))
     if new is None:
         return []
     added = file.added_line_numbers
