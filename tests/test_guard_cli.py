@@ -93,6 +93,8 @@ def _edit(repo: Repo, relpath: str, which: Path = LOCAL) -> str | None:
 
 
 def test_install_into_no_file_and_uninstall_leaves_nothing(capsys, repo: Repo) -> None:
+    exclude = repo.path / ".git/info/exclude"
+    before = exclude.read_bytes()
     result = guard(capsys, repo, "install")
     assert result.code == 0, result.err
     assert "installed in .claude/settings.local.json" in result.out
@@ -105,6 +107,8 @@ def test_install_into_no_file_and_uninstall_leaves_nothing(capsys, repo: Repo) -
     rules = Path(argv[4])
     assert rules.is_file() and rules.is_relative_to(repo.path / ".git")
     assert json.loads(rules.read_text())["worktree"] == str(repo.path)
+    # personal guardrails stay personal: `git add -A` would not pick the file up
+    assert repo.git("status", "--porcelain") == ""
 
     # the policy alone: its deny and the protected paths are refused, the rest allowed
     assert _edit(repo, "docs/notes.md") is None
@@ -117,7 +121,7 @@ def test_install_into_no_file_and_uninstall_leaves_nothing(capsys, repo: Repo) -
     assert "removed from .claude/settings.local.json" in result.out
     assert not (repo.path / ".claude").exists()
     assert not rules.exists() and not rules.parent.exists()
-    assert repo.git("status", "--porcelain") == ""
+    assert exclude.read_bytes() == before
 
 
 def test_install_keeps_existing_settings_and_uninstall_restores_the_bytes(
@@ -187,12 +191,14 @@ def test_project_settings_and_moving_between_files(capsys, repo: Repo) -> None:
     assert "installed in .claude/settings.json" in result.out
     assert (repo.path / LOCAL).read_text() == EXISTING
     assert "[scope] deny" in (_edit(repo, "secrets/a", PROJECT) or "")
+    assert "?? .claude/settings.json" in repo.git("status", "--porcelain", "-uall")
 
     result = guard(capsys, repo, "install")  # now the personal file: the shared one is undone
     assert result.code == 0, result.err
     assert "removed from .claude/settings.json" in result.out
     assert not (repo.path / PROJECT).exists()
     assert len(_ours(_settings(repo))) == 1
+    assert repo.git("status", "--porcelain") == ""
 
     assert guard(capsys, repo, "uninstall").code == 0
     assert (repo.path / LOCAL).read_text() == EXISTING
@@ -250,3 +256,18 @@ def test_unknown_task_and_not_a_repository(capsys, repo: Repo, tmp_path: Path) -
     assert len(result.err.strip().splitlines()) == 1
     assert "not inside a git repository" in result.err
     assert not (plain / ".claude").exists()
+
+
+def test_moving_to_the_shared_file_undoes_the_personal_one(capsys, repo: Repo) -> None:
+    exclude = repo.path / ".git/info/exclude"
+    before = exclude.read_bytes()
+    assert guard(capsys, repo, "install").code == 0
+    assert exclude.read_bytes() != before
+    assert guard(capsys, repo, "install", "--settings", "project").code == 0
+    assert not (repo.path / LOCAL).exists()
+    assert exclude.read_bytes() == before  # the shared file is meant to be seen by git
+    assert len(_ours(_settings(repo, PROJECT))) == 1
+
+    assert guard(capsys, repo, "uninstall").code == 0
+    assert not (repo.path / ".claude").exists()
+    assert repo.git("status", "--porcelain") == ""

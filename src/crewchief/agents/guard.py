@@ -29,7 +29,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from crewchief import statepaths
+from crewchief import git, statepaths
 from crewchief.agents.hooks import EDIT_TOOLS, ScopeRules
 from crewchief.errors import UserError
 
@@ -62,6 +62,9 @@ class Installed:
     created_dir: bool
     created_hooks: bool
     created_list: bool
+    exclude: str | None = None
+    """The line added to git's `info/exclude` so the personal settings file is not committed by
+    surprise (None: git ignored it already, or the settings are the shared file)."""
 
     @property
     def path(self) -> Path:
@@ -132,10 +135,8 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _ours(entry: object, record: Installed) -> bool:
-    """The entry install added: equal to the record, or (edited since, e.g. a matcher widened)
-    still running this install's hook command."""
-    if entry == record.entry:
-        return True
+    """The entry install added, known by its hook command (the rules path in it is this
+    checkout's), so it is found even when someone edited its matcher since."""
     if not isinstance(entry, dict) or not isinstance(entry.get("hooks"), list):
         return False
     return any(isinstance(h, dict) and h.get("command") == record.command for h in entry["hooks"])
@@ -179,6 +180,37 @@ def _put(path: Path, text: str | None, remove_dir: bool) -> None:
             path.parent.rmdir()
 
 
+def _exclude_file(checkout: Path) -> Path:
+    raw = git.run(checkout, "rev-parse", "--git-path", "info/exclude").text().strip()
+    return checkout / raw  # relative paths are relative to the checkout
+
+
+def _ignore(checkout: Path, target: Path) -> str | None:
+    """Have git ignore the personal settings file, as Claude Code does when it creates one, so a
+    `git add -A` does not commit personal guardrails; the line added, None when already ignored."""
+    rel = target.relative_to(checkout).as_posix()
+    if git.run(checkout, "check-ignore", "-q", "--", rel, check=False).ok:
+        return None
+    line = "/" + rel
+    path = _exclude_file(checkout)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    _write_atomic(path, text + ("" if not text or text.endswith("\n") else "\n") + line + "\n")
+    return line
+
+
+def _unignore(checkout: Path, line: str | None) -> None:
+    """Take out the one line `_ignore` added, leaving the rest of the file as it is."""
+    path = _exclude_file(checkout)
+    if line is None or not path.exists():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for index, text in enumerate(lines):
+        if text.rstrip("\r\n") == line:
+            del lines[index]
+            _write_atomic(path, "".join(lines))
+            return
+
+
 def load_record(checkout: Path) -> Installed | None:
     path = statepaths.guard_dir(checkout) / RECORD
     if not path.is_file():
@@ -205,8 +237,11 @@ def install(
         created_dir = previous.created_dir
     else:
         base = read_settings(target)[0]
-        created_dir = not target.parent.exists()
+        # both files share `.claude`: when the install being moved created it, this one owns it
+        inherited = previous is not None and previous.created_dir
+        created_dir = inherited or not target.parent.exists()
     old_text = stripped(previous) if previous is not None and moving else None
+    keep_exclude = previous is not None and not moving
     data: dict[str, Any] = json.loads(base) if base is not None else {}
     created_hooks = "hooks" not in data
     hooks = data.setdefault("hooks", {})
@@ -217,10 +252,15 @@ def install(
     folder.mkdir(parents=True, exist_ok=True)
     _write_atomic(folder / RULES, json.dumps(asdict(rules), indent=2) + "\n")
     _write_atomic(target, _dump(data))
-    record = Installed(str(target), entry, base, created_dir, created_hooks, created_list)
-    _write_atomic(folder / RECORD, json.dumps(asdict(record), indent=2) + "\n")
     if previous is not None and moving:
         _put(previous.path, old_text, previous.created_dir)
+        _unignore(checkout, previous.exclude)
+    if keep_exclude and previous is not None:
+        exclude = previous.exclude
+    else:
+        exclude = _ignore(checkout, target) if kind == SettingsKind.local else None
+    record = Installed(str(target), entry, base, created_dir, created_hooks, created_list, exclude)
+    _write_atomic(folder / RECORD, json.dumps(asdict(record), indent=2) + "\n")
     return record, previous
 
 
@@ -230,6 +270,7 @@ def uninstall(checkout: Path) -> Installed | None:
     if record is None:
         return None
     _put(record.path, stripped(record), record.created_dir)
+    _unignore(checkout, record.exclude)
     folder = statepaths.guard_dir(checkout)
     for name in (RULES, RECORD):
         (folder / name).unlink(missing_ok=True)
