@@ -189,6 +189,7 @@ def test_project_settings_and_moving_between_files(capsys, repo: Repo) -> None:
     result = guard(capsys, repo, "install", "--settings", "project")
     assert result.code == 0, result.err
     assert "installed in .claude/settings.json" in result.out
+    assert "do not commit it" in result.out
     assert (repo.path / LOCAL).read_text() == EXISTING
     assert "[scope] deny" in (_edit(repo, "secrets/a", PROJECT) or "")
     assert "?? .claude/settings.json" in repo.git("status", "--porcelain", "-uall")

@@ -55,12 +55,13 @@ def install_command(
     typer.echo(f"crewchief guard {verb} in {_shown(root, record.path)}")
     if previous is not None and previous.path != record.path:
         typer.echo(f"  removed from {_shown(root, previous.path)}")
-    scope = ", ".join(rules.task_scope) if task else "the policy's scope"
+    scope = ", ".join(rules.task_scope) if rules.task_scope else "the policy's scope"
     typer.echo(f"  Claude Code edits are limited to {visible(scope)}; protected paths are refused")
     if settings == guard.SettingsKind.project:
         typer.echo(
-            "  note: .claude/settings.json is shared; the hook names this machine's Python, "
-            "so commit it only if the team runs the same"
+            "  note: .claude/settings.json is shared, but the hook names this machine's Python "
+            "and this checkout's rules: do not commit it (in crewchief's run worktrees it would "
+            "refuse every edit)"
         )
     typer.echo("  undo with 'crewchief guard uninstall'")
 
