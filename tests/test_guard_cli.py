@@ -5,6 +5,7 @@ stdin."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -272,3 +273,20 @@ def test_moving_to_the_shared_file_undoes_the_personal_one(capsys, repo: Repo) -
     assert guard(capsys, repo, "uninstall").code == 0
     assert not (repo.path / ".claude").exists()
     assert repo.git("status", "--porcelain") == ""
+
+
+def test_each_checkout_has_its_own_install(capsys, repo: Repo, tmp_path: Path) -> None:
+    linked = Repo(tmp_path / "linked")
+    repo.git("worktree", "add", "-q", "-b", "side", str(linked.path))
+    assert guard(capsys, repo, "install").code == 0
+    assert guard(capsys, linked, "install", "--task", "fix-add").code == 0
+    assert _edit(repo, "docs/notes.md") is None
+    assert "outside task 'fix-add' scope" in (_edit(linked, "docs/notes.md") or "")
+    assert "outside the run's worktree" in (
+        _edit(linked, os.path.relpath(repo.path / "calc.py", linked.path)) or ""
+    )
+
+    assert guard(capsys, linked, "uninstall").code == 0
+    assert not (linked.path / ".claude").exists()
+    assert _edit(repo, "docs/notes.md") is None  # the main checkout's install is untouched
+    assert "installed in" in guard(capsys, repo, "status").out
