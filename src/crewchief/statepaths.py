@@ -13,6 +13,10 @@ worktrees of the repository and never reachable by an agent's `git add -A`:
 - `envs/` prepared test environments, keyed by the hash of the dependency files;
 - `gate-cache.sqlite` static gate results by blob id.
 
+One thing lives in the checkout's own git dir (`.git` for the main worktree, `.git/worktrees/<name>`
+for a linked one) instead: `crewchief/guard/`, the rules and install record of `crewchief guard
+install`, which belong to that checkout's `.claude/` settings and must not be shared by the others.
+
 `crewchief gc` prunes what these grow into, so it and the writers must agree on the names: hence
 this leaf module (it imports nothing of crewchief but `git`).
 """
@@ -98,3 +102,12 @@ def envs_dir(repo: Path) -> Path:
 
 def gate_cache(repo: Path) -> Path:
     return state_dir(repo) / "gate-cache.sqlite"
+
+
+def guard_dir(checkout: Path) -> Path:
+    """`<the checkout's own git dir>/crewchief/guard`: where `crewchief guard install` keeps the
+    rules its hook reads and the record of what it added. Inside a git dir, git does not track it
+    and the hook itself refuses edits there, so an agent cannot loosen its own rules casually; per
+    checkout, because each checkout has its own `.claude/` settings. Not created here."""
+    own = git.run(checkout, "rev-parse", "--absolute-git-dir").text().strip()
+    return Path(own) / "crewchief" / "guard"

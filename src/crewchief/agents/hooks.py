@@ -51,20 +51,23 @@ class ScopeRules:
     def for_task(
         cls,
         worktree: Path,
-        task: Task,
+        task: Task | None,
         scope: ScopePolicy | None = None,
         scratch: Sequence[Path] = (),
     ) -> ScopeRules:
+        """The rules for an agent working in `worktree`: built-in protected paths less the policy's
+        unprotect, the policy's allow and deny, and the task's scope (none without a task, as for
+        `crewchief guard install` with no `--task`: the policy alone limits the session)."""
         from crewchief.spec.policy import PROTECTED_PATHS
 
         unprotect = scope.unprotect if scope else []
         return cls(
             worktree=str(worktree),
-            task_id=task.id,
+            task_id=task.id if task else "",
             protected=tuple(g for g in PROTECTED_PATHS if g not in unprotect),
             deny=tuple(scope.deny) if scope else (),
             allow=tuple(scope.allow) if scope else (),
-            task_scope=tuple(task.scope),
+            task_scope=tuple(task.scope) if task else (),
             scratch=tuple(str(p) for p in scratch),
         )
 

@@ -69,6 +69,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gc": ("crewchief.cli.gc", "gc_command"),
     "rules": ("crewchief.cli.rules", "rules_command"),
     "architecture": ("crewchief.cli.architecture", "app"),
+    "guard": ("crewchief.cli.guard", "app"),
 }
 _registered: set[str] = set()
 
