@@ -3,6 +3,8 @@ disagreements count (no repository needed)."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from crewchief.gate.dynamic import channels, evidence
 from crewchief.gate.dynamic.evidence import Junit, Stream
+from tests.checks.test_forged_evidence import REPORTER
 
 
 def lines(*records: object) -> bytes:
@@ -98,7 +101,8 @@ def test_a_folder_that_cannot_hold_a_fifo_keeps_the_pipe(tmp_path: Path) -> None
     path = tmp_path / "missing" / "x.stream"
     with channels.collected(path) as received:
         assert received.fifo is None
-        assert received.environment(path) == {channels.FD_VARIABLE: str(received.pipe_fd)}
+        inode = os.fstat(received.pipe_fd).st_ino
+        assert received.environment(path) == {channels.FD_VARIABLE: f"{received.pipe_fd}:{inode}"}
         os.write(received.pipe_fd, lines({"start": 1}, {"end": 0}))
     stream, routes = received.stream()
     assert stream is not None and stream.starts == 1 and stream.ends == (0,)
@@ -141,3 +145,28 @@ def test_lines_on_the_fifo_beside_the_pipe_were_written_by_someone_else(tmp_path
     stream, routes = received.stream()
     assert stream is not None and stream.outcomes == {"t::a": "failed"}
     assert "arrived on the fallback FIFO" in routes
+
+
+def test_the_reporter_takes_only_the_pipe_it_was_given() -> None:
+    """A wrapper that closed the gate's descriptor may let its number be reused by another pipe:
+    the inode beside the number tells them apart, and a pipe not the gate's is left alone."""
+    spec = importlib.util.spec_from_file_location("reporter_under_test", REPORTER)
+    assert spec is not None and spec.loader is not None
+    reporter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reporter)
+    reader, writer = os.pipe()
+    try:
+        inode = os.fstat(writer).st_ino
+        assert reporter._inherited_pipe(f"{writer}:{inode + 1}") is None
+        assert reporter._inherited_pipe("not-a-number") is None
+        os.fstat(writer)  # a pipe not the gate's is not closed
+        private = reporter._inherited_pipe(f"{writer}:{inode}")
+        assert private is not None and private != writer
+        assert not os.get_inheritable(private)
+        os.write(private, b"x")
+        os.close(private)
+        assert os.read(reader, 1) == b"x"
+    finally:
+        os.close(reader)
+        with contextlib.suppress(OSError):
+            os.close(writer)

@@ -525,7 +525,7 @@ import subprocess as _subprocess
 import sys as _sys
 
 _reporter = _sys.modules.get("crewchief_pytest_reporter")
-_fd = int(_reporter._STREAM_FD)
+_fd = int(_reporter._STREAM_FD.partition(":")[0])
 _private = _reporter._STREAM[0]
 _code = "import os, sys\\nfor fd in sys.argv[1:]:\\n    os.write(int(fd), b'x')"
 _child = _subprocess.run(

@@ -84,13 +84,16 @@ def _emit(record: dict[str, Any]) -> None:
             _STREAM.clear()
 
 
-def _inherited_pipe(number: str) -> int | None:
-    """The pipe the gate passed down, moved to a descriptor the tests' own processes do not
-    inherit (a copy made by `os.dup` is non-inheritable; the inherited number is closed), or
-    None when a wrapper closed it on the way or the number names something other than a pipe."""
+def _inherited_pipe(named: str) -> int | None:
+    """The pipe the gate passed down (`NUMBER:INODE`), moved to a descriptor the tests' own
+    processes do not inherit (a copy made by `os.dup` is non-inheritable; the inherited number is
+    closed), or None when a wrapper closed it on the way: the number then names nothing, or
+    something else, such as another pipe that reused it."""
     try:
+        number, _, inode = named.partition(":")
         fd = int(number)
-        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+        found = os.fstat(fd)
+        if not stat.S_ISFIFO(found.st_mode) or found.st_ino != int(inode):
             return None
         private = os.dup(fd)
     except (ValueError, OSError):

@@ -66,7 +66,9 @@ class Received:
 
     def environment(self, path: Path) -> dict[str, str]:
         """The variables that tell the reporter where to stream."""
-        env = {FD_VARIABLE: str(self.pipe_fd)}
+        # The pipe's inode beside its number: a wrapper that closed the descriptor may have let
+        # the number be reused for another pipe, which the reporter must not write into.
+        env = {FD_VARIABLE: f"{self.pipe_fd}:{os.fstat(self.pipe_fd).st_ino}"}
         if self.fifo is not None:
             env[PATH_VARIABLE] = str(path)
         return env
