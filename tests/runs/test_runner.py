@@ -211,9 +211,12 @@ emit({{"type": "user", "message": {{"content": "THE LAST EVENT"}}}})
 
 
 def flood_project(make_project: Any, tmp_path: Path, more: str, **kwargs: Any) -> Project:
-    """A fake `claude` printing stream-json (about 1 KB an event) until `more` is false."""
+    """A fake `claude` printing stream-json (about 1 KB an event) until `more` is false.
+
+    Its interpreter is named by its real path: the sandbox shows the agent's own program but
+    hides a checkout under /tmp, so the virtualenv's `python` link there would not be found."""
     script = tmp_path / "claude"
-    script.write_text(FLOOD.format(python=sys.executable, more=more))
+    script.write_text(FLOOD.format(python=os.path.realpath(sys.executable), more=more))
     script.chmod(0o755)
     policy = (
         f'[runs]\ntranscript_cap_mb = 1\n[agents.bot]\ntype = "claude-code"\nbinary = "{script}"\n'
