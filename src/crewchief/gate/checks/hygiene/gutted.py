@@ -15,8 +15,8 @@ from crewchief.gate.analysis.pyfiles import line_text
 from crewchief.gate.change import FileChange
 from crewchief.gate.checks.hygiene.fallthrough import fall_through_lines
 from crewchief.gate.checks.hygiene.leftovers import parse
-from crewchief.gate.checks.hygiene.rules import RULES
-from crewchief.gate.findings import Finding, fingerprint
+from crewchief.gate.checks.hygiene.rules import added_line_finding
+from crewchief.gate.findings import Finding
 
 Func = ast.FunctionDef | ast.AsyncFunctionDef
 _MIN_COMMENT_BLOCK = 2
@@ -144,15 +144,7 @@ def _names(func: Func, ctx: type[ast.expr_context]) -> dict[str, list[int]]:
 
 
 def _finding(rule: str, file: FileChange, line: int, name: str, message: str) -> Finding:
-    assert file.new is not None
-    text = line_text(file.new, line).strip()
-    return RULES[rule].finding(
-        message,
-        path=file.path,
-        line=line,
-        snippet=text[:200],
-        fingerprint=fingerprint(rule, file.path, name),
-    )
+    return added_line_finding(rule, file, line, message, key=name)
 
 
 def _unused_vars(file: FileChange, old: Func, new: Func) -> Iterator[tuple[str, list[int], int]]:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 from crewchief.gate.change import FileChange, Side
 from crewchief.gate.checks.hygiene.paths import is_js_library
-from crewchief.gate.checks.hygiene.rules import RULES
-from crewchief.gate.findings import Finding, fingerprint
+from crewchief.gate.checks.hygiene.rules import added_line_finding
+from crewchief.gate.findings import Finding
 
 _CONSOLE = re.compile(r"(?<![\w$])console\s*\.\s*(log|debug|trace|dir)\s*\(")
 _ANY_CONSOLE = re.compile(r"(?<![\w$])console\s*\.")
@@ -100,15 +100,8 @@ def _file_findings(file: FileChange) -> Iterator[Finding]:
         call = _CONSOLE.search(line)
         if call and not logged_before:
             hits.append(("debug-print", f"adds `console.{call.group(1)}(...)` to library code"))
-        text = side.lines[number - 1].strip()
         for rule, message in hits:
-            yield RULES[rule].finding(
-                message,
-                path=file.path,
-                line=number,
-                snippet=text[:200],
-                fingerprint=fingerprint(rule, file.path, text),
-            )
+            yield added_line_finding(rule, file, number, message)
 
 
 def js_leftover_findings(files: tuple[FileChange, ...], test_globs: list[str]) -> list[Finding]:

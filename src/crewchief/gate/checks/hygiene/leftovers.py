@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from crewchief.gate.analysis.pyfiles import line_text
 from crewchief.gate.analysis.pysource import parse as parse_python
 from crewchief.gate.change import FileChange, Side
 from crewchief.gate.checks.hygiene.process_config import (
@@ -17,8 +16,8 @@ from crewchief.gate.checks.hygiene.process_config import (
     process_config_findings,
     resolve,
 )
-from crewchief.gate.checks.hygiene.rules import RULES
-from crewchief.gate.findings import Finding, fingerprint
+from crewchief.gate.checks.hygiene.rules import added_line_finding
+from crewchief.gate.findings import Finding
 
 _PRINTS = frozenset({"print", "pprint", "pp"})
 _DEBUGGERS = frozenset({"pdb", "ipdb", "pudb", "pdbpp", "debugpy"})
@@ -86,7 +85,6 @@ def _call_findings(
         if not isinstance(node, ast.Call) or node.lineno not in added or node.lineno in guarded:
             continue
         name = _call_name(node)
-        text = line_text(file.new, node.lineno).strip()
         resolved = resolve(node.func, aliases)
         if _is_breakpoint(name, resolved):
             alias = f" (`{resolved}`)" if resolved not in (name, "") else ""
@@ -95,13 +93,7 @@ def _call_findings(
             rule, message = "debug-print", f"adds `{name}(...)` to a library module"
         else:
             continue
-        yield RULES[rule].finding(
-            message,
-            path=file.path,
-            line=node.lineno,
-            snippet=text[:200],
-            fingerprint=fingerprint(rule, file.path, text),
-        )
+        yield added_line_finding(rule, file, node.lineno, message)
 
 
 def _import_findings(file: FileChange, tree: ast.Module) -> Iterator[Finding]:
@@ -116,13 +108,11 @@ def _import_findings(file: FileChange, tree: ast.Module) -> Iterator[Finding]:
         )
         for module in modules:
             if module.split(".")[0] in _DEBUGGERS:
-                text = line_text(file.new, node.lineno).strip()
-                yield RULES["debugger-import"].finding(
+                yield added_line_finding(
+                    "debugger-import",
+                    file,
+                    node.lineno,
                     f"imports the debugger module `{module}` in library code",
-                    path=file.path,
-                    line=node.lineno,
-                    snippet=text[:200],
-                    fingerprint=fingerprint("debugger-import", file.path, text),
                 )
 
 
@@ -139,13 +129,11 @@ def _import_time_findings(file: FileChange, tree: ast.Module) -> Iterator[Findin
         if name.rsplit(".", 1)[-1] in _PRINTS:
             continue  # reported as a debug print
         if name in defined or (name.startswith(_REPRO_PREFIXES) and "." not in name):
-            text = line_text(file.new, node.lineno).strip()
-            yield RULES["import-time-call"].finding(
+            yield added_line_finding(
+                "import-time-call",
+                file,
+                node.lineno,
                 f"calls `{name}()` at module level: it runs every time the module is imported",
-                path=file.path,
-                line=node.lineno,
-                snippet=text[:200],
-                fingerprint=fingerprint("import-time-call", file.path, text),
             )
 
 

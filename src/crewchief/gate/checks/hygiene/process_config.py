@@ -22,10 +22,9 @@ import ast
 from collections.abc import Iterator
 
 from crewchief.gate.analysis.flow_facts import dotted
-from crewchief.gate.analysis.pyfiles import line_text
 from crewchief.gate.change import FileChange
-from crewchief.gate.checks.hygiene.rules import RULES
-from crewchief.gate.findings import Finding, fingerprint
+from crewchief.gate.checks.hygiene.rules import added_line_finding
+from crewchief.gate.findings import Finding
 
 _CALLS = {
     "django.setup": "initialises Django",
@@ -162,11 +161,9 @@ def process_config_findings(
     for node, effect in _effects(tree, aliases):
         if node.lineno not in file.added_line_numbers:
             continue
-        text = line_text(file.new, node.lineno).strip()
-        yield RULES["import-time-config"].finding(
+        yield added_line_finding(
+            "import-time-config",
+            file,
+            node.lineno,
             f"{effect} at module level: every program that imports this module gets the change",
-            path=file.path,
-            line=node.lineno,
-            snippet=text[:200],
-            fingerprint=fingerprint("import-time-config", file.path, text),
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from crewchief.gate.findings import Rule, RuleTable, Severity
+from crewchief.gate.analysis.pyfiles import line_text
+from crewchief.gate.change import FileChange
+from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerprint
 
 NAME = "hygiene"
 
@@ -119,3 +121,18 @@ RULES = RuleTable(
         "restore the configuration; changing project tooling is not part of an agent's task",
     ),
 )
+
+
+def added_line_finding(
+    rule: str, file: FileChange, line: int, message: str, key: str | None = None
+) -> Finding:
+    """A finding on one added line, shown with that line. Its fingerprint is the line's text (or
+    `key`, such as a variable's name), not its number, so it survives edits above it."""
+    text = line_text(file.new, line).strip()
+    return RULES[rule].finding(
+        message,
+        path=file.path,
+        line=line,
+        snippet=text[:200],
+        fingerprint=fingerprint(rule, file.path, text if key is None else key),
+    )
