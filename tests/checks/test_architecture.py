@@ -181,3 +181,49 @@ def test_end_to_end_on_a_git_repo_with_the_graph_cached(make_repo) -> None:
     with sqlite3.connect(statepaths.gate_cache(repo.path)) as db:
         keys = [k for (k,) in db.execute("SELECT key FROM memo")]
     assert sum(k.startswith("architecture-imports") for k in keys) == 2  # base and head
+
+
+def run_ctx(head_changes: dict, policy: dict | None = None) -> tuple[list[Finding], CheckContext]:
+    head = {**BASE, **head_changes}
+    ctx = CheckContext(
+        Change.from_files(dict(BASE), head), Policy.model_validate(policy or CONTRACTS)
+    )
+    return list(CHECK.run(ctx)), ctx
+
+
+def test_a_change_adding_only_imports_no_contract_names_skips_the_whole_tree_scan() -> None:
+    views = "import logging\nimport json\n" + BASE["src/shop/web/views.py"]
+    found, ctx = run_ctx({"src/shop/web/views.py": views})
+    assert found == []
+    assert "the change adds no import a contract can see" in ctx.details
+
+
+def test_a_new_import_of_an_outside_package_a_contract_names_is_still_judged() -> None:
+    policy = {
+        "architecture": {
+            "contracts": [
+                {
+                    "name": "web stays off sqlite",
+                    "type": "forbidden",
+                    "source_modules": ["shop.web"],
+                    "forbidden_modules": ["sqlite3"],
+                }
+            ]
+        }
+    }
+    views = "import sqlite3\n" + BASE["src/shop/web/views.py"]
+    found, ctx = run_ctx({"src/shop/web/views.py": views}, policy)
+    assert "the change adds no import a contract can see" not in ctx.details
+    assert [f.rule for f in found] == ["forbidden-import"]
+    assert "shop.web.views imports sqlite3" in found[0].message
+
+
+def test_a_new_module_that_an_unchanged_import_now_resolves_to_is_judged() -> None:
+    """`from shop import helpers` names an attribute of `shop` at base; once `shop/helpers.py`
+    exists the same unchanged line imports that module, whose own import reaches the database.
+    Only the whole graph sees that: the changed modules alone add no edge from `shop.web`."""
+    base = {**BASE, "src/shop/__init__.py": "helpers = None\n"}
+    base["src/shop/web/views.py"] = "from shop import helpers\n" + BASE["src/shop/web/views.py"]
+    found = run({"src/shop/helpers.py": "from shop.db import session\n"}, base=base)
+    assert [f.rule for f in found] == ["forbidden-import"]
+    assert "shop.web.views -> shop.helpers -> shop.db.session" in found[0].message

@@ -14,6 +14,7 @@ import functools
 import importlib.util
 import io
 import tokenize
+from collections.abc import Iterator
 
 from crewchief.gate.change import Side
 
@@ -84,3 +85,22 @@ def parse(text: str) -> ast.Module:
 def forget_parsed() -> None:
     """Drop the trees `parse` kept (a later gate parses again; a concurrent one only loses time)."""
     parse.cache_clear()
+
+
+def walk_lines(tree: ast.AST, lines: frozenset[int] | set[int]) -> Iterator[ast.AST]:
+    """The nodes of `tree` whose lines meet `lines`, found without visiting the rest: a statement
+    whose span holds none of them is skipped with everything inside it. What a check looks for
+    on a change's added lines sits in a few statements of a module that may have thousands."""
+    if not lines:
+        return
+    low, high = min(lines), max(lines)
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        start = getattr(node, "lineno", None)
+        if start is not None:
+            end = getattr(node, "end_lineno", None) or start
+            if end < low or start > high or not any(n in lines for n in range(start, end + 1)):
+                continue
+            yield node
+        todo.extend(reversed(list(ast.iter_child_nodes(node))))

@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from crewchief import proc
-from crewchief.gate.analysis import ruff_config
+from crewchief.gate.analysis import complexity, ruff_config
 from crewchief.gate.analysis.pyfiles import line_text, python_changes
-from crewchief.gate.analysis.pysource import parse as parse_python
 from crewchief.gate.analysis.ruff_config import RuffSetup
 from crewchief.gate.change import FileChange, Side
 from crewchief.gate.check import CheckContext
@@ -33,7 +32,7 @@ from crewchief.gate.findings import Finding, Rule, RuleTable, Severity, fingerpr
 from crewchief.gate.introduced import introduced
 
 NAME = "quality"
-VERSION = "2"
+VERSION = "3"
 _HIGH = {
     "F821",
     "F822",
@@ -254,53 +253,42 @@ def _ruff_finding(code: str, message: str, path: str, line: int | None, text: st
     )
 
 
-def _complexities(side: Side | None) -> dict[str, tuple[int, int]]:
-    """Qualified function name to (complexity, line)."""
-    if side is None or side.text is None:
+def _touched(ctx: CheckContext, file: FileChange) -> tuple[complexity.Complexities, list[str]]:
+    """The head's complexities where the change adds lines (see `analysis.complexity`), cached by
+    both blobs: which functions are measured depends on the other side."""
+    if file.new is None or file.new.text is None:
+        return {}, []
+    text, lines = file.new.text, file.added_line_numbers
+
+    def compute() -> dict[str, Any]:
+        found, names = complexity.touched(text, lines)
+        return {"cc": {k: list(v) for k, v in found.items()}, "names": sorted(names)}
+
+    raw = ctx.memo((NAME, VERSION, "cc-head", file.cache_key()), compute)
+    return {k: (v[0], v[1]) for k, v in raw["cc"].items()}, list(raw["names"])
+
+
+def _named(ctx: CheckContext, file: FileChange, names: list[str]) -> complexity.Complexities:
+    if file.old is None or file.old.text is None or not names:
         return {}
-    from radon.complexity import cc_visit_ast
+    text = file.old.text
 
-    try:
-        blocks = cc_visit_ast(parse_python(side.text))  # the tree the other checks share
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return {}
-    result: dict[str, tuple[int, int]] = {}
+    def compute() -> dict[str, list[int]]:
+        return {k: list(v) for k, v in complexity.named(text, names).items()}
 
-    def visit(block: Any, prefix: str) -> None:
-        name = f"{prefix}{block.name}"
-        if getattr(block, "letter", "") in ("F", "M"):
-            result[name] = (int(block.complexity), int(block.lineno))
-        for inner in getattr(block, "closures", []) or []:
-            visit(inner, f"{name}.")
-        for method in getattr(block, "methods", []) or []:
-            visit(method, f"{name}.")
-
-    for block in blocks:
-        if getattr(block, "letter", "") == "M":
-            continue  # methods are reached through their class
-        visit(block, "")
-    return result
+    raw = ctx.memo((NAME, VERSION, "cc-base", file.cache_key()), compute)
+    return {k: (v[0], v[1]) for k, v in raw.items()}
 
 
 def _complexity(ctx: CheckContext, files: list[FileChange]) -> list[Finding]:
     quality = ctx.policy.quality
     findings: list[Finding] = []
     for file in files:
-
-        def cached_cc(side: Side | None) -> dict[str, tuple[int, int]]:
-            if side is None:
-                return {}
-            raw = ctx.memo(
-                (NAME, VERSION, "cc", _side_key(side)),
-                lambda: {k: list(v) for k, v in _complexities(side).items()},
-            )
-            return {k: (v[0], v[1]) for k, v in raw.items()}
-
-        after = cached_cc(file.new)
+        after, names = _touched(ctx, file)
         # Growth past the allowance needs a head complexity above it: most changes skip the base.
         floor = min(quality.max_complexity_increase + 1, quality.max_complexity)
         needs_base = any(v > floor for v, _ in after.values())
-        before = cached_cc(file.old) if needs_base else {}
+        before = _named(ctx, file, names) if needs_base else {}
         for name, (value, line) in after.items():
             if not needs_base:
                 continue  # every head function is at most the allowance: no finding possible

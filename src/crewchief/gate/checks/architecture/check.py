@@ -10,6 +10,7 @@ contract does not.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -56,10 +57,16 @@ def touches_packages(change: Change, base: graph_lib.Side, head: graph_lib.Side)
     return False
 
 
-def graphs(ctx: CheckContext, base: SideFiles, head: SideFiles, roots: Iterable[str]) -> Graphs:
+def graphs(
+    ctx: CheckContext,
+    base: SideFiles,
+    head: SideFiles,
+    roots: Iterable[str],
+    sides: tuple[graph_lib.Side, graph_lib.Side] | None = None,
+) -> Graphs:
     """Both sides' graphs; the head's reuses the base's scan for the modules it did not change."""
     roots = list(roots)
-    base_side, head_side = side_of(base, roots), side_of(head, roots)
+    base_side, head_side = sides or (side_of(base, roots), side_of(head, roots))
 
     def reader(files: SideFiles) -> Callable[[list[str]], Mapping[str, bytes]]:
         return lambda paths: read_side(ctx.change, files, paths)
@@ -75,6 +82,59 @@ def graphs(ctx: CheckContext, base: SideFiles, head: SideFiles, roots: Iterable[
         head_side,
         frozenset(new),
     )
+
+
+def _named_packages(specs: Iterable[contract_lib.ContractSpec]) -> set[str]:
+    """The top-level package of every dotted name in the contracts' options (layers, sources,
+    forbidden modules, ignored imports): what a new import must reach for a contract to see it."""
+    found: set[str] = set()
+
+    def collect(value: object) -> None:
+        if isinstance(value, str):
+            found.update(m.group(1) for m in _NAME.finditer(value))
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, Iterable):
+            for item in value:
+                collect(item)
+
+    for spec in specs:
+        collect(spec.options)
+    return found
+
+
+_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z0-9_*]+)*")
+
+
+def may_break(
+    ctx: CheckContext,
+    found: Contracts,
+    files: tuple[SideFiles, SideFiles],
+    sides: tuple[graph_lib.Side, graph_lib.Side],
+) -> bool:
+    """Whether the change adds an import that a contract could see, judged from the changed
+    modules alone, so a change that adds none skips scanning the whole tree twice.
+
+    Every finding needs a new import (a chain link the base lacks, or an extra cycle). When both
+    sides have the same modules, an unchanged module's imports resolve the same way on both, so
+    the new imports are those of the changed modules. A new import of a package no contract
+    names, outside the graph's own packages, ends a chain no contract follows. A change that adds,
+    removes or renames a module (which can change how unchanged imports resolve) takes the full
+    path."""
+    base_side, head_side = sides
+    if base_side.paths != head_side.paths or base_side.dirs != head_side.dirs:
+        return True
+    changed = [m for m in head_side.paths if base_side.blobs[m] != head_side.blobs[m]]
+    wanted = [head_side.paths[m] for m in changed]
+    edges = []
+    for side_files, graph_side in zip(files, sides, strict=True):
+        data = read_side(ctx.change, side_files, wanted)
+        sources = {m: data[graph_side.paths[m]] for m in changed if graph_side.paths[m] in data}
+        edges.append({(a, b) for a, b, _, _ in graph_lib.scan(graph_side, sources)})
+    new = edges[1] - edges[0]
+    seen = _named_packages(found.specs) | set(head_side.dirs)
+    return any(imported.split(".")[0] in seen for _, imported in new)
 
 
 def _message(violation: Violation, link: contract_lib.Link, more: int) -> str:
@@ -173,13 +233,17 @@ class ArchitectureCheck:
             raise CheckSkipped(
                 f"none of the contracts' packages is in the tree: {', '.join(roots)}"
             )
-        if not touches_packages(ctx.change, side_of(base, roots), side_of(head, roots)):
+        sides = side_of(base, roots), side_of(head, roots)
+        if not touches_packages(ctx.change, *sides):
             ctx.details.append(
                 f"{len(found.specs)} contract(s) from {found.source}; no module changed"
             )
             return []
-        g = graphs(ctx, base, head, roots)
         ctx.details.append(f"{len(found.specs)} contract(s) from {found.source}")
+        if not may_break(ctx, found, (base, head), sides):
+            ctx.details.append("the change adds no import a contract can see")
+            return []
+        g = graphs(ctx, base, head, roots, sides)
         return contract_findings(ctx, found, roots, g)
 
 

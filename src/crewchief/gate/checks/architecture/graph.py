@@ -24,7 +24,7 @@ from grimp.exceptions import SourceSyntaxError
 
 from crewchief.gate.checks.architecture.packages import namespaces
 
-SCAN_VERSION = "3"
+SCAN_VERSION = "4"
 """Bump when what a scan records changes, so cached imports are not reused."""
 
 ROOT = "/crewchief-tree"
@@ -120,6 +120,16 @@ def _scan_once(side: Side, sources: Mapping[str, bytes]) -> list[Edge]:
     return sorted(edges)
 
 
+def _resolved_anew(side: Side, base: Side, base_edges: list[Edge], changed: set[str]) -> list[str]:
+    """Unchanged modules whose imports may resolve differently now: `from pkg import name` names
+    an attribute of `pkg` at base and the module `pkg.name` once the change adds `pkg/name.py`, so
+    importers of an added module's package are scanned again, not taken from the base."""
+    parents = {m.rpartition(".")[0] for m in side.paths if m not in base.paths}
+    parents.discard("")
+    again = {a for a, b, _, _ in base_edges if b in parents and a in side.paths}
+    return sorted(again - changed)
+
+
 def side_edges(
     side: Side,
     read: Callable[[list[str]], Mapping[str, bytes]],
@@ -136,6 +146,7 @@ def side_edges(
         else:
             base, base_edges = reuse
             changed = [m for m in side.paths if base.blobs.get(m) != side.blobs[m]]
+            changed += _resolved_anew(side, base, base_edges, set(changed))
             gone = set(changed) | (set(base.paths) - set(side.paths))
             kept = [e for e in base_edges if e[0] not in gone]
         data = read([side.paths[m] for m in changed])

@@ -10,6 +10,7 @@ import ast
 from collections.abc import Iterator
 
 from crewchief.gate.analysis.pysource import parse as parse_python
+from crewchief.gate.analysis.pysource import walk_lines
 from crewchief.gate.change import FileChange, Side
 from crewchief.gate.checks.hygiene.process_config import (
     import_aliases,
@@ -55,13 +56,13 @@ def _main_guard_lines(tree: ast.Module) -> set[int]:
     return lines
 
 
-def _prints(tree: ast.Module | None) -> int:
+def _printed(tree: ast.Module | None) -> bool:
+    """Whether the module printed before the change (then a print is how it talks, not debris)."""
     if tree is None:
-        return 0
-    return sum(
-        1
+        return False
+    return any(
+        isinstance(node, ast.Call) and _call_name(node).rsplit(".", 1)[-1] in _PRINTS
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and _call_name(node).rsplit(".", 1)[-1] in _PRINTS
     )
 
 
@@ -76,12 +77,13 @@ def _is_breakpoint(name: str, resolved: str) -> bool:
 
 
 def _call_findings(
-    file: FileChange, tree: ast.Module, printed_before: bool, aliases: dict[str, str]
+    file: FileChange, tree: ast.Module, base: ast.Module | None, aliases: dict[str, str]
 ) -> Iterator[Finding]:
     assert file.new is not None
     added = file.added_line_numbers
     guarded = _main_guard_lines(tree)
-    for node in ast.walk(tree):
+    printed: bool | None = None  # looked up once, and only when the change adds a print
+    for node in walk_lines(tree, added):
         if not isinstance(node, ast.Call) or node.lineno not in added or node.lineno in guarded:
             continue
         name = _call_name(node)
@@ -89,7 +91,9 @@ def _call_findings(
         if _is_breakpoint(name, resolved):
             alias = f" (`{resolved}`)" if resolved not in (name, "") else ""
             rule, message = "debugger", f"adds a debugger breakpoint `{name}()`{alias}"
-        elif name.rsplit(".", 1)[-1] in _PRINTS and not printed_before:
+        elif name.rsplit(".", 1)[-1] in _PRINTS and not (
+            printed := _printed(base) if printed is None else printed
+        ):
             rule, message = "debug-print", f"adds `{name}(...)` to a library module"
         else:
             continue
@@ -98,7 +102,7 @@ def _call_findings(
 
 def _import_findings(file: FileChange, tree: ast.Module) -> Iterator[Finding]:
     assert file.new is not None
-    for node in ast.walk(tree):
+    for node in walk_lines(tree, file.added_line_numbers):
         if not isinstance(node, ast.Import | ast.ImportFrom) or node.lineno not in (
             file.added_line_numbers
         ):
@@ -145,7 +149,7 @@ def leftover_findings(file: FileChange) -> list[Finding]:
     base = parse(file.old)
     aliases = import_aliases(tree)
     return [
-        *_call_findings(file, tree, _prints(base) > 0, aliases),
+        *_call_findings(file, tree, base, aliases),
         *_import_findings(file, tree),
         *_import_time_findings(file, tree),
         *process_config_findings(file, tree, base, aliases),

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from crewchief.gate.analysis import pysource
 from crewchief.gate.analysis.pyfiles import WARNINGS_LOCK
 
 _LOCK = threading.Lock()
@@ -57,6 +58,17 @@ def version() -> str:
     return str(__version__)
 
 
+def _shared_tree(data: bytes) -> ast.Module:
+    """The tree the other checks parsed from the same text (`prune_for` only cuts a side whose
+    UTF-8 reading is Python's), rather than a second parse of a large module. Pruning builds new
+    containers; bandit only adds its `_bandit_*` attributes to the shared nodes, which no other
+    check reads."""
+    try:
+        return pysource.parse(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return ast.parse(data)
+
+
 def _visit(fname: str, data: bytes, prune: Callable[[ast.Module], ast.Module] | None) -> list[Any]:
     """What `BanditManager._parse_file` does for one file, with the tree parsed here so that it
     can be pruned first. As there, a file bandit cannot parse, or that one of its tests crashes
@@ -66,9 +78,7 @@ def _visit(fname: str, data: bytes, prune: Callable[[ast.Module], ast.Module] | 
     mgr = manager.BanditManager(config.BanditConfig(), "file", quiet=True, ignore_nosec=True)
     mgr.metrics.begin(fname)
     try:
-        tree = ast.parse(data)
-        if prune is not None:
-            tree = prune(tree)
+        tree = ast.parse(data) if prune is None else prune(_shared_tree(data))
         visitor = node_visitor.BanditNodeVisitor(
             fname, io.BytesIO(data), mgr.b_ma, mgr.b_ts, False, {}, mgr.metrics
         )
