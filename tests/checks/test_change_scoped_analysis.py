@@ -102,10 +102,10 @@ def test_walk_lines_finds_what_a_whole_walk_finds_on_those_lines(path) -> None:
     tree = ast.parse(text)
     total = len(text.splitlines())
     for lines in ({1}, {total // 2}, {total // 3, total // 3 + 1, total - 1}, set(range(1, total))):
-        expected = {
-            id(n)
-            for n in ast.walk(tree)
-            if hasattr(n, "lineno")
-            and any(n.lineno <= line <= (n.end_lineno or n.lineno) for line in lines)
-        }
+        expected = set()
+        for n in ast.walk(tree):
+            start = getattr(n, "lineno", None)
+            end = getattr(n, "end_lineno", None) or start
+            if start is not None and any(start <= line <= end for line in lines):
+                expected.add(id(n))
         assert {id(n) for n in walk_lines(tree, lines)} == expected
