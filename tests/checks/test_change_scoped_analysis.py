@@ -105,7 +105,7 @@ def test_walk_lines_finds_what_a_whole_walk_finds_on_those_lines(path) -> None:
         expected = set()
         for n in ast.walk(tree):
             start = getattr(n, "lineno", None)
-            end = getattr(n, "end_lineno", None) or start
+            end: int = getattr(n, "end_lineno", None) or start or 0
             if start is not None and any(start <= line <= end for line in lines):
                 expected.add(id(n))
         assert {id(n) for n in walk_lines(tree, lines)} == expected
