@@ -20,6 +20,7 @@ from rich.table import Table
 
 from crewchief import git
 from crewchief.cli.common import repo_root, worktree_policy
+from crewchief.cli.notifying import batch_notifications
 from crewchief.cli.status import STATE_STYLE
 from crewchief.errors import UserError
 from crewchief.runs.execute import RunOptions, execute_run
@@ -197,4 +198,7 @@ def run_command(
         parallel=parallel,
         deadline=deadline,
     )
-    _summary(store, _work(scheduler, store, console), console)
+    with batch_notifications(
+        root, store, deadline, console
+    ):  # [notify]: at the deadline, at the end
+        _summary(store, _work(scheduler, store, console), console)
