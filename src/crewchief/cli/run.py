@@ -198,7 +198,6 @@ def run_command(
         parallel=parallel,
         deadline=deadline,
     )
-    with batch_notifications(
-        root, store, deadline, console
-    ):  # [notify]: at the deadline, at the end
+    # [notify] sends the brief at the deadline and at the end (never on Ctrl-C)
+    with batch_notifications(root, store, deadline, console):
         _summary(store, _work(scheduler, store, console), console)
