@@ -291,6 +291,13 @@ class NotifyPolicy(_Model):
                 raise ValueError(f"{address!r} is not an email address (name@example.com)")
         return value
 
+    @field_validator("smtp_from")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"([^<>\r\n]*<)?[^@\s,<>]+@[^@\s,<>]+>?", value):
+            raise ValueError(f"{value!r} is not a sender (crewchief@example.com or Name <a@b.c>)")
+        return value
+
     @field_validator("webhook")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -316,6 +323,7 @@ class NotifyPolicy(_Model):
     email: list[str] = Field(default_factory=list)
     """Addresses the brief is mailed to (plain text and HTML), through the SMTP settings below."""
     smtp_host: str = "localhost"
+    """The mail server (a relay, or your provider's submission server)."""
     smtp_port: int | None = Field(default=None, ge=1, le=65535)
     """Default: 465 with smtp_tls = "ssl", 587 with "starttls", 25 with "off"."""
     smtp_tls: Literal["starttls", "ssl", "off"] = "starttls"
@@ -323,6 +331,7 @@ class NotifyPolicy(_Model):
     smtp_from: str | None = None
     """The sender address (default: crewchief@ this machine's name)."""
     smtp_user: str | None = None
+    """Log in as this user (with the password from `smtp_password_env`); unset, no login."""
     smtp_password_env: str | None = None
     """Name of the environment variable holding the SMTP password."""
     timeout_s: float = Field(default=15, gt=0)
