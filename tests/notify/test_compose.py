@@ -51,7 +51,9 @@ def test_agent_text_cannot_mention_link_or_inject_entities(repo) -> None:
     for text in [*_mrkdwn(body), body["text"]]:
         assert "<" not in text and ">" not in text, text
         assert not _RAW_AMPERSAND.search(text), text
-    assert "\x1b" not in json.dumps(body, ensure_ascii=False)  # ANSI made visible, not sent
+    for text in [*_mrkdwn(body), body["text"]]:
+        assert "\x1b" not in text and "\x07" not in text, text  # control characters made visible
+    assert "\\x1b[31mred" in json.dumps(body)
 
 
 def test_a_big_night_is_cut_per_section_and_counted(repo) -> None:
