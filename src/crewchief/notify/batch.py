@@ -30,6 +30,10 @@ Say = Callable[[Delivery | str], None]
 
 
 class BatchNotice:
+    """One batch's notifications: the brief of the runs since the batch began, sent from a timer
+    thread at the deadline (if the batch is still working then) and from the caller at the end.
+    A lock keeps the two from interleaving; the end waits for a deadline send in progress."""
+
     def __init__(
         self,
         store: Store,
