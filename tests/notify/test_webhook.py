@@ -90,6 +90,18 @@ def test_404_is_not_retried_and_the_secret_path_is_not_shown(brief) -> None:
     assert "s3cretpath" not in delivery.line() and "\n" not in delivery.line()
 
 
+def test_a_redirect_is_reported_not_followed_as_a_get(brief) -> None:
+    replies = [Reply("POST", HOOK, 302, headers={"Location": "{url}/moved"})]
+    with github_server(replies) as server:
+        [delivery] = _send(brief, webhook=server.url + HOOK)
+    assert server.done() and [s.method for s in server.seen] == ["POST"]
+    assert (
+        not delivery.ok
+        and "HTTP 302" in delivery.line()
+        and "redirects are not followed" in delivery.line()
+    )
+
+
 def test_unreachable_is_retried_then_one_line(brief) -> None:
     waits: list[float] = []
     url = closed_url(HOOK)

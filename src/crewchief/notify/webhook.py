@@ -60,6 +60,17 @@ def _answer(raw: bytes) -> str:
     return f" {text}" if text else ""
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows a 301/302/303 by dropping the body and sending a GET, which a webhook
+    answers with a 200 that delivered nothing: a redirect is reported instead."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _once(url: str, data: bytes, timeout: float) -> Attempt:
     request = urllib.request.Request(
         url,
@@ -71,12 +82,14 @@ def _once(url: str, data: bytes, timeout: float) -> Attempt:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             return Attempt(True, f"HTTP {response.status}")
     except urllib.error.HTTPError as exc:
         body = exc.read(ANSWER_CHARS * 4) if exc.fp else b""
         transient = exc.code == 429 or exc.code >= 500
         detail = f"HTTP {exc.code}{_answer(body)}" + ("" if transient else ", not retried")
+        if 300 <= exc.code < 400:
+            detail += " (redirects are not followed: configure the URL it redirects to)"
         return Attempt(False, detail, transient, retry_after(exc.headers) if transient else None)
     except urllib.error.URLError as exc:
         return Attempt(False, str(exc.reason), transient=True)
