@@ -20,6 +20,7 @@ from rich.table import Table
 
 from crewchief import git
 from crewchief.cli.common import repo_root, worktree_policy
+from crewchief.cli.notifying import batch_notifications
 from crewchief.cli.status import STATE_STYLE
 from crewchief.errors import UserError
 from crewchief.runs.execute import RunOptions, execute_run
@@ -197,4 +198,6 @@ def run_command(
         parallel=parallel,
         deadline=deadline,
     )
-    _summary(store, _work(scheduler, store, console), console)
+    # [notify] sends the brief at the deadline and at the end (never on Ctrl-C)
+    with batch_notifications(root, store, deadline, console):
+        _summary(store, _work(scheduler, store, console), console)

@@ -6,6 +6,7 @@ gate reads the policy from the base commit; this module only turns bytes into a 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from typing import Annotated, Any, Literal
 
@@ -266,6 +267,87 @@ class RunsPolicy(_Model):
     cost budgets do), and its usage is read from all of its output, kept or not."""
 
 
+class NotifyPolicy(_Model):
+    """Where the morning brief goes when a `crewchief run` batch ends or passes its `--until`
+    deadline (and on `crewchief brief --notify`). Secrets never live here: the policy file is
+    committed, so a Slack URL or an SMTP password is named by the environment variable holding it."""
+
+    @model_validator(mode="after")
+    def _one_webhook_source(self) -> NotifyPolicy:
+        if self.webhook and self.webhook_env:
+            raise ValueError("set webhook or webhook_env, not both")
+        if bool(self.smtp_user) != bool(self.smtp_password_env):
+            raise ValueError(
+                "smtp_user and smtp_password_env go together (the user, and the environment "
+                "variable holding its password)"
+            )
+        return self
+
+    @field_validator("email")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.fullmatch(r"[^@\s,<>]+@[^@\s,<>]+", address):
+                raise ValueError(f"{address!r} is not an email address (name@example.com)")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"([^<>\r\n]*<)?[^@\s,<>]+@[^@\s,<>]+>?", value):
+            raise ValueError(f"{value!r} is not a sender (crewchief@example.com or Name <a@b.c>)")
+        return value
+
+    @field_validator("webhook")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("webhook must be an http:// or https:// URL")
+        return value
+
+    @field_validator("webhook_env", "smtp_password_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(f"{value!r} is not an environment variable name")
+        return value
+
+    webhook: str | None = None
+    """URL the brief is POSTed to. A Slack incoming-webhook URL is a secret: prefer `webhook_env`."""
+    webhook_env: str | None = None
+    """Name of the environment variable holding the webhook URL (for example
+    "CREWCHIEF_SLACK_WEBHOOK"); read when the brief is sent."""
+    webhook_format: Literal["slack", "json"] = "slack"
+    """The POST body: "slack" is Slack-compatible JSON (`text` plus mrkdwn `blocks`, also read by
+    Mattermost and most chat webhooks); "json" is the brief's own `crewchief.brief/v1` document."""
+    email: list[str] = Field(default_factory=list)
+    """Addresses the brief is mailed to (plain text and HTML), through the SMTP settings below."""
+    smtp_host: str = "localhost"
+    """The mail server (a relay, or your provider's submission server)."""
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    """Default: 465 with smtp_tls = "ssl", 587 with "starttls", 25 with "off"."""
+    smtp_tls: Literal["starttls", "ssl", "off"] = "starttls"
+    """"off" sends in clear text: only for a relay on loopback or a trusted network."""
+    smtp_from: str | None = None
+    """The sender address (default: crewchief@ this machine's name)."""
+    smtp_user: str | None = None
+    """Log in as this user (with the password from `smtp_password_env`); unset, no login."""
+    smtp_password_env: str | None = None
+    """Name of the environment variable holding the SMTP password."""
+    timeout_s: float = Field(default=15, gt=0)
+    """Per attempt, for the webhook and the mail server."""
+    retries: int = Field(default=3, ge=0, le=10)
+    """Further tries after a transient failure (HTTP 429 or 5xx, a refused or dropped connection,
+    an SMTP 4xx reply), waiting 1, 2, 4... seconds or what `Retry-After` asks, capped at
+    `max_wait_s`. Other failures are not retried. A failure is one warning; it never fails a batch."""
+    max_wait_s: float = Field(default=60, ge=0)
+    """The longest wait between tries, whatever a `Retry-After` header asks."""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.webhook or self.webhook_env or self.email)
+
+
 class AgentPolicy(_Model):
     type: str = "command"
     """A preset adapter ("claude-code", "codex", "aider", "gemini", "opencode", "mini-swe-agent") or "command"."""
@@ -291,13 +373,15 @@ class Policy(_Model):
     api: ApiPolicy = Field(default_factory=ApiPolicy)
     gate: GatePolicy = Field(default_factory=GatePolicy)
     runs: RunsPolicy = Field(default_factory=RunsPolicy)
+    notify: NotifyPolicy = Field(default_factory=NotifyPolicy)
     agents: dict[str, Annotated[AgentPolicy, Field()]] = Field(default_factory=dict)
 
     def digest(self) -> str:
-        """A stable hash of the effective policy, part of every cache key."""
+        """A stable hash of the effective policy, part of every cache key. Where the brief is
+        sent judges nothing, so `notify` is left out: changing it keeps the gate's caches."""
         import hashlib
 
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+        return hashlib.sha256(self.model_dump_json(exclude={"notify"}).encode()).hexdigest()[:16]
 
 
 POLICY_FILE = "crewchief.toml"
